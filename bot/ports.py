@@ -92,6 +92,14 @@ class Platform(Protocol):
 
     name: str
 
+    async def start(self) -> None:
+        """Connect/log in so that `send` works; idempotent. Called once by the composition root."""
+        ...
+
+    async def close(self) -> None:
+        """Finish in-flight work and disconnect; idempotent."""
+        ...
+
     def render(self, post: Post, dest: Destination) -> list[Rendered]:
         """Turn a post into messages within the platform's limits; pure, deterministic."""
         ...
