@@ -1,0 +1,76 @@
+"""Translated UI strings: one catalogue per language under bot/locales/<lang>/*.toml.
+
+Each file is a namespace (`query.toml` → keys `query.*`), so each adapter keeps its
+own strings without touching the engine's. Missing keys fall back to English, then
+to the key itself, so a half-translated language never crashes a reply.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["normalize_language", "supported_languages", "t"]
+
+log = logging.getLogger(__name__)
+_FALLBACK = "en"
+
+
+@cache
+def _catalogue(lang: str) -> dict[str, str]:
+    strings: dict[str, str] = {}
+    root = resources.files("bot") / "locales" / lang
+    if not root.is_dir():
+        return strings
+    for entry in sorted(root.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        namespace = entry.name.removesuffix(".toml")
+        data = tomllib.loads(entry.read_text(encoding="utf-8"))
+        _flatten(namespace, data, strings)
+    return strings
+
+
+def _flatten(prefix: str, data: dict[str, Any], out: dict[str, str]) -> None:
+    for key, value in data.items():
+        name = f"{prefix}.{key}"
+        if isinstance(value, dict):
+            _flatten(name, value, out)
+        else:
+            out[name] = str(value)
+
+
+@cache
+def supported_languages() -> tuple[str, ...]:
+    """Languages that have a catalogue (at least EN and FR)."""
+    root = resources.files("bot") / "locales"
+    return tuple(sorted(entry.name for entry in root.iterdir() if entry.is_dir()))
+
+
+def normalize_language(code: str | None) -> str:
+    """Map "fr-FR", "pt_BR", "PT-br" to our codes ("fr", "pt-br"); "" for nothing."""
+    if not code:
+        return ""
+    code = code.strip().lower().replace("_", "-")
+    if code.startswith("pt-br") or code == "pt":
+        return "pt-br"
+    if code.startswith("zh") or code == "ch":
+        return "zh"
+    return code.split("-")[0]
+
+
+def t(key: str, lang: str | None = None, /, **params: Any) -> str:
+    """The string `key` in `lang` (falling back to English), formatted with `params`."""
+    lang = normalize_language(lang) or _FALLBACK
+    template = _catalogue(lang).get(key) or _catalogue(_FALLBACK).get(key)
+    if template is None:
+        log.warning("missing translation key %s", key)
+        return key
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        log.warning("bad parameters for translation key %s in %s", key, lang)
+        return template

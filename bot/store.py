@@ -1,0 +1,462 @@
+"""SQLite storage of feeds, issues, sections and items (the engine's only SQL).
+
+Issues are upserted by feed entry id, so re-reading a feed is idempotent; a changed
+entry is compared section by section (content hash) and recorded as a new
+revision, which is what lets the scheduler re-send only what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlite_utils
+
+from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
+from bot.ports import Destination
+
+__all__ = ["FeedState", "SaveResult", "Store", "StoredHit"]
+
+log = logging.getLogger(__name__)
+
+_SCHEMA_VERSION = 1
+_FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What saving one issue edition changed; the scheduler acts on it."""
+
+    entry_id: str
+    status: Literal["new", "changed", "unchanged"]
+    revision: int
+    changed: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """HTTP cache validators and health of one feed, remembered between polls."""
+
+    name: str
+    url: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    last_polled: str | None = None
+    last_ok: str | None = None
+    last_error: str | None = None
+    error_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredHit:
+    """One search match, as the query engine needs it."""
+
+    entry_id: str
+    section_position: int
+    item_position: int
+    title: str
+    text: str
+    url: str | None
+    rank: float
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse_dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class Store:
+    """The engine's SQLite database (sqlite-utils); `:memory:` works for tests.
+
+    The scheduler keeps its own tables (outbox, destination state) in the same
+    database through `db`, so a delivery and its bookkeeping share one file.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path == ":memory:":
+            self.db = sqlite_utils.Database(memory=True)
+        else:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._create_tables()
+
+    # ------------------------------------------------------------------ schema
+    def _create_tables(self) -> None:
+        db = self.db
+        with self.transaction():
+            db["feeds"].create(
+                {"name": str, "url": str, "etag": str, "last_modified": str, "last_polled": str,
+                 "last_ok": str, "last_error": str, "error_count": int},
+                pk="name", if_not_exists=True)
+            db["issues"].create(
+                {"entry_id": str, "feed": str, "link": str, "title": str, "published": str,
+                 "updated": str, "language": str, "number": int, "content_hash": str, "revision": int,
+                 "preamble": str, "is_newsletter": int, "first_seen": str, "last_changed": str},
+                pk="entry_id", if_not_exists=True)
+            db["sections"].create(
+                {"entry_id": str, "position": int, "key": str, "heading": str, "title": str,
+                 "emoji": str, "html": str, "content_hash": str, "revision": int},
+                pk=("entry_id", "position"), if_not_exists=True,
+                foreign_keys=[("entry_id", "issues", "entry_id")])
+            db["items"].create(
+                {"id": int, "entry_id": str, "section_position": int, "position": int, "title": str,
+                 "text": str, "body": str, "images": str, "links": str, "sources": str},
+                pk="id", if_not_exists=True)
+            db["section_revisions"].create(
+                {"entry_id": str, "key": str, "revision": int, "content_hash": str, "change": str,
+                 "at": str},
+                pk=("entry_id", "key", "revision"), if_not_exists=True)
+            db["chats"].create({"platform": str, "chat": str, "language": str, "updated": str},
+                               pk=("platform", "chat"), if_not_exists=True)
+            db["subscriptions"].create({"name": str, "platform": str, "destination": str, "created": str},
+                                       pk="name", if_not_exists=True)
+            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            db["meta"].upsert({"key": "schema_version", "value": str(_SCHEMA_VERSION)}, pk="key")
+            db["meta"].insert({"key": "subscriptions_version", "value": "0"}, pk="key", ignore=True)
+            db["issues"].create_index(["language", "published"], if_not_exists=True)
+            db["issues"].create_index(["number"], if_not_exists=True)
+            db["items"].create_index(["entry_id", "section_position", "position"], if_not_exists=True)
+        if not db["items_fts"].exists():
+            db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize=_FTS_TOKENIZE)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work: all of it is stored, or none of it (nests as savepoints)."""
+        with self.db.atomic():
+            yield
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # ------------------------------------------------------------------ feeds
+    def feed_state(self, name: str) -> FeedState:
+        rows = list(self.db.query("select * from feeds where name = ?", [name]))
+        if not rows:
+            return FeedState(name=name)
+        row = rows[0]
+        return FeedState(
+            name=row["name"], url=row["url"] or "", etag=row["etag"], last_modified=row["last_modified"],
+            last_polled=row["last_polled"], last_ok=row["last_ok"], last_error=row["last_error"],
+            error_count=row["error_count"] or 0,
+        )
+
+    def feed_states(self) -> list[FeedState]:
+        return [self.feed_state(row["name"]) for row in self.db.query("select name from feeds order by name")]
+
+    def record_feed_success(self, name: str, url: str, *, etag: str | None, last_modified: str | None) -> None:
+        now = _now()
+        self.db["feeds"].upsert(
+            {"name": name, "url": url, "etag": etag, "last_modified": last_modified, "last_polled": now,
+             "last_ok": now, "last_error": None, "error_count": 0}, pk="name")
+
+    def record_feed_not_modified(self, name: str, url: str) -> None:
+        now = _now()
+        self.db["feeds"].upsert({"name": name, "url": url, "last_polled": now, "last_ok": now,
+                                 "last_error": None, "error_count": 0}, pk="name")
+
+    def record_feed_error(self, name: str, url: str, error: str) -> None:
+        previous = self.feed_state(name)
+        self.db["feeds"].upsert({"name": name, "url": url, "last_polled": _now(), "last_error": error,
+                                 "error_count": previous.error_count + 1}, pk="name")
+
+    # ------------------------------------------------------------------ issues
+    def save_issue(self, issue: Issue) -> SaveResult:
+        """Insert or update one edition; returns what changed, section by section."""
+        with self.transaction():
+            return self._save_issue(issue)
+
+    def save_issues(self, issues: Iterable[Issue]) -> list[SaveResult]:
+        """Save several editions in one transaction (a whole feed poll is atomic)."""
+        with self.transaction():
+            return [self._save_issue(issue) for issue in issues]
+
+    def _save_issue(self, issue: Issue) -> SaveResult:
+        existing = list(self.db.query(
+            "select revision, content_hash, number from issues where entry_id = ?", [issue.entry_id]))
+        new_hashes = _section_hashes(issue.sections)
+        if existing:
+            row = existing[0]
+            same_number = row["number"] == issue.number or issue.number is None
+            if row["content_hash"] == issue.content_hash and same_number:
+                return SaveResult(issue.entry_id, "unchanged", row["revision"])
+            old_hashes = {
+                r["key"]: r["content_hash"]
+                for r in self.db.query("select key, content_hash from sections where entry_id = ?",
+                                       [issue.entry_id])
+            }
+            changed = tuple(k for k, h in new_hashes.items() if k in old_hashes and old_hashes[k] != h)
+            added = tuple(k for k in new_hashes if k not in old_hashes)
+            removed = tuple(k for k in old_hashes if k not in new_hashes)
+            if not (changed or added or removed) and row["content_hash"] == issue.content_hash:
+                self.db["issues"].update(issue.entry_id, {"number": issue.number})
+                return SaveResult(issue.entry_id, "unchanged", row["revision"])
+            revision = row["revision"] + 1
+            status: Literal["new", "changed"] = "changed"
+            self._delete_content(issue.entry_id)
+            first_seen = None
+        else:
+            changed, added, removed = (), tuple(new_hashes), ()
+            revision = 1
+            status = "new"
+            first_seen = _now()
+        record: dict[str, Any] = {
+            "entry_id": issue.entry_id, "feed": issue.feed, "link": issue.link, "title": issue.title,
+            "published": _iso(issue.published), "updated": _iso(issue.updated), "language": issue.language,
+            "number": issue.number, "content_hash": issue.content_hash, "revision": revision,
+            "preamble": json.dumps([b.to_json() for b in issue.preamble], ensure_ascii=False),
+            "is_newsletter": int(issue.is_newsletter), "last_changed": _now(),
+        }
+        if first_seen:
+            record["first_seen"] = first_seen
+        self.db["issues"].upsert(record, pk="entry_id")
+        self._insert_content(issue, revision)
+        now = _now()
+        self.db["section_revisions"].insert_all(
+            ({"entry_id": issue.entry_id, "key": key, "revision": revision, "content_hash": new_hashes.get(key, ""),
+              "change": change, "at": now}
+             for change, keys in (("added", added), ("changed", changed), ("removed", removed))
+             for key in keys),
+            pk=("entry_id", "key", "revision"), replace=True)
+        return SaveResult(issue.entry_id, status, revision, changed, added, removed)
+
+    def _delete_content(self, entry_id: str) -> None:
+        self.db.execute("delete from items where entry_id = ?", [entry_id])
+        self.db.execute("delete from sections where entry_id = ?", [entry_id])
+
+    def _insert_content(self, issue: Issue, revision: int) -> None:
+        self.db["sections"].insert_all(
+            ({"entry_id": issue.entry_id, "position": s.position, "key": s.key, "heading": s.heading,
+              "title": s.title, "emoji": s.emoji, "html": s.html, "content_hash": s.content_hash,
+              "revision": revision} for s in issue.sections),
+            pk=("entry_id", "position"))
+        self.db["items"].insert_all(
+            ({"entry_id": issue.entry_id, "section_position": s.position, "position": i, "title": item.title,
+              "text": item.text, "body": json.dumps([b.to_json() for b in item.body], ensure_ascii=False),
+              "images": json.dumps(list(item.images)), "links": json.dumps(list(item.links)),
+              "sources": json.dumps(list(item.sources))}
+             for s in issue.sections for i, item in enumerate(s.items)),
+            pk="id")
+
+    def get_issue(self, entry_id: str) -> Issue | None:
+        rows = list(self.db.query("select * from issues where entry_id = ?", [entry_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        items_by_section: dict[int, list[Item]] = {}
+        for item in self.db.query(
+                "select * from items where entry_id = ? order by section_position, position", [entry_id]):
+            items_by_section.setdefault(item["section_position"], []).append(Item(
+                title=item["title"],
+                body=tuple(Block.from_json(b) for b in json.loads(item["body"])),
+                images=tuple(json.loads(item["images"])),
+                links=tuple(json.loads(item["links"])),
+                sources=tuple(json.loads(item["sources"])),
+            ))
+        sections = tuple(
+            Section(key=s["key"], heading=s["heading"], title=s["title"], emoji=s["emoji"],
+                    position=s["position"], items=tuple(items_by_section.get(s["position"], ())), html=s["html"])
+            for s in self.db.query("select * from sections where entry_id = ? order by position", [entry_id])
+        )
+        return Issue(
+            entry_id=row["entry_id"], link=row["link"], title=row["title"],
+            published=_parse_dt(row["published"]), updated=_parse_dt(row["updated"]),
+            language=row["language"], number=row["number"], sections=sections,
+            preamble=tuple(Block.from_json(b) for b in json.loads(row["preamble"] or "[]")),
+            feed=row["feed"] or "", is_newsletter=bool(row["is_newsletter"]),
+        )
+
+    def rowid_for_entry(self, entry_id: str) -> int:
+        """A short, stable number for an edition (fits in a 64-byte button payload)."""
+        rows = list(self.db.query("select rowid from issues where entry_id = ?", [entry_id]))
+        return int(rows[0]["rowid"]) if rows else 0
+
+    def entry_for_rowid(self, rowid: int) -> str | None:
+        rows = list(self.db.query("select entry_id from issues where rowid = ?", [rowid]))
+        return str(rows[0]["entry_id"]) if rows else None
+
+    def revision(self, entry_id: str) -> int:
+        rows = list(self.db.query("select revision from issues where entry_id = ?", [entry_id]))
+        return int(rows[0]["revision"]) if rows else 0
+
+    def list_issues(self, lang: str | None = None, feed: str | None = None, limit: int = 50,
+                    number: int | None = None) -> list[IssueRef]:
+        """Newsletter editions, newest first (by date, then issue number)."""
+        where = ["is_newsletter = 1"]
+        params: list[Any] = []
+        if lang:
+            where.append("language = ?")
+            params.append(lang)
+        if feed:
+            where.append("feed = ?")
+            params.append(feed)
+        if number is not None:
+            where.append("number = ?")
+            params.append(number)
+        sql = (f"select entry_id, link, title, language, number, published from issues where {' and '.join(where)}"
+               " order by published desc, coalesce(number, -1) desc, entry_id limit ?")
+        params.append(max(1, min(limit, 10_000)))
+        return [_ref(row) for row in self.db.query(sql, params)]
+
+    def latest(self, lang: str | None = None) -> Issue | None:
+        refs = self.list_issues(lang=lang, limit=1)
+        return self.get_issue(refs[0].entry_id) if refs else None
+
+    def editions(self, number: int) -> list[IssueRef]:
+        return self.list_issues(number=number, limit=100)
+
+    def languages(self) -> list[str]:
+        return [r["language"] for r in self.db.query(
+            "select distinct language from issues where is_newsletter = 1 order by language")]
+
+    def section_refs(self, entry_id: str) -> list[SectionRef]:
+        return [
+            SectionRef(key=r["key"], heading=r["heading"], emoji=r["emoji"], position=r["position"],
+                       item_count=r["n"])
+            for r in self.db.query(
+                "select s.key, s.heading, s.emoji, s.position, count(i.id) as n from sections s"
+                " left join items i on i.entry_id = s.entry_id and i.section_position = s.position"
+                " where s.entry_id = ? group by s.position order by s.position", [entry_id])
+        ]
+
+    # ------------------------------------------------------------------ search
+    def search(self, fts_query: str, *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
+        """Full-text search; `fts_query` must be built by the query engine, never raw user input."""
+        where = "items_fts match ? and iss.is_newsletter = 1"
+        params: list[Any] = [fts_query]
+        if lang:
+            where += " and iss.language = ?"
+            params.append(lang)
+        sql = (
+            "select it.entry_id, it.section_position, it.position, it.title, it.text, it.sources, it.links,"
+            " bm25(items_fts, 5.0, 1.0) as rank from items_fts join items it on it.id = items_fts.rowid"
+            f" join issues iss on iss.entry_id = it.entry_id where {where}"
+            " order by rank, iss.published desc limit ?")
+        params.append(limit)
+        try:
+            rows = list(self.db.query(sql, params))
+        except sqlite3.OperationalError as exc:
+            log.warning("search query %r failed: %s", fts_query, exc)
+            return []
+        return [_hit(row) for row in rows]
+
+    def search_substring(self, needles: list[str], *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
+        """Substring search for scripts without spaces between words (Chinese), where FTS tokens fail."""
+        if not needles:
+            return []
+        clauses = " and ".join("(it.title || ' ' || it.text) like ? escape '\\'" for _ in needles)
+        params: list[Any] = [f"%{_escape_like(n)}%" for n in needles]
+        sql = ("select it.entry_id, it.section_position, it.position, it.title, it.text, it.sources, it.links,"
+               " 0.0 as rank from items it join issues iss on iss.entry_id = it.entry_id"
+               f" where iss.is_newsletter = 1 and {clauses}")
+        if lang:
+            sql += " and iss.language = ?"
+            params.append(lang)
+        sql += " order by iss.published desc, it.id limit ?"
+        params.append(limit)
+        return [_hit(row) for row in self.db.query(sql, params)]
+
+    # ------------------------------------------------------------------ chats
+    def chat_language(self, platform: str, chat: str) -> str | None:
+        rows = list(self.db.query("select language from chats where platform = ? and chat = ?", [platform, chat]))
+        return rows[0]["language"] if rows else None
+
+    def set_chat_language(self, platform: str, chat: str, lang: str) -> None:
+        self.db["chats"].upsert({"platform": platform, "chat": chat, "language": lang, "updated": _now()},
+                                pk=("platform", "chat"))
+
+    # ------------------------------------------------------------------ subscriptions
+    def save_subscription(self, dest: Destination) -> None:
+        payload = {
+            "name": dest.name, "platform": dest.platform, "chat": dest.chat, "languages": list(dest.languages),
+            "sections": list(dest.sections), "schedule": dest.schedule, "timezone": dest.timezone,
+            "on_edit": dest.on_edit, "backfill": dest.backfill, "options": dict(dest.options),
+        }
+        with self.transaction():
+            self.db["subscriptions"].upsert(
+                {"name": dest.name, "platform": dest.platform,
+                 "destination": json.dumps(payload, ensure_ascii=False), "created": _now()}, pk="name")
+            self._bump_subscriptions()
+
+    def delete_subscription(self, name: str) -> bool:
+        with self.transaction():
+            found = bool(list(self.db.query("select 1 from subscriptions where name = ?", [name])))
+            if found:
+                self.db["subscriptions"].delete(name)
+                self._bump_subscriptions()
+        return found
+
+    def subscriptions(self, platform: str | None = None) -> list[Destination]:
+        sql, params = "select destination from subscriptions", []
+        if platform:
+            sql, params = sql + " where platform = ?", [platform]
+        result = []
+        for row in self.db.query(sql + " order by name", params):
+            data = json.loads(row["destination"])
+            result.append(Destination(
+                name=data["name"], platform=data["platform"], chat=data["chat"],
+                languages=tuple(data["languages"]), sections=tuple(data["sections"]),
+                schedule=data["schedule"], timezone=data["timezone"], on_edit=data["on_edit"],
+                backfill=data["backfill"], options=data["options"]))
+        return result
+
+    def subscriptions_version(self) -> int:
+        rows = list(self.db.query("select value from meta where key = 'subscriptions_version'"))
+        return int(rows[0]["value"]) if rows else 0
+
+    def _bump_subscriptions(self) -> None:
+        self.db.execute(
+            "update meta set value = cast(value as integer) + 1 where key = 'subscriptions_version'")
+
+
+def _section_hashes(sections: Iterable[Section]) -> dict[str, str]:
+    hashes: dict[str, str] = {}
+    for section in sections:
+        key = section.key
+        suffix = 2
+        while key in hashes:  # two sections with the same key: keep both, distinctly
+            key = f"{section.key}_{suffix}"
+            suffix += 1
+        hashes[key] = section.content_hash
+    return hashes
+
+
+def _ref(row: dict[str, Any]) -> IssueRef:
+    return IssueRef(entry_id=row["entry_id"], link=row["link"], title=row["title"], language=row["language"],
+                    number=row["number"], published=_parse_dt(row["published"]))
+
+
+def _hit(row: dict[str, Any]) -> StoredHit:
+    sources = json.loads(row["sources"] or "[]")
+    links = json.loads(row["links"] or "[]")
+    return StoredHit(entry_id=row["entry_id"], section_position=row["section_position"],
+                     item_position=row["position"], title=row["title"], text=row["text"],
+                     url=(sources or links or [None])[0], rank=float(row["rank"]))
+
+
+_LIKE_SPECIAL = re.compile(r"([%_\\])")
+
+
+def _escape_like(text: str) -> str:
+    return _LIKE_SPECIAL.sub(r"\\\1", text)
