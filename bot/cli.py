@@ -1,0 +1,427 @@
+"""`digestbot`: the one composition root that wires engine, scheduler and adapters.
+
+Nothing imports this module; it is the only place that builds real platforms,
+the scheduler and the store, so every other part can be tested with seams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot import __version__
+from bot.config import Config, FeedConfig, bundled_feed_path, default_config, load_config, resolve_config_path
+from bot.errors import ConfigError, DigestbotError, FeedError
+from bot.feed import fetch_feed, parse_feed
+from bot.ingest import Ingestor, split_entries
+from bot.models import Issue, Query
+from bot.ports import Platform
+from bot.query import QueryEngine
+from bot.sections import SectionAliases
+from bot.store import Store
+
+log = logging.getLogger("digestbot")
+
+_COMMAND_WORDS = ("section", "sections", "latest", "issues", "search", "help", "start", "language",
+                  "subscribe", "unsubscribe")
+
+
+# ---------------------------------------------------------------------- logging
+class SecretFilter(logging.Filter):
+    """Replaces every known secret in every log record: no token ever reaches a log."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 8]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        redacted = message
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "[REDACTED]")
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def _setup_logging(config: Config, verbose: bool) -> None:
+    level = logging.DEBUG if verbose else getattr(logging, config.log_level)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    secrets: list[str] = []
+    for platform in ("telegram", "discord"):
+        with contextlib.suppress(ConfigError):
+            secrets.append(config.secret(platform))  # type: ignore[arg-type]
+    handler.addFilter(SecretFilter(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("httpx", "httpcore", "apscheduler.scheduler", "apscheduler.executors.default"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+# ---------------------------------------------------------------------- context
+class Context:
+    """Lazily built parts shared by the subcommands."""
+
+    def __init__(self, config_path: str | None, verbose: bool) -> None:
+        self.config_path = resolve_config_path(config_path)
+        self.verbose = verbose
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+            _setup_logging(self._config, self.verbose)
+        return self._config
+
+    def store(self, path: str | None = None) -> Store:
+        return Store(path or self.config.storage.path)
+
+    def aliases(self) -> SectionAliases:
+        return SectionAliases(self.config.sections.aliases)
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(code)
+
+
+@contextlib.contextmanager
+def _errors() -> Iterator[None]:
+    """Known errors become one clear line and exit status 1 (2 for configuration)."""
+    try:
+        yield
+    except ConfigError as exc:
+        _fail(f"config: {exc}", 2)
+    except DigestbotError as exc:
+        _fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", metavar="PATH", envvar=None,
+              help="config.toml to use (default: $DIGESTBOT_CONFIG, else ./config.toml, else built-in defaults).")
+@click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+@click.version_option(__version__, prog_name="digestbot")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """digestbot: newsletter issues split into sections, delivered to Telegram and Discord."""
+    ctx.obj = Context(config_path, verbose)
+
+
+def _config_option(func: Any) -> Any:
+    """Every subcommand also takes --config, after the subcommand name."""
+    def callback(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+        if value:
+            ctx.find_object(Context).config_path = Path(value)  # type: ignore[union-attr]
+    return click.option("--config", "config_path_sub", metavar="PATH", expose_value=False, callback=callback,
+                        is_eager=True, help="config.toml to use.")(func)
+
+
+# ---------------------------------------------------------------------- feeds
+def _feed_for(ctx: Context, feed: str | None) -> FeedConfig:
+    if feed:
+        return FeedConfig(name="cli", url=feed if "://" in feed else str(Path(feed).resolve()))
+    if ctx.config.feeds:
+        return ctx.config.feeds[0]
+    return FeedConfig(name="bundled", url=str(bundled_feed_path()))
+
+
+async def _read_issues(ctx: Context, feed: FeedConfig) -> list[Issue]:
+    fetched = await fetch_feed(feed.name, feed.url, timeout=feed.timeout, max_bytes=feed.max_bytes)
+    parsed = parse_feed(feed.name, fetched.body, fetched.url)
+    return split_entries(parsed.entries, ctx.config, ctx.aliases())
+
+
+@main.command()
+@click.option("--feed", metavar="URL|PATH", help="Ingest this feed instead of the configured ones.")
+@_config_option
+@pass_context
+def ingest(ctx: Context, feed: str | None) -> None:
+    """Fetch feeds, split their issues into sections and items, and store them."""
+    with _errors():
+        feeds = [_feed_for(ctx, feed)] if feed else (ctx.config.feeds or [_feed_for(ctx, None)])
+        store = ctx.store()
+        ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
+        failed = False
+        for item in feeds:
+            try:
+                results = asyncio.run(ingestor.poll(item))
+            except FeedError as exc:
+                click.echo(f"{item.name}: {exc.reason}", err=True)
+                failed = True
+                continue
+            counts: dict[str, int] = {}
+            for result in results:
+                counts[result.status] = counts.get(result.status, 0) + 1
+            summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "not modified"
+            click.echo(f"{item.name}: {len(results)} editions ({summary})")
+        if failed:
+            raise SystemExit(1)
+
+
+def _issue_json(issue: Issue) -> dict[str, Any]:
+    return {
+        "id": issue.entry_id, "link": issue.link, "title": issue.title, "language": issue.language,
+        "number": issue.number,
+        "sections": [
+            {"key": s.key, "heading": s.heading,
+             "items": [{"title": i.title, "text": i.text, "images": list(i.images), "links": list(i.links)}
+                       for i in s.items]}
+            for s in issue.sections
+        ],
+    }
+
+
+@main.command()
+@click.option("--feed", metavar="URL|PATH", help="Feed to read (default: the first configured feed).")
+@click.option("--issue", "number", type=int, help="Only this issue number.")
+@click.option("--lang", help="Only this language (en, fr, pt-br, zh, tr, es, ar).")
+@click.option("--section", "section_key", metavar="KEY", help="Only this section key (e.g. tools_datasets).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per edition.")
+@_config_option
+@pass_context
+def preview(ctx: Context, feed: str | None, number: int | None, lang: str | None, section_key: str | None,
+            as_json: bool) -> None:
+    """Show how a feed splits into issues, sections and items, without storing anything."""
+    with _errors():
+        issues = [i for i in asyncio.run(_read_issues(ctx, _feed_for(ctx, feed))) if i.is_newsletter]
+        if number is not None:
+            issues = [i for i in issues if i.number == number]
+        if lang:
+            issues = [i for i in issues if i.language == lang.lower()]
+        if section_key:
+            issues = [_only_section(i, section_key) for i in issues]
+        if as_json:
+            click.echo(json.dumps([_issue_json(i) for i in issues], ensure_ascii=False, indent=2))
+            return
+        for issue in issues:
+            click.echo(f"{issue.ref.label}  {issue.title}\n  {issue.link}")
+            for section in issue.sections:
+                click.echo(f"  [{section.key}] {section.heading} — {len(section.items)} items")
+                for item in section.items:
+                    click.echo(f"      • {item.title or (item.text[:70] + '…')}")
+
+
+def _only_section(issue: Issue, key: str) -> Issue:
+    from dataclasses import replace
+
+    return replace(issue, sections=tuple(s for s in issue.sections if s.key == key))
+
+
+# ---------------------------------------------------------------------- queries
+@main.command()
+@click.argument("command_line")
+@click.option("--lang", default=None, help="The asker's language (default: config default_language).")
+@_config_option
+@pass_context
+def ask(ctx: Context, command_line: str, lang: str | None) -> None:
+    """Answer a chat command as the bots would, e.g. digestbot ask "/section outils" --lang fr."""
+    with _errors():
+        store = ctx.store()
+        if not store.list_issues(limit=1):
+            ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
+            for feed in ctx.config.feeds or [_feed_for(ctx, None)]:
+                with contextlib.suppress(FeedError):
+                    asyncio.run(ingestor.poll(feed))
+        engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language)
+        command, _, args = command_line.strip().partition(" ")
+        query = Query(command=command.lstrip("/").split("@")[0] or "help", args=args,
+                      lang=lang or ctx.config.default_language, platform="console", chat="cli")
+        answer = engine.answer(query)
+        from adapters.console import ConsolePlatform
+
+        for part in ConsolePlatform().render_answer(answer):
+            click.echo(part.text)
+        if answer.kind == "error":
+            raise SystemExit(1)
+
+
+# ---------------------------------------------------------------------- config
+@main.command("check-config")
+@_config_option
+@pass_context
+def check_config(ctx: Context) -> None:
+    """Validate config.toml (keys, schedules, timezones, sections, token variables) and say what is wrong."""
+    with _errors():
+        config = ctx.config
+        from scheduler.service import validate_schedules
+
+        validate_schedules(config)
+        aliases = ctx.aliases()
+        for dest in config.destinations:
+            for name in dest.sections:
+                if name != "*" and aliases.key_for(name) not in aliases.known_keys() and name not in aliases.known_keys():
+                    raise ConfigError(f"destinations.{dest.name}.sections", f"unknown section {name!r}")
+        for platform in sorted(config.platforms_in_use() - {"console"}):
+            config.secret(platform)  # type: ignore[arg-type]
+        source = ctx.config_path or "built-in defaults"
+        click.echo(f"{source}: OK — {len(config.feeds)} feed(s), {len(config.destinations)} destination(s)")
+
+
+# ---------------------------------------------------------------------- delivery
+def _platforms(config: Config) -> dict[str, Platform]:
+    """Build the platforms that destinations use (console always), reading tokens from the environment."""
+    from adapters.console import ConsolePlatform
+
+    platforms: dict[str, Platform] = {"console": ConsolePlatform(jsonl_path=os.environ.get("DIGESTBOT_CONSOLE_LOG"))}
+    used = config.platforms_in_use()
+    if "telegram" in used:
+        from adapters.telegram import create_platform as create_telegram
+
+        platforms["telegram"] = create_telegram(config)
+    if "discord" in used:
+        from adapters.discord import create_platform as create_discord
+
+        platforms["discord"] = create_discord(config)
+    return platforms
+
+
+def _service(ctx: Context, store: Store, platforms: dict[str, Platform]) -> Any:
+    from scheduler.service import DeliveryService, validate_schedules
+
+    validate_schedules(ctx.config)
+    ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
+    return DeliveryService(ctx.config, store, platforms, ingestor)
+
+
+async def _run(ctx: Context, once: bool) -> None:
+    store = ctx.store()
+    platforms = _platforms(ctx.config)
+    service = _service(ctx, store, platforms)
+    engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    serving: list[asyncio.Task[None]] = []
+    try:
+        for platform in platforms.values():
+            await platform.start()
+        if once:
+            await service.run_once()
+            return
+        serving = [asyncio.create_task(p.serve(engine), name=f"serve-{p.name}") for p in platforms.values()]
+        log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
+                 ", ".join(sorted(platforms)))
+        await service.run(stop)
+    finally:
+        for task in serving:
+            task.cancel()
+        for task in serving:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for platform in platforms.values():
+            with contextlib.suppress(Exception):
+                await platform.close()
+        store.close()
+        log.info("digestbot stopped")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Poll, deliver what is due, and exit.")
+@_config_option
+@pass_context
+def run(ctx: Context, once: bool) -> None:
+    """Poll feeds, schedule and deliver posts, and answer commands until stopped (SIGINT/SIGTERM)."""
+    with _errors():
+        asyncio.run(_run(ctx, once))
+
+
+@main.command()
+@_config_option
+@pass_context
+def status(ctx: Context) -> None:
+    """Feeds (last poll, errors) and destinations (next run, last delivery, paused, outbox counts)."""
+    with _errors():
+        store = ctx.store()
+        from adapters.console import ConsolePlatform
+
+        service = _service(ctx, store, {"console": ConsolePlatform()})
+        click.echo(json.dumps(service.status(), ensure_ascii=False, indent=2, default=str))
+
+
+@main.command()
+@click.argument("destination")
+@click.option("--issue", "number", type=int, help="Issue number (default: the newest).")
+@click.option("--section", "section_key", metavar="KEY", help="Only this section.")
+@_config_option
+@pass_context
+def send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> None:
+    """Push an issue (or one section of it) to a destination now."""
+    with _errors():
+        count = asyncio.run(_send(ctx, destination, number, section_key))
+        click.echo(f"{destination}: {count} message(s) delivered")
+
+
+async def _send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> int:
+    store = ctx.store()
+    platforms = _platforms(ctx.config)
+    service = _service(ctx, store, platforms)
+    try:
+        for platform in platforms.values():
+            await platform.start()
+        if not store.list_issues(limit=1):
+            await service.run_once()
+        return int(await service.send_now(destination, issue=number, section=section_key))
+    finally:
+        for platform in platforms.values():
+            with contextlib.suppress(Exception):
+                await platform.close()
+
+
+@main.command()
+@click.argument("destination")
+@_config_option
+@pass_context
+def retry(ctx: Context, destination: str) -> None:
+    """Un-pause a destination and re-queue its dead posts."""
+    with _errors():
+        store = ctx.store()
+        from adapters.console import ConsolePlatform
+
+        service = _service(ctx, store, {"console": ConsolePlatform()})
+        click.echo(f"{destination}: {service.retry(destination)} post(s) re-queued")
+
+
+@main.command()
+@click.option("--db", "db_path", default="digestbot-demo.db", show_default=True, help="SQLite file to (re)create.")
+@click.option("--issue", "number", type=int, default=4, show_default=True)
+@click.option("--lang", default="fr", show_default=True)
+def demo(db_path: str, number: int, lang: str) -> None:
+    """Offline demo: the bundled feed → SQLite → the outbox → the console, one post per section."""
+    ctx = Context(None, False)
+    ctx._config = default_config().model_copy(update={"storage": default_config().storage.model_copy(
+        update={"path": db_path})})
+    _setup_logging(ctx.config, False)
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(db_path + suffix)
+    store = ctx.store()
+    ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
+    results = asyncio.run(ingestor.poll(ctx.config.feeds[0]))
+    click.echo(f"Ingested {len(results)} newsletter editions from the bundled feed into {db_path}.\n")
+    store.close()
+    count = asyncio.run(_send(ctx, "console", number, None))
+    click.echo(f"\n{count} message(s) delivered to the console for issue #{number} ({lang.upper()}).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""Storage: idempotent upserts, per-section revisions, search, settings, subscriptions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.models import Block, Issue, Item, Section, Span
+from bot.ports import Destination
+from bot.store import Store
+
+
+def _item(title: str, text: str) -> Item:
+    return Item(title=title, body=(Block("paragraph", (Span(text),)),), links=("https://x.org/a",))
+
+
+def _issue(**changes: object) -> Issue:
+    base = Issue(
+        entry_id="https://example.org/nine", link="https://example.org/nine/", title="NLP Newsletter [FR] #9",
+        published=datetime(2020, 4, 6, tzinfo=UTC), language="fr", number=9,
+        sections=(
+            Section("publications", "Publications 📙", "Publications", "📙", 0,
+                    (_item("Turing-NLG", "Un modèle de 17 milliards de paramètres"),)),
+            Section("tools_datasets", "Outils et jeux de données ⚙️", "Outils et jeux de données", "⚙️", 1,
+                    (_item("DeepSpeed", "Une librairie d’optimisation"), _item("Hydra", "Configurer"))),
+        ),
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_upsert_is_idempotent_and_round_trips(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    issue = _issue()
+    first = store.save_issue(issue)
+    again = store.save_issue(issue)
+    assert (first.status, first.revision, first.added) == ("new", 1, ("publications", "tools_datasets"))
+    assert (again.status, again.revision) == ("unchanged", 1)
+    loaded = store.get_issue(issue.entry_id)
+    assert loaded == issue
+    assert store.db["items"].count == 3
+
+
+def test_changed_section_is_a_new_revision_not_a_duplicate(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    issue = _issue()
+    store.save_issue(issue)
+    tools = issue.sections[1]
+    edited = replace(issue, sections=(issue.sections[0], replace(tools, items=tools.items[:1])))
+    result = store.save_issue(edited)
+    assert (result.status, result.revision, result.changed, result.added, result.removed) == (
+        "changed", 2, ("tools_datasets",), (), ())
+    assert store.db["items"].count == 2
+    assert store.db["issues"].count == 1
+    added = replace(edited, sections=(*edited.sections, Section("education", "Education 🎓", "Education", "🎓", 2,
+                                                                  (_item("Cours", "Un cours"),))))
+    result = store.save_issue(added)
+    assert (result.revision, result.changed, result.added) == (3, (), ("education",))
+    revisions = list(store.db.query("select key, revision, change from section_revisions order by revision, key"))
+    assert {"key": "tools_datasets", "revision": 2, "change": "changed"} in revisions
+
+
+def test_search_is_accent_insensitive_and_language_filtered(tmp_path: Path) -> None:
+    store = Store(":memory:")
+    store.save_issue(_issue())
+    store.save_issue(_issue(entry_id="en9", language="en", title="NLP Newsletter #9"))
+    hits = store.search('"librairie"*', lang="fr")
+    assert [h.title for h in hits] == ["DeepSpeed"]
+    assert [h.title for h in store.search('"modele"*')] == ["Turing-NLG", "Turing-NLG"]
+    assert store.search('"this is not" NEAR(')  == []  # bad FTS never raises
+
+
+def test_list_and_latest_order_by_date_then_number(tmp_path: Path) -> None:
+    store = Store(":memory:")
+    store.save_issue(_issue(entry_id="a", number=3))
+    store.save_issue(_issue(entry_id="b", number=4))
+    store.save_issue(_issue(entry_id="c", number=2, published=datetime(2020, 5, 1, tzinfo=UTC)))
+    assert [r.number for r in store.list_issues()] == [2, 4, 3]
+    latest = store.latest("fr")
+    assert latest is not None and latest.entry_id == "c"
+    assert [r.entry_id for r in store.editions(4)] == ["b"]
+    rowid = store.rowid_for_entry("b")
+    assert store.entry_for_rowid(rowid) == "b"
+
+
+def test_chat_settings_and_subscriptions(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = Store(path)
+    store.set_chat_language("telegram", "42", "fr")
+    dest = Destination(name="telegram:42", platform="telegram", chat="42", languages=("fr",),
+                       sections=("tools_datasets",), options={"index": True})
+    version = store.subscriptions_version()
+    store.save_subscription(dest)
+    assert store.subscriptions_version() == version + 1
+    store.close()
+    reopened = Store(path)
+    assert reopened.chat_language("telegram", "42") == "fr"
+    assert reopened.subscriptions("telegram") == [dest]
+    assert reopened.delete_subscription("telegram:42") is True
+    assert reopened.delete_subscription("telegram:42") is False
+    assert reopened.subscriptions() == []
