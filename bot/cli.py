@@ -267,7 +267,8 @@ def check_config(ctx: Context) -> None:
         aliases = ctx.aliases()
         for dest in config.destinations:
             for name in dest.sections:
-                if name != "*" and aliases.key_for(name) not in aliases.known_keys() and name not in aliases.known_keys():
+                known = aliases.known_keys()
+                if name != "*" and name not in known and aliases.key_for(name) not in known:
                     raise ConfigError(f"destinations.{dest.name}.sections", f"unknown section {name!r}")
         for platform in sorted(config.platforms_in_use() - {"console"}):
             config.secret(platform)  # type: ignore[arg-type]

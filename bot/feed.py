@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"digestbot/{__version__} (+https://github.com/dair-ai; newsletter section bot)"
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
+_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ async def fetch_feed(
     """
     if not is_remote(location):
         return _read_file(name, location, max_bytes)
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"}
+    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -86,7 +87,8 @@ async def fetch_feed(
             if response.status_code >= 400:
                 raise FeedUnavailable(name, f"HTTP {response.status_code} {response.reason_phrase} from {location}")
             declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes and "gzip" not in response.headers.get("Content-Encoding", ""):
+            compressed = bool(response.headers.get("Content-Encoding"))
+            if declared and declared.isdigit() and int(declared) > max_bytes and not compressed:
                 raise FeedMalformed(name, f"feed is {int(declared):,} bytes, over the {max_bytes:,}-byte limit")
             chunks: list[bytes] = []
             size = 0

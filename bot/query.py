@@ -19,7 +19,7 @@ from bot.i18n import normalize_language, supported_languages, t
 from bot.models import Answer, Issue, IssueRef, Query, SearchHit, SectionRef
 from bot.ports import Destination
 from bot.sections import SectionAliases, normalize
-from bot.store import StoredHit, Store
+from bot.store import Store, StoredHit
 
 __all__ = ["QueryEngine", "build_fts_query", "parse_section_args"]
 

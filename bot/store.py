@@ -106,40 +106,40 @@ class Store:
     def _create_tables(self) -> None:
         db = self.db
         with self.transaction():
-            db["feeds"].create(
+            db.table("feeds").create(
                 {"name": str, "url": str, "etag": str, "last_modified": str, "last_polled": str,
                  "last_ok": str, "last_error": str, "error_count": int},
                 pk="name", if_not_exists=True)
-            db["issues"].create(
+            db.table("issues").create(
                 {"entry_id": str, "feed": str, "link": str, "title": str, "published": str,
                  "updated": str, "language": str, "number": int, "content_hash": str, "revision": int,
                  "preamble": str, "is_newsletter": int, "first_seen": str, "last_changed": str},
                 pk="entry_id", if_not_exists=True)
-            db["sections"].create(
+            db.table("sections").create(
                 {"entry_id": str, "position": int, "key": str, "heading": str, "title": str,
                  "emoji": str, "html": str, "content_hash": str, "revision": int},
                 pk=("entry_id", "position"), if_not_exists=True,
                 foreign_keys=[("entry_id", "issues", "entry_id")])
-            db["items"].create(
+            db.table("items").create(
                 {"id": int, "entry_id": str, "section_position": int, "position": int, "title": str,
                  "text": str, "body": str, "images": str, "links": str, "sources": str},
                 pk="id", if_not_exists=True)
-            db["section_revisions"].create(
+            db.table("section_revisions").create(
                 {"entry_id": str, "key": str, "revision": int, "content_hash": str, "change": str,
                  "at": str},
                 pk=("entry_id", "key", "revision"), if_not_exists=True)
-            db["chats"].create({"platform": str, "chat": str, "language": str, "updated": str},
+            db.table("chats").create({"platform": str, "chat": str, "language": str, "updated": str},
                                pk=("platform", "chat"), if_not_exists=True)
-            db["subscriptions"].create({"name": str, "platform": str, "destination": str, "created": str},
+            db.table("subscriptions").create({"name": str, "platform": str, "destination": str, "created": str},
                                        pk="name", if_not_exists=True)
-            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-            db["meta"].upsert({"key": "schema_version", "value": str(_SCHEMA_VERSION)}, pk="key")
-            db["meta"].insert({"key": "subscriptions_version", "value": "0"}, pk="key", ignore=True)
-            db["issues"].create_index(["language", "published"], if_not_exists=True)
-            db["issues"].create_index(["number"], if_not_exists=True)
-            db["items"].create_index(["entry_id", "section_position", "position"], if_not_exists=True)
-        if not db["items_fts"].exists():
-            db["items"].enable_fts(["title", "text"], create_triggers=True, tokenize=_FTS_TOKENIZE)
+            db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            db.table("meta").upsert({"key": "schema_version", "value": str(_SCHEMA_VERSION)}, pk="key")
+            db.table("meta").insert({"key": "subscriptions_version", "value": "0"}, pk="key", ignore=True)
+            db.table("issues").create_index(["language", "published"], if_not_exists=True)
+            db.table("issues").create_index(["number"], if_not_exists=True)
+            db.table("items").create_index(["entry_id", "section_position", "position"], if_not_exists=True)
+        if not db.table("items_fts").exists():
+            db.table("items").enable_fts(["title", "text"], create_triggers=True, tokenize=_FTS_TOKENIZE)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -167,18 +167,18 @@ class Store:
 
     def record_feed_success(self, name: str, url: str, *, etag: str | None, last_modified: str | None) -> None:
         now = _now()
-        self.db["feeds"].upsert(
+        self.db.table("feeds").upsert(
             {"name": name, "url": url, "etag": etag, "last_modified": last_modified, "last_polled": now,
              "last_ok": now, "last_error": None, "error_count": 0}, pk="name")
 
     def record_feed_not_modified(self, name: str, url: str) -> None:
         now = _now()
-        self.db["feeds"].upsert({"name": name, "url": url, "last_polled": now, "last_ok": now,
+        self.db.table("feeds").upsert({"name": name, "url": url, "last_polled": now, "last_ok": now,
                                  "last_error": None, "error_count": 0}, pk="name")
 
     def record_feed_error(self, name: str, url: str, error: str) -> None:
         previous = self.feed_state(name)
-        self.db["feeds"].upsert({"name": name, "url": url, "last_polled": _now(), "last_error": error,
+        self.db.table("feeds").upsert({"name": name, "url": url, "last_polled": _now(), "last_error": error,
                                  "error_count": previous.error_count + 1}, pk="name")
 
     # ------------------------------------------------------------------ issues
@@ -210,7 +210,7 @@ class Store:
             added = tuple(k for k in new_hashes if k not in old_hashes)
             removed = tuple(k for k in old_hashes if k not in new_hashes)
             if not (changed or added or removed) and row["content_hash"] == issue.content_hash:
-                self.db["issues"].update(issue.entry_id, {"number": issue.number})
+                self.db.table("issues").update(issue.entry_id, {"number": issue.number})
                 return SaveResult(issue.entry_id, "unchanged", row["revision"])
             revision = row["revision"] + 1
             status: Literal["new", "changed"] = "changed"
@@ -230,10 +230,10 @@ class Store:
         }
         if first_seen:
             record["first_seen"] = first_seen
-        self.db["issues"].upsert(record, pk="entry_id")
+        self.db.table("issues").upsert(record, pk="entry_id")
         self._insert_content(issue, revision)
         now = _now()
-        self.db["section_revisions"].insert_all(
+        self.db.table("section_revisions").insert_all(
             ({"entry_id": issue.entry_id, "key": key, "revision": revision, "content_hash": new_hashes.get(key, ""),
               "change": change, "at": now}
              for change, keys in (("added", added), ("changed", changed), ("removed", removed))
@@ -246,12 +246,12 @@ class Store:
         self.db.execute("delete from sections where entry_id = ?", [entry_id])
 
     def _insert_content(self, issue: Issue, revision: int) -> None:
-        self.db["sections"].insert_all(
+        self.db.table("sections").insert_all(
             ({"entry_id": issue.entry_id, "position": s.position, "key": s.key, "heading": s.heading,
               "title": s.title, "emoji": s.emoji, "html": s.html, "content_hash": s.content_hash,
               "revision": revision} for s in issue.sections),
             pk=("entry_id", "position"))
-        self.db["items"].insert_all(
+        self.db.table("items").insert_all(
             ({"entry_id": issue.entry_id, "section_position": s.position, "position": i, "title": item.title,
               "text": item.text, "body": json.dumps([b.to_json() for b in item.body], ensure_ascii=False),
               "images": json.dumps(list(item.images)), "links": json.dumps(list(item.links)),
@@ -383,7 +383,7 @@ class Store:
         return rows[0]["language"] if rows else None
 
     def set_chat_language(self, platform: str, chat: str, lang: str) -> None:
-        self.db["chats"].upsert({"platform": platform, "chat": chat, "language": lang, "updated": _now()},
+        self.db.table("chats").upsert({"platform": platform, "chat": chat, "language": lang, "updated": _now()},
                                 pk=("platform", "chat"))
 
     # ------------------------------------------------------------------ subscriptions
@@ -394,7 +394,7 @@ class Store:
             "on_edit": dest.on_edit, "backfill": dest.backfill, "options": dict(dest.options),
         }
         with self.transaction():
-            self.db["subscriptions"].upsert(
+            self.db.table("subscriptions").upsert(
                 {"name": dest.name, "platform": dest.platform,
                  "destination": json.dumps(payload, ensure_ascii=False), "created": _now()}, pk="name")
             self._bump_subscriptions()
@@ -403,7 +403,7 @@ class Store:
         with self.transaction():
             found = bool(list(self.db.query("select 1 from subscriptions where name = ?", [name])))
             if found:
-                self.db["subscriptions"].delete(name)
+                self.db.table("subscriptions").delete(name)
                 self._bump_subscriptions()
         return found
 

@@ -26,7 +26,8 @@ RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <item><title>NLP Newsletter [FR] #9: Test</title><link>https://example.org/nine/</link>
 <guid>https://example.org/nine</guid><pubDate>Mon, 06 Apr 2020 00:00:00 +0000</pubDate>
 <description>short summary</description>
-<content:encoded><![CDATA[<h1>Publications \xf0\x9f\x93\x99</h1><p><strong>Item</strong></p><p>Body <a href="/rel">link</a></p>]]></content:encoded>
+<content:encoded><![CDATA[<h1>Publications \xf0\x9f\x93\x99</h1><p><strong>Item</strong></p>
+<p>Body <a href="/rel">link</a></p>]]></content:encoded>
 </item></channel></rss>"""
 
 
