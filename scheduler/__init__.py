@@ -1,0 +1,6 @@
+"""Schedules, the outbox and the delivery worker (imports `bot` only; reaches adapters via ports)."""
+
+from scheduler.cron import validate_schedules
+from scheduler.service import DeliveryService
+
+__all__ = ["DeliveryService", "validate_schedules"]

@@ -1,0 +1,343 @@
+"""The outbox: every post to every destination as rows in the bot's SQLite database.
+
+This is the only module that speaks SQL for the scheduler's tables:
+- `outbox`: one row per (destination, edition, unit, revision, part, op) — a unit
+  is a section key, "#digest" or "#index"; op is "send" or "edit". State runs
+  pending → sending → sent | failed (retry scheduled) | dead. The rendered part is
+  stored at enqueue time so that a retry replays exactly what was planned.
+- `dest_state`: per destination, the selection fingerprint, pause reason, last tick.
+- `dest_issues`: which editions a destination takes ("admitted") or was spared
+  ("skipped", the no-flood backfill rule), in delivery order.
+
+Writes are batched in transactions (one per drain round), which with WAL mode keeps
+the outbox far from being the bottleneck of a fan-out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlite_utils
+
+from bot.ports import Rendered, Sent
+
+__all__ = ["DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "row_key"]
+
+OPEN_STATES = ("pending", "sending", "failed")
+_OPEN_SQL = "('pending', 'sending', 'failed')"
+
+
+def row_key(destination: str, entry_id: str, unit: str, revision: int, part: int, op: str) -> str:
+    """Stable 20-char id of a row: the platform idempotency key (Discord nonce ≤ 25 chars)."""
+    raw = "\x1f".join((destination, entry_id, unit, str(revision), str(part), op))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass(frozen=True, slots=True)
+class NewRow:
+    """A part to enqueue."""
+
+    destination: str
+    entry_id: str
+    unit: str
+    kind: str  # "section" | "digest" | "index"
+    part: int
+    parts: int
+    rendered: Rendered
+    not_before: float
+    revision: int = 0
+    op: Literal["send", "edit"] = "send"
+    target: Sent | None = None  # for op="edit": the message to edit
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    key: str
+    destination: str
+    entry_id: str
+    unit: str
+    kind: str
+    revision: int
+    part: int
+    parts: int
+    op: str
+    state: str
+    attempts: int
+    next_attempt_at: float
+    rendered: Rendered
+    target: Sent | None
+    sent: Sent | None
+    error: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> OutboxRow:
+        return cls(
+            id=row["id"], key=row["key"], destination=row["destination"], entry_id=row["entry_id"],
+            unit=row["unit"], kind=row["kind"], revision=row["revision"], part=row["part"],
+            parts=row["parts"], op=row["op"], state=row["state"], attempts=row["attempts"],
+            next_attempt_at=row["next_attempt_at"],
+            rendered=Rendered.from_json(json.loads(row["rendered"])),
+            target=Sent.from_json(json.loads(row["target"])) if row["target"] else None,
+            sent=Sent.from_json(json.loads(row["sent"])) if row["sent"] else None,
+            error=row["error"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one attempt, as the worker judged it."""
+
+    row_id: int
+    state: Literal["sent", "failed", "dead", "pending"]
+    at: float
+    sent: Sent | None = None
+    error: str | None = None
+    next_attempt_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DestState:
+    name: str
+    fingerprint: str | None
+    paused_reason: str | None
+    paused_at: float | None
+    last_tick_at: float | None
+    last_delivery_at: float | None
+    created_at: float
+    removed: bool
+
+
+class Outbox:
+    """SQL for the scheduler's tables, on the engine's `sqlite_utils.Database`."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self._create()
+
+    # ------------------------------------------------------------------ schema
+    def _create(self) -> None:
+        with self.db.atomic():
+            self.db.execute("""
+                create table if not exists outbox (
+                    id integer primary key autoincrement,
+                    key text not null unique,
+                    destination text not null, entry_id text not null, unit text not null,
+                    kind text not null, revision integer not null default 0,
+                    part integer not null, parts integer not null, op text not null default 'send',
+                    state text not null default 'pending', attempts integer not null default 0,
+                    next_attempt_at real not null, rendered text not null, target text,
+                    sent text, error text, created_at real not null, updated_at real not null,
+                    sent_at real,
+                    unique (destination, entry_id, unit, revision, part, op))""")
+            self.db.execute("""create index if not exists outbox_open on outbox (destination, id)
+                               where state in ('pending', 'sending', 'failed')""")
+            self.db.execute("""create index if not exists outbox_issue
+                               on outbox (destination, entry_id, unit, op)""")
+            self.db.execute("""
+                create table if not exists dest_state (
+                    name text primary key, fingerprint text, paused_reason text, paused_at real,
+                    last_tick_at real, last_delivery_at real, created_at real not null,
+                    removed integer not null default 0)""")
+            self.db.execute("""
+                create table if not exists dest_issues (
+                    destination text not null, entry_id text not null, status text not null,
+                    seq integer not null, admitted_at real not null, done integer not null default 0,
+                    primary key (destination, entry_id))""")
+
+    # ------------------------------------------------------------------ destinations
+    def dest_state(self, name: str) -> DestState | None:
+        rows = list(self.db.query("select * from dest_state where name = ?", [name]))
+        return _dest(rows[0]) if rows else None
+
+    def dest_states(self) -> dict[str, DestState]:
+        return {row["name"]: _dest(row) for row in self.db.query("select * from dest_state")}
+
+    def ensure_dest(self, name: str, now: float) -> DestState:
+        """The destination's state row, created on first sight (not yet backfilled)."""
+        self.db.execute("insert or ignore into dest_state (name, created_at) values (?, ?)", [name, now])
+        self.db.execute("update dest_state set removed = 0 where name = ? and removed = 1", [name])
+        state = self.dest_state(name)
+        assert state is not None
+        return state
+
+    def set_fingerprint(self, name: str, fingerprint: str) -> None:
+        self.db.execute("update dest_state set fingerprint = ? where name = ?", [fingerprint, name])
+
+    def set_last_tick(self, name: str, when: float) -> None:
+        self.db.execute("update dest_state set last_tick_at = ? where name = ?", [when, name])
+
+    def pause(self, name: str, reason: str, now: float) -> None:
+        self.db.execute("update dest_state set paused_reason = ?, paused_at = ? where name = ?",
+                        [reason, now, name])
+
+    def unpause(self, name: str) -> None:
+        self.db.execute("update dest_state set paused_reason = null, paused_at = null where name = ?", [name])
+
+    def mark_removed(self, active: Iterable[str]) -> list[str]:
+        """Flag destinations no longer configured; their open rows stay (and show in status)."""
+        active_set = set(active)
+        gone = [name for name, state in self.dest_states().items()
+                if name not in active_set and not state.removed]
+        with self.db.atomic():
+            for name in gone:
+                self.db.execute("update dest_state set removed = 1 where name = ?", [name])
+        return gone
+
+    # ------------------------------------------------------------------ admissions
+    def known_issues(self, destination: str) -> set[str]:
+        return {row["entry_id"] for row in self.db.query(
+            "select entry_id from dest_issues where destination = ?", [destination])}
+
+    def record_issues(self, destination: str, admitted: Sequence[str], skipped: Sequence[str],
+                      now: float) -> None:
+        """Remember editions as admitted (in this order) or skipped; a known edition never comes back."""
+        rows = list(self.db.query(
+            "select coalesce(max(seq), 0) as seq from dest_issues where destination = ?", [destination]))
+        seq = int(rows[0]["seq"])
+        with self.db.atomic():
+            for entry_id in admitted:
+                seq += 1
+                self.db.execute("insert or ignore into dest_issues values (?, ?, 'admitted', ?, ?, 0)",
+                                [destination, entry_id, seq, now])
+            for entry_id in skipped:
+                self.db.execute("insert or ignore into dest_issues values (?, ?, 'skipped', 0, ?, 1)",
+                                [destination, entry_id, now])
+
+    def open_admissions(self, destination: str) -> list[str]:
+        """Admitted editions with work left for a cron/digest tick, oldest admission first."""
+        return [row["entry_id"] for row in self.db.query(
+            "select entry_id from dest_issues where destination = ? and status = 'admitted' and done = 0 "
+            "order by seq", [destination])]
+
+    def admitted_to(self, entry_id: str) -> list[str]:
+        return [row["destination"] for row in self.db.query(
+            "select destination from dest_issues where entry_id = ? and status = 'admitted'", [entry_id])]
+
+    def set_done(self, destination: str, entry_id: str, done: bool = True) -> None:
+        self.db.execute("update dest_issues set done = ? where destination = ? and entry_id = ?",
+                        [int(done), destination, entry_id])
+
+    # ------------------------------------------------------------------ rows
+    def enqueue(self, rows: Sequence[NewRow], now: float) -> int:
+        """Insert parts in one transaction; a part already there (same key) is left alone."""
+        params = [
+            (row_key(r.destination, r.entry_id, r.unit, r.revision, r.part, r.op), r.destination,
+             r.entry_id, r.unit, r.kind, r.revision, r.part, r.parts, r.op, r.not_before,
+             json.dumps(r.rendered.to_json(), ensure_ascii=False),
+             json.dumps(r.target.to_json()) if r.target else None, now, now)
+            for r in rows
+        ]
+        with self.db.atomic():
+            before = self.db.conn.total_changes
+            self.db.conn.executemany(
+                "insert or ignore into outbox (key, destination, entry_id, unit, kind, revision, part, "
+                "parts, op, next_attempt_at, rendered, target, created_at, updated_at) "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params)
+            return self.db.conn.total_changes - before
+
+    def has_rows(self, destination: str, entry_id: str) -> bool:
+        return bool(list(self.db.query(
+            "select 1 from outbox where destination = ? and entry_id = ? limit 1", [destination, entry_id])))
+
+    def units_enqueued(self, destination: str, entry_id: str) -> set[str]:
+        return {row["unit"] for row in self.db.query(
+            "select distinct unit from outbox where destination = ? and entry_id = ? and op = 'send'",
+            [destination, entry_id])}
+
+    def unit_rows(self, destination: str, entry_id: str, unit: str, op: str = "send",
+                  latest_only: bool = True) -> list[OutboxRow]:
+        """Rows of one unit, by part; `latest_only` keeps the newest revision of each part."""
+        rows = [OutboxRow.from_row(r) for r in self.db.query(
+            "select * from outbox where destination = ? and entry_id = ? and unit = ? and op = ? "
+            "order by part, revision", [destination, entry_id, unit, op])]
+        if not latest_only:
+            return rows
+        if op == "send" and rows:
+            newest = max(r.revision for r in rows)
+            rows = [r for r in rows if r.revision == newest]
+        by_part: dict[int, OutboxRow] = {}
+        for r in rows:
+            by_part[r.part] = r
+        return [by_part[p] for p in sorted(by_part)]
+
+    def max_revision(self, destination: str, entry_id: str, unit: str) -> int:
+        rows = list(self.db.query(
+            "select coalesce(max(revision), 0) as r from outbox where destination = ? and entry_id = ? "
+            "and unit = ?", [destination, entry_id, unit]))
+        return int(rows[0]["r"])
+
+    def replace_rendered(self, row_id: int, rendered: Rendered, now: float) -> None:
+        """Swap a not-yet-sent part's content (an edit arrived before it went out)."""
+        self.db.execute("update outbox set rendered = ?, updated_at = ? where id = ? and state = 'pending'",
+                        [json.dumps(rendered.to_json(), ensure_ascii=False), now, row_id])
+
+    def heads(self) -> list[OutboxRow]:
+        """The first open row of every destination: the only row of it that may be attempted."""
+        sql = (f"select o.* from outbox o join (select destination, min(id) as id from outbox "
+               f"where state in {_OPEN_SQL} group by destination) h on o.id = h.id")
+        return [OutboxRow.from_row(r) for r in self.db.query(sql)]
+
+    def next_due(self) -> float | None:
+        rows = list(self.db.query(
+            f"select min(o.next_attempt_at) as t from outbox o join (select destination, min(id) as id "
+            f"from outbox where state in {_OPEN_SQL} group by destination) h on o.id = h.id "
+            f"left join dest_state d on d.name = o.destination where d.paused_reason is null"))
+        return rows[0]["t"] if rows else None
+
+    def mark_sending(self, ids: Sequence[int], now: float) -> None:
+        with self.db.atomic():
+            self.db.conn.executemany("update outbox set state = 'sending', updated_at = ? where id = ?",
+                                     [(now, i) for i in ids])
+
+    def complete(self, outcomes: Sequence[Outcome]) -> None:
+        """Record a round's attempts in one transaction."""
+        with self.db.atomic():
+            for o in outcomes:
+                if o.state == "sent":
+                    self.db.execute(
+                        "update outbox set state = 'sent', attempts = attempts + 1, sent = ?, sent_at = ?, "
+                        "error = null, updated_at = ? where id = ?",
+                        [json.dumps(o.sent.to_json()) if o.sent else None, o.at, o.at, o.row_id])
+                    self.db.execute(
+                        "update dest_state set last_delivery_at = ? where name = "
+                        "(select destination from outbox where id = ?)", [o.at, o.row_id])
+                else:
+                    self.db.execute(
+                        "update outbox set state = ?, attempts = attempts + ?, error = ?, "
+                        "next_attempt_at = coalesce(?, next_attempt_at), updated_at = ? where id = ?",
+                        [o.state, 0 if o.state == "pending" else 1, o.error, o.next_attempt_at, o.at,
+                         o.row_id])
+
+    def requeue_dead(self, destination: str, now: float) -> int:
+        with self.db.atomic():
+            before = self.db.conn.total_changes
+            self.db.execute(
+                "update outbox set state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? "
+                "where destination = ? and state = 'dead'", [now, now, destination])
+            return self.db.conn.total_changes - before
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for row in self.db.query("select destination, state, count(*) as n from outbox group by 1, 2"):
+            counts.setdefault(row["destination"], {})[row["state"]] = row["n"]
+        return counts
+
+    def rows(self, destination: str | None = None) -> list[OutboxRow]:
+        """Every row in queue order (status, tests)."""
+        if destination is None:
+            return [OutboxRow.from_row(r) for r in self.db.query("select * from outbox order by id")]
+        return [OutboxRow.from_row(r) for r in self.db.query(
+            "select * from outbox where destination = ? order by id", [destination])]
+
+
+def _dest(row: dict[str, Any]) -> DestState:
+    return DestState(
+        name=row["name"], fingerprint=row["fingerprint"], paused_reason=row["paused_reason"],
+        paused_at=row["paused_at"], last_tick_at=row["last_tick_at"],
+        last_delivery_at=row["last_delivery_at"], created_at=row["created_at"], removed=bool(row["removed"]),
+    )

@@ -1,0 +1,312 @@
+"""Turns issues into outbox rows: admission (no-flood backfill), schedules, edits and indexes.
+
+Everything that decides *what* a destination receives and *when it is enqueued*
+lives here; the worker only decides how a queued part gets out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+
+from bot.models import IndexEntry, Issue, IssueRef, Post, Section, SectionRef
+from bot.ports import Destination, Platform, Rendered
+from bot.store import SaveResult, Store
+from scheduler.outbox import NewRow, Outbox, OutboxRow
+from scheduler.selection import dest_feeds, matches_issue, selected_sections, selection_fingerprint
+
+__all__ = ["DIGEST", "INDEX", "Planner"]
+
+log = logging.getLogger(__name__)
+
+DIGEST = "#digest"
+INDEX = "#index"
+_MAX_LIST = 10_000
+
+
+class Planner:
+    """Enqueues posts for destinations; every method is idempotent (rows have stable keys)."""
+
+    def __init__(self, store: Store, outbox: Outbox, platforms: Mapping[str, Platform],
+                 clock: Callable[[], float], spacing: float = 0.0) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.platforms = platforms
+        self.clock = clock
+        self.spacing = spacing
+        self._issues: dict[str, Issue | None] = {}
+
+    # ------------------------------------------------------------------ helpers
+    def issue(self, entry_id: str) -> Issue | None:
+        """Stored issue, cached for one planning pass (`forget()` clears it)."""
+        if entry_id not in self._issues:
+            self._issues[entry_id] = self.store.get_issue(entry_id)
+        return self._issues[entry_id]
+
+    def forget(self) -> None:
+        self._issues.clear()
+
+    def _candidates(self, dest: Destination, cache: dict[str | None, list[IssueRef]]) -> list[IssueRef]:
+        """Editions the destination would take, newest first."""
+        feeds = dest_feeds(dest) or (None,)
+        refs: list[IssueRef] = []
+        for feed in feeds:
+            if feed not in cache:
+                cache[feed] = self.store.list_issues(feed=feed, limit=_MAX_LIST)
+            refs.extend(ref for ref in cache[feed] if matches_issue(dest, ref))
+        if len(feeds) > 1:
+            order = {id(r): i for i, r in enumerate(refs)}
+            refs.sort(key=lambda r: (r.published is not None, r.published, -order[id(r)]), reverse=True)
+        return refs
+
+    def _render(self, dest: Destination, post: Post) -> list[Rendered]:
+        return self.platforms[dest.platform].render(post, dest)
+
+    def _rows(self, dest: Destination, entry_id: str, unit: str, kind: str, parts: Sequence[Rendered],
+              not_before: float, revision: int = 0) -> list[NewRow]:
+        return [NewRow(dest.name, entry_id, unit, kind, i, len(parts), part, not_before, revision)
+                for i, part in enumerate(parts)]
+
+    # ------------------------------------------------------------------ admission
+    def admit(self, dests: Mapping[str, Destination],
+              cache: dict[str | None, list[IssueRef]] | None = None) -> dict[str, list[str]]:
+        """Record which stored editions each destination takes; returns newly admitted ids.
+
+        First sight of a destination (or of a new language/feed selection) takes only the
+        newest `backfill` editions and marks the rest as skipped, so the archive never
+        floods a chat. It happens once the store holds at least one matching edition
+        (a destination created before the first poll is not "initialised" by an empty store).
+        Afterwards every edition not seen before is admitted, oldest first.
+        """
+        cache = {} if cache is None else cache
+        now = self.clock()
+        admitted: dict[str, list[str]] = {}
+        for dest in dests.values():
+            if dest.platform not in self.platforms:
+                continue
+            state = self.outbox.ensure_dest(dest.name, now)
+            refs = self._candidates(dest, cache)
+            if not refs:
+                continue
+            known = self.outbox.known_issues(dest.name)
+            unknown = [r.entry_id for r in refs if r.entry_id not in known]
+            fingerprint = selection_fingerprint(dest)
+            if state.fingerprint != fingerprint:
+                newest = [r.entry_id for r in refs[: dest.backfill]]
+                take = [e for e in reversed(newest) if e not in known]
+                skip = [e for e in unknown if e not in take]
+                self.outbox.record_issues(dest.name, take, skip, now)
+                self.outbox.set_fingerprint(dest.name, fingerprint)
+                log.info("destination %s: first start, backfilling %d edition(s), %d left in the archive",
+                         dest.name, len(take), len(skip))
+            else:
+                take = list(reversed(unknown))
+                self.outbox.record_issues(dest.name, take, (), now)
+            if take:
+                admitted[dest.name] = take
+        return admitted
+
+    # ------------------------------------------------------------------ on_publish
+    def enqueue_issue(self, dest: Destination, entry_id: str, revision: int = 0) -> int:
+        """Every selected section of an edition, in order, spaced by `delivery.spacing`."""
+        issue = self.issue(entry_id)
+        if issue is None:
+            return 0
+        now = self.clock()
+        notify = not self.outbox.has_rows(dest.name, entry_id)
+        done = self.outbox.units_enqueued(dest.name, entry_id)
+        rows: list[NewRow] = []
+        for i, section in enumerate(s for s in selected_sections(dest, issue) if s.key not in done):
+            post = Post(kind="section", issue=issue.ref, section=section, notify=notify and i == 0)
+            rows.extend(self._rows(dest, entry_id, section.key, "section", self._render(dest, post),
+                                   now + i * self.spacing, revision))
+        count = self.outbox.enqueue(rows, now)
+        self.outbox.set_done(dest.name, entry_id)
+        return count
+
+    # ------------------------------------------------------------------ cron and digest ticks
+    def drip(self, dest: Destination) -> int:
+        """Release the next section not yet enqueued (oldest admitted edition first)."""
+        now = self.clock()
+        for entry_id in self.outbox.open_admissions(dest.name):
+            issue = self.issue(entry_id)
+            if issue is None:
+                self.outbox.set_done(dest.name, entry_id)
+                continue
+            enqueued = self.outbox.units_enqueued(dest.name, entry_id)
+            remaining = [s for s in selected_sections(dest, issue) if s.key not in enqueued]
+            if not remaining:
+                self.outbox.set_done(dest.name, entry_id)
+                continue
+            section = remaining[0]
+            post = Post(kind="section", issue=issue.ref, section=section,
+                        notify=not self.outbox.has_rows(dest.name, entry_id))
+            count = self.outbox.enqueue(
+                self._rows(dest, entry_id, section.key, "section", self._render(dest, post), now), now)
+            if len(remaining) == 1:
+                self.outbox.set_done(dest.name, entry_id)
+            return count
+        return 0
+
+    def digest(self, dest: Destination) -> int:
+        """One summary post per admitted edition not yet digested."""
+        now = self.clock()
+        count = 0
+        for entry_id in self.outbox.open_admissions(dest.name):
+            issue = self.issue(entry_id)
+            if issue is not None:
+                count += self.outbox.enqueue(self._digest_rows(dest, issue, 0, now), now)
+            self.outbox.set_done(dest.name, entry_id)
+        return count
+
+    def _digest_rows(self, dest: Destination, issue: Issue, revision: int, now: float) -> list[NewRow]:
+        post = Post(kind="digest", issue=issue.ref, sections=tuple(selected_sections(dest, issue)),
+                    notify=revision == 0)
+        return self._rows(dest, issue.entry_id, DIGEST, "digest", self._render(dest, post), now, revision)
+
+    # ------------------------------------------------------------------ send now
+    def send_now(self, dest: Destination, entry_id: str, section: str | None) -> int:
+        """Enqueue an edition (or one section of it) now, whatever the schedule."""
+        issue = self.issue(entry_id)
+        if issue is None:
+            return 0
+        self.outbox.record_issues(dest.name, [entry_id], (), self.clock())
+        if dest.schedule.startswith("digest"):
+            now = self.clock()
+            count = self.outbox.enqueue(self._digest_rows(dest, issue, 0, now), now)
+            self.outbox.set_done(dest.name, entry_id)
+            return count
+        if section is None:
+            return self.enqueue_issue(dest, entry_id)
+        now = self.clock()
+        chosen = [s for s in issue.sections if s.key == section]
+        if not chosen:
+            return 0
+        post = Post(kind="section", issue=issue.ref, section=chosen[0],
+                    notify=not self.outbox.has_rows(dest.name, entry_id))
+        revision = self.outbox.max_revision(dest.name, entry_id, section)
+        if self.outbox.unit_rows(dest.name, entry_id, section):
+            revision += 1  # already sent once: a deliberate resend gets new keys
+        return self.outbox.enqueue(
+            self._rows(dest, entry_id, section, "section", self._render(dest, post), now, revision), now)
+
+    # ------------------------------------------------------------------ index
+    def after_sent(self, dest: Destination, row: OutboxRow) -> int:
+        """Once every selected section of an edition is out, post (or update) its index."""
+        if row.kind != "section" or not dest.options.get("index") or dest.schedule.startswith("digest"):
+            return 0
+        issue = self.issue(row.entry_id)
+        if issue is None:
+            return 0
+        sections = selected_sections(dest, issue)
+        if len(sections) < 2:
+            return 0
+        entries: list[IndexEntry] = []
+        for section in sections:
+            rows = self.outbox.unit_rows(dest.name, row.entry_id, section.key)
+            if not rows or any(r.state != "sent" for r in rows) or len(rows) < rows[0].parts:
+                return 0
+            first = rows[0].sent
+            entries.append(IndexEntry(_section_ref(section), first.url if first else None))
+        post = Post(kind="index", issue=issue.ref, index=tuple(entries), notify=False)
+        parts = self._render(dest, post)
+        now = self.clock()
+        existing = self.outbox.unit_rows(dest.name, row.entry_id, INDEX)
+        if not existing:
+            return self.outbox.enqueue(self._rows(dest, row.entry_id, INDEX, "index", parts, now), now)
+        if any(r.state != "sent" or r.sent is None for r in existing):
+            return 0
+        current = {r.part: r.rendered for r in existing}
+        for edit in self.outbox.unit_rows(dest.name, row.entry_id, INDEX, op="edit"):
+            current[edit.part] = edit.rendered
+        if all(current.get(i) == part for i, part in enumerate(parts)):
+            return 0
+        revision = self.outbox.max_revision(dest.name, row.entry_id, INDEX) + 1
+        edits = [NewRow(dest.name, row.entry_id, INDEX, "index", i, len(parts), parts[i], now, revision,
+                        op="edit", target=old.sent)
+                 for i, old in enumerate(existing) if i < len(parts)]
+        return self.outbox.enqueue(edits, now)
+
+    # ------------------------------------------------------------------ edits
+    def on_changed(self, result: SaveResult, dests: Mapping[str, Destination]) -> int:
+        """A stored edition changed: per destination `on_edit`, ignore, edit in place or repost."""
+        if result.status != "changed" or not (result.changed or result.added):
+            return 0
+        self._issues.pop(result.entry_id, None)
+        issue = self.issue(result.entry_id)
+        if issue is None:
+            return 0
+        count = 0
+        for name in self.outbox.admitted_to(result.entry_id):
+            dest = dests.get(name)
+            if dest is None or dest.on_edit == "ignore" or dest.platform not in self.platforms:
+                continue
+            if dest.schedule.startswith("digest"):
+                count += self._edit_digest(dest, issue, result)
+            else:
+                count += self._edit_sections(dest, issue, result)
+        return count
+
+    def _edit_digest(self, dest: Destination, issue: Issue, result: SaveResult) -> int:
+        existing = self.outbox.unit_rows(dest.name, issue.entry_id, DIGEST)
+        if not existing:
+            return 0  # not digested yet: the tick will render the new content
+        now = self.clock()
+        if dest.on_edit == "repost":
+            revision = self.outbox.max_revision(dest.name, issue.entry_id, DIGEST) + 1
+            return self.outbox.enqueue(self._digest_rows(dest, issue, revision, now), now)
+        post = Post(kind="digest", issue=issue.ref, sections=tuple(selected_sections(dest, issue)),
+                    notify=False)
+        return self._edit_unit(dest, issue.entry_id, DIGEST, "digest", existing, self._render(dest, post),
+                               result.revision, now)
+
+    def _edit_sections(self, dest: Destination, issue: Issue, result: SaveResult) -> int:
+        now = self.clock()
+        count = 0
+        selected = {s.key: s for s in selected_sections(dest, issue)}
+        for key in result.changed:
+            section = selected.get(key)
+            existing = self.outbox.unit_rows(dest.name, issue.entry_id, key)
+            if section is None or not existing:
+                continue  # not released yet: it will go out with the new content
+            post = Post(kind="section", issue=issue.ref, section=section, notify=False)
+            parts = self._render(dest, post)
+            if dest.on_edit == "repost":
+                revision = max(result.revision, self.outbox.max_revision(dest.name, issue.entry_id, key) + 1)
+                count += self.outbox.enqueue(
+                    self._rows(dest, issue.entry_id, key, "section", parts, now, revision), now)
+            else:
+                count += self._edit_unit(dest, issue.entry_id, key, "section", existing, parts,
+                                         result.revision, now)
+        added = [key for key in result.added if key in selected]
+        if added:
+            if dest.schedule == "on_publish":
+                count += self.enqueue_issue(dest, issue.entry_id)
+            else:
+                self.outbox.set_done(dest.name, issue.entry_id, done=False)  # the drip picks them up
+        return count
+
+    def _edit_unit(self, dest: Destination, entry_id: str, unit: str, kind: str, existing: list[OutboxRow],
+                   parts: list[Rendered], revision: int, now: float) -> int:
+        """Edit sent parts in place; update unsent ones; send extra parts; leave surplus old parts."""
+        rows: list[NewRow] = []
+        base_revision = existing[0].revision
+        for i, part in enumerate(parts):
+            if i < len(existing):
+                old = existing[i]
+                if old.state == "sent" and old.sent is not None:
+                    rows.append(NewRow(dest.name, entry_id, unit, kind, i, len(parts), part, now, revision,
+                                       op="edit", target=old.sent))
+                else:
+                    self.outbox.replace_rendered(old.id, part, now)
+            else:
+                rows.append(NewRow(dest.name, entry_id, unit, kind, i, len(parts), part, now, base_revision))
+        if len(existing) > len(parts):
+            log.info("destination %s: %s of %s now fits in %d message(s); the %d extra one(s) stay as sent",
+                     dest.name, unit, entry_id, len(parts), len(existing) - len(parts))
+        return self.outbox.enqueue(rows, now)
+
+
+def _section_ref(section: Section) -> SectionRef:
+    return SectionRef(key=section.key, heading=section.heading, emoji=section.emoji,
+                      position=section.position, item_count=len(section.items))

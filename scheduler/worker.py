@@ -1,0 +1,138 @@
+"""The delivery worker: drains the outbox through the platforms, in order, with retries.
+
+One round takes the head row of every ready destination, marks them `sending`
+(one transaction), sends them concurrently (one per destination, so order within a
+destination is kept), then records every outcome (one transaction). A crash
+between the two transactions leaves rows in `sending`; they are the head rows of
+their destinations and are simply attempted again (at-least-once delivery).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from bot.config import DeliveryConfig
+from bot.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater
+from bot.ports import Destination, Platform, Sent
+from scheduler.outbox import Outbox, OutboxRow, Outcome
+
+__all__ = ["DeliveryWorker", "backoff_delay"]
+
+log = logging.getLogger(__name__)
+
+
+def backoff_delay(attempts: int, base: float, cap: float, rng: random.Random) -> float:
+    """Exponential backoff with jitter: base·2^(n-1), capped, scaled by a random factor in [0.5, 1]."""
+    raw = min(cap, base * (2 ** max(0, attempts - 1)))
+    return raw * rng.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    row: OutboxRow
+    dest: Destination
+    platform: Platform
+
+
+class DeliveryWorker:
+    """Turns outbox rows into platform calls and judges the outcome by error type."""
+
+    def __init__(self, outbox: Outbox, platforms: Mapping[str, Platform],
+                 destinations: Callable[[], Mapping[str, Destination]], delivery: DeliveryConfig,
+                 clock: Callable[[], float], *, on_sent: Callable[[OutboxRow], Awaitable[None] | None] | None = None,
+                 rng: random.Random | None = None, concurrency: int = 64) -> None:
+        self.outbox = outbox
+        self.platforms = platforms
+        self.destinations = destinations
+        self.delivery = delivery
+        self.clock = clock
+        self.on_sent = on_sent
+        self.rng = rng or random.Random()
+        self._limit = asyncio.Semaphore(concurrency)
+
+    def _ready(self, now: float) -> list[_Attempt]:
+        dests = self.destinations()
+        states = self.outbox.dest_states()
+        ready: list[_Attempt] = []
+        for row in self.outbox.heads():
+            dest = dests.get(row.destination)
+            state = states.get(row.destination)
+            if dest is None or (state is not None and state.paused_reason):
+                continue
+            platform = self.platforms.get(dest.platform)
+            if platform is None or row.next_attempt_at > now:
+                continue
+            ready.append(_Attempt(row, dest, platform))
+        return ready
+
+    async def drain_round(self) -> int:
+        """Attempt every ready head row once; returns how many were attempted."""
+        now = self.clock()
+        attempts = self._ready(now)
+        if not attempts:
+            return 0
+        self.outbox.mark_sending([a.row.id for a in attempts], now)
+        outcomes = await asyncio.gather(*(self._attempt(a) for a in attempts))
+        self.outbox.complete(outcomes)
+        for attempt, outcome in zip(attempts, outcomes, strict=True):
+            if outcome.state == "sent" and self.on_sent is not None:
+                result = self.on_sent(attempt.row)
+                if result is not None:
+                    await result
+        return len(attempts)
+
+    async def drain(self, max_rounds: int = 1_000_000) -> int:
+        """Rounds until nothing is ready now (backoffs in the future are left for later)."""
+        total = 0
+        for _ in range(max_rounds):
+            done = await self.drain_round()
+            if not done:
+                break
+            total += done
+        return total
+
+    async def _attempt(self, attempt: _Attempt) -> Outcome:
+        row, dest, platform = attempt.row, attempt.dest, attempt.platform
+        try:
+            async with self._limit:
+                sent = await self._call(platform, dest, row)
+        except RetryLater as exc:
+            return self._retry(row, str(exc), exc.retry_after)
+        except DestinationForbidden as exc:
+            now = self.clock()
+            log.error("destination %s paused: %s (run `digestbot retry %s` once fixed)",
+                      dest.name, exc.reason, dest.name)
+            self.outbox.pause(dest.name, exc.reason, now)
+            return Outcome(row.id, "pending", now, error=f"forbidden: {exc.reason}")
+        except Rejected as exc:
+            log.error("destination %s rejected %s part %d of %s: %s; dead-lettered",
+                      dest.name, row.unit, row.part + 1, row.entry_id, exc.reason)
+            return Outcome(row.id, "dead", self.clock(), error=f"rejected: {exc.reason}")
+        except DeliveryError as exc:
+            return self._retry(row, str(exc), None)
+        except Exception as exc:  # an adapter bug must not stop every other destination
+            log.exception("destination %s: unexpected error from %s", dest.name, platform.name)
+            return self._retry(row, f"unexpected: {exc!r}", None)
+        return Outcome(row.id, "sent", self.clock(), sent=sent)
+
+    async def _call(self, platform: Platform, dest: Destination, row: OutboxRow) -> Sent:
+        if row.op == "edit" and row.target is not None:
+            return await platform.edit(dest, row.target, row.rendered)
+        return await platform.send(dest, row.rendered, key=row.key)
+
+    def _retry(self, row: OutboxRow, reason: str, retry_after: float | None) -> Outcome:
+        now = self.clock()
+        attempts = row.attempts + 1
+        if attempts >= self.delivery.max_attempts:
+            log.error("%s: giving up after %d attempts: %s", row.destination, attempts, reason)
+            return Outcome(row.id, "dead", now, error=f"gave up: {reason}")
+        if retry_after is not None:
+            delay = max(0.0, retry_after)
+        else:
+            delay = backoff_delay(attempts, self.delivery.backoff_base, self.delivery.backoff_max, self.rng)
+        log.warning("%s: retry in %.1fs (attempt %d): %s", row.destination, delay, attempts, reason)
+        return Outcome(row.id, "failed", now, error=reason, next_attempt_at=now + delay)
