@@ -1,0 +1,228 @@
+"""Slash commands: interaction → `Query` → `QueryEngine.answer` → rendered reply. Nothing more.
+
+What `/section outils` means lives in `bot/query.py`; this Cog only parses options,
+picks the language (the option, else the chat's stored language, else the guild's
+locale), and replies within Discord's 3 s (deferring first for commands that may be slow).
+Names and descriptions are `locale_str`s resolved by `CatalogueTranslator` from
+`bot/locales/<lang>/discord.toml`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.app_commands import locale_str
+from discord.ext import commands
+
+from bot.i18n import normalize_language, supported_languages, t
+from bot.models import Answer, Query
+from bot.ports import Rendered
+
+if TYPE_CHECKING:
+    from bot.query import QueryEngine
+
+__all__ = ["CatalogueTranslator", "DigestCommands", "LANGUAGE_CHOICES"]
+
+log = logging.getLogger(__name__)
+
+#: Edition languages of the newsletter, offered as choices of every `language` option.
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name="English", value="en"),
+    app_commands.Choice(name="Français", value="fr"),
+    app_commands.Choice(name="Português (BR)", value="pt-br"),
+    app_commands.Choice(name="中文", value="zh"),
+    app_commands.Choice(name="Español", value="es"),
+    app_commands.Choice(name="Türkçe", value="tr"),
+    app_commands.Choice(name="العربية", value="ar"),
+]
+
+
+def _s(default: str, key: str) -> locale_str:
+    """A command string with its catalogue key (`discord.<key>`) for the translator."""
+    return locale_str(default, key=f"discord.{key}")
+
+
+class CatalogueTranslator(app_commands.Translator):
+    """Resolves command names and descriptions from our TOML catalogue, so FR users see `/dernier`."""
+
+    async def translate(self, string: locale_str, locale: discord.Locale,
+                        context: app_commands.TranslationContextTypes) -> str | None:
+        key = string.extras.get("key")
+        lang = normalize_language(locale.value)
+        if not key or lang not in supported_languages():
+            return None
+        text = t(key, lang)
+        return None if text == key else text
+
+
+def _reply_kwargs(part: Rendered) -> dict[str, Any]:
+    payload = part.payload
+    kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+    if payload.get("content"):
+        kwargs["content"] = payload["content"]
+    if payload.get("embeds"):
+        kwargs["embeds"] = [discord.Embed.from_dict(e) for e in payload["embeds"]]
+    return kwargs
+
+
+class DigestCommands(commands.Cog):
+    """The bot's slash commands; one `QueryEngine` answers them all."""
+
+    def __init__(self, engine: QueryEngine, render_answer: Any, slow_commands: frozenset[str]) -> None:
+        self.engine = engine
+        self.render_answer = render_answer
+        self.slow_commands = slow_commands
+
+    # ----------------------------------------------------------------------- plumbing
+    def _lang(self, interaction: discord.Interaction, explicit: str | None) -> str:
+        if explicit:
+            return normalize_language(explicit)
+        locale = interaction.guild_locale or interaction.locale
+        return self.engine.lang_for("discord", str(interaction.channel_id or ""),
+                                    locale.value if locale is not None else None)
+
+    @staticmethod
+    def _is_admin(interaction: discord.Interaction) -> bool:
+        permissions = interaction.permissions
+        return bool(permissions.manage_guild or permissions.administrator)
+
+    async def _run(self, interaction: discord.Interaction, command: str, args: str = "",
+                   language: str | None = None) -> None:
+        lang = self._lang(interaction, language)
+        query = Query(command=command, args=args, lang=lang, platform="discord",
+                      chat=str(interaction.channel_id or ""), user=str(interaction.user.id),
+                      is_admin=self._is_admin(interaction), is_private=interaction.guild is None)
+        deferred = False
+        if command in self.slow_commands:  # the engine is synchronous: acknowledge first, answer after
+            await interaction.response.defer(thinking=True)
+            deferred = True
+        try:
+            answer = self.engine.answer(query)
+        except Exception:  # the engine promises not to raise; a bug must still get a reply
+            log.exception("/%s failed", command)
+            answer = Answer(kind="error", lang=lang, message=t("discord.error_generic", lang))
+        await self._reply(interaction, self.render_answer(answer), deferred=deferred)
+
+    async def _reply(self, interaction: discord.Interaction, parts: list[Rendered], *, deferred: bool) -> None:
+        ephemeral = bool(parts and parts[0].payload.get("ephemeral"))
+        first, rest = parts[0], parts[1:]
+        if not deferred:
+            await interaction.response.send_message(ephemeral=ephemeral, **_reply_kwargs(first))
+        elif ephemeral:  # a deferred reply is public: replace it by a private one
+            await interaction.delete_original_response()
+            await interaction.followup.send(ephemeral=True, **_reply_kwargs(first))
+        else:
+            kwargs = _reply_kwargs(first)
+            await interaction.edit_original_response(content=kwargs.get("content"), embeds=kwargs.get("embeds", []),
+                                                     allowed_mentions=kwargs["allowed_mentions"])
+        for part in rest:
+            await interaction.followup.send(ephemeral=ephemeral, **_reply_kwargs(part))
+
+    async def cog_app_command_error(self, interaction: discord.Interaction,
+                                    error: app_commands.AppCommandError) -> None:
+        """Bad option values (a transformer failed) and bugs: a private, translated message."""
+        lang = normalize_language((interaction.guild_locale or interaction.locale).value)
+        log.warning("slash command error: %s", error)
+        message = t("discord.error_generic", lang)
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+
+    # ----------------------------------------------------------------------- commands
+    @app_commands.command(name=_s("section", "cmd.section.name"),
+                          description=_s("Show one section of an issue", "cmd.section.description"))
+    @app_commands.rename(name=_s("name", "opt.name.name"), issue=_s("issue", "opt.issue.name"),
+                         language=_s("language", "opt.language.name"))
+    @app_commands.describe(name=_s("Section name", "opt.name.description"),
+                           issue=_s("Issue number", "opt.issue.description"),
+                           language=_s("Edition language", "opt.language.description"))
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def section(self, interaction: discord.Interaction, name: str,
+                      issue: app_commands.Range[int, 1, 100000] | None = None,
+                      language: str | None = None) -> None:
+        args = f"{name} {issue}" if issue is not None else name
+        await self._run(interaction, "section", args, language)
+
+    @section.autocomplete("name")
+    async def section_name_autocomplete(self, interaction: discord.Interaction,
+                                        current: str) -> list[app_commands.Choice[str]]:
+        """Section names of the relevant issue in the chat's language, ≤ 25."""
+        namespace = interaction.namespace
+        lang = self._lang(interaction, getattr(namespace, "language", None))
+        issue = getattr(namespace, "issue", None)
+        try:
+            choices = self.engine.section_choices(current[:100], lang=lang,
+                                                  issue=int(issue) if issue is not None else None)
+        except Exception:  # autocomplete must answer; an empty list is an answer
+            log.exception("autocomplete failed")
+            choices = []
+        return [app_commands.Choice(name=display[:100] or value[:100], value=value[:100])
+                for display, value in choices[:25]]
+
+    @app_commands.command(name=_s("sections", "cmd.sections.name"),
+                          description=_s("List the sections of an issue", "cmd.sections.description"))
+    @app_commands.rename(issue=_s("issue", "opt.issue.name"), language=_s("language", "opt.language.name"))
+    @app_commands.describe(issue=_s("Issue number", "opt.issue.description"),
+                           language=_s("Edition language", "opt.language.description"))
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def sections(self, interaction: discord.Interaction,
+                       issue: app_commands.Range[int, 1, 100000] | None = None,
+                       language: str | None = None) -> None:
+        await self._run(interaction, "sections", "" if issue is None else str(issue), language)
+
+    @app_commands.command(name=_s("latest", "cmd.latest.name"),
+                          description=_s("The latest issue and its sections", "cmd.latest.description"))
+    @app_commands.rename(language=_s("language", "opt.language.name"))
+    @app_commands.describe(language=_s("Edition language", "opt.language.description"))
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def latest(self, interaction: discord.Interaction, language: str | None = None) -> None:
+        await self._run(interaction, "latest", "", language)
+
+    @app_commands.command(name=_s("issues", "cmd.issues.name"),
+                          description=_s("The issues I know", "cmd.issues.description"))
+    @app_commands.rename(language=_s("language", "opt.language.name"))
+    @app_commands.describe(language=_s("Edition language", "opt.language.description"))
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def issues(self, interaction: discord.Interaction, language: str | None = None) -> None:
+        await self._run(interaction, "issues", "", language)
+
+    @app_commands.command(name=_s("search", "cmd.search.name"),
+                          description=_s("Find items in the newsletter", "cmd.search.description"))
+    @app_commands.rename(words=_s("words", "opt.words.name"), language=_s("language", "opt.language.name"))
+    @app_commands.describe(words=_s("Words to look for", "opt.words.description"),
+                           language=_s("Edition language", "opt.language.description"))
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def search(self, interaction: discord.Interaction, words: app_commands.Range[str, 1, 200],
+                     language: str | None = None) -> None:
+        await self._run(interaction, "search", words, language)
+
+    @app_commands.command(name=_s("subscribe", "cmd.subscribe.name"),
+                          description=_s("Post new issues in this channel", "cmd.subscribe.description"))
+    @app_commands.rename(sections=_s("sections", "opt.sections.name"),
+                         schedule=_s("schedule", "opt.schedule.name"),
+                         language=_s("language", "opt.language.name"))
+    @app_commands.describe(sections=_s("Sections to post (default: all)", "opt.sections.description"),
+                           schedule=_s("on_publish, cron or digest", "opt.schedule.description"),
+                           language=_s("Edition language", "opt.language.description"))
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def subscribe(self, interaction: discord.Interaction, sections: str = "",
+                        schedule: str = "", language: str | None = None) -> None:
+        args = f"{sections} | {schedule}" if schedule.strip() else sections
+        await self._run(interaction, "subscribe", args, language)
+
+    @app_commands.command(name=_s("unsubscribe", "cmd.unsubscribe.name"),
+                          description=_s("Stop posting new issues here", "cmd.unsubscribe.description"))
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def unsubscribe(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "unsubscribe")
+
+    @app_commands.command(name=_s("help", "cmd.help.name"), description=_s("What I can do", "cmd.help.description"))
+    async def help(self, interaction: discord.Interaction) -> None:
+        await self._run(interaction, "help")

@@ -1,0 +1,448 @@
+"""Posts and answers → Discord message payloads within Discord's limits (pure, no I/O).
+
+Every payload is a plain JSON dict (content, embeds, flags, thread…) so the outbox can
+store it and a resend after a crash sends byte-for-byte the same message. Lengths are
+counted in UTF-16 code units, the stricter reading of Discord's "characters", so a
+payload that fits here fits on Discord whatever it counts.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from discord.utils import escape_markdown
+
+from bot.i18n import t
+from bot.models import Answer, Block, IndexEntry, IssueRef, Item, Post, Section, Span
+from bot.ports import Destination, Rendered
+
+__all__ = [
+    "CONTENT_LIMIT",
+    "DESCRIPTION_LIMIT",
+    "EMBEDS_PER_MESSAGE",
+    "EMBED_TOTAL_LIMIT",
+    "SUPPRESS_NOTIFICATIONS",
+    "TITLE_LIMIT",
+    "DiscordRenderer",
+    "embed_length",
+    "section_color",
+    "ulen",
+]
+
+CONTENT_LIMIT = 2000
+EMBEDS_PER_MESSAGE = 10
+EMBED_TOTAL_LIMIT = 6000
+TITLE_LIMIT = 256
+DESCRIPTION_LIMIT = 4096
+FOOTER_LIMIT = 2048
+SUPPRESS_NOTIFICATIONS = 1 << 12
+_ELLIPSIS = "…"
+# One colour per section key: a fixed palette indexed by a stable hash of the key, so a
+# section keeps its colour across issues and languages (keys are language-neutral).
+_PALETTE = (0xE67E22, 0x9B59B6, 0x3498DB, 0xE74C3C, 0x1ABC9C, 0xF1C40F, 0x2ECC71, 0x34495E,
+            0xE91E63, 0x95A5A6, 0x00BCD4, 0x8D6E63)
+_SENTENCE_END = re.compile(r"[.!?。！？…](?=\s|$)|[。！？]")
+_CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]")
+
+
+def ulen(text: str) -> int:
+    """Length in UTF-16 code units (an emoji counts 2), the stricter count of Discord's limits."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def section_color(key: str) -> int:
+    """A stable colour for a section key."""
+    return _PALETTE[zlib.crc32(key.encode("utf-8")) % len(_PALETTE)]
+
+
+def embed_length(embed: dict[str, Any]) -> int:
+    """Characters that count towards the 6000 per-message embed total."""
+    total = ulen(embed.get("title", "")) + ulen(embed.get("description", ""))
+    total += ulen(embed.get("footer", {}).get("text", "")) + ulen(embed.get("author", {}).get("name", ""))
+    for field_ in embed.get("fields", ()):
+        total += ulen(field_.get("name", "")) + ulen(field_.get("value", ""))
+    return total
+
+
+# --------------------------------------------------------------------------- markdown
+def _safe_url(url: str | None) -> str | None:
+    """An http(s) URL usable inside `(...)` of a masked link, else None."""
+    if not url or not url.lower().startswith(("http://", "https://")):
+        return None
+    return quote(url, safe=":/?#@!$&'*+,;=%~-._[]")  # keeps valid URLs intact, encodes spaces and ( )
+
+
+def _escape(text: str) -> str:
+    """Feed text as literal Discord markdown: no bold, links, headings or lists sneak in."""
+    text = text.replace("\n", " ")
+    return escape_markdown(text).replace("[", "\\[").replace("]", "\\]")
+
+
+def _span_md(span: Span, *, angle_links: bool) -> str:
+    text = span.text.replace("\n", " ")
+    if not text.strip():
+        return text
+    lead = text[: len(text) - len(text.lstrip())]
+    trail = text[len(text.rstrip()):]
+    core = text.strip()
+    if span.code:
+        md = "`" + core.replace("`", "ˋ") + "`"
+    else:
+        md = _escape(core)
+        if span.bold:
+            md = f"**{md}**"
+        if span.italic:
+            md = f"*{md}*"
+    url = _safe_url(span.href)
+    if url:
+        md = f"[{md}](<{url}>)" if angle_links else f"[{md}]({url})"
+    return lead + md + trail
+
+
+def _block_prefix(block: Block) -> str:
+    if block.kind == "bullet":
+        return "- "
+    if block.kind == "ordered":
+        return f"{block.number or 1}\\. "
+    if block.kind == "quote":
+        return "> "
+    return ""
+
+
+def _block_md(block: Block, spans: Sequence[Span] | None = None, *, angle_links: bool) -> str:
+    spans = block.spans if spans is None else spans
+    if block.kind == "code":
+        body = "".join(s.text for s in spans).replace("```", "ˋˋˋ")
+        return f"```\n{body}\n```"
+    text = "".join(_span_md(s, angle_links=angle_links) for s in spans).strip()
+    return _block_prefix(block) + text if text else ""
+
+
+def _join(parts: Iterable[tuple[Block, str]]) -> str:
+    out: list[str] = []
+    previous: Block | None = None
+    for block, md in parts:
+        if not md:
+            continue
+        if previous is not None:
+            listy = block.kind in ("bullet", "ordered") and previous.kind == block.kind
+            out.append("\n" if listy else "\n\n")
+        out.append(md)
+        previous = block
+    return "".join(out)
+
+
+def _cut_points(text: str) -> list[list[int]]:
+    """Candidate cut positions, best kind first: sentence ends, word ends, CJK characters."""
+    sentences = [m.end() for m in _SENTENCE_END.finditer(text)]
+    words = [m.start() for m in re.finditer(r"\s", text)]
+    cjk = [m.end() for m in _CJK.finditer(text)]
+    return [sentences, words, cjk]
+
+
+def _cut_span(span: Span, budget: int, *, angle_links: bool) -> Span | None:
+    """The longest prefix of `span` ending at a sentence (else a word) whose markdown fits."""
+    for points in _cut_points(span.text):
+        fitting = [p for p in points if 0 < p < len(span.text)]
+        lo, hi, best = 0, len(fitting) - 1, None
+        while lo <= hi:  # markdown length grows with the cut position: binary search
+            mid = (lo + hi) // 2
+            candidate = Span(span.text[: fitting[mid]].rstrip(), span.bold, span.italic, span.code, span.href)
+            if ulen(_span_md(candidate, angle_links=angle_links)) <= budget:
+                best, lo = candidate, mid + 1
+            else:
+                hi = mid - 1
+        if best is not None and best.text.strip():
+            return best
+    return None
+
+
+def fit_blocks(blocks: Sequence[Block], budget: int, *, more_url: str | None, more_label: str,
+               angle_links: bool = False) -> str:
+    """Blocks as markdown in at most `budget` units; a long text is cut at a sentence with "…" and a link.
+
+    Cuts fall between blocks, spans, sentences or words only, so neither a word nor a
+    markdown construct (a link, bold text) is ever broken.
+    """
+    rendered = [(b, _block_md(b, angle_links=angle_links)) for b in blocks]
+    full = _join(rendered)
+    if ulen(full) <= budget:
+        return full
+    url = _safe_url(more_url)
+    if url:
+        suffix = f"{_ELLIPSIS} [{_escape(more_label)}](<{url}>)" if angle_links else \
+            f"{_ELLIPSIS} [{_escape(more_label)}]({url})"
+    else:
+        suffix = _ELLIPSIS
+    room = budget - ulen(suffix) - 1
+    kept: list[tuple[Block, str]] = []
+    for block, md in rendered:
+        if ulen(_join([*kept, (block, md)])) <= room:
+            kept.append((block, md))
+            continue
+        # Partial block: whole spans while they fit, then the next span cut at a sentence.
+        spans: list[Span] = []
+        for span in block.spans:
+            trial = _block_md(block, [*spans, span], angle_links=angle_links)
+            if ulen(_join([*kept, (block, trial)])) <= room:
+                spans.append(span)
+                continue
+            base = ulen(_join([*kept, (block, _block_md(block, spans, angle_links=angle_links) or "x")]))
+            cut = _cut_span(span, room - base, angle_links=angle_links) if block.kind != "code" else None
+            if cut is not None:
+                spans.append(cut)
+            break
+        partial = _block_md(block, spans, angle_links=angle_links) if spans else ""
+        if partial and ulen(_join([*kept, (block, partial)])) <= room:
+            kept.append((block, partial))
+        break
+    text = _join(kept).rstrip()
+    if not text:
+        return suffix if ulen(suffix) <= budget else _ELLIPSIS
+    joiner = " " if text.endswith(("```", ")", ">")) else ""
+    return f"{text}{joiner}{suffix}"
+
+
+def _truncate_words(text: str, limit: int) -> str:
+    """Plain text to at most `limit` units, cut at a word with "…"."""
+    if ulen(text) <= limit:
+        return text
+    cut = text
+    while ulen(cut) > limit - 1:
+        space = cut.rfind(" ", 0, len(cut) - 1)
+        cut = cut[:space] if space > 0 else cut[: max(1, len(cut) - max(1, (ulen(cut) - limit + 1)))]
+    return cut.rstrip() + _ELLIPSIS
+
+
+def split_lines(lines: Sequence[str], limit: int = CONTENT_LIMIT, separator: str = "\n") -> list[str]:
+    """Pack lines into messages of at most `limit` units, never splitting a line (long ones are cut)."""
+    messages: list[str] = []
+    current = ""
+    for line in lines:
+        line = _truncate_words(line, limit) if ulen(line) > limit else line
+        candidate = f"{current}{separator}{line}" if current else line
+        if ulen(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                messages.append(current)
+            current = line
+    if current:
+        messages.append(current)
+    return messages
+
+
+# --------------------------------------------------------------------------- posts
+@dataclass(frozen=True, slots=True)
+class _Options:
+    format: str = "embeds"
+    thread: bool = False
+    index: bool = True
+
+    @classmethod
+    def of(cls, dest: Destination | None) -> _Options:
+        options = dest.options if dest is not None else {}
+        fmt = str(options.get("format") or "embeds")
+        return cls(format=fmt if fmt in ("embeds", "text") else "embeds",
+                   thread=bool(options.get("thread", False)), index=bool(options.get("index", True)))
+
+
+class DiscordRenderer:
+    """Turns posts and answers into Discord message payloads (see module docstring)."""
+
+    def render(self, post: Post, dest: Destination | None = None) -> list[Rendered]:
+        """One post → one or more messages, in order; only the first may notify."""
+        options = _Options.of(dest)
+        lang = post.issue.language
+        if post.kind == "section" and post.section is not None:
+            payloads = (self._section_embeds(post.issue, post.section, lang) if options.format == "embeds"
+                        else self._section_text(post.issue, post.section, lang))
+        elif post.kind == "digest":
+            payloads = self._digest(post.issue, post.sections, lang, options.format)
+        elif post.kind == "index":
+            payloads = self._index(post.issue, post.index, lang)
+        else:
+            raise ValueError(f"cannot render a {post.kind!r} post without its content")
+        parts: list[Rendered] = []
+        for number, payload in enumerate(payloads):
+            notify = post.notify and number == 0
+            if not notify:
+                payload["flags"] = SUPPRESS_NOTIFICATIONS
+            if options.thread:
+                payload["thread"] = {"name": _truncate_words(post.issue.label, 100),
+                                     "header": self._issue_header(post.issue)}
+            kind = "embeds" if payload.get("embeds") else "text"
+            parts.append(Rendered(kind=kind, text=payload.get("content", ""), payload=payload, notify=notify))
+        return parts
+
+    # ----------------------------------------------------------------------- sections
+    @staticmethod
+    def section_header(issue: IssueRef, section: Section) -> str:
+        """`📙 Publications — NLP Newsletter #4 (FR)`."""
+        title = _escape(section.title or section.heading)
+        return f"{section.emoji} {title} — {issue.label}" if section.emoji else f"{title} — {issue.label}"
+
+    @staticmethod
+    def _issue_header(issue: IssueRef) -> str:
+        url = _safe_url(issue.link)
+        title = _escape(_truncate_words(issue.title, 300))
+        line = f"📰 **{issue.label}** — {title}"
+        return _truncate_words(f"{line}\n<{url}>" if url else line, CONTENT_LIMIT)
+
+    def _item_embed(self, issue: IssueRef, section: Section, item: Item, lang: str) -> dict[str, Any] | None:
+        embed: dict[str, Any] = {"type": "rich", "color": section_color(section.key)}
+        url = _safe_url(item.url)
+        if item.title.strip():
+            embed["title"] = _truncate_words(_escape(item.title.strip()), TITLE_LIMIT)
+            if url:
+                embed["url"] = url
+        description = fit_blocks(item.body, DESCRIPTION_LIMIT, more_url=item.url,
+                                 more_label=t("discord.read_more", lang))
+        if description.strip():
+            embed["description"] = description
+        image = next((i for i in item.images if _safe_url(i)), None)
+        if image:
+            embed["image"] = {"url": _safe_url(image)}
+        if not (embed.get("title") or embed.get("description") or image):
+            return None
+        embed["footer"] = {"text": _truncate_words(f"{issue.label} · {section.heading}", FOOTER_LIMIT)}
+        return embed
+
+    def _section_embeds(self, issue: IssueRef, section: Section, lang: str) -> list[dict[str, Any]]:
+        embeds = [e for e in (self._item_embed(issue, section, i, lang) for i in section.items) if e]
+        groups: list[list[dict[str, Any]]] = []
+        for embed in embeds:
+            if groups and len(groups[-1]) < EMBEDS_PER_MESSAGE and \
+                    sum(map(embed_length, groups[-1])) + embed_length(embed) <= EMBED_TOTAL_LIMIT:
+                groups[-1].append(embed)
+            else:
+                groups.append([embed])
+        header = self.section_header(issue, section)
+        if not groups:
+            return [{"content": _truncate_words(f"{header}\n{t('discord.empty_section', lang)}", CONTENT_LIMIT)}]
+        count = len(groups)
+        return [{"content": _truncate_words(header if count == 1 else f"{header} ({n}/{count})", CONTENT_LIMIT),
+                 "embeds": group} for n, group in enumerate(groups, 1)]
+
+    def _item_text(self, item: Item, budget: int, lang: str) -> str:
+        url = _safe_url(item.url)
+        title = ""
+        if item.title.strip():
+            title = _escape(_truncate_words(item.title.strip(), 300))
+            title = f"**[{title}](<{url}>)**" if url else f"**{title}**"
+        body_budget = budget - (ulen(title) + 1 if title else 0)
+        body = fit_blocks(item.body, body_budget, more_url=item.url, more_label=t("discord.read_more", lang),
+                          angle_links=True)
+        return "\n".join(p for p in (title, body) if p.strip())
+
+    def _section_text(self, issue: IssueRef, section: Section, lang: str) -> list[dict[str, Any]]:
+        header = f"**{self.section_header(issue, section)}**"
+        budget = CONTENT_LIMIT - ulen(header) - 12  # room for the header and a " (n/m)" counter
+        items = [s for s in (self._item_text(i, budget, lang) for i in section.items) if s]
+        bodies = split_lines(items, budget, separator="\n\n") or [t("discord.empty_section", lang)]
+        count = len(bodies)
+        return [{"content": f"{header if count == 1 else f'{header} ({n}/{count})'}\n{body}"}
+                for n, body in enumerate(bodies, 1)]
+
+    # ----------------------------------------------------------------------- digest and index
+    def _digest(self, issue: IssueRef, sections: Sequence[Section], lang: str, fmt: str) -> list[dict[str, Any]]:
+        header = f"📰 **{issue.label}** — {_escape(_truncate_words(issue.title, 300))}"
+        lines: list[str] = []
+        embeds: list[dict[str, Any]] = []
+        for section in sections:
+            titles = [i.title.strip() for i in section.items if i.title.strip()]
+            bullets = []
+            for title, item in ((i.title.strip(), i) for i in section.items if i.title.strip()):
+                url = _safe_url(item.url)
+                name = _escape(_truncate_words(title, 200))
+                bullets.append(f"- [{name}](<{url}>)" if url and fmt == "text" else
+                               f"- [{name}]({url})" if url else f"- {name}")
+            heading = _escape(section.heading)
+            if fmt == "text":
+                lines.append(f"**{heading}** ({len(section.items)})")
+                lines.extend(bullets[:10])
+            else:
+                description = "\n".join(bullets) or t("discord.items_count", lang, count=len(section.items))
+                embeds.append({"type": "rich", "color": section_color(section.key),
+                               "title": _truncate_words(heading, TITLE_LIMIT),
+                               "description": _truncate_lines(description, 1000),
+                               "footer": {"text": issue.label}})
+            del titles
+        if fmt == "text":
+            return [{"content": c} for c in split_lines([header, *lines])]
+        groups = [embeds[i:i + EMBEDS_PER_MESSAGE] for i in range(0, len(embeds), EMBEDS_PER_MESSAGE)] or [[]]
+        return [{"content": header, **({"embeds": g} if g else {})} for g in groups]
+
+    def _index(self, issue: IssueRef, entries: Sequence[IndexEntry], lang: str) -> list[dict[str, Any]]:
+        lines = [f"📑 **{t('discord.index_title', lang)} — {issue.label}**"]
+        for entry in entries:
+            name = _escape(entry.section.heading)
+            url = _safe_url(entry.url)
+            lines.append(f"- [{name}](<{url}>)" if url else f"- {name}")
+        return [{"content": c} for c in split_lines(lines)]
+
+    # ----------------------------------------------------------------------- answers
+    def render_answer(self, answer: Answer) -> list[Rendered]:
+        """A query answer as messages; errors are ephemeral (only the asker sees them)."""
+        lang = answer.lang
+        payloads: list[dict[str, Any]]
+        if answer.kind == "section" and answer.section is not None and answer.issue is not None:
+            payloads = self._section_embeds(answer.issue, answer.section, lang)
+            if answer.page_count > 1:
+                payloads[0]["content"] += f" · {answer.page + 1}/{answer.page_count}"
+        elif answer.kind == "sections":
+            lines = []
+            if answer.issue is not None:
+                lines.append(f"**{answer.issue.label}** — {_escape(_truncate_words(answer.issue.title, 300))}")
+            if answer.message:
+                lines.append(_escape(answer.message))
+            for ref in answer.sections:
+                lines.append(f"- {_escape(ref.heading)} ({ref.item_count})")
+            payloads = [{"content": c} for c in split_lines(lines)]
+        elif answer.kind == "issues":
+            lines = [_escape(answer.message)] if answer.message else []
+            for ref in answer.issues:
+                url = _safe_url(ref.link)
+                label = f"[{ref.label}](<{url}>)" if url else ref.label
+                lines.append(f"- {label} — {_escape(_truncate_words(ref.title, 200))}")
+            payloads = [{"content": c} for c in split_lines(lines)]
+        elif answer.kind == "search":
+            lines = [_escape(answer.message)] if answer.message else []
+            for hit in answer.hits:
+                url = _safe_url(hit.url)
+                title = _escape(_truncate_words(hit.item_title or hit.section.heading, 200))
+                title = f"[{title}](<{url}>)" if url else title
+                lines.append(f"- {hit.section.emoji} **{title}** — {hit.issue.label}\n"
+                             f"  {_escape(_truncate_words(hit.snippet, 300))}")
+            payloads = [{"content": c} for c in split_lines(lines)]
+        else:
+            lines = [_escape(answer.message or "…")]
+            lines += [f"- {_escape(ref.heading)}" for ref in answer.sections]
+            payloads = [{"content": c} for c in split_lines(lines)]
+        if not payloads:
+            payloads = [{"content": _escape(answer.message) or "…"}]
+        ephemeral = answer.kind == "error"
+        parts = []
+        for payload in payloads:
+            if ephemeral:
+                payload["ephemeral"] = True
+            kind = "embeds" if payload.get("embeds") else "text"
+            parts.append(Rendered(kind=kind, text=payload.get("content", ""), payload=payload))
+        return parts
+
+
+def _truncate_lines(text: str, limit: int) -> str:
+    """Whole lines up to `limit` units, then "…"."""
+    if ulen(text) <= limit:
+        return text
+    out = ""
+    for line in text.split("\n"):
+        if ulen(out) + ulen(line) + 3 > limit:
+            break
+        out = f"{out}\n{line}" if out else line
+    return (out + "\n…") if out else _truncate_words(text, limit)
