@@ -1,0 +1,72 @@
+"""The console platform: readable, deterministic posts and a durable JSON-lines delivery log."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from adapters.console import ConsolePlatform
+from bot.models import Answer, IndexEntry, Post, SectionRef
+from bot.ports import Destination, Platform
+from tests.test_scheduler_support import make_issue
+
+DEST = Destination(name="demo", platform="console", chat="")
+
+
+def test_render_is_readable_and_deterministic() -> None:
+    issue = make_issue("fr-4")
+    console = ConsolePlatform(io.StringIO())
+    assert isinstance(console, Platform)
+    post = Post(kind="section", issue=issue.ref, section=issue.sections[1])
+    [part] = console.render(post, DEST)
+    assert part == console.render(post, DEST)[0]
+    lines = part.text.splitlines()
+    assert lines[0] == "Outils et jeux de données ⚙️ — NLP Newsletter #4 (FR)"
+    assert "▶ Outils et jeux de données item 0" in lines
+    assert "  [source] https://example.org/tools_datasets/0" in lines
+    assert part.notify is True
+
+
+def test_long_posts_split_at_item_boundaries_within_the_limit() -> None:
+    issue = make_issue("fr-4", items=6, long=300)
+    console = ConsolePlatform(io.StringIO(), max_chars=900)
+    parts = console.render(Post(kind="section", issue=issue.ref, section=issue.sections[0], notify=True), DEST)
+    assert len(parts) > 2 and all(len(p.text) <= 900 for p in parts)
+    assert parts[0].text.startswith(f"Publications 📙 — NLP Newsletter #4 (FR) (1/{len(parts)})")
+    assert [p.notify for p in parts] == [True] + [False] * (len(parts) - 1)
+    assert sum(p.text.count("▶ ") for p in parts) == 6
+
+
+def test_digest_and_index_posts() -> None:
+    issue = make_issue("fr-4")
+    console = ConsolePlatform(io.StringIO())
+    [digest] = console.render(Post(kind="digest", issue=issue.ref, sections=issue.sections), DEST)
+    assert digest.text.startswith("📬 NLP Newsletter #4 — NLP Newsletter #4 (FR)\n\nhttps://dair.ai/fr-4")
+    assert "🎓 Éducation\n  • Éducation item 0\n  • Éducation item 1" in digest.text
+    ref = SectionRef(key="education", heading="Éducation 🎓", emoji="🎓", position=2)
+    [index] = console.render(Post(kind="index", issue=issue.ref, index=(IndexEntry(ref, "console://x"),)), DEST)
+    assert index.text == "🗂 Index — NLP Newsletter #4 (FR)\n\n🎓 Éducation 🎓 → console://x"
+
+
+async def test_send_prints_and_logs_each_part(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    log = tmp_path / "deliveries.jsonl"
+    console = ConsolePlatform(stream, jsonl_path=str(log))
+    await console.start()
+    issue = make_issue("fr-4")
+    [part] = console.render(Post(kind="section", issue=issue.ref, section=issue.sections[0]), DEST)
+    sent = await console.send(DEST, part, key="k1")
+    await console.edit(DEST, sent, part)
+    await console.close()
+    assert sent.message_ids == ("k1",) and sent.url == "console://demo/k1"
+    assert "── demo ──\nPublications 📙" in stream.getvalue()
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["op"], r["dest"], r["key"]) for r in records] == [("send", "demo", "k1"), ("edit", "demo", "k1")]
+    assert records[0]["text"] == part.text
+
+
+def test_render_answer() -> None:
+    console = ConsolePlatform(io.StringIO())
+    [part] = console.render_answer(Answer(kind="text", message="Bonjour"))
+    assert part.text.strip() == "Bonjour"
