@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import warnings
 import xml.sax
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -157,6 +158,10 @@ def parse_feed(name: str, body: bytes, base_url: str = "") -> ParsedFeed:
 
 def _raw_entry(feed: str, entry: Any, language: str | None, base_url: str) -> RawEntry:
     html, content_base = _content(entry)
+    with warnings.catch_warnings():  # feedparser warns about its updated→published fallback
+        warnings.simplefilter("ignore", DeprecationWarning)
+        published = entry.get("published_parsed") or entry.get("updated_parsed")
+        updated = entry.get("updated_parsed")
     link = entry.get("link", "") or ""
     entry_id = entry.get("id") or link or entry.get("title", "")
     return RawEntry(
@@ -164,8 +169,8 @@ def _raw_entry(feed: str, entry: Any, language: str | None, base_url: str) -> Ra
         link=link,
         title=" ".join((entry.get("title") or "").split()),
         html=html,
-        published=_datetime(entry.get("published_parsed") or entry.get("updated_parsed")),
-        updated=_datetime(entry.get("updated_parsed")),
+        published=_datetime(published),
+        updated=_datetime(updated),
         feed_language=entry.get("language") or language,
         base_url=content_base or link or base_url,
         feed=feed,

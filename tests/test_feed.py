@@ -100,8 +100,8 @@ async def test_gzip_and_bounded_redirects(server: FeedServer, tmp_path: Path) ->
     server.routes["/gz"] = lambda r: web.Response(body=gzip.compress(FEED_BYTES),
                                                   headers={"Content-Encoding": "gzip",
                                                            "Content-Type": "application/xml"})
-    server.routes["/moved"] = lambda r: web.HTTPFound(server.url("/gz"))
-    server.routes["/loop"] = lambda r: web.HTTPFound(server.url("/loop"))
+    server.routes["/moved"] = lambda r: web.Response(status=302, headers={"Location": server.url("/gz")})
+    server.routes["/loop"] = lambda r: web.Response(status=302, headers={"Location": server.url("/loop")})
     ingestor, store = _ingestor(tmp_path)
     results = await ingestor.poll(FeedConfig(name="nlp", url=server.url("/moved")))
     assert len(results) == 19
@@ -119,7 +119,7 @@ async def test_gzip_and_bounded_redirects(server: FeedServer, tmp_path: Path) ->
         (lambda r: web.Response(body=FEED_BYTES[: len(FEED_BYTES) // 2], content_type="application/xml"),
          FeedMalformed, "well-formed"),
         (lambda r: web.Response(body=b"\x00\xff garbage \x89PNG", content_type="application/xml"),
-         FeedMalformed, ""),
+         FeedMalformed, "XML|feed"),
         (lambda r: web.Response(body=b"", content_type="application/xml"), FeedMalformed, "empty"),
     ],
     ids=["500", "404", "html", "truncated", "garbage", "empty"],
