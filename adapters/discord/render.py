@@ -30,6 +30,7 @@ __all__ = [
     "TITLE_LIMIT",
     "DiscordRenderer",
     "embed_length",
+    "escape_text",
     "section_color",
     "ulen",
 ]
@@ -77,10 +78,11 @@ def _safe_url(url: str | None) -> str | None:
     return quote(url, safe=":/?#@!$&'*+,;=%~-._[]")  # keeps valid URLs intact, encodes spaces and ( )
 
 
-def _escape(text: str) -> str:
+def escape_text(text: str) -> str:
     """Feed text as literal Discord markdown: no bold, links, headings or lists sneak in."""
-    text = text.replace("\n", " ")
-    return escape_markdown(text).replace("[", "\\[").replace("]", "\\]")
+    # Brackets are escaped by us (placeholders keep escape_markdown's link rule out of the way).
+    text = text.replace("\n", " ").replace("[", "\ue000").replace("]", "\ue001")
+    return escape_markdown(text).replace("\ue000", "\\[").replace("\ue001", "\\]")
 
 
 def _span_md(span: Span, *, angle_links: bool) -> str:
@@ -93,7 +95,7 @@ def _span_md(span: Span, *, angle_links: bool) -> str:
     if span.code:
         md = "`" + core.replace("`", "ˋ") + "`"
     else:
-        md = _escape(core)
+        md = escape_text(core)
         if span.bold:
             md = f"**{md}**"
         if span.italic:
@@ -175,8 +177,8 @@ def fit_blocks(blocks: Sequence[Block], budget: int, *, more_url: str | None, mo
         return full
     url = _safe_url(more_url)
     if url:
-        suffix = f"{_ELLIPSIS} [{_escape(more_label)}](<{url}>)" if angle_links else \
-            f"{_ELLIPSIS} [{_escape(more_label)}]({url})"
+        suffix = f"{_ELLIPSIS} [{escape_text(more_label)}](<{url}>)" if angle_links else \
+            f"{_ELLIPSIS} [{escape_text(more_label)}]({url})"
     else:
         suffix = _ELLIPSIS
     room = budget - ulen(suffix) - 1
@@ -284,13 +286,13 @@ class DiscordRenderer:
     @staticmethod
     def section_header(issue: IssueRef, section: Section) -> str:
         """`📙 Publications — NLP Newsletter #4 (FR)`."""
-        title = _escape(section.title or section.heading)
+        title = escape_text(section.title or section.heading)
         return f"{section.emoji} {title} — {issue.label}" if section.emoji else f"{title} — {issue.label}"
 
     @staticmethod
     def _issue_header(issue: IssueRef) -> str:
         url = _safe_url(issue.link)
-        title = _escape(_truncate_words(issue.title, 300))
+        title = escape_text(_truncate_words(issue.title, 300))
         line = f"📰 **{issue.label}** — {title}"
         return _truncate_words(f"{line}\n<{url}>" if url else line, CONTENT_LIMIT)
 
@@ -298,7 +300,7 @@ class DiscordRenderer:
         embed: dict[str, Any] = {"type": "rich", "color": section_color(section.key)}
         url = _safe_url(item.url)
         if item.title.strip():
-            embed["title"] = _truncate_words(_escape(item.title.strip()), TITLE_LIMIT)
+            embed["title"] = _truncate_words(escape_text(item.title.strip()), TITLE_LIMIT)
             if url:
                 embed["url"] = url
         description = fit_blocks(item.body, DESCRIPTION_LIMIT, more_url=item.url,
@@ -333,7 +335,7 @@ class DiscordRenderer:
         url = _safe_url(item.url)
         title = ""
         if item.title.strip():
-            title = _escape(_truncate_words(item.title.strip(), 300))
+            title = escape_text(_truncate_words(item.title.strip(), 300))
             title = f"**[{title}](<{url}>)**" if url else f"**{title}**"
         body_budget = budget - (ulen(title) + 1 if title else 0)
         body = fit_blocks(item.body, body_budget, more_url=item.url, more_label=t("discord.read_more", lang),
@@ -351,7 +353,7 @@ class DiscordRenderer:
 
     # ----------------------------------------------------------------------- digest and index
     def _digest(self, issue: IssueRef, sections: Sequence[Section], lang: str, fmt: str) -> list[dict[str, Any]]:
-        header = f"📰 **{issue.label}** — {_escape(_truncate_words(issue.title, 300))}"
+        header = f"📰 **{issue.label}** — {escape_text(_truncate_words(issue.title, 300))}"
         lines: list[str] = []
         embeds: list[dict[str, Any]] = []
         for section in sections:
@@ -359,10 +361,10 @@ class DiscordRenderer:
             bullets = []
             for title, item in ((i.title.strip(), i) for i in section.items if i.title.strip()):
                 url = _safe_url(item.url)
-                name = _escape(_truncate_words(title, 200))
+                name = escape_text(_truncate_words(title, 200))
                 bullets.append(f"- [{name}](<{url}>)" if url and fmt == "text" else
                                f"- [{name}]({url})" if url else f"- {name}")
-            heading = _escape(section.heading)
+            heading = escape_text(section.heading)
             if fmt == "text":
                 lines.append(f"**{heading}** ({len(section.items)})")
                 lines.extend(bullets[:10])
@@ -381,7 +383,7 @@ class DiscordRenderer:
     def _index(self, issue: IssueRef, entries: Sequence[IndexEntry], lang: str) -> list[dict[str, Any]]:
         lines = [f"📑 **{t('discord.index_title', lang)} — {issue.label}**"]
         for entry in entries:
-            name = _escape(entry.section.heading)
+            name = escape_text(entry.section.heading)
             url = _safe_url(entry.url)
             lines.append(f"- [{name}](<{url}>)" if url else f"- {name}")
         return [{"content": c} for c in split_lines(lines)]
@@ -398,34 +400,34 @@ class DiscordRenderer:
         elif answer.kind == "sections":
             lines = []
             if answer.issue is not None:
-                lines.append(f"**{answer.issue.label}** — {_escape(_truncate_words(answer.issue.title, 300))}")
+                lines.append(f"**{answer.issue.label}** — {escape_text(_truncate_words(answer.issue.title, 300))}")
             if answer.message:
-                lines.append(_escape(answer.message))
+                lines.append(escape_text(answer.message))
             for ref in answer.sections:
-                lines.append(f"- {_escape(ref.heading)} ({ref.item_count})")
+                lines.append(f"- {escape_text(ref.heading)} ({ref.item_count})")
             payloads = [{"content": c} for c in split_lines(lines)]
         elif answer.kind == "issues":
-            lines = [_escape(answer.message)] if answer.message else []
+            lines = [escape_text(answer.message)] if answer.message else []
             for ref in answer.issues:
                 url = _safe_url(ref.link)
                 label = f"[{ref.label}](<{url}>)" if url else ref.label
-                lines.append(f"- {label} — {_escape(_truncate_words(ref.title, 200))}")
+                lines.append(f"- {label} — {escape_text(_truncate_words(ref.title, 200))}")
             payloads = [{"content": c} for c in split_lines(lines)]
         elif answer.kind == "search":
-            lines = [_escape(answer.message)] if answer.message else []
+            lines = [escape_text(answer.message)] if answer.message else []
             for hit in answer.hits:
                 url = _safe_url(hit.url)
-                title = _escape(_truncate_words(hit.item_title or hit.section.heading, 200))
+                title = escape_text(_truncate_words(hit.item_title or hit.section.heading, 200))
                 title = f"[{title}](<{url}>)" if url else title
                 lines.append(f"- {hit.section.emoji} **{title}** — {hit.issue.label}\n"
-                             f"  {_escape(_truncate_words(hit.snippet, 300))}")
+                             f"  {escape_text(_truncate_words(hit.snippet, 300))}")
             payloads = [{"content": c} for c in split_lines(lines)]
         else:
-            lines = [_escape(answer.message or "…")]
-            lines += [f"- {_escape(ref.heading)}" for ref in answer.sections]
+            lines = [escape_text(answer.message or "…")]
+            lines += [f"- {escape_text(ref.heading)}" for ref in answer.sections]
             payloads = [{"content": c} for c in split_lines(lines)]
         if not payloads:
-            payloads = [{"content": _escape(answer.message) or "…"}]
+            payloads = [{"content": escape_text(answer.message) or "…"}]
         ephemeral = answer.kind == "error"
         parts = []
         for payload in payloads:

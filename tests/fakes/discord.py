@@ -697,3 +697,45 @@ class FakeDiscord:
 
     def requests_to(self, method: str, fragment: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and fragment in r.path]
+
+
+# --------------------------------------------------------------------------- pytest fixtures
+# Test modules import these (`from tests.fakes.discord import fake_discord, discord_platform`).
+try:
+    import pytest
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - the fake is also used by bench/ without pytest
+    pass
+else:
+
+    @pytest_asyncio.fixture
+    async def fake_discord() -> Any:
+        """A running fake with short rate-limit windows (5 msgs / 0.5 s per channel, 50 / 0.1 s global).
+
+        `discord.http.Route.BASE` and the default gateway are set here, once, and restored after.
+        """
+        from discord.gateway import DiscordWebSocket
+        from discord.http import Route
+
+        fake = await FakeDiscord(channel_window=0.5, global_window=0.1).start()
+        saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        Route.BASE = fake.api_base
+        try:
+            yield fake
+        finally:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+            await fake.close()
+
+    @pytest_asyncio.fixture
+    async def discord_platform(fake_discord: FakeDiscord) -> Any:
+        """A started `DiscordPlatform` (real discord.py) connected to `fake_discord`, paced to its windows."""
+        from adapters.discord import DiscordPlatform, Pacer
+
+        platform = DiscordPlatform(TOKEN, api_base_url=fake_discord.api_base, gateway_url=fake_discord.gateway_url,
+                                   pacer=Pacer(global_limit=48, global_window=0.1, channel_window=0.5),
+                                   guild_ready_timeout=0.01, ready_timeout=10)
+        await platform.start()
+        try:
+            yield platform
+        finally:
+            await platform.close()
