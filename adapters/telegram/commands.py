@@ -1,0 +1,213 @@
+"""Chat commands: one thin handler per command, update → Query → engine.answer → reply.
+
+What `/section outils` means is decided by `bot.query.QueryEngine` only; here we read the
+update (chat, user, language, arguments), check admin rights where the engine needs them
+(getChatMember), throttle spammers politely and send the rendered answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from telegram import Chat, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.i18n import t
+from bot.models import Answer, Query
+
+if TYPE_CHECKING:
+    from adapters.telegram.platform import TelegramPlatform
+    from bot.query import QueryEngine
+
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANDLERS", "CommandThrottle", "Digest", "channel_post", "page_callback"]
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "section", "sections", "latest", "issues", "search", "subscribe",
+            "unsubscribe", "language")
+ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "language"})
+MAX_ARGS = 512  # Telegram allows 4096; no command of ours needs more than a few words
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+|$)(.*)$", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class CommandThrottle:
+    """At most `limit` commands per `period` seconds per (chat, user); one polite warning, then silence."""
+
+    def __init__(self, limit: int = 5, period: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.period = period
+        self.clock = clock
+        self._seen: dict[tuple[int, int], deque[float]] = {}
+        self._warned: dict[tuple[int, int], float] = {}
+
+    def check(self, chat: int, user: int) -> str:
+        """"ok" to answer, "warn" to say "slow down" once, "drop" to ignore."""
+        now = self.clock()
+        key = (chat, user)
+        times = self._seen.setdefault(key, deque())
+        while times and times[0] <= now - self.period:
+            times.popleft()
+        if len(times) < self.limit:
+            times.append(now)
+            return "ok"
+        if self._warned.get(key, -1e18) > now - self.period:
+            return "drop"
+        self._warned[key] = now
+        return "warn"
+
+
+@dataclass
+class Digest:
+    """What every handler needs, kept in `application.bot_data["digest"]`."""
+
+    engine: QueryEngine
+    platform: TelegramPlatform
+    throttle: CommandThrottle = field(default_factory=CommandThrottle)
+
+
+def clean_args(text: str) -> str:
+    """Command arguments as the engine may see them: bounded, no control or bidi-override characters."""
+    return _CONTROL.sub(" ", text)[:MAX_ARGS].strip()
+
+
+def split_command(text: str | None) -> tuple[str, str | None, str] | None:
+    """("section", "digest_bot" | None, "outils 3") for "/section@digest_bot outils 3"."""
+    match = _COMMAND.match(text or "")
+    if not match:
+        return None
+    return match.group(1).lower(), match.group(2), clean_args(match.group(3))
+
+
+async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat: Chat, user_id: int | None) -> bool | None:
+    """Whether the user administers the chat (getChatMember); None when Telegram could not say."""
+    if chat.type == ChatType.PRIVATE or chat.type == ChatType.CHANNEL:
+        return True  # a private chat is its own admin; only admins can post in a channel
+    if user_id is None:
+        return False
+    if user_id == 1087968824:  # GroupAnonymousBot: an anonymous admin posting as the group
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat.id, user_id)
+    except TelegramError as exc:
+        log.warning("getChatMember failed in chat %s: %s", chat.id, type(exc).__name__)
+        return None
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str,
+                         args: str | None = None) -> None:
+    """Answer one command update; never raises (a failure is logged and, if possible, told)."""
+    digest: Digest = context.bot_data["digest"]
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message is None or chat is None:
+        return
+    user_id = user.id if user else chat.id
+    lang = digest.engine.lang_for("telegram", str(chat.id), user.language_code if user else None)
+    verdict = digest.throttle.check(chat.id, user_id)
+    if verdict != "ok":
+        if verdict == "warn":
+            await digest.platform.reply(message, Answer(kind="text", lang=lang, message=t("telegram.slow_down", lang)))
+        return
+    if args is None:
+        parsed = split_command(message.text)
+        args = parsed[2] if parsed else ""
+    is_private = chat.type == ChatType.PRIVATE
+    is_admin = is_private
+    if command in ADMIN_COMMANDS:
+        admin = await _is_admin(context, chat, user.id if user else None)
+        if admin is None:
+            await digest.platform.reply(message, Answer(kind="error", lang=lang,
+                                                        message=t("telegram.admin_check_failed", lang)))
+            return
+        is_admin = admin
+    query = Query(command=command, args=args, lang=lang, platform="telegram", chat=str(chat.id),
+                  user=str(user_id), is_admin=is_admin, is_private=is_private)
+    try:
+        answer = digest.engine.answer(query)
+    except Exception:  # the engine promises not to raise; a bug must still get a reply
+        log.exception("engine failed on /%s", command)
+        answer = Answer(kind="error", lang=lang, message=t("telegram.error", lang))
+    await digest.platform.reply(message, answer)
+
+
+def _command_handler(command: str) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await answer_command(update, context, command)
+
+    handler.__name__ = f"{command}_command"
+    handler.__doc__ = f"/{command}: answered by QueryEngine.answer(Query({command!r}, …))."
+    return handler
+
+
+start_command = _command_handler("start")
+help_command = _command_handler("help")
+section_command = _command_handler("section")
+sections_command = _command_handler("sections")
+latest_command = _command_handler("latest")
+issues_command = _command_handler("issues")
+search_command = _command_handler("search")
+subscribe_command = _command_handler("subscribe")
+unsubscribe_command = _command_handler("unsubscribe")
+language_command = _command_handler("language")
+
+HANDLERS: tuple[tuple[str, Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]], ...] = (
+    ("start", start_command),
+    ("help", help_command),
+    ("section", section_command),
+    ("sections", sections_command),
+    ("latest", latest_command),
+    ("issues", issues_command),
+    ("search", search_command),
+    ("subscribe", subscribe_command),
+    ("unsubscribe", unsubscribe_command),
+    ("language", language_command),
+)
+
+
+async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Commands posted in a channel (PTB's CommandHandler ignores channel posts)."""
+    message = update.channel_post
+    parsed = split_command(message.text if message else None)
+    if message is None or parsed is None:
+        return
+    command, mention, args = parsed
+    if mention and mention.lower() != (context.bot.username or "").lower():
+        return
+    if command in COMMANDS:
+        await answer_command(update, context, command, args)
+
+
+async def page_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """◀ ▶ pressed: answer the page token and edit the message in place."""
+    digest: Digest = context.bot_data["digest"]
+    callback = update.callback_query
+    if callback is None:
+        return
+    chat = update.effective_chat
+    user = callback.from_user
+    chat_key = str(chat.id) if chat else str(user.id)
+    lang = digest.engine.lang_for("telegram", chat_key, user.language_code)
+    token = clean_args(callback.data or "")[:64]
+    query = Query(command="page", args=token, lang=lang, platform="telegram", chat=chat_key, user=str(user.id),
+                  is_private=bool(chat and chat.type == ChatType.PRIVATE))
+    try:
+        answer = digest.engine.answer(query)
+    except Exception:
+        log.exception("engine failed on a page callback")
+        answer = Answer(kind="error", lang=lang, message=t("telegram.error", lang))
+    try:
+        await callback.answer()
+    except TelegramError as exc:
+        log.info("answerCallbackQuery failed: %s", type(exc).__name__)
+    message: Any = callback.message
+    if isinstance(message, Message):
+        await digest.platform.replace(message, answer)

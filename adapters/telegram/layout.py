@@ -1,0 +1,231 @@
+"""Cutting long text into Telegram-sized messages at the best place, never inside a link or word.
+
+A body is laid out as a `Flow`: unbreakable fragments (a word, a link, a bold title) and,
+between them, ranked break points (item > paragraph > sentence > word > character). A
+message ends at the strongest break point that fits, so a section is split between items
+when it can be, else between paragraphs, else between sentences. The character level is
+only reached by a "word" longer than a whole message (unspaced scripts, garbage input).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from adapters.telegram.markup import Fragment, escape, is_joiner, utf16_len
+from bot.models import Block, Span
+
+__all__ = ["BLOCK", "CHAR", "ITEM", "SENTENCE", "WORD", "Flow", "compose", "pack"]
+
+ITEM, BLOCK, SENTENCE, WORD, CHAR = 5, 4, 3, 2, 1
+_SEPARATOR = {ITEM: "\n\n", BLOCK: "\n", SENTENCE: " ", WORD: " ", CHAR: ""}
+_SENTENCE_END = re.compile(r"[.!?…。！？](?:[\"'”’»)\]]*)$")
+_UNSPACED_STOP = re.compile(r"(?<=[。！？；])")
+_SPACE = re.compile(r"\s+")
+MAX_GLUED = 600  # a formatted span longer than this may be cut between its words
+_NUMBER_RESERVE = utf16_len(" (99/99)")
+
+
+@dataclass(slots=True)
+class Flow:
+    """A message body: fragments and the break point (strength, separator) before each one."""
+
+    fragments: list[Fragment] = field(default_factory=list)
+    breaks: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, fragment: Fragment, strength: int, separator: str | None = None) -> None:
+        """Append a fragment; the break before it is ignored for the first fragment."""
+        if fragment.size == 0 and not fragment.text:
+            return
+        self.fragments.append(fragment)
+        self.breaks.append((strength, _SEPARATOR[strength] if separator is None else separator))
+
+    def __bool__(self) -> bool:
+        return bool(self.fragments)
+
+    def add_spans(self, spans: Sequence[Span], strength: int, *, prefix: str = "",
+                  max_size: int = 3800) -> None:
+        """Add inline text as words; the first word gets `strength`, the others word/sentence breaks."""
+        words = _words(spans)
+        if prefix and words:
+            words[0] = ([(prefix, Span(prefix))] + words[0][0], words[0][1])
+        first = True
+        previous = ""
+        for pieces, separator in words:
+            fragment = _fragment(pieces)
+            if first:
+                level = strength
+            elif separator == "":
+                level = SENTENCE
+            else:
+                level = SENTENCE if _SENTENCE_END.search(previous) else WORD
+            for index, chunk in enumerate(_cut(pieces, fragment, max_size)):
+                if index == 0:
+                    self.add(chunk, level, None if first or separator else "")
+                else:
+                    self.add(chunk, CHAR)
+            previous = fragment.text
+            first = False
+
+    def add_block(self, block: Block, strength: int, *, max_size: int = 3800) -> None:
+        """Add one paragraph-level block, with a bullet, number or quote mark as its kind says."""
+        if block.kind == "code":
+            self._add_code(block, strength, max_size)
+            return
+        prefix = {"bullet": "• ", "quote": "▎"}.get(block.kind, "")
+        if block.kind == "ordered":
+            prefix = f"{block.number or 1}. "
+        self.add_spans(block.spans, strength, prefix=prefix, max_size=max_size)
+
+    def _add_code(self, block: Block, strength: int, max_size: int) -> None:
+        text = block.text.strip("\n")
+        if not text.strip():
+            return
+        if utf16_len(text) <= min(MAX_GLUED, max_size):
+            self.add(Fragment.raw(f"<pre>{escape(text)}</pre>", text), strength)
+            return
+        first = True
+        for line in (line for line in text.split("\n") if line.strip()):
+            for word_index, (pieces, _) in enumerate(_words((Span(line, code=True),))):
+                fragment = _fragment(pieces)
+                for chunk_index, chunk in enumerate(_cut(pieces, fragment, max_size)):
+                    if chunk_index:
+                        level = CHAR
+                    elif first:
+                        level = strength
+                    else:
+                        level = BLOCK if word_index == 0 else WORD
+                    self.add(chunk, level)
+                    first = False
+
+
+def _styled(span: Span) -> bool:
+    return bool(span.bold or span.italic or span.code or span.href)
+
+
+def _words(spans: Iterable[Span]) -> list[tuple[list[tuple[str, Span]], str]]:
+    """Split inline text into words (lists of styled pieces) with the separator before each.
+
+    Formatted spans are glued (no break inside a link or a bold title) unless they are
+    longer than `MAX_GLUED`; plain text breaks at whitespace and after CJK full stops.
+    """
+    words: list[tuple[list[tuple[str, Span]], str]] = []
+    current: list[tuple[str, Span]] = []
+    pending = " "
+
+    def close(next_separator: str) -> None:
+        nonlocal current, pending
+        if current:
+            words.append((current, pending))
+            current = []
+            pending = next_separator
+        elif next_separator == " ":
+            pending = " "
+
+    for span in spans:
+        text = _SPACE.sub(" ", span.text)
+        if not text:
+            continue
+        core = text.strip(" ")
+        if _styled(span) and core and utf16_len(core) <= MAX_GLUED:
+            if text.startswith(" "):
+                close(" ")
+            current.append((core, span))
+            if text.endswith(" "):
+                close(" ")
+            continue
+        for part in re.split(r"( )", text):
+            if part == " ":
+                close(" ")
+            elif part:
+                chunks = [c for c in _UNSPACED_STOP.split(part) if c]
+                for index, chunk in enumerate(chunks):
+                    if index:
+                        close("")
+                    current.append((chunk, span))
+    close(" ")
+    return words
+
+
+def _fragment(pieces: Sequence[tuple[str, Span]]) -> Fragment:
+    result = Fragment("", 0, "")
+    for text, span in pieces:
+        result = result + (Fragment.styled(text, span) if _styled(span) else Fragment.plain(text))
+    return result
+
+
+def _cut(pieces: Sequence[tuple[str, Span]], fragment: Fragment, max_size: int) -> list[Fragment]:
+    """A word longer than a message, cut between characters (never inside a grapheme)."""
+    if fragment.size <= max_size:
+        return [fragment]
+    chunks: list[Fragment] = []
+    current: list[tuple[str, Span]] = []
+    size = 0
+    for text, span in pieces:
+        buffer = ""
+        for char in text:
+            width = utf16_len(char)
+            if size + width > max_size and (buffer or current) and not is_joiner(char):
+                if buffer:
+                    current.append((buffer, span))
+                    buffer = ""
+                chunks.append(_fragment(current))
+                current, size = [], 0
+            buffer += char
+            size += width
+        if buffer:
+            current.append((buffer, span))
+    if current:
+        chunks.append(_fragment(current))
+    return chunks
+
+
+def pack(flow: Flow, budget: int) -> list[Fragment]:
+    """Fill messages of at most `budget` units, each ending at the strongest break that fits."""
+    fragments, breaks = flow.fragments, flow.breaks
+    parts: list[Fragment] = []
+    start = 0
+    count = len(fragments)
+    while start < count:
+        size = fragments[start].size
+        end = start  # last fragment included
+        while end + 1 < count:
+            grow = utf16_len(breaks[end + 1][1]) + fragments[end + 1].size
+            if size + grow > budget:
+                break
+            size += grow
+            end += 1
+        if end + 1 < count:
+            best = max(range(start + 1, end + 2), key=lambda k: (breaks[k][0], k))
+            end = best - 1
+        body = fragments[start]
+        for k in range(start + 1, end + 1):
+            body = body + Fragment.plain(breaks[k][1]) + fragments[k]
+        parts.append(body)
+        start = end + 1
+    return parts
+
+
+def compose(title: Fragment, flow: Flow, *, subtitle: Fragment | None = None,
+            limit: int = 4096) -> list[Fragment]:
+    """Whole messages: a title line (numbered "(1/3)" when there are several), a subtitle, the body.
+
+    The body budget keeps room for the numbering, so adding it can never push a message
+    over `limit`.
+    """
+    head = title if subtitle is None else title + Fragment.plain("\n") + subtitle
+    budget = limit - head.size - 2 - _NUMBER_RESERVE
+    if budget < 200:
+        raise ValueError("title too long for a message")
+    bodies = pack(flow, budget) if flow else []
+    if not bodies:
+        return [head]
+    total = len(bodies)
+    messages: list[Fragment] = []
+    for number, body in enumerate(bodies, start=1):
+        line = title if total == 1 else title + Fragment.plain(f" ({number}/{total})")
+        if subtitle is not None:
+            line = line + Fragment.plain("\n") + subtitle
+        messages.append(line + Fragment.plain("\n\n") + body)
+    return messages

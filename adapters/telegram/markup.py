@@ -1,0 +1,100 @@
+"""Telegram HTML building blocks: escaping, safe links and lengths counted as Telegram counts them.
+
+Telegram measures a message after entity parsing, and entity offsets in UTF-16 code units,
+so every fragment we build carries its parsed size in UTF-16 units (never fewer than the
+code points Telegram may count instead): a message that fits here fits there.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.models import Span
+
+__all__ = [
+    "Fragment",
+    "escape",
+    "safe_url",
+    "span_html",
+    "utf16_len",
+]
+
+_URL = re.compile(r"^(https?|tg)://[^\s<>\"'\x00-\x1f\x7f]+$", re.IGNORECASE)
+_MAX_URL = 2048
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units, the unit of Telegram's entity offsets (📙 counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Telegram's HTML parser treats as markup."""
+    return html.escape(text, quote=False)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if Telegram will accept it in `<a href>`, else None (the text stays, unlinked).
+
+    Feed HTML may hold relative links, `javascript:` or `mailto:` URLs and stray quotes;
+    none of them may reach an `href`.
+    """
+    if not url:
+        return None
+    url = url.strip()
+    if len(url) > _MAX_URL or not _URL.match(url):
+        return None
+    return url
+
+
+def span_html(text: str, span: Span) -> str:
+    """`text` with the formatting of `span`, as Telegram HTML.
+
+    Telegram allows no entity inside `code`, so a code span drops bold/italic and a
+    linked code span keeps the link only.
+    """
+    out = escape(text)
+    href = safe_url(span.href)
+    if span.code and not href:
+        return f"<code>{out}</code>"
+    if span.italic:
+        out = f"<i>{out}</i>"
+    if span.bold:
+        out = f"<b>{out}</b>"
+    if href:
+        out = f'<a href="{html.escape(href, quote=True)}">{out}</a>'
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A piece of a message that is never cut: its HTML and its parsed size (UTF-16 units)."""
+
+    html: str
+    size: int
+    text: str
+
+    @classmethod
+    def plain(cls, text: str) -> Fragment:
+        return cls(escape(text), utf16_len(text), text)
+
+    @classmethod
+    def styled(cls, text: str, span: Span) -> Fragment:
+        return cls(span_html(text, span), utf16_len(text), text)
+
+    @classmethod
+    def raw(cls, markup: str, text: str) -> Fragment:
+        """Pre-built markup whose parsed text is `text` (the caller escaped it)."""
+        return cls(markup, utf16_len(text), text)
+
+    def __add__(self, other: Fragment) -> Fragment:
+        return Fragment(self.html + other.html, self.size + other.size, self.text + other.text)
+
+
+def is_joiner(char: str) -> bool:
+    """Characters that must stay with the previous one (combining marks, ZWJ, selectors)."""
+    return (unicodedata.category(char) in ("Mn", "Me", "Mc", "Sk") or char in "\u200d\ufe0e\ufe0f"
+            or 0x1F3FB <= ord(char) <= 0x1F3FF or 0xE0020 <= ord(char) <= 0xE007F)

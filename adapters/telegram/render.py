@@ -1,0 +1,268 @@
+"""Posts and answers → Telegram messages (strict HTML) within Telegram's limits; pure.
+
+Every message is built from escaped fragments whose parsed length is known, so what
+`render` returns is what Telegram accepts: ≤ 4096 units per text, ≤ 1024 per caption,
+2–10 photos per media group, buttons whose data is ≤ 64 bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from adapters.telegram.layout import BLOCK, ITEM, Flow, compose
+from adapters.telegram.markup import Fragment, escape, safe_url, utf16_len
+from bot.i18n import t
+from bot.models import Answer, Block, IssueRef, Item, Post, SearchHit, Section, SectionRef, Span
+from bot.ports import Destination, Rendered
+
+__all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer", "thread_for"]
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_MEDIA_GROUP_MAX = 10
+_TITLE_MAX = 200
+_IMAGE = re.compile(r"\.(jpe?g|png|webp)(\?.*)?$", re.IGNORECASE)
+
+
+def _clip(text: str, limit: int = _TITLE_MAX) -> str:
+    """One line of at most `limit` code points, whitespace collapsed (titles come from the feed)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _link(text: str, url: str | None) -> Fragment:
+    href = safe_url(url)
+    if href is None:
+        return Fragment.plain(text)
+    return Fragment.raw(f'<a href="{html.escape(href, quote=True)}">{escape(text)}</a>', text)
+
+
+def _bold(text: str) -> Fragment:
+    return Fragment.raw(f"<b>{escape(text)}</b>", text)
+
+
+def _italic(text: str) -> Fragment:
+    return Fragment.raw(f"<i>{escape(text)}</i>", text)
+
+
+def thread_for(options: Mapping[str, Any], section_key: str | None) -> int | None:
+    """The forum topic for a section: `topics[key]`, else `topic`, else none."""
+    topics = options.get("topics") or {}
+    if section_key and section_key in topics:
+        return int(topics[section_key])
+    topic = options.get("topic")
+    return int(topic) if topic not in (None, "") else None
+
+
+def _issue_line(issue: IssueRef) -> Fragment:
+    return _link(_clip(issue.label), issue.link)
+
+
+def _section_title(emoji: str, title: str) -> Fragment:
+    title = _clip(title) or "—"
+    if emoji:
+        return Fragment.plain(f"{_clip(emoji, 8)} ") + _bold(title)
+    return _bold(title)
+
+
+def _ui_lang(lang: str) -> str:
+    return lang if lang in ("en", "fr") else lang.split("-")[0]
+
+
+class TelegramRenderer:
+    """Builds `Rendered` messages; holds no state but its limits, so it is safe to share."""
+
+    def __init__(self, *, text_limit: int = TEXT_LIMIT, caption_limit: int = CAPTION_LIMIT) -> None:
+        self.text_limit = text_limit
+        self.caption_limit = caption_limit
+
+    # ------------------------------------------------------------------ posts
+    def render(self, post: Post, dest: Destination) -> list[Rendered]:
+        """A post for one destination, honouring its options (images, link_preview, topic(s))."""
+        options = dest.options or {}
+        preview = bool(options.get("link_preview", False))
+        if post.kind == "section" and post.section is not None:
+            thread = thread_for(options, post.section.key)
+            parts = self._section_messages(post.section, post.issue, options.get("images", "none"))
+        elif post.kind == "digest":
+            thread = thread_for(options, None)
+            parts = self._digest_messages(post)
+        else:
+            thread = thread_for(options, None)
+            parts = self._index_messages(post)
+        rendered: list[Rendered] = []
+        for index, (kind, text, payload) in enumerate(parts):
+            payload = {**payload, "thread": thread}
+            if kind == "text":
+                payload["preview"] = preview
+            rendered.append(Rendered(kind=kind, text=text, payload=payload, notify=post.notify and index == 0))
+        return rendered
+
+    def section_texts(self, section: Section, issue: IssueRef, *, note: str = "") -> list[Fragment]:
+        """The text messages of a section: numbered parts, split at item/paragraph/sentence breaks."""
+        lang = _ui_lang(issue.language)
+        flow = Flow()
+        if note.strip():
+            flow.add_spans((Span(note.strip(), italic=True),), ITEM)
+        for item in section.items:
+            self._add_item(flow, item, lang)
+        title = _section_title(section.emoji, section.title or section.heading)
+        return compose(title, flow, subtitle=_issue_line(issue), limit=self.text_limit)
+
+    def _add_item(self, flow: Flow, item: Item, lang: str) -> None:
+        strength = ITEM
+        if item.title.strip():
+            flow.add_spans((Span(_clip(item.title, 1000), bold=True),), strength)
+            strength = BLOCK
+        linked = {span.href for block in item.body for span in block.spans if span.href}
+        for block in item.body:
+            if block.text.strip():
+                flow.add_block(block, strength)
+                strength = BLOCK
+        source = next((s for s in item.sources if safe_url(s)), None)
+        if source and source not in linked:
+            flow.add(Fragment.plain("🔗 ") + _link(t("telegram.source", lang), source), strength)
+
+    def _section_messages(self, section: Section, issue: IssueRef,
+                          images: str) -> list[tuple[str, str, dict[str, Any]]]:
+        parts: list[tuple[str, str, dict[str, Any]]] = []
+        photos = self._images(section, images)
+        if photos:
+            caption = _section_title(section.emoji, section.title or section.heading)
+            caption = caption + Fragment.plain("\n") + _issue_line(issue)
+            if caption.size > self.caption_limit:
+                caption = Fragment.plain(_clip(caption.text, self.caption_limit // 2))
+            parts.extend(self._photo_parts(photos, caption))
+        for message in self.section_texts(section, issue):
+            parts.append(("text", message.text, {"html": message.html}))
+        return parts
+
+    @staticmethod
+    def _images(section: Section, mode: str) -> list[str]:
+        if mode not in ("first", "all"):
+            return []
+        urls: list[str] = []
+        for item in section.items:
+            for url in item.images:
+                good = safe_url(url)
+                if good and good.lower().startswith("http") and _IMAGE.search(good) and good not in urls:
+                    urls.append(good)
+        return urls[:1] if mode == "first" else urls
+
+    @staticmethod
+    def _photo_parts(urls: Sequence[str], caption: Fragment) -> list[tuple[str, str, dict[str, Any]]]:
+        if len(urls) == 1:
+            return [("photo", caption.text, {"photo": urls[0], "caption": caption.html})]
+        groups = math.ceil(len(urls) / _MEDIA_GROUP_MAX)
+        size = math.ceil(len(urls) / groups)  # even sizes: 11 photos → 6 + 5, never a group of 1
+        parts: list[tuple[str, str, dict[str, Any]]] = []
+        for start in range(0, len(urls), size):
+            chunk = urls[start:start + size]
+            media = [{"type": "photo", "media": url} for url in chunk]
+            if start == 0:
+                media[0]["caption"] = caption.html
+            parts.append(("media_group", caption.text if start == 0 else "", {"media": media}))
+        return parts
+
+    def _digest_messages(self, post: Post) -> list[tuple[str, str, dict[str, Any]]]:
+        flow = Flow()
+        for section in post.sections:
+            flow.add(_section_title(section.emoji, section.title or section.heading), ITEM)
+            for item in section.items:
+                label = _clip(item.title or item.text, 120)
+                if label:
+                    flow.add(Fragment.plain("• ") + _link(label, item.url), BLOCK)
+        title = Fragment.plain("📰 ") + _bold(_clip(post.issue.title))
+        return [("text", m.text, {"html": m.html})
+                for m in compose(title, flow, subtitle=_issue_line(post.issue), limit=self.text_limit)]
+
+    def _index_messages(self, post: Post) -> list[tuple[str, str, dict[str, Any]]]:
+        flow = Flow()
+        for entry in post.index:
+            flow.add(_link(_clip(entry.section.heading), entry.url), BLOCK)
+        title = Fragment.plain("📚 ") + _bold(_clip(post.issue.title))
+        return [("text", m.text, {"html": m.html})
+                for m in compose(title, flow, subtitle=_issue_line(post.issue), limit=self.text_limit)]
+
+    # ------------------------------------------------------------------ answers
+    def render_answer(self, answer: Answer) -> list[Rendered]:
+        """A command reply; paging tokens become ◀ ▶ buttons under the last message."""
+        lang = _ui_lang(answer.lang)
+        if answer.kind == "section" and answer.issue is not None and answer.section is not None:
+            messages = self.section_texts(answer.section, answer.issue, note=answer.message)
+        else:
+            title, flow = self._answer_flow(answer, lang)
+            messages = compose(title, flow, limit=self.text_limit)
+        buttons = self._buttons(answer)
+        rendered: list[Rendered] = []
+        for index, message in enumerate(messages):
+            payload: dict[str, Any] = {"html": message.html, "preview": False, "thread": None}
+            if buttons and index == len(messages) - 1:
+                payload["buttons"] = buttons
+            rendered.append(Rendered(kind="text", text=message.text, payload=payload))
+        return rendered
+
+    @staticmethod
+    def _buttons(answer: Answer) -> list[list[dict[str, str]]]:
+        row: list[dict[str, str]] = []
+        for label, token in (("◀", answer.prev_page), ("▶", answer.next_page)):
+            if token and 0 < len(token.encode("utf-8")) <= 64:
+                row.append({"text": label, "data": token})
+        return [row] if row else []
+
+    def _answer_flow(self, answer: Answer, lang: str) -> tuple[Fragment, Flow]:
+        flow = Flow()
+        lines = [line for line in answer.message.split("\n") if line.strip()]
+        if answer.kind == "error":
+            title = Fragment.plain("⚠️ ") + _bold(_clip(lines[0], 300) if lines else t("telegram.error", lang))
+            rest = lines[1:]
+        elif answer.kind in ("sections", "section") and answer.issue is not None:
+            title = Fragment.plain("📚 ") + _link(_clip(answer.issue.label), answer.issue.link)
+            rest = lines
+        elif lines:
+            title = _bold(_clip(lines[0], 300)) if answer.kind != "text" else Fragment.plain(_clip(lines[0], 300))
+            rest = lines[1:]
+        else:
+            title = Fragment.plain("ℹ️")
+            rest = []
+        for line in rest:
+            flow.add_spans((Span(line),), BLOCK)
+        self._add_listing(flow, answer, lang)
+        return title, flow
+
+    def _add_listing(self, flow: Flow, answer: Answer, lang: str) -> None:
+        strength = ITEM
+        for ref in answer.sections:
+            flow.add(self._section_line(ref, lang), strength)
+            strength = BLOCK
+        for issue in answer.issues:
+            flow.add(Fragment.plain("• ") + _link(_clip(issue.label), issue.link)
+                     + Fragment.plain(" — " + _clip(issue.title, 150)), strength)
+            strength = BLOCK
+        for hit in answer.hits:
+            self._add_hit(flow, hit, lang)
+
+    @staticmethod
+    def _section_line(ref: SectionRef, lang: str) -> Fragment:
+        line = Fragment.plain(f"{ref.position + 1}. ") + Fragment.plain(_clip(ref.heading))
+        if ref.item_count:
+            line = line + Fragment.plain(" — " + t("telegram.items", lang, count=ref.item_count))
+        return line
+
+    @staticmethod
+    def _add_hit(flow: Flow, hit: SearchHit, lang: str) -> None:
+        title = _clip(hit.item_title, 200) or _clip(hit.section.heading)
+        flow.add(_link(title, hit.url) if hit.url else _bold(title), ITEM)
+        where = f"{_clip(hit.section.heading, 80)} · {_clip(hit.issue.label, 80)}"
+        flow.add(_italic(where), BLOCK)
+        if hit.snippet.strip():
+            flow.add_block(Block("paragraph", (Span(_clip(hit.snippet, 600)),)), BLOCK)
+
+
+def fits_caption(fragment: Fragment) -> bool:
+    """Whether a caption is within Telegram's 1024 units."""
+    return utf16_len(fragment.text) <= CAPTION_LIMIT
