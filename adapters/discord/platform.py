@@ -217,10 +217,12 @@ class DiscordPlatform:
             header = await self._post(channel_id, {"content": spec["header"]},
                                       nonce_for(f"hdr:{channel_id}:{name}"), silent=not notify)
             async with self.pacer.slot(None):
-                thread = await header.create_thread(name=name, auto_archive_duration=10080)
-            self._threads[key] = thread.id
-            self._guilds[thread.id] = await self._guild_of(channel_id)
-            return thread.id
+                thread = await client.http.start_thread_with_message(channel_id, header.id, name=name,
+                                                                     auto_archive_duration=10080)
+            thread_id = int(thread["id"])
+            self._threads[key] = thread_id
+            self._guilds[thread_id] = await self._guild_of(channel_id)
+            return thread_id
 
     async def send(self, dest: Destination, part: Rendered, *, key: str) -> Sent:
         """Post one rendered message; `key` (the outbox row id) becomes the nonce.

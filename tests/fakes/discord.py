@@ -28,6 +28,7 @@ from aiohttp import WSMsgType, web
 __all__ = ["FakeDiscord", "Recorded"]
 
 TOKEN = "fake-discord-token"
+_JSON = web.RequestKey("json", object)
 _EPOCH = 1420070400000
 SUPPRESS_EMBEDS = 1 << 2
 SUPPRESS_NOTIFICATIONS = 1 << 12
@@ -210,7 +211,7 @@ class FakeDiscord:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw.decode("utf-8", "replace")
-        request["json"] = body
+        request[_JSON] = body
         interaction_route = "/interactions/" in request.path or "/webhooks/" in request.path
         if request.headers.get("Authorization") != f"Bot {TOKEN}" and not interaction_route:
             response: web.StreamResponse = self._error(401, 0, "401: Unauthorized")
@@ -397,7 +398,7 @@ class FakeDiscord:
             "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
 
     async def _put_commands(self, request: web.Request) -> web.Response:
-        body = request["json"] or []
+        body = request[_JSON] or []
         stored = []
         for command in body:
             name = command.get("name", "")
@@ -444,7 +445,7 @@ class FakeDiscord:
         limited, headers = self._channel_bucket(channel)
         if limited is not None:
             return limited
-        body = request["json"]
+        body = request[_JSON]
         errors = self.validate_message(body)
         if errors:
             return self._reject(errors)
@@ -476,7 +477,7 @@ class FakeDiscord:
         message = self._find(channel, request.match_info["message"])
         if message is None:
             return self._error(404, 10008, "Unknown Message")
-        body = request["json"] or {}
+        body = request[_JSON] or {}
         errors = self.validate_message({**{k: message[k] for k in ("content", "embeds")}, **body}, creating=False)
         if errors:
             return self._reject(errors)
@@ -497,7 +498,7 @@ class FakeDiscord:
             return self._error(404, 10008, "Unknown Message")
         if message_id in self.threads:
             return self._error(400, 160004, "A thread has already been created for this message")
-        body = request["json"] or {}
+        body = request[_JSON] or {}
         name = body.get("name", "")
         if not (1 <= len(name) <= 100):
             return self._error(400, 50035, "Invalid Form Body", {"name": self._too_long(100)})
@@ -515,7 +516,7 @@ class FakeDiscord:
     async def _callback(self, request: web.Request) -> web.Response:
         interaction_id = request.match_info["interaction"]
         token = request.match_info["token"]
-        body = request["json"] or {}
+        body = request[_JSON] or {}
         if interaction_id in self.callbacks:
             return self._error(400, 40060, "Interaction has already been acknowledged.")
         kind = body.get("type")
@@ -550,7 +551,7 @@ class FakeDiscord:
 
     async def _followup(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
-        body = request["json"] or {}
+        body = request[_JSON] or {}
         errors = self.validate_message(body)
         if errors:
             return self._reject(errors)
@@ -573,7 +574,7 @@ class FakeDiscord:
         message = self._webhook_target(request.match_info["token"], request.match_info["message"])
         if message is None:
             return self._error(404, 10008, "Unknown Message")
-        body = request["json"] or {}
+        body = request[_JSON] or {}
         errors = self.validate_message(body, creating=False)
         if errors:
             return self._reject(errors)
