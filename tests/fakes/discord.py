@@ -414,6 +414,9 @@ class FakeDiscord:
                            "type": command.get("type", 1), "default_member_permissions": None,
                            "dm_permission": True, "nsfw": False, "options": [], **command,
                            **({"guild_id": request.match_info["guild"]} if "guild" in request.match_info else {})})
+        for command in stored:  # Discord answers permissions as a string
+            if command.get("default_member_permissions") is not None:
+                command["default_member_permissions"] = str(command["default_member_permissions"])
         if "guild" in request.match_info:
             self.guild_commands[request.match_info["guild"]] = stored
         else:

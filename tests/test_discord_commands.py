@@ -1,0 +1,138 @@
+"""Slash commands end to end: gateway INTERACTION_CREATE → Cog → QueryEngine → callback, on the fake."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from adapters.discord import DiscordPlatform
+from bot.config import Config
+from bot.ingest import Ingestor
+from bot.query import QueryEngine
+from bot.store import Store
+from tests.fakes.discord import EPHEMERAL, FakeDiscord, discord_platform, fake_discord  # noqa: F401 - fixtures
+
+CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
+
+
+@pytest_asyncio.fixture
+async def engine() -> QueryEngine:
+    store = Store(":memory:")
+    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
+    return QueryEngine(store)
+
+
+@pytest_asyncio.fixture
+async def serving(discord_platform: DiscordPlatform, fake_discord: FakeDiscord,
+                  engine: QueryEngine) -> AsyncIterator[FakeDiscord]:
+    task = asyncio.create_task(discord_platform.serve(engine))
+    await fake_discord.wait_for(lambda: bool(fake_discord.commands) or task.done())
+    if task.done():
+        task.result()
+    yield fake_discord
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+def _opt(name: str, value: Any, type_: int = 3, focused: bool = False) -> dict[str, Any]:
+    option = {"name": name, "type": type_, "value": value}
+    if focused:
+        option["focused"] = True
+    return option
+
+
+async def test_commands_registered_with_french_localisations(serving: FakeDiscord) -> None:
+    names = {c["name"]: c for c in serving.commands}
+    assert set(names) == {"section", "sections", "latest", "issues", "search", "subscribe", "unsubscribe", "help"}
+    assert names["latest"]["name_localizations"]["fr"] == "dernier"
+    assert names["search"]["description_localizations"]["fr"].startswith("Chercher")
+    section_options = {o["name"]: o for o in names["section"]["options"]}
+    assert section_options["name"]["autocomplete"] is True
+    assert section_options["name"]["name_localizations"]["fr"] == "nom"
+    assert names["subscribe"]["default_member_permissions"] == str(1 << 5)
+
+
+async def test_section_outils(serving: FakeDiscord) -> None:
+    callback = await serving.interact("section", [_opt("name", "outils")])
+    assert callback["type"] == 4
+    data = callback["data"]
+    assert data["content"].startswith("⚙️ Outils et jeux de données — NLP Newsletter #7 (FR)")
+    assert 1 <= len(data["embeds"]) <= 10
+    assert data["allowed_mentions"] == {"parse": []}
+    assert not (data.get("flags") or 0) & EPHEMERAL
+
+
+async def test_autocomplete_out(serving: FakeDiscord) -> None:
+    callback = await serving.interact("section", [_opt("name", "out", focused=True)], kind=4)
+    assert callback["type"] == 8
+    choices = callback["data"]["choices"]
+    assert {"name": "Outils et jeux de données ⚙️", "value": "tools_datasets"} in choices
+    assert len(choices) <= 25
+
+
+async def test_autocomplete_follows_language_option(serving: FakeDiscord) -> None:
+    callback = await serving.interact("section", [_opt("name", "tool", focused=True), _opt("language", "en")],
+                                      kind=4)
+    assert any(c["value"] == "tools_datasets" and "Tools" in c["name"] for c in callback["data"]["choices"])
+
+
+async def test_search_defers_then_answers(serving: FakeDiscord) -> None:
+    callback = await serving.interact("search", [_opt("words", "bert")])
+    assert callback["type"] == 5  # acknowledged within 3 s, answered after
+    token = callback["token"]
+    await serving.wait_for(lambda: serving.originals[token].get("edited_timestamp") is not None)
+    content = serving.originals[token]["content"]
+    assert "bert" in content.lower()
+
+
+async def test_latest_and_help(serving: FakeDiscord) -> None:
+    latest = await serving.interact("latest")
+    assert latest["type"] == 4 and "NLP Newsletter #7 (FR)" in latest["data"]["content"]
+    help_ = await serving.interact("help", locale="en-US")
+    assert help_["type"] == 4 and "/section" in help_["data"]["content"]
+
+
+async def test_subscribe_by_admin_is_stored(serving: FakeDiscord, engine: QueryEngine) -> None:
+    channel = serving.default_channel
+    callback = await serving.interact("subscribe", [_opt("sections", "outils")], admin=True)
+    assert callback["type"] == 4 and not (callback["data"].get("flags") or 0) & EPHEMERAL
+    subscriptions = engine.store.subscriptions("discord")
+    assert [(d.chat, d.sections) for d in subscriptions] == [(channel, ("tools_datasets",))]
+    removed = await serving.interact("unsubscribe", admin=True)
+    assert removed["type"] == 4 and engine.store.subscriptions("discord") == []
+
+
+async def test_subscribe_refused_for_non_admin(serving: FakeDiscord, engine: QueryEngine) -> None:
+    callback = await serving.interact("subscribe", [_opt("sections", "outils")], admin=False)
+    assert callback["type"] == 4 and callback["data"]["flags"] & EPHEMERAL
+    assert engine.store.subscriptions("discord") == []
+
+
+@pytest.mark.parametrize("options", [
+    [_opt("name", "zzzz-no-such-section")],
+    [_opt("name", "outils"), _opt("issue", 999, 4)],
+    [_opt("name", "outils"), _opt("issue", "not-a-number", 4)],
+    [_opt("name", "@everyone **x** " * 20)],
+])
+async def test_bad_inputs_get_a_private_helpful_error(serving: FakeDiscord, options: list[dict[str, Any]]) -> None:
+    callback = await serving.interact("section", options)
+    assert callback["type"] == 4
+    data = callback["data"]
+    assert data["flags"] & EPHEMERAL and data["content"].strip()
+    assert data["allowed_mentions"] == {"parse": []}
+    assert serving.pings == [] and serving.rejected == []
+
+
+async def test_bad_search_and_schedule(serving: FakeDiscord) -> None:
+    bad = await serving.interact("subscribe", [_opt("sections", "outils"), _opt("schedule", "every tuesday")],
+                                 admin=True)
+    assert bad["data"]["flags"] & EPHEMERAL
+    nothing = await serving.interact("search", [_opt("words", "qwxzyv")])
+    assert nothing["type"] == 5
+    await serving.wait_for(lambda: bool(serving.followups) or
+                           serving.originals[nothing["token"]].get("edited_timestamp") is not None)
