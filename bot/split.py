@@ -197,6 +197,7 @@ class _Splitter:
             heading = _WS.sub(" ", raw.heading).strip()
             sections.append(Section(key=key, heading=heading, title=title, emoji=emoji, position=position,
                                     items=tuple(items), html=_section_html(heading, items)))
+        sections = _with_cited_links(sections)
         sample = preamble_text
         for section in sections:
             if len(sample) >= _TEXT_SAMPLE:
@@ -537,6 +538,39 @@ def _clean_title(text: str) -> str:
     if stripped:
         text = stripped
     return text.strip(" *_").strip()
+
+
+_CITATION = re.compile(r"\[(\d{1,3})\]")
+
+
+def _with_cited_links(sections: list[Section]) -> list[Section]:
+    """Give items the links their "[12]" citations point to in a `references` section.
+
+    The Chinese editions cite "TorchIO[13]" in the text and list "[13] TorchIO: https://…"
+    at the end; without this their items would have no link at all.
+    """
+    refs: dict[str, str] = {}
+    for section in sections:
+        if section.key.startswith("references"):
+            for item in section.items:
+                match = _CITATION.match(item.text)
+                if match and item.links:
+                    refs.setdefault(match.group(1), item.links[0])
+    if not refs:
+        return sections
+    out: list[Section] = []
+    for section in sections:
+        if section.key.startswith("references"):
+            out.append(section)
+            continue
+        items: list[Item] = []
+        for item in section.items:
+            cited = [refs[n] for n in _CITATION.findall(item.title + "\n" + item.text) if n in refs]
+            if cited:
+                item = replace(item, links=tuple(dict.fromkeys((*item.links, *cited))))
+            items.append(item)
+        out.append(replace(section, items=tuple(items)))
+    return out
 
 
 def _section_html(heading: str, items: Sequence[Item]) -> str:
