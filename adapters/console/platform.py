@@ -6,8 +6,10 @@ delivery the outbox records as sent is on disk: the crash test counts posts from
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import random
 import sys
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["ConsolePlatform"]
 
 LOG_ENV = "DIGESTBOT_CONSOLE_LOG"
+DELAY_ENV = "DIGESTBOT_CONSOLE_DELAY"
 
 
 class ConsolePlatform:
@@ -29,10 +32,18 @@ class ConsolePlatform:
     name = "console"
 
     def __init__(self, stream: TextIO | None = None, *, jsonl_path: str | None = None,
-                 max_chars: int = 4000) -> None:
+                 max_chars: int = 4000, delay: float | None = None) -> None:
+        """Args:
+            stream: where posts are printed (default: sys.stdout at send time).
+            jsonl_path: also log each delivered part as a JSON line (default: $DIGESTBOT_CONSOLE_LOG).
+            max_chars: split posts longer than this, between items (`options.max_chars` overrides).
+            delay: mean seconds each send takes (±50 %, at random), to mimic a network
+                platform in demos and crash tests (default: $DIGESTBOT_CONSOLE_DELAY, else 0).
+        """
         self.stream = stream
         self.jsonl_path = jsonl_path or os.environ.get(LOG_ENV) or None
         self.max_chars = max_chars
+        self.delay = delay if delay is not None else float(os.environ.get(DELAY_ENV) or 0)
         self._log: IO[str] | None = None
 
     async def start(self) -> None:
@@ -55,6 +66,8 @@ class ConsolePlatform:
 
     # ------------------------------------------------------------------ delivery
     async def send(self, dest: Destination, part: Rendered, *, key: str) -> Sent:
+        if self.delay:
+            await asyncio.sleep(self.delay * random.uniform(0.5, 1.5))
         self._print(f"── {dest.name} ──", part.text)
         self._append({"op": "send", "dest": dest.name, "key": key, "notify": part.notify, "text": part.text})
         return Sent(chat_id=dest.chat or dest.name, message_ids=(key,), url=f"console://{dest.name}/{key}")
