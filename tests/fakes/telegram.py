@@ -556,7 +556,7 @@ class FakeTelegram:
                     if key in _JSON_FIELDS:
                         value = json.loads(value)
                     elif key in _INT_FIELDS or (key == "chat_id" and re.fullmatch(r"-?\d+", value)):
-                        value = int(value)
+                        value = int(value) if re.fullmatch(r"-?\d+", value) else float(value)
                     elif key in _BOOL_FIELDS:
                         value = json.loads(value)
                 except ValueError as exc:

@@ -1,0 +1,216 @@
+"""Chat commands end to end: the real PTB Application long-polls the fake Bot API and answers
+through the real QueryEngine over the real corpus."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from adapters.telegram import TelegramPlatform
+from bot.config import Config
+from bot.ingest import Ingestor
+from bot.query import QueryEngine
+from bot.store import Store
+from tests.fakes.telegram import FakeMessage, FakeTelegram
+
+CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
+TOKEN = "424242:AAH-secret_token_value_0123456789"
+SCALE = 0.01  # flood windows 100× shorter in both the fake and the limiter
+PRIVATE = 1001
+
+
+@pytest.fixture(scope="module")
+def store() -> Store:
+    store = Store(":memory:")
+    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
+    return store
+
+
+@pytest.fixture
+def engine(store: Store) -> QueryEngine:
+    return QueryEngine(store, default_lang="en")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(TOKEN, time_scale=SCALE) as fake:
+        fake.add_chat(PRIVATE, "private")
+        yield fake
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram, engine: QueryEngine) -> AsyncIterator[TelegramPlatform]:
+    platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
+    task = asyncio.create_task(platform.serve(engine))
+    await fake.wait_for(lambda: fake.calls("getUpdates"))
+    yield platform
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await platform.close()
+
+
+async def ask(fake: FakeTelegram, text: str, *, chat: int = PRIVATE, lang: str | None = "en",
+              user: int = PRIVATE, replies: int = 1) -> list[FakeMessage]:
+    """Type `text` in `chat` and return the bot's replies to it."""
+    before = len(fake.sent(chat))
+    fake.user_says(chat, text, user_id=user, language_code=lang)
+    await fake.wait_for(lambda: len(fake.sent(chat)) >= before + replies)
+    await asyncio.sleep(0.05)  # let any further part arrive
+    return fake.sent(chat)[before:]
+
+
+def _all_text(messages: list[FakeMessage]) -> str:
+    return "\n".join(m.text for m in messages)
+
+
+async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+    await fake.wait_for(lambda: len(fake.commands) >= 3)
+    default = fake.commands[('{"type": "default"}', "")]
+    french = fake.commands[('{"type": "default"}', "fr")]
+    assert [c["command"] for c in default][:3] == ["start", "help", "section"]
+    assert {c["command"] for c in default} >= {"section", "sections", "latest", "search", "subscribe", "language"}
+    assert french[2]["description"].startswith("Une rubrique")
+    assert fake.calls("getMe") and fake.calls("deleteWebhook")
+
+
+async def test_section_outils_in_french(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+    replies = await ask(fake, "/section outils", lang="fr")
+    text = _all_text(replies)
+    assert "Outils et jeux de données" in text.splitlines()[0]
+    assert "NLP Newsletter #7 (FR)" in text
+    assert "DeepSpeed" in text or "Hugging Face" in text or len(text) > 200
+    assert replies[-1].buttons  # ◀ ▶ paging under the last part
+    assert not fake.rejected()
+
+
+async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+    replies = await ask(fake, "/section tools 3", lang="fr")
+    first = replies[0].text
+    assert "#3" in first and ("Outils" in first or "Tools" in first)
+    keyboard = replies[-1].buttons
+    assert keyboard is not None
+    labels = [b["text"] for b in keyboard[0]]
+    assert "▶" in labels
+    next_token = next(b["callback_data"] for b in keyboard[0] if b["text"] == "▶")
+    count = len(fake.sent(PRIVATE))
+    query_id = fake.press_button(replies[-1], next_token, language_code="fr")
+    await fake.wait_for(lambda: replies[-1].edits)
+    assert query_id in fake.callback_answers  # the spinner is stopped
+    edited = replies[-1]
+    assert edited.text != first and "#3" in edited.text
+    assert len(fake.sent(PRIVATE)) >= count  # edited in place (long pages may add parts)
+    back = next(b["callback_data"] for b in edited.buttons[0] if b["text"] == "◀")
+    fake.press_button(edited, back, language_code="fr")
+    await fake.wait_for(lambda: len(edited.edits) >= 2)
+    assert not fake.rejected()
+
+
+async def test_sections_latest_search(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+    sections = _all_text(await ask(fake, "/sections", lang="fr"))
+    assert "Publications" in sections and "Outils" in sections
+    latest = _all_text(await ask(fake, "/latest", lang="en"))
+    assert "#7" in latest
+    found = await ask(fake, "/search deepspeed", lang="en")
+    assert "deepspeed" in _all_text(found).lower()
+    assert any(e["type"] == "text_link" for m in found for e in m.entities)
+    issues = _all_text(await ask(fake, "/issues", lang="fr"))
+    assert "#4" in issues
+    assert not fake.rejected()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("/section", "Which section"),
+    ("/section zzzz", "zzzz"),
+    ("/section <b>bold</b> & <script>", "<b>bold</b>"),
+    ("/search", "What should I look for"),
+    ("/section \u202eأدوات\u202c שלום", "I found no section"),
+])
+async def test_bad_inputs_get_helpful_replies(fake: FakeTelegram, bot: TelegramPlatform, text: str,
+                                              expected: str) -> None:
+    replies = await ask(fake, text, lang="en")
+    assert expected in _all_text(replies)
+    assert not fake.rejected()
+
+
+async def test_five_thousand_characters(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+    replies = await ask(fake, "/section " + "é<x>&" * 1000, lang="en")
+    assert replies and all(len(m.text) <= 4096 for m in replies)
+    assert not fake.rejected()
+    replies = await ask(fake, "/search " + "deepspeed " * 500, lang="en")
+    assert replies and not fake.rejected()
+
+
+async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: TelegramPlatform,
+                                                       store: Store) -> None:
+    done = _all_text(await ask(fake, "/subscribe outils", lang="fr"))
+    assert "Abonn" in done or "Subscribed" in done
+    assert any(d.chat == str(PRIVATE) for d in store.subscriptions("telegram"))
+    group = -100777
+    fake.add_chat(group, "supergroup", admins=(7,))
+    refused = _all_text(await ask(fake, "/subscribe", chat=group, user=8, lang="en"))
+    assert "administrators" in refused
+    assert fake.calls("getChatMember")[-1].params["user_id"] == 8
+    accepted = _all_text(await ask(fake, "/subscribe@digest_test_bot", chat=group, user=7, lang="en"))
+    assert "Subscribed" in accepted
+    assert any(d.chat == str(group) for d in store.subscriptions("telegram"))
+    gone = _all_text(await ask(fake, "/unsubscribe", chat=group, user=7, lang="en"))
+    assert "Unsubscribed" in gone
+
+
+async def test_language_command_changes_replies(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+    chat = 2002
+    fake.add_chat(chat, "private")
+    await ask(fake, "/language fr", chat=chat, user=chat, lang="en")
+    reply = _all_text(await ask(fake, "/help", chat=chat, user=chat, lang="en"))
+    assert "rubrique" in reply.lower() or "numéro" in reply.lower()
+
+
+async def test_channel_post_commands(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+    channel = -100555
+    fake.add_chat(channel, "channel", username="digest_chan")
+    replies = await ask(fake, "/sections@digest_test_bot", chat=channel, lang=None)
+    assert "Publications" in _all_text(replies)
+    before = len(fake.sent(channel))
+    fake.user_says(channel, "/sections@someone_else_bot", language_code=None)
+    await asyncio.sleep(0.2)
+    assert len(fake.sent(channel)) == before
+
+
+async def test_spammer_is_throttled_politely(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+    chat = 3003
+    fake.add_chat(chat, "private")
+    for _ in range(12):
+        fake.user_says(chat, "/help", user_id=chat)
+    await fake.wait_for(lambda: any("too fast" in m.text for m in fake.sent(chat)))
+    await asyncio.sleep(0.2)
+    replies = fake.sent(chat)
+    assert sum("too fast" in m.text for m in replies) == 1
+    assert len(replies) == 6  # five answers, one warning, then silence
+    assert not any(r.status == 429 for r in fake.requests)
+
+
+async def test_token_never_logged(fake: FakeTelegram, engine: QueryEngine,
+                                  caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.3)
+    task = asyncio.create_task(platform.serve(engine))
+    try:
+        await fake.wait_for(lambda: fake.calls("getUpdates"))
+        await ask(fake, "/latest")
+        fake.fail(500, "Internal Server Error", methods=("getUpdates",), times=1)
+        await fake.wait_for(lambda: len(fake.calls("getUpdates")) >= 4)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await platform.close()
+    logged = caplog.text + "\n".join(str(r.__dict__) for r in caplog.records)
+    assert "getUpdates" in logged  # httpx and PTB did log the traffic …
+    assert TOKEN not in logged and TOKEN.split(":")[1] not in logged  # … without the token
+    assert "TelegramPlatform(base_url=" in repr(platform) and TOKEN not in repr(platform)
