@@ -45,7 +45,9 @@ __all__ = ["assign_numbers", "split_entry"]
 log = logging.getLogger(__name__)
 
 _HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_CONTAINERS = frozenset({"div", "section", "article", "main", "header", "footer", "body", "center", "span"})
+_CONTAINERS = frozenset({"div", "section", "article", "main", "header", "footer", "center"})
+_BLOCKISH = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "ul", "ol", "hr", "blockquote", "pre", "table",
+                       "figure", *_CONTAINERS})
 _LISTS = frozenset({"ul", "ol"})
 _WS = re.compile(r"\s+")
 _ITEM_NUMBERING = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})+\.?\s*")
@@ -53,7 +55,6 @@ _PUBLISHED_BY = re.compile(r"(?i)was originally published by")
 _MAX_TITLE = 300
 _MAX_PSEUDO_HEADING = 60
 _MAX_FOOTER_NODES = 5
-_MAX_FLATTEN_DEPTH = 40
 _PSEUDO_KEYS = frozenset({"references"})
 _TEXT_SAMPLE = 6000
 
@@ -216,7 +217,7 @@ class _Splitter:
         body = tree.body
         if body is None:
             return []
-        return _flatten(body, 0)
+        return _flatten(body)
 
     def _sectioned(self, nodes: list[Any]) -> tuple[list[Any], list[_RawSection]]:
         """Cut top-level nodes at section headings: (preamble nodes, sections with their nodes)."""
@@ -427,26 +428,40 @@ class _Splitter:
 
 
 # --------------------------------------------------------------------------- helpers
-def _flatten(container: Any, depth: int) -> list[Any]:
-    """Children of `container`, with wrapper elements (a `<div>` around everything) opened up."""
+def _flatten(container: Any) -> list[Any]:
+    """Children of `container`, with wrapper elements (a `<div>` around everything) opened up.
+
+    Iterative, so a document nested thousands of levels deep cannot exhaust the stack.
+    """
     out: list[Any] = []
-    for child in container.iter(include_text=True):
-        tag = child.tag
+    stack: list[Any] = [container.child]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        stack.append(node.next)
+        tag = node.tag
         if tag == "-comment":
             continue
         if tag == "-text":
-            if (child.text_content or "").strip():
-                out.append(child)
+            if (node.text_content or "").strip():
+                out.append(node)
             continue
-        if tag in _CONTAINERS and depth < _MAX_FLATTEN_DEPTH and _holds_blocks(child):
-            out.extend(_flatten(child, depth + 1))
+        if tag in _CONTAINERS and _holds_blocks(node):
+            stack.append(node.child)
         else:
-            out.append(child)
+            out.append(node)
     return out
 
 
 def _holds_blocks(node: Any) -> bool:
-    return node.css_first("h1,h2,h3,h4,h5,h6,p,ul,ol,hr") is not None
+    """A container worth opening: one of its own children is block-level."""
+    child = node.child
+    while child is not None:
+        if child.tag in _BLOCKISH:
+            return True
+        child = child.next
+    return False
 
 
 def _without_published_by(nodes: list[Any]) -> list[Any]:
