@@ -357,7 +357,6 @@ class DiscordRenderer:
         lines: list[str] = []
         embeds: list[dict[str, Any]] = []
         for section in sections:
-            titles = [i.title.strip() for i in section.items if i.title.strip()]
             bullets = []
             for title, item in ((i.title.strip(), i) for i in section.items if i.title.strip()):
                 url = _safe_url(item.url)
@@ -374,7 +373,6 @@ class DiscordRenderer:
                                "title": _truncate_words(heading, TITLE_LIMIT),
                                "description": _truncate_lines(description, 1000),
                                "footer": {"text": issue.label}})
-            del titles
         if fmt == "text":
             return [{"content": c} for c in split_lines([header, *lines])]
         groups = [embeds[i:i + EMBEDS_PER_MESSAGE] for i in range(0, len(embeds), EMBEDS_PER_MESSAGE)] or [[]]
