@@ -244,6 +244,13 @@ class Outbox:
         return bool(list(self.db.query(
             "select 1 from outbox where destination = ? and entry_id = ? limit 1", [destination, entry_id])))
 
+    def unsent_count(self, destination: str, entry_id: str, kind: str) -> int:
+        """Rows of an edition's kind not sent yet (cheap check before building an index)."""
+        rows = list(self.db.query(
+            "select count(*) as n from outbox where destination = ? and entry_id = ? and kind = ? "
+            "and op = 'send' and state != 'sent'", [destination, entry_id, kind]))
+        return int(rows[0]["n"])
+
     def units_enqueued(self, destination: str, entry_id: str) -> set[str]:
         return {row["unit"] for row in self.db.query(
             "select distinct unit from outbox where destination = ? and entry_id = ? and op = 'send'",

@@ -195,6 +195,8 @@ class Planner:
         """Once every selected section of an edition is out, post (or update) its index."""
         if row.kind != "section" or not dest.options.get("index") or dest.schedule.startswith("digest"):
             return 0
+        if row.part + 1 < row.parts or self.outbox.unsent_count(dest.name, row.entry_id, "section"):
+            return 0  # not the last part out yet
         issue = self.issue(row.entry_id)
         if issue is None:
             return 0

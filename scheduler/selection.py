@@ -35,6 +35,8 @@ def matches_issue(dest: Destination, ref: IssueRef | Issue, feed: str | None = N
 
 
 def _wanted(section: Section, wanted: Iterable[str]) -> bool:
+    if "*" in wanted or section.key in wanted:
+        return True
     names = {normalize(section.key), normalize(section.title), normalize(section.heading)}
     for entry in wanted:
         if entry == "*" or entry == section.key:
