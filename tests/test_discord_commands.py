@@ -15,17 +15,25 @@ from bot.config import Config
 from bot.ingest import Ingestor
 from bot.query import QueryEngine
 from bot.store import Store
-from tests.fakes.discord import EPHEMERAL, FakeDiscord, discord_platform, fake_discord  # noqa: F401 - fixtures
+from tests.fakes.discord import EPHEMERAL, FakeDiscord, connected_platform, running_fake
 
 CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 
+@pytest_asyncio.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with running_fake() as fake:
+        yield fake
+
+@pytest_asyncio.fixture
+async def discord_platform(fake_discord: FakeDiscord) -> AsyncIterator[DiscordPlatform]:
+    async with connected_platform(fake_discord) as platform:
+        yield platform
 
 @pytest_asyncio.fixture
 async def engine() -> QueryEngine:
     store = Store(":memory:")
     Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
     return QueryEngine(store)
-
 
 @pytest_asyncio.fixture
 async def serving(discord_platform: DiscordPlatform, fake_discord: FakeDiscord,
@@ -38,13 +46,11 @@ async def serving(discord_platform: DiscordPlatform, fake_discord: FakeDiscord,
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
-
 def _opt(name: str, value: Any, type_: int = 3, focused: bool = False) -> dict[str, Any]:
     option = {"name": name, "type": type_, "value": value}
     if focused:
         option["focused"] = True
     return option
-
 
 async def test_commands_registered_with_french_localisations(serving: FakeDiscord) -> None:
     names = {c["name"]: c for c in serving.commands}
@@ -56,7 +62,6 @@ async def test_commands_registered_with_french_localisations(serving: FakeDiscor
     assert section_options["name"]["name_localizations"]["fr"] == "nom"
     assert names["subscribe"]["default_member_permissions"] == str(1 << 5)
 
-
 async def test_section_outils(serving: FakeDiscord) -> None:
     callback = await serving.interact("section", [_opt("name", "outils")])
     assert callback["type"] == 4
@@ -66,7 +71,6 @@ async def test_section_outils(serving: FakeDiscord) -> None:
     assert data["allowed_mentions"] == {"parse": []}
     assert not (data.get("flags") or 0) & EPHEMERAL
 
-
 async def test_autocomplete_out(serving: FakeDiscord) -> None:
     callback = await serving.interact("section", [_opt("name", "out", focused=True)], kind=4)
     assert callback["type"] == 8
@@ -74,12 +78,10 @@ async def test_autocomplete_out(serving: FakeDiscord) -> None:
     assert {"name": "Outils et jeux de données ⚙️", "value": "tools_datasets"} in choices
     assert len(choices) <= 25
 
-
 async def test_autocomplete_follows_language_option(serving: FakeDiscord) -> None:
     callback = await serving.interact("section", [_opt("name", "tool", focused=True), _opt("language", "en")],
                                       kind=4)
     assert any(c["value"] == "tools_datasets" and "Tools" in c["name"] for c in callback["data"]["choices"])
-
 
 async def test_search_defers_then_answers(serving: FakeDiscord) -> None:
     callback = await serving.interact("search", [_opt("words", "bert")])
@@ -89,13 +91,11 @@ async def test_search_defers_then_answers(serving: FakeDiscord) -> None:
     content = serving.originals[token]["content"]
     assert "bert" in content.lower()
 
-
 async def test_latest_and_help(serving: FakeDiscord) -> None:
     latest = await serving.interact("latest")
     assert latest["type"] == 4 and "NLP Newsletter #7 (FR)" in latest["data"]["content"]
     help_ = await serving.interact("help", locale="en-US")
     assert help_["type"] == 4 and "/section" in help_["data"]["content"]
-
 
 async def test_subscribe_by_admin_is_stored(serving: FakeDiscord, engine: QueryEngine) -> None:
     channel = serving.default_channel
@@ -106,12 +106,10 @@ async def test_subscribe_by_admin_is_stored(serving: FakeDiscord, engine: QueryE
     removed = await serving.interact("unsubscribe", admin=True)
     assert removed["type"] == 4 and engine.store.subscriptions("discord") == []
 
-
 async def test_subscribe_refused_for_non_admin(serving: FakeDiscord, engine: QueryEngine) -> None:
     callback = await serving.interact("subscribe", [_opt("sections", "outils")], admin=False)
     assert callback["type"] == 4 and callback["data"]["flags"] & EPHEMERAL
     assert engine.store.subscriptions("discord") == []
-
 
 @pytest.mark.parametrize("options", [
     [_opt("name", "zzzz-no-such-section")],
@@ -126,7 +124,6 @@ async def test_bad_inputs_get_a_private_helpful_error(serving: FakeDiscord, opti
     assert data["flags"] & EPHEMERAL and data["content"].strip()
     assert data["allowed_mentions"] == {"parse": []}
     assert serving.pings == [] and serving.rejected == []
-
 
 async def test_bad_search_and_schedule(serving: FakeDiscord) -> None:
     bad = await serving.interact("subscribe", [_opt("sections", "outils"), _opt("schedule", "every tuesday")],

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from adapters.discord import DiscordPlatform, Pacer
 from bot.config import Config
@@ -14,10 +16,19 @@ from bot.ingest import Ingestor
 from bot.models import Block, Issue, IssueRef, Item, Post, Section, Span
 from bot.ports import Destination, Rendered, Sent
 from bot.store import Store
-from tests.fakes.discord import TOKEN, FakeDiscord, discord_platform, fake_discord  # noqa: F401 - fixtures
+from tests.fakes.discord import TOKEN, FakeDiscord, connected_platform, running_fake
 
 CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 
+@pytest_asyncio.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with running_fake() as fake:
+        yield fake
+
+@pytest_asyncio.fixture
+async def discord_platform(fake_discord: FakeDiscord) -> AsyncIterator[DiscordPlatform]:
+    async with connected_platform(fake_discord) as platform:
+        yield platform
 
 @pytest.fixture(scope="module")
 def store() -> Store:
@@ -25,10 +36,8 @@ def store() -> Store:
     Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
     return store
 
-
 def _dest(channel: str, **options: object) -> Destination:
     return Destination(name=f"discord:{channel}", platform="discord", chat=channel, options=options)
-
 
 async def _deliver(platform: DiscordPlatform, issue: Issue, dest: Destination) -> list[Sent]:
     """What the scheduler does for one destination: every section in order, one key per part."""
@@ -38,7 +47,6 @@ async def _deliver(platform: DiscordPlatform, issue: Issue, dest: Destination) -
         for index, part in enumerate(platform.render(post, dest)):
             sent.append(await platform.send(dest, part, key=f"{issue.entry_id}:{section.key}:{index}"))
     return sent
-
 
 async def test_channel_receives_every_section_of_latest_issue_once_in_order(
         discord_platform: DiscordPlatform, fake_discord: FakeDiscord, store: Store) -> None:
@@ -63,7 +71,6 @@ async def test_channel_receives_every_section_of_latest_issue_once_in_order(
     assert len(fake_discord.channel_messages(fake_discord.default_channel)) == len(sent)
     assert all(r.body.get("enforce_nonce") is True for r in fake_discord.requests_to("POST", "/messages"))
 
-
 @pytest.mark.parametrize("fmt", ["embeds", "text"])
 async def test_whole_corpus_zero_rejected(discord_platform: DiscordPlatform, fake_discord: FakeDiscord,
                                           store: Store, fmt: str) -> None:
@@ -76,12 +83,10 @@ async def test_whole_corpus_zero_rejected(discord_platform: DiscordPlatform, fak
     assert fake_discord.rejected == []
     assert fake_discord.rate_limited == []  # the pacer kept every channel under 5 per window
 
-
 def _section_with(text: str) -> tuple[IssueRef, Section]:
     ref = IssueRef("e", "https://example.org/i", "NLP Newsletter #4", "fr", 4)
     item = Item(title="Alert @everyone", body=(Block("paragraph", (Span(text),)),))
     return ref, Section("publications", "Publications 📙 @here", "Publications @here", "📙", 0, (item,))
-
 
 @pytest.mark.parametrize("fmt", ["embeds", "text"])
 async def test_everyone_in_feed_text_pings_nobody(discord_platform: DiscordPlatform, fake_discord: FakeDiscord,
@@ -94,7 +99,6 @@ async def test_everyone_in_feed_text_pings_nobody(discord_platform: DiscordPlatf
     assert any("@everyone" in m["content"] or "@here" in m["content"] for m in messages)
     assert fake_discord.pings == [] and not any(m["mention_everyone"] for m in messages)
 
-
 async def test_429_burst_is_survived_without_duplicates(discord_platform: DiscordPlatform,
                                                         fake_discord: FakeDiscord) -> None:
     dest = _dest(fake_discord.default_channel)
@@ -104,7 +108,6 @@ async def test_429_burst_is_survived_without_duplicates(discord_platform: Discor
     assert len(fake_discord.rate_limited) == 4
     assert [m["content"] for m in fake_discord.channel_messages(fake_discord.default_channel)] == ["after the burst"]
     assert sent.message_ids == (fake_discord.channel_messages(fake_discord.default_channel)[0]["id"],)
-
 
 async def test_long_rate_limit_becomes_retry_later(fake_discord: FakeDiscord) -> None:
     platform = DiscordPlatform(TOKEN, api_base_url=fake_discord.api_base, gateway_url=fake_discord.gateway_url,
@@ -119,7 +122,6 @@ async def test_long_rate_limit_becomes_retry_later(fake_discord: FakeDiscord) ->
     finally:
         await platform.close()
 
-
 async def test_403_pauses_at_once_without_retry_loop(discord_platform: DiscordPlatform,
                                                      fake_discord: FakeDiscord) -> None:
     channel = fake_discord.add_channel("secret", forbidden=True)
@@ -127,7 +129,6 @@ async def test_403_pauses_at_once_without_retry_loop(discord_platform: DiscordPl
         await discord_platform.send(_dest(channel), Rendered("text", "x", {"content": "x"}), key="k403")
     assert len(fake_discord.requests_to("POST", f"/channels/{channel}/messages")) == 1
     assert len(fake_discord.forbidden_hits) == 1
-
 
 async def test_400_is_rejected_and_5xx_retries_later(discord_platform: DiscordPlatform,
                                                      fake_discord: FakeDiscord) -> None:
@@ -140,7 +141,6 @@ async def test_400_is_rejected_and_5xx_retries_later(discord_platform: DiscordPl
         await discord_platform.send(dest, Rendered("text", "x", {"content": "x"}), key="k503")
     assert later.value.retry_after is None
     assert TOKEN not in str(caught.value) and TOKEN not in str(later.value)
-
 
 async def test_thread_mode_posts_header_once_and_sections_in_thread(
         discord_platform: DiscordPlatform, fake_discord: FakeDiscord, store: Store) -> None:
@@ -155,7 +155,6 @@ async def test_thread_mode_posts_header_once_and_sections_in_thread(
     assert len(fake_discord.channel_messages(thread)) == len(sent)
     assert {s.chat_id for s in sent} == {thread}
     assert fake_discord.rejected == []
-
 
 async def test_index_is_edited_in_place(discord_platform: DiscordPlatform, fake_discord: FakeDiscord) -> None:
     dest = _dest(fake_discord.default_channel)

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
 
 from adapters.discord import DiscordPlatform, Pacer
 from adapters.discord.pacing import WindowLimit
 from bot.ports import Destination, Rendered
-from tests.fakes.discord import TOKEN, FakeDiscord, fake_discord  # noqa: F401 - fixture
+from tests.fakes.discord import TOKEN, FakeDiscord, running_fake
 
+
+@pytest_asyncio.fixture
+async def fake_discord() -> AsyncIterator[FakeDiscord]:
+    async with running_fake() as fake:
+        yield fake
 
 async def test_window_limit_returns_permits_a_window_after_completion() -> None:
     limit = WindowLimit(3, 0.05)
@@ -22,7 +30,6 @@ async def test_window_limit_returns_permits_a_window_after_completion() -> None:
     assert all(t < 0.04 for t in times[:3])
     assert all(t >= 0.05 for t in times[3:6]) and times[6] >= 0.1
 
-
 async def test_pacer_holds_a_channel_to_its_bucket_but_not_the_others() -> None:
     pacer = Pacer(global_limit=100, global_window=0.01, channel_limit=2, channel_window=0.1)
     started = time.monotonic()
@@ -34,7 +41,6 @@ async def test_pacer_holds_a_channel_to_its_bucket_but_not_the_others() -> None:
 
     await asyncio.gather(*(one("a") for _ in range(3)), *(one("b") for _ in range(2)))
     assert sorted(seen["a"])[2] >= 0.1 and max(seen["b"]) < 0.05
-
 
 async def _fan_out(fake: FakeDiscord, pacer: Pacer, channels: int, messages: int) -> None:
     ids = [fake.add_channel(f"c{n}") for n in range(channels)]
@@ -52,11 +58,9 @@ async def _fan_out(fake: FakeDiscord, pacer: Pacer, channels: int, messages: int
         await platform.close()
     assert all([m["content"] for m in fake.channel_messages(c)] == [f"m{n}" for n in range(messages)] for c in ids)
 
-
 async def test_without_global_pacing_a_fan_out_hits_429(fake_discord: FakeDiscord) -> None:
     await _fan_out(fake_discord, Pacer(global_limit=10_000, global_window=0.1, channel_window=0.5), 40, 3)
     assert any(r.status == 429 for r in fake_discord.rate_limited)  # the fake enforces the global limit
-
 
 async def test_with_pacing_the_same_fan_out_never_hits_429(fake_discord: FakeDiscord) -> None:
     await _fan_out(fake_discord, Pacer(global_limit=48, global_window=0.1, channel_window=0.5), 40, 7)

@@ -19,10 +19,8 @@ from tests.fakes.discord import FakeDiscord
 CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 RENDERER = DiscordRenderer()
 
-
 def _dest(**options: object) -> Destination:
     return Destination(name="d", platform="discord", chat="1", options=options)
-
 
 @pytest.fixture(scope="module")
 def corpus() -> list[Issue]:
@@ -31,10 +29,8 @@ def corpus() -> list[Issue]:
     issues = [store.get_issue(ref.entry_id) for ref in store.list_issues(limit=100)]
     return [i for i in issues if i is not None]
 
-
 def _posts(issue: Issue) -> list[Post]:
     return [Post(kind="section", issue=issue.ref, section=s, notify=n == 0) for n, s in enumerate(issue.sections)]
-
 
 @pytest.mark.parametrize("fmt", ["embeds", "text"])
 def test_every_section_of_every_issue_is_valid(corpus: list[Issue], fmt: str) -> None:
@@ -53,7 +49,6 @@ def test_every_section_of_every_issue_is_valid(corpus: list[Issue], fmt: str) ->
                     assert sum(map(embed_length, part.payload["embeds"])) <= 6000
     assert count >= 100
 
-
 def test_header_and_one_embed_per_item(corpus: list[Issue]) -> None:
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     section = issue.section("publications")
@@ -70,22 +65,18 @@ def test_header_and_one_embed_per_item(corpus: list[Issue]) -> None:
     colours = {e["color"] for e in embeds}
     assert len(colours) == 1  # one colour per section key
 
-
 def _long_item(sentences: int = 400) -> Item:
     text = " ".join(f"Sentence number {n} talks about transformers and attention." for n in range(sentences))
     return Item(title="A very long story " * 30, body=(Block("paragraph", (Span(text),)),),
                 images=("https://img.example/a.png", "https://img.example/b.png"),
                 links=("https://example.org/source",), sources=("https://example.org/source",))
 
-
 def _issue(*items: Item, key: str = "publications") -> IssueRef:
     return IssueRef(entry_id="e", link="https://example.org/issue", title="NLP Newsletter [FR] #4", language="fr",
                     number=4, published=datetime(2020, 3, 1, tzinfo=UTC))
 
-
 def _section(*items: Item) -> Section:
     return Section("publications", "Publications 📙", "Publications", "📙", 0, tuple(items))
-
 
 def test_long_item_is_cut_at_a_sentence_with_ellipsis_and_link() -> None:
     parts = RENDERER.render(Post(kind="section", issue=_issue(), section=_section(_long_item())), _dest())
@@ -96,7 +87,6 @@ def test_long_item_is_cut_at_a_sentence_with_ellipsis_and_link() -> None:
     assert before.endswith("attention.")  # a whole sentence
     assert ulen(embed["title"]) <= 256 and embed["title"].endswith("…")
     assert embed["image"] == {"url": "https://img.example/a.png"}
-
 
 def test_text_format_cuts_long_items_and_never_mid_word() -> None:
     items = [_long_item(60) for _ in range(4)]
@@ -109,7 +99,6 @@ def test_text_format_cuts_long_items_and_never_mid_word() -> None:
         for cut in re.findall(r"(\S+)… \[Lire la suite\]", content):
             assert cut.endswith(".")
 
-
 def test_many_items_continue_in_further_messages_with_counters() -> None:
     items = [Item(title=f"Item {n}", body=(Block("paragraph", (Span("word " * 150),)),)) for n in range(25)]
     parts = RENDERER.render(Post(kind="section", issue=_issue(), section=_section(*items)), _dest())
@@ -118,7 +107,6 @@ def test_many_items_continue_in_further_messages_with_counters() -> None:
     assert parts[0].payload["content"].endswith(f"(1/{len(parts)})")
     assert all(len(p.payload["embeds"]) <= 10 for p in parts)
 
-
 def test_only_the_first_message_of_an_issue_notifies() -> None:
     items = [Item(title=f"Item {n}", body=(Block("paragraph", (Span("text " * 300),)),)) for n in range(12)]
     first = RENDERER.render(Post(kind="section", issue=_issue(), section=_section(*items), notify=True), _dest())
@@ -126,7 +114,6 @@ def test_only_the_first_message_of_an_issue_notifies() -> None:
     assert all(p.payload["flags"] == SUPPRESS_NOTIFICATIONS and not p.notify for p in first[1:])
     later = RENDERER.render(Post(kind="section", issue=_issue(), section=_section(*items), notify=False), _dest())
     assert all(p.payload["flags"] == SUPPRESS_NOTIFICATIONS for p in later)
-
 
 def test_feed_markdown_and_mentions_are_neutralised() -> None:
     item = Item(title="**Bold** [x](y)", body=(Block("paragraph", (
@@ -139,7 +126,6 @@ def test_feed_markdown_and_mentions_are_neutralised() -> None:
     assert "\\# not a heading" in content
     assert "\\*\\*Bold\\*\\* \\[x\\](y)" in content
 
-
 def test_thread_option_and_index() -> None:
     item = Item(title="T", body=(Block("paragraph", (Span("x"),)),))
     parts = RENDERER.render(Post(kind="section", issue=_issue(), section=_section(item)), _dest(thread=True))
@@ -149,7 +135,6 @@ def test_thread_option_and_index() -> None:
     index = RENDERER.render(Post(kind="index", issue=_issue(), index=(
         IndexEntry(ref, "https://discord.com/channels/1/2/3"), IndexEntry(ref, None))), _dest())
     assert "[Publications 📙](<https://discord.com/channels/1/2/3>)" in index[0].payload["content"]
-
 
 def test_answers_errors_are_ephemeral() -> None:
     error = RENDERER.render_answer(Answer(kind="error", message="Nope *bad*", sections=(

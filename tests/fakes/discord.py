@@ -14,18 +14,19 @@ the real 5 msgs / 5 s per channel and 50 req/s global, or the same shape scaled 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-__all__ = ["FakeDiscord", "Recorded"]
+__all__ = ["FakeDiscord", "Recorded", "connected_platform", "running_fake"]
 
 TOKEN = "fake-discord-token"
 _JSON = web.RequestKey("json", object)
@@ -703,43 +704,37 @@ class FakeDiscord:
         return [r for r in self.requests if r.method == method and fragment in r.path]
 
 
-# --------------------------------------------------------------------------- pytest fixtures
-# Test modules import these (`from tests.fakes.discord import fake_discord, discord_platform`).
-try:
-    import pytest
-    import pytest_asyncio
-except ImportError:  # pragma: no cover - the fake is also used by bench/ without pytest
-    pass
-else:
+# --------------------------------------------------------------------------- test set-up helpers
+@contextlib.asynccontextmanager
+async def running_fake(**limits: Any) -> AsyncIterator[FakeDiscord]:
+    """A running fake (short windows by default: 5 msgs / 0.5 s per channel, 50 / 0.1 s global).
 
-    @pytest_asyncio.fixture
-    async def fake_discord() -> Any:
-        """A running fake with short rate-limit windows (5 msgs / 0.5 s per channel, 50 / 0.1 s global).
+    `discord.http.Route.BASE` is set here, once, and restored after, with the default gateway.
+    """
+    from discord.gateway import DiscordWebSocket
+    from discord.http import Route
 
-        `discord.http.Route.BASE` and the default gateway are set here, once, and restored after.
-        """
-        from discord.gateway import DiscordWebSocket
-        from discord.http import Route
+    fake = await FakeDiscord(**{"channel_window": 0.5, "global_window": 0.1, **limits}).start()
+    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+    Route.BASE = fake.api_base
+    try:
+        yield fake
+    finally:
+        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+        await fake.close()
 
-        fake = await FakeDiscord(channel_window=0.5, global_window=0.1).start()
-        saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
-        Route.BASE = fake.api_base
-        try:
-            yield fake
-        finally:
-            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
-            await fake.close()
 
-    @pytest_asyncio.fixture
-    async def discord_platform(fake_discord: FakeDiscord) -> Any:
-        """A started `DiscordPlatform` (real discord.py) connected to `fake_discord`, paced to its windows."""
-        from adapters.discord import DiscordPlatform, Pacer
+@contextlib.asynccontextmanager
+async def connected_platform(fake: FakeDiscord, **options: Any) -> AsyncIterator[Any]:
+    """A started `DiscordPlatform` (real discord.py) on `fake`, paced to the fake's windows."""
+    from adapters.discord import DiscordPlatform, Pacer
 
-        platform = DiscordPlatform(TOKEN, api_base_url=fake_discord.api_base, gateway_url=fake_discord.gateway_url,
-                                   pacer=Pacer(global_limit=48, global_window=0.1, channel_window=0.5),
-                                   guild_ready_timeout=0.01, ready_timeout=10)
-        await platform.start()
-        try:
-            yield platform
-        finally:
-            await platform.close()
+    settings = {"pacer": Pacer(global_limit=48, global_window=fake.global_window,
+                               channel_limit=fake.channel_limit, channel_window=fake.channel_window),
+                "guild_ready_timeout": 0.01, "ready_timeout": 10.0, **options}
+    platform = DiscordPlatform(TOKEN, api_base_url=fake.api_base, gateway_url=fake.gateway_url, **settings)
+    await platform.start()
+    try:
+        yield platform
+    finally:
+        await platform.close()
