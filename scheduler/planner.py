@@ -13,7 +13,13 @@ from bot.models import IndexEntry, Issue, IssueRef, Post, Section, SectionRef
 from bot.ports import Destination, Platform, Rendered
 from bot.store import SaveResult, Store
 from scheduler.outbox import NewRow, Outbox, OutboxRow
-from scheduler.selection import dest_feeds, matches_issue, selected_sections, selection_fingerprint
+from scheduler.selection import (
+    SectionMatcher,
+    dest_feeds,
+    matches_issue,
+    selected_sections,
+    selection_fingerprint,
+)
 
 __all__ = ["DIGEST", "INDEX", "Planner"]
 
@@ -28,12 +34,13 @@ class Planner:
     """Enqueues posts for destinations; every method is idempotent (rows have stable keys)."""
 
     def __init__(self, store: Store, outbox: Outbox, platforms: Mapping[str, Platform],
-                 clock: Callable[[], float], spacing: float = 0.0) -> None:
+                 clock: Callable[[], float], spacing: float = 0.0, matcher: SectionMatcher | None = None) -> None:
         self.store = store
         self.outbox = outbox
         self.platforms = platforms
         self.clock = clock
         self.spacing = spacing
+        self.matcher = matcher or SectionMatcher()
         self._issues: dict[str, Issue | None] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -58,6 +65,9 @@ class Planner:
             order = {id(r): i for i, r in enumerate(refs)}
             refs.sort(key=lambda r: (r.published is not None, r.published, -order[id(r)]), reverse=True)
         return refs
+
+    def _selected(self, dest: Destination, issue: Issue) -> list[Section]:
+        return selected_sections(dest, issue, self.matcher)
 
     def _render(self, dest: Destination, post: Post) -> list[Rendered]:
         return self.platforms[dest.platform].render(post, dest)
@@ -116,7 +126,7 @@ class Planner:
         notify = not self.outbox.has_rows(dest.name, entry_id)
         done = self.outbox.units_enqueued(dest.name, entry_id)
         rows: list[NewRow] = []
-        for i, section in enumerate(s for s in selected_sections(dest, issue) if s.key not in done):
+        for i, section in enumerate(s for s in self._selected(dest, issue) if s.key not in done):
             post = Post(kind="section", issue=issue.ref, section=section, notify=notify and i == 0)
             rows.extend(self._rows(dest, entry_id, section.key, "section", self._render(dest, post),
                                    now + i * self.spacing, revision))
@@ -134,7 +144,7 @@ class Planner:
                 self.outbox.set_done(dest.name, entry_id)
                 continue
             enqueued = self.outbox.units_enqueued(dest.name, entry_id)
-            remaining = [s for s in selected_sections(dest, issue) if s.key not in enqueued]
+            remaining = [s for s in self._selected(dest, issue) if s.key not in enqueued]
             if not remaining:
                 self.outbox.set_done(dest.name, entry_id)
                 continue
@@ -160,7 +170,7 @@ class Planner:
         return count
 
     def _digest_rows(self, dest: Destination, issue: Issue, revision: int, now: float) -> list[NewRow]:
-        post = Post(kind="digest", issue=issue.ref, sections=tuple(selected_sections(dest, issue)),
+        post = Post(kind="digest", issue=issue.ref, sections=tuple(self._selected(dest, issue)),
                     notify=revision == 0)
         return self._rows(dest, issue.entry_id, DIGEST, "digest", self._render(dest, post), now, revision)
 
@@ -200,7 +210,7 @@ class Planner:
         issue = self.issue(row.entry_id)
         if issue is None:
             return 0
-        sections = selected_sections(dest, issue)
+        sections = self._selected(dest, issue)
         if len(sections) < 2:
             return 0
         entries: list[IndexEntry] = []
@@ -257,7 +267,7 @@ class Planner:
         if dest.on_edit == "repost":
             revision = self.outbox.max_revision(dest.name, issue.entry_id, DIGEST) + 1
             return self.outbox.enqueue(self._digest_rows(dest, issue, revision, now), now)
-        post = Post(kind="digest", issue=issue.ref, sections=tuple(selected_sections(dest, issue)),
+        post = Post(kind="digest", issue=issue.ref, sections=tuple(self._selected(dest, issue)),
                     notify=False)
         return self._edit_unit(dest, issue.entry_id, DIGEST, "digest", existing, self._render(dest, post),
                                result.revision, now)
@@ -265,7 +275,7 @@ class Planner:
     def _edit_sections(self, dest: Destination, issue: Issue, result: SaveResult) -> int:
         now = self.clock()
         count = 0
-        selected = {s.key: s for s in selected_sections(dest, issue)}
+        selected = {s.key: s for s in self._selected(dest, issue)}
         for key in result.changed:
             section = selected.get(key)
             existing = self.outbox.unit_rows(dest.name, issue.entry_id, key)

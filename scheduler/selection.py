@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 from bot.models import Issue, IssueRef, Section
 from bot.ports import Destination
+from bot.sections import SectionAliases
 
-__all__ = ["dest_feeds", "matches_issue", "normalize", "selected_sections", "selection_fingerprint"]
+__all__ = ["SectionMatcher", "dest_feeds", "matches_issue", "normalize", "selected_sections", "selection_fingerprint"]
 
 
 def normalize(text: str) -> str:
@@ -34,24 +35,46 @@ def matches_issue(dest: Destination, ref: IssueRef | Issue, feed: str | None = N
     return not (feeds and feed is not None and feed not in feeds)
 
 
-def _wanted(section: Section, wanted: Iterable[str]) -> bool:
-    if "*" in wanted or section.key in wanted:
-        return True
-    names = {normalize(section.key), normalize(section.title), normalize(section.heading)}
-    for entry in wanted:
-        if entry == "*" or entry == section.key:
+class SectionMatcher:
+    """Decides whether a section is one a destination asked for, by key or by name in any language.
+
+    Names are resolved to canonical keys with `SectionAliases` ("tools", "outils" →
+    "tools_datasets"), then compared loosely with the section's own key and title.
+    """
+
+    def __init__(self, aliases: SectionAliases | None = None) -> None:
+        self._aliases = aliases
+        self._keys: dict[str, str] = {}
+
+    def _key_for(self, name: str) -> str:
+        if name not in self._keys:
+            if self._aliases is None:
+                self._aliases = SectionAliases()
+            self._keys[name] = self._aliases.key_for(name)
+        return self._keys[name]
+
+    def wanted(self, section: Section, wanted: Iterable[str]) -> bool:
+        wanted = tuple(wanted) or ("*",)
+        if "*" in wanted or section.key in wanted:
             return True
-        norm = normalize(entry)
-        if norm and (norm in names or normalize(section.title).startswith(norm)):
+        if any(self._key_for(entry) == section.key for entry in wanted):
             return True
-    return False
+        names = {normalize(section.key), normalize(section.title), normalize(section.heading)}
+        for entry in wanted:
+            norm = normalize(entry)
+            if norm and (norm in names or normalize(section.title).startswith(norm)):
+                return True
+        return False
 
 
-def selected_sections(dest: Destination, issue: Issue) -> list[Section]:
-    """The issue's sections the destination asked for, in the order they were published."""
+_DEFAULT = SectionMatcher()
+
+
+def selected_sections(dest: Destination, issue: Issue, matcher: SectionMatcher | None = None) -> list[Section]:
+    """The issue's non-empty sections the destination asked for, in the order they were published."""
+    match = matcher or _DEFAULT
     ordered = sorted(issue.sections, key=lambda s: s.position)
-    wanted = tuple(dest.sections) or ("*",)
-    return [section for section in ordered if section.items and _wanted(section, wanted)]
+    return [section for section in ordered if section.items and match.wanted(section, dest.sections)]
 
 
 def selection_fingerprint(dest: Destination) -> str:

@@ -25,11 +25,12 @@ from bot.destinations import destination_from_config
 from bot.errors import ConfigError, DigestbotError, FeedError
 from bot.models import IssueRef
 from bot.ports import Destination, Platform
+from bot.sections import SectionAliases
 from bot.store import Store
 from scheduler.cron import due_tick, parse_schedule, validate_schedules
 from scheduler.outbox import Outbox, OutboxRow
 from scheduler.planner import Planner
-from scheduler.selection import matches_issue, normalize
+from scheduler.selection import SectionMatcher, matches_issue
 from scheduler.worker import DeliveryWorker
 
 if TYPE_CHECKING:
@@ -60,7 +61,9 @@ class DeliveryService:
         self._clock = clock or _utcnow
         self.scheduler = scheduler or AsyncIOScheduler(timezone=UTC)
         self.outbox = Outbox(store.db)
-        self.planner = Planner(store, self.outbox, platforms, self._now, spacing=config.delivery.spacing)
+        self.matcher = SectionMatcher(SectionAliases(config.sections.aliases))
+        self.planner = Planner(store, self.outbox, platforms, self._now, spacing=config.delivery.spacing,
+                               matcher=self.matcher)
         self.worker = DeliveryWorker(self.outbox, platforms, self.destinations, config.delivery, self._now,
                                      on_sent=self._after_sent)
         self._dests: dict[str, Destination] | None = None
@@ -303,10 +306,8 @@ class DeliveryService:
         key = None
         if section is not None:
             stored = self.planner.issue(ref.entry_id)
-            wanted = normalize(section)
             match = next((s for s in (stored.sections if stored else ())
-                          if section == s.key or wanted in (normalize(s.key), normalize(s.title))
-                          or normalize(s.title).startswith(wanted)), None)
+                          if self.matcher.wanted(s, (section,))), None)
             if match is None:
                 raise DigestbotError(f"{ref.label} has no section {section!r}")
             key = match.key

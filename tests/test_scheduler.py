@@ -46,7 +46,7 @@ def feeder(store: Store) -> Feeder:
 async def test_on_publish_sends_every_selected_section_in_order_with_one_notification(
         store: Store, clock: Clock, platform: ScriptedPlatform, feeder: Feeder) -> None:
     config = make_config(dest("all", index=True), dest("tools", sections=["outils", "education"]),
-                         dest("english", languages=["en"]))
+                         dest("english", languages=["en"]), dest("by-english-name", sections=["Tools"]))
     service = make_service(config, store, clock, platform, feeder)
     feeder.publish(make_issue("fr-4"))
     await service.run_once()
@@ -62,6 +62,7 @@ async def test_on_publish_sends_every_selected_section_in_order_with_one_notific
     assert platform.headers("tools") == ["Outils et jeux de données ⚙️ — NLP Newsletter #4 (FR)",
                                          "Éducation 🎓 — NLP Newsletter #4 (FR)"]
     assert platform.sends("english") == []
+    assert platform.headers("by-english-name") == ["Outils et jeux de données ⚙️ — NLP Newsletter #4 (FR)"]
     # a second run sends nothing again
     await service.run_once()
     assert len(platform.sends("all")) == 5
