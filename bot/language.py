@@ -228,7 +228,8 @@ def _alternation(words: dict[str, int]) -> str:
 
 # An ordinal counts only next to a word for "issue", so "the first paper" never numbers an issue.
 _ORDINAL_PATTERNS: tuple[tuple[re.Pattern[str], dict[str, int]], ...] = (
-    (re.compile(rf"(?i)\b({_alternation(_ORDINALS['en'])})\s+(?:issue|edition)\b"), _ORDINALS["en"]),
+    (re.compile(rf"(?i)\b({_alternation(_ORDINALS['en'])})\s+(?:issue\b|edition\s+of\s+(?:the\s+)?(?:nlp\s+)?"
+                rf"newsletter)"), _ORDINALS["en"]),
     (re.compile(rf"(?i)\b({_alternation(_ORDINALS['fr'])})\s+(?:numéro|édition|newsletter|lettre)\b"),
      _ORDINALS["fr"]),
     (re.compile(rf"(?i)(?:numéro|édition)\s+({_alternation(_ORDINALS['fr'])})\b"), _ORDINALS["fr"]),

@@ -178,7 +178,7 @@ _ZWJ = "\u200d"
 _WS = re.compile(r"\s+")
 _PUNCT_CATEGORIES = ("P", "S", "C", "Z")
 # "1、", "1.", "2)", "3 -", "#4", "IV." … at the start of a heading.
-_NUMBERING = re.compile(r"^\s*(?:#?\d{1,3}(?:\.\d{1,3})*\s*[、.)）:：\-–—]?|[IVX]{1,4}[.)])\s*")
+_NUMBERING = re.compile(r"^\s*(?:#?\d{1,3}(?:\.\d{1,3})*(?:\s*[、.)）:：]|\s+[-–—](?=\s))|[IVX]{1,4}[.)])\s*")
 _MIN_PREFIX = 4
 _FUZZY_THRESHOLD = 88.0
 
