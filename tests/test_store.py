@@ -52,6 +52,8 @@ def test_changed_section_is_a_new_revision_not_a_duplicate(tmp_path: Path) -> No
         "changed", 2, ("tools_datasets",), (), ())
     assert store.db["items"].count == 2
     assert store.db["issues"].count == 1
+    assert store.search('"hydra"*') == []  # the removed item left the search index too
+    assert [h.title for h in store.search('"deepspeed"*')] == ["DeepSpeed"]
     added = replace(edited, sections=(*edited.sections, Section("education", "Education 🎓", "Education", "🎓", 2,
                                                                   (_item("Cours", "Un cours"),))))
     result = store.save_issue(added)
