@@ -200,7 +200,8 @@ class DeliveryService:
             wanted.add(job_id)
             if self.scheduler.get_job(job_id) is None:
                 self.scheduler.add_job(self._poll_job, IntervalTrigger(seconds=feed.poll_interval, timezone=UTC),
-                                       args=[feed.name], id=job_id, name=job_id, **self._job_defaults())
+                                       args=[feed.name], id=job_id, name=job_id, next_run_time=datetime.now(UTC),
+                                       **self._job_defaults())
         for dest in self.destinations().values():
             trigger = parse_schedule(dest.schedule, dest.timezone).trigger()
             if trigger is None:
@@ -231,10 +232,7 @@ class DeliveryService:
         self._sync_jobs()
         self._plan()
         self.run_due()  # catch up ticks missed while down (coalesced, within the grace time)
-        for job in self.scheduler.get_jobs():
-            if job.id.startswith("poll:"):
-                job.modify(next_run_time=datetime.now(UTC))
-        self.scheduler.start()
+        self.scheduler.start()  # poll jobs run at once, then every poll_interval
         last_check = 0.0
         stop_task = asyncio.ensure_future(stop.wait())
         try:
