@@ -15,6 +15,7 @@ the outbox far from being the bottleneck of a fan-out.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -119,6 +120,12 @@ class Outbox:
         self.db = db
         self._create()
 
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows as dicts, read on the connection directly (no per-query savepoint: the hot path)."""
+        cursor = self.db.conn.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     # ------------------------------------------------------------------ schema
     def _create(self) -> None:
         with self.db.atomic():
@@ -151,11 +158,11 @@ class Outbox:
 
     # ------------------------------------------------------------------ destinations
     def dest_state(self, name: str) -> DestState | None:
-        rows = list(self.db.query("select * from dest_state where name = ?", [name]))
+        rows = list(self._query("select * from dest_state where name = ?", [name]))
         return _dest(rows[0]) if rows else None
 
     def dest_states(self) -> dict[str, DestState]:
-        return {row["name"]: _dest(row) for row in self.db.query("select * from dest_state")}
+        return {row["name"]: _dest(row) for row in self._query("select * from dest_state")}
 
     def ensure_dest(self, name: str, now: float) -> DestState:
         """The destination's state row, created on first sight (not yet backfilled)."""
@@ -190,13 +197,13 @@ class Outbox:
 
     # ------------------------------------------------------------------ admissions
     def known_issues(self, destination: str) -> set[str]:
-        return {row["entry_id"] for row in self.db.query(
+        return {row["entry_id"] for row in self._query(
             "select entry_id from dest_issues where destination = ?", [destination])}
 
     def record_issues(self, destination: str, admitted: Sequence[str], skipped: Sequence[str],
                       now: float) -> None:
         """Remember editions as admitted (in this order) or skipped; a known edition never comes back."""
-        rows = list(self.db.query(
+        rows = list(self._query(
             "select coalesce(max(seq), 0) as seq from dest_issues where destination = ?", [destination]))
         seq = int(rows[0]["seq"])
         with self.db.atomic():
@@ -210,12 +217,12 @@ class Outbox:
 
     def open_admissions(self, destination: str) -> list[str]:
         """Admitted editions with work left for a cron/digest tick, oldest admission first."""
-        return [row["entry_id"] for row in self.db.query(
+        return [row["entry_id"] for row in self._query(
             "select entry_id from dest_issues where destination = ? and status = 'admitted' and done = 0 "
             "order by seq", [destination])]
 
     def admitted_to(self, entry_id: str) -> list[str]:
-        return [row["destination"] for row in self.db.query(
+        return [row["destination"] for row in self._query(
             "select destination from dest_issues where entry_id = ? and status = 'admitted'", [entry_id])]
 
     def set_done(self, destination: str, entry_id: str, done: bool = True) -> None:
@@ -241,25 +248,25 @@ class Outbox:
             return self.db.conn.total_changes - before
 
     def has_rows(self, destination: str, entry_id: str) -> bool:
-        return bool(list(self.db.query(
+        return bool(list(self._query(
             "select 1 from outbox where destination = ? and entry_id = ? limit 1", [destination, entry_id])))
 
     def unsent_count(self, destination: str, entry_id: str, kind: str) -> int:
         """Rows of an edition's kind not sent yet (cheap check before building an index)."""
-        rows = list(self.db.query(
+        rows = list(self._query(
             "select count(*) as n from outbox where destination = ? and entry_id = ? and kind = ? "
             "and op = 'send' and state != 'sent'", [destination, entry_id, kind]))
         return int(rows[0]["n"])
 
     def units_enqueued(self, destination: str, entry_id: str) -> set[str]:
-        return {row["unit"] for row in self.db.query(
+        return {row["unit"] for row in self._query(
             "select distinct unit from outbox where destination = ? and entry_id = ? and op = 'send'",
             [destination, entry_id])}
 
     def unit_rows(self, destination: str, entry_id: str, unit: str, op: str = "send",
                   latest_only: bool = True) -> list[OutboxRow]:
         """Rows of one unit, by part; `latest_only` keeps the newest revision of each part."""
-        rows = [OutboxRow.from_row(r) for r in self.db.query(
+        rows = [OutboxRow.from_row(r) for r in self._query(
             "select * from outbox where destination = ? and entry_id = ? and unit = ? and op = ? "
             "order by part, revision", [destination, entry_id, unit, op])]
         if not latest_only:
@@ -273,7 +280,7 @@ class Outbox:
         return [by_part[p] for p in sorted(by_part)]
 
     def max_revision(self, destination: str, entry_id: str, unit: str) -> int:
-        rows = list(self.db.query(
+        rows = list(self._query(
             "select coalesce(max(revision), 0) as r from outbox where destination = ? and entry_id = ? "
             "and unit = ?", [destination, entry_id, unit]))
         return int(rows[0]["r"])
@@ -287,10 +294,10 @@ class Outbox:
         """The first open row of every destination: the only row of it that may be attempted."""
         sql = (f"select o.* from outbox o join (select destination, min(id) as id from outbox "
                f"where state in {_OPEN_SQL} group by destination) h on o.id = h.id")
-        return [OutboxRow.from_row(r) for r in self.db.query(sql)]
+        return [OutboxRow.from_row(r) for r in self._query(sql)]
 
     def next_due(self) -> float | None:
-        rows = list(self.db.query(
+        rows = list(self._query(
             f"select min(o.next_attempt_at) as t from outbox o join (select destination, min(id) as id "
             f"from outbox where state in {_OPEN_SQL} group by destination) h on o.id = h.id "
             f"left join dest_state d on d.name = o.destination where d.paused_reason is null"))
@@ -302,23 +309,24 @@ class Outbox:
                                      [(now, i) for i in ids])
 
     def complete(self, outcomes: Sequence[Outcome]) -> None:
-        """Record a round's attempts in one transaction."""
-        with self.db.atomic():
+        """Record attempts; one outcome is one auto-committed statement (atomic by itself)."""
+        with self.db.atomic() if len(outcomes) > 1 else _nothing():
             for o in outcomes:
                 if o.state == "sent":
                     self.db.execute(
                         "update outbox set state = 'sent', attempts = attempts + 1, sent = ?, sent_at = ?, "
                         "error = null, updated_at = ? where id = ?",
                         [json.dumps(o.sent.to_json()) if o.sent else None, o.at, o.at, o.row_id])
-                    self.db.execute(
-                        "update dest_state set last_delivery_at = ? where name = "
-                        "(select destination from outbox where id = ?)", [o.at, o.row_id])
                 else:
                     self.db.execute(
                         "update outbox set state = ?, attempts = attempts + ?, error = ?, "
                         "next_attempt_at = coalesce(?, next_attempt_at), updated_at = ? where id = ?",
                         [o.state, 0 if o.state == "pending" else 1, o.error, o.next_attempt_at, o.at,
                          o.row_id])
+
+    def last_deliveries(self) -> dict[str, float]:
+        return {row["destination"]: row["t"] for row in self._query(
+            "select destination, max(sent_at) as t from outbox where state = 'sent' group by destination")}
 
     def requeue_dead(self, destination: str, now: float) -> int:
         with self.db.atomic():
@@ -330,16 +338,20 @@ class Outbox:
 
     def counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
-        for row in self.db.query("select destination, state, count(*) as n from outbox group by 1, 2"):
+        for row in self._query("select destination, state, count(*) as n from outbox group by 1, 2"):
             counts.setdefault(row["destination"], {})[row["state"]] = row["n"]
         return counts
 
     def rows(self, destination: str | None = None) -> list[OutboxRow]:
         """Every row in queue order (status, tests)."""
         if destination is None:
-            return [OutboxRow.from_row(r) for r in self.db.query("select * from outbox order by id")]
-        return [OutboxRow.from_row(r) for r in self.db.query(
+            return [OutboxRow.from_row(r) for r in self._query("select * from outbox order by id")]
+        return [OutboxRow.from_row(r) for r in self._query(
             "select * from outbox where destination = ? order by id", [destination])]
+
+
+def _nothing() -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext()
 
 
 def _dest(row: dict[str, Any]) -> DestState:

@@ -272,6 +272,7 @@ class DeliveryService:
             })
         counts = self.outbox.counts()
         dest_states = self.outbox.dest_states()
+        last_deliveries = self.outbox.last_deliveries()
         destinations = []
         dests = self.destinations()
         for name in list(dests) + [n for n in dest_states if n not in dests]:
@@ -286,7 +287,7 @@ class DeliveryService:
                 "name": name, "platform": dest.platform if dest else None,
                 "schedule": dest.schedule if dest else None, "removed": dest is None,
                 "next_run": next_run,
-                "last_delivery": _iso(ds.last_delivery_at) if ds else None,
+                "last_delivery": _iso(last_deliveries.get(name)),
                 "paused": ds.paused_reason if ds else None,
                 "outbox": {state: counts.get(name, {}).get(state, 0)
                            for state in ("pending", "sending", "sent", "failed", "dead")},
