@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from adapters.telegram.markup import Fragment, escape, is_joiner, utf16_len
+from adapters.telegram.markup import Fragment, escape, is_joiner, span_html, utf16_len
 from bot.models import Block, Span
 
 __all__ = ["BLOCK", "CHAR", "ITEM", "SENTENCE", "WORD", "Flow", "compose", "pack"]
@@ -149,10 +149,12 @@ def _words(spans: Iterable[Span]) -> list[tuple[list[tuple[str, Span]], str]]:
 
 
 def _fragment(pieces: Sequence[tuple[str, Span]]) -> Fragment:
-    result = Fragment("", 0, "")
-    for text, span in pieces:
-        result = result + (Fragment.styled(text, span) if _styled(span) else Fragment.plain(text))
-    return result
+    if len(pieces) == 1:
+        text, span = pieces[0]
+        return Fragment.styled(text, span) if _styled(span) else Fragment.plain(text)
+    html = "".join(span_html(text, span) if _styled(span) else escape(text) for text, span in pieces)
+    text = "".join(text for text, _ in pieces)
+    return Fragment(html, utf16_len(text), text)
 
 
 def _cut(pieces: Sequence[tuple[str, Span]], fragment: Fragment, max_size: int) -> list[Fragment]:
@@ -199,9 +201,14 @@ def pack(flow: Flow, budget: int) -> list[Fragment]:
         if end + 1 < count:
             best = max(range(start + 1, end + 2), key=lambda k: (breaks[k][0], k))
             end = best - 1
-        body = fragments[start]
+        html_parts = [fragments[start].html]
+        text_parts = [fragments[start].text]
         for k in range(start + 1, end + 1):
-            body = body + Fragment.plain(breaks[k][1]) + fragments[k]
+            separator = breaks[k][1]
+            html_parts += (separator, fragments[k].html)
+            text_parts += (separator, fragments[k].text)
+        text = "".join(text_parts)
+        body = Fragment("".join(html_parts), utf16_len(text), text)
         parts.append(body)
         start = end + 1
     return parts

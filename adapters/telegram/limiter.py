@@ -53,6 +53,16 @@ class _Slot:
         self.at = math.inf
 
 
+class _Ticket:
+    """What `acquire` hands out: the reserved slots and the chat's lock, both given back by `release`."""
+
+    __slots__ = ("lock", "slots")
+
+    def __init__(self, slots: list[_Slot], lock: asyncio.Lock) -> None:
+        self.slots = slots
+        self.lock = lock
+
+
 class _Window:
     """At most `limit` messages in any `period` seconds (sliding log)."""
 
@@ -106,6 +116,7 @@ class FloodLimiter(BaseRateLimiter[dict[str, Any]]):
         self._blocked: dict[str, float] = {}
         self._global_blocked = 0.0
         self._turn = asyncio.Lock()
+        self._locks: dict[str, asyncio.Lock] = {}
         self._done = asyncio.Event()
         self.throttled = 0.0  # total seconds spent waiting, for diagnostics
         self.retried = 0
@@ -145,40 +156,48 @@ class FloodLimiter(BaseRateLimiter[dict[str, Any]]):
     def _block_wait(self, chat: str, now: float) -> float:
         return max(self._blocked.get(chat, 0.0), self._global_blocked) - now
 
-    async def acquire(self, chat_id: object, weight: int = 1) -> list[_Slot]:
+    async def acquire(self, chat_id: object, weight: int = 1) -> _Ticket:
         """Wait until one more message (`weight` for a media group) to `chat_id` is within every limit.
 
-        Returns the reserved slots; call `release` with them when the response arrives.
+        Messages to one chat go one at a time, in call order (a per-chat FIFO lock held until
+        the response arrives): Telegram's 1/s per chat would serialise them anyway, and it
+        keeps a section's parts in order. Returns a ticket for `release`.
         """
         chat = str(chat_id)
-        windows = self._windows(chat, is_group_chat(chat_id), weight)
-        while True:
-            now = self.clock()
-            chat_wait = max([self._block_wait(chat, now)] + [w.wait(now, n) for w, n in windows])
-            if chat_wait > 0:
-                await self._sleep(chat_wait)
-                continue
-            async with self._turn:  # FIFO among chats that are ready: fair share of the 30/s
-                while True:
-                    now = self.clock()
-                    wait = max(self._overall.wait(now, weight), self._global_blocked - now)
-                    if wait <= 0:
-                        break
-                    await self._sleep(wait)
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        await lock.acquire()
+        try:
+            windows = self._windows(chat, is_group_chat(chat_id), weight)
+            while True:
                 now = self.clock()
-                if max([self._block_wait(chat, now)] + [w.wait(now, n) for w, n in windows]) > 0:
-                    continue  # another request to this chat got in first
-                slots = [_Slot() for _ in range(weight)]
-                self._overall.take(slots)
-                for window, count in windows:
-                    window.take(slots[:count])
-                return slots
+                chat_wait = max([self._block_wait(chat, now)] + [w.wait(now, n) for w, n in windows])
+                if chat_wait > 0:
+                    await self._sleep(chat_wait)
+                    continue
+                async with self._turn:  # FIFO among chats that are ready: fair share of the 30/s
+                    while True:
+                        now = self.clock()
+                        wait = max(self._overall.wait(now, weight), self._global_blocked - now)
+                        if wait <= 0:
+                            break
+                        await self._sleep(wait)
+                    if self._block_wait(chat, self.clock()) > 0:
+                        continue  # a 429 arrived meanwhile
+                    slots = [_Slot() for _ in range(weight)]
+                    self._overall.take(slots)
+                    for window, count in windows:
+                        window.take(slots[:count])
+                    return _Ticket(slots, lock)
+        except BaseException:
+            lock.release()
+            raise
 
-    def release(self, slots: list[_Slot]) -> None:
+    def release(self, ticket: _Ticket) -> None:
         """The response arrived: from now on these messages age out of their windows."""
         now = self.clock()
-        for slot in slots:
+        for slot in ticket.slots:
             slot.at = now
+        ticket.lock.release()
         self._done.set()
 
     def block(self, chat_id: object, seconds: float, *, everywhere: bool = False) -> None:
@@ -207,9 +226,9 @@ class FloodLimiter(BaseRateLimiter[dict[str, Any]]):
         weight = len(data.get("media") or ()) or 1 if endpoint == "sendMediaGroup" else 1
         attempt = 0
         while True:
-            slots: list[_Slot] = []
+            ticket: _Ticket | None = None
             if counted:
-                slots = await self.acquire(chat_id, weight)
+                ticket = await self.acquire(chat_id, weight)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -221,5 +240,5 @@ class FloodLimiter(BaseRateLimiter[dict[str, Any]]):
                 self.retried += 1
                 log.info("flood wait of %ss on %s; retrying (%d/%d)", seconds, endpoint, attempt, retries)
             finally:
-                if slots:
-                    self.release(slots)
+                if ticket is not None:
+                    self.release(ticket)

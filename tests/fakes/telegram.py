@@ -48,6 +48,7 @@ _START_TAG = re.compile(
 _ATTR = re.compile(r"([a-zA-Z][a-zA-Z0-9-]*)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'<>=`]+))?")
 _END_TAG = re.compile(r"</([a-zA-Z][a-zA-Z0-9-]*)\s*>")
 _CHAR_REF = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
+_SPECIAL = re.compile(r"[<>&]")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _URL = re.compile(r"^(https?|tg|mailto):[^\s]+$", re.IGNORECASE)
 _ENTITY_TYPES = {
@@ -89,6 +90,15 @@ def _decode(raw: str, where: int) -> str:
 
 
 def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
+    try:
+        return _parse_html(text)
+    except EntityError as exc:
+        message = re.sub(r"byte offset (\d+)", lambda m: f"byte offset {len(text[:int(m.group(1))].encode())}",
+                         str(exc))
+        raise EntityError(message) from None
+
+
+def _parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     """Telegram's HTML parse mode, strictly: the plain text and its entities (UTF-16 offsets).
 
     Raises:
@@ -103,7 +113,7 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
     n = len(text)
     while i < n:
         char = text[i]
-        offset = len(text[:i].encode("utf-8"))
+        offset = i  # code points; converted to a UTF-8 byte offset only for error messages
         if char == "<":
             if text.startswith("</", i):
                 match = _END_TAG.match(text, i)
@@ -145,9 +155,12 @@ def parse_html(text: str) -> tuple[str, list[dict[str, Any]]]:
             position += utf16_len(decoded)
             i = match.end()
             continue
-        out.append(char)
-        position += utf16_len(char)
-        i += 1
+        special = _SPECIAL.search(text, i)
+        end = special.start() if special else n
+        chunk = text[i:end]
+        out.append(chunk)
+        position += utf16_len(chunk)
+        i = end
     if stack:
         raise EntityError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
     entities.sort(key=lambda e: (e["offset"], -e["length"]))
