@@ -71,6 +71,17 @@ async def test_section_outils(serving: FakeDiscord) -> None:
     assert data["allowed_mentions"] == {"parse": []}
     assert not (data.get("flags") or 0) & EPHEMERAL
 
+async def test_section_pages_with_buttons(serving: FakeDiscord) -> None:
+    callback = await serving.interact("section", [_opt("name", "outils")])
+    message = callback["message"]
+    buttons = [c for row in callback["data"]["components"] for c in row["components"]]
+    assert [b["label"] for b in buttons] == ["◀", "▶"]
+    clicked = await serving.click(message, buttons[1]["custom_id"])
+    assert clicked["type"] == 7
+    assert clicked["data"]["content"].startswith("✍️ Articles et Blog — NLP Newsletter #7 (FR)")
+    assert message["content"] == clicked["data"]["content"]  # replaced in place
+
+
 async def test_autocomplete_out(serving: FakeDiscord) -> None:
     callback = await serving.interact("section", [_opt("name", "out", focused=True)], kind=4)
     assert callback["type"] == 8

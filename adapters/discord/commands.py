@@ -24,7 +24,7 @@ from bot.ports import Rendered
 if TYPE_CHECKING:
     from bot.query import QueryEngine
 
-__all__ = ["CatalogueTranslator", "DigestCommands", "LANGUAGE_CHOICES"]
+__all__ = ["LANGUAGE_CHOICES", "CatalogueTranslator", "DigestCommands", "PageButton"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,38 @@ class CatalogueTranslator(app_commands.Translator):
         return None if text == key else text
 
 
+PAGE_PREFIX = "digest:page:"
+
+
+class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"digest:page:(?P<token>[!-~]{1,40})"):
+    """A ◀/▶ button carrying the engine's page token; dynamic, so it still works after a restart."""
+
+    def __init__(self, token: str, label: str = "▶") -> None:
+        super().__init__(discord.ui.Button(label=label, style=discord.ButtonStyle.secondary,
+                                           custom_id=f"{PAGE_PREFIX}{token}"))
+        self.token = token
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
+                             match: Any) -> PageButton:
+        return cls(match["token"], item.label or "▶")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("DigestCommands") if isinstance(interaction.client, commands.Bot) else None
+        if isinstance(cog, DigestCommands):
+            await cog.turn_page(interaction, self.token)
+
+
+def _view(payload: Any) -> discord.ui.View | None:
+    buttons = payload.get("buttons") or ()
+    if not buttons:
+        return None
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        view.add_item(PageButton(button["token"], button["label"]))
+    return view
+
+
 def _reply_kwargs(part: Rendered) -> dict[str, Any]:
     payload = part.payload
     kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
@@ -65,6 +97,9 @@ def _reply_kwargs(part: Rendered) -> dict[str, Any]:
         kwargs["content"] = payload["content"]
     if payload.get("embeds"):
         kwargs["embeds"] = [discord.Embed.from_dict(e) for e in payload["embeds"]]
+    view = _view(payload)
+    if view is not None:
+        kwargs["view"] = view
     return kwargs
 
 
@@ -120,6 +155,19 @@ class DigestCommands(commands.Cog):
                                                      allowed_mentions=kwargs["allowed_mentions"])
         for part in rest:
             await interaction.followup.send(ephemeral=ephemeral, **_reply_kwargs(part))
+
+    async def turn_page(self, interaction: discord.Interaction, token: str) -> None:
+        """A ◀/▶ click: the neighbouring section replaces the message in place."""
+        lang = self._lang(interaction, None)
+        answer = self.engine.answer(Query(command="page", args=token, lang=lang, platform="discord",
+                                          chat=str(interaction.channel_id or ""), user=str(interaction.user.id)))
+        parts = self.render_answer(answer)
+        if answer.kind == "error":
+            await interaction.response.send_message(ephemeral=True, **_reply_kwargs(parts[0]))
+            return
+        kwargs = _reply_kwargs(parts[0])
+        await interaction.response.edit_message(content=kwargs.get("content"), embeds=kwargs.get("embeds", []),
+                                                view=kwargs.get("view"), allowed_mentions=kwargs["allowed_mentions"])
 
     async def cog_app_command_error(self, interaction: discord.Interaction,
                                     error: app_commands.AppCommandError) -> None:

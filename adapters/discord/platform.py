@@ -1,6 +1,6 @@
 """`DiscordPlatform`: the `bot.ports.Platform` for Discord, on discord.py 2.7.
 
-One `commands.Bot` does both jobs: REST sends for the scheduler (paced by `Pacer`,
+One `ext_commands.Bot` does both jobs: REST sends for the scheduler (paced by `Pacer`,
 errors mapped by `delivery_errors`) and the gateway connection that receives slash
 commands (`DigestCommands`). Every send carries a nonce derived from the outbox key with
 `enforce_nonce`, so a resend after a timeout or crash returns the first message instead
@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
-from discord.ext import commands
+from discord.ext import commands as ext_commands
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord.commands import CatalogueTranslator, DigestCommands
+from adapters.discord.commands import CatalogueTranslator, DigestCommands, PageButton
 from adapters.discord.errors import delivery_errors
 from adapters.discord.pacing import Pacer
 from adapters.discord.render import SUPPRESS_NOTIFICATIONS, DiscordRenderer
@@ -88,7 +88,7 @@ class DiscordPlatform:
         self.ready_timeout = ready_timeout
         self.slow_commands = slow_commands
         self.renderer = DiscordRenderer()
-        self.client: commands.Bot | None = None
+        self.client: ext_commands.Bot | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._saved_urls: tuple[str, yarl.URL] | None = None
         self._guilds: dict[int, int | None] = {}
@@ -130,8 +130,9 @@ class DiscordPlatform:
         self._apply_urls()
         intents = discord.Intents.none()
         intents.guilds = True
-        client = commands.Bot(command_prefix=commands.when_mentioned, intents=intents, help_command=None,
-                              application_id=self.application_id,
+        extra: dict[str, Any] = {"application_id": self.application_id} if self.application_id else {}
+        client = ext_commands.Bot(command_prefix=ext_commands.when_mentioned, intents=intents, help_command=None,
+                              **extra,
                               allowed_mentions=discord.AllowedMentions.none(),
                               max_ratelimit_timeout=self.max_ratelimit_timeout,
                               guild_ready_timeout=self.guild_ready_timeout)
@@ -166,7 +167,7 @@ class DiscordPlatform:
                 await task
         self._restore_urls()
 
-    def _require(self) -> commands.Bot:
+    def _require(self) -> ext_commands.Bot:
         if self.client is None:
             raise RuntimeError("DiscordPlatform.start() must be awaited before sending")
         return self.client
@@ -185,7 +186,7 @@ class DiscordPlatform:
             async with self.pacer.slot(None):
                 data = await client.http.get_channel(channel_id)
             raw = data.get("guild_id")
-            guild_id = int(raw) if raw else None
+            guild_id = int(str(raw)) if raw else None
         self._guilds[channel_id] = guild_id
         return guild_id
 
@@ -212,14 +213,15 @@ class DiscordPlatform:
             channel = client.get_channel(channel_id)
             for thread in getattr(channel, "threads", ()):
                 if thread.name == name:
-                    self._threads[key] = thread.id
-                    return thread.id
+                    found: int = thread.id
+                    self._threads[key] = found
+                    return found
             header = await self._post(channel_id, {"content": spec["header"]},
                                       nonce_for(f"hdr:{channel_id}:{name}"), silent=not notify)
             async with self.pacer.slot(None):
                 thread = await client.http.start_thread_with_message(channel_id, header.id, name=name,
                                                                      auto_archive_duration=10080)
-            thread_id = int(thread["id"])
+            thread_id = int(str(thread["id"]))
             self._threads[key] = thread_id
             self._guilds[thread_id] = await self._guild_of(channel_id)
             return thread_id
@@ -269,6 +271,7 @@ class DiscordPlatform:
             return
         self._cog = DigestCommands(engine, self.render_answer, self.slow_commands)
         await client.add_cog(self._cog)
+        client.add_dynamic_items(PageButton)
         await client.tree.set_translator(CatalogueTranslator())
         await client.tree.sync()
 

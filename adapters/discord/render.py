@@ -393,8 +393,13 @@ class DiscordRenderer:
         payloads: list[dict[str, Any]]
         if answer.kind == "section" and answer.section is not None and answer.issue is not None:
             payloads = self._section_embeds(answer.issue, answer.section, lang)
-            if answer.page_count > 1:
-                payloads[0]["content"] += f" · {answer.page + 1}/{answer.page_count}"
+            if answer.message:  # e.g. "no FR edition of this issue; here is the EN one"
+                payloads[0]["content"] = _truncate_words(f"{escape_text(answer.message)}\n{payloads[0]['content']}",
+                                                         CONTENT_LIMIT)
+            buttons = [{"label": label, "token": token} for label, token in
+                       (("◀", answer.prev_page), ("▶", answer.next_page)) if token]
+            if buttons:  # prev/next section of the same edition; tokens are the engine's, ≤ 40 ASCII
+                payloads[-1]["buttons"] = buttons
         elif answer.kind == "sections":
             lines = []
             if answer.issue is not None:
@@ -406,10 +411,10 @@ class DiscordRenderer:
             payloads = [{"content": c} for c in split_lines(lines)]
         elif answer.kind == "issues":
             lines = [escape_text(answer.message)] if answer.message else []
-            for ref in answer.issues:
-                url = _safe_url(ref.link)
-                label = f"[{ref.label}](<{url}>)" if url else ref.label
-                lines.append(f"- {label} — {escape_text(_truncate_words(ref.title, 200))}")
+            for edition in answer.issues:
+                url = _safe_url(edition.link)
+                label = f"[{edition.label}](<{url}>)" if url else edition.label
+                lines.append(f"- {label} — {escape_text(_truncate_words(edition.title, 200))}")
             payloads = [{"content": c} for c in split_lines(lines)]
         elif answer.kind == "search":
             lines = [escape_text(answer.message)] if answer.message else []

@@ -103,6 +103,7 @@ class FakeDiscord:
         self._callback_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.identified = asyncio.Event()
         self._interaction_channels: dict[str, str] = {}
+        self._clicked: dict[str, dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.default_channel = self.add_channel("digest")
@@ -375,7 +376,7 @@ class FakeDiscord:
             "content": body.get("content") or "", "author": author or self.bot_user, "attachments": [],
             "embeds": body.get("embeds") or [], "mentions": [], "mention_roles": [], "pinned": False,
             "mention_everyone": pinged, "tts": bool(body.get("tts")), "timestamp": _now_iso(),
-            "edited_timestamp": None, "flags": (body.get("flags") or 0), "components": [],
+            "edited_timestamp": None, "flags": (body.get("flags") or 0), "components": body.get("components") or [],
             "nonce": body.get("nonce"), "allowed_mentions": body.get("allowed_mentions"),
         }
         if webhook:
@@ -541,6 +542,17 @@ class FakeDiscord:
             "id": interaction_id, "type": 2,
             "response_message_loading": kind == 5,
             "response_message_ephemeral": bool((data.get("flags") or 0) & EPHEMERAL)}}
+        if kind == 7:  # UPDATE_MESSAGE: the clicked message changes in place
+            errors = self.validate_message(data, creating=False)
+            if errors:
+                return self._reject(errors)
+            target = self._clicked.get(interaction_id)
+            if target is not None:
+                for key in ("content", "embeds", "components"):
+                    if key in data:
+                        target[key] = data[key]
+                target["edited_timestamp"] = _now_iso()
+                record["message"] = target
         if kind in (4, 5):
             channel = self._interaction_channels.get(interaction_id, self.default_channel)
             message = self._message(channel, data if kind == 4 else {"content": "", "flags": data.get("flags")},
@@ -685,6 +697,25 @@ class FakeDiscord:
         self._callback_waiters[interaction_id] = waiter
         if not self._sockets:
             raise RuntimeError("no gateway connection: start the bot first")
+        await self._dispatch(self._sockets[-1], "INTERACTION_CREATE", payload)
+        return await asyncio.wait_for(waiter, timeout)
+
+    async def click(self, message: dict[str, Any], custom_id: str, *, timeout: float = 5.0) -> dict[str, Any]:
+        """Press a button of `message` (a MESSAGE_COMPONENT interaction) and wait for the callback."""
+        interaction_id = self.snowflake()
+        channel = message.get("channel_id", self.default_channel)
+        self._interaction_channels[interaction_id] = channel
+        self._clicked[interaction_id] = message
+        payload = {
+            "id": interaction_id, "application_id": self.app_id, "type": 3, "token": f"itoken-{interaction_id}",
+            "version": 1, "attachment_size_limit": 8 * 1024 * 1024, "guild_id": self.guild_id,
+            "channel_id": channel, "channel": self.channels.get(channel, {"id": channel, "type": 0}),
+            "locale": "fr", "guild_locale": self.guild_locale, "app_permissions": "0",
+            "member": self.member(), "entitlements": [], "authorizing_integration_owners": {}, "context": 0,
+            "message": message, "data": {"custom_id": custom_id, "component_type": 2},
+        }
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._callback_waiters[interaction_id] = waiter
         await self._dispatch(self._sockets[-1], "INTERACTION_CREATE", payload)
         return await asyncio.wait_for(waiter, timeout)
 
