@@ -118,7 +118,7 @@ def _link_language(*locations: str) -> str | None:
 
 def _stopword_language(text: str) -> str | None:
     counts = dict.fromkeys(_STOPWORDS, 0)
-    for word in _WORD.findall(text[:6000].lower()):
+    for word in _WORD.findall(text[:2500].lower()):
         for code, words in _STOPWORDS.items():
             if word in words:
                 counts[code] += 1
@@ -137,7 +137,7 @@ def _langid() -> Any:
 
 
 def _detected_language(text: str) -> str | None:
-    sample = text[:6000]
+    sample = text[:2500]
     if not sample.strip():
         return None
     script = _script_language(sample)

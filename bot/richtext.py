@@ -149,8 +149,11 @@ class RichTextBuilder:
         self._flush()
         source_only = bool(self._sources) and not self._has_plain_text
         blocks = [] if source_only else self._blocks
-        return Fragment(blocks=blocks, images=_dedupe(self._images), links=_dedupe(self._links),
-                        sources=_dedupe(self._sources), source_only=source_only)
+        return Fragment(blocks=blocks,
+                        images=_dedupe(self._images) if self._images else self._images,
+                        links=_dedupe(self._links) if self._links else self._links,
+                        sources=_dedupe(self._sources) if self._sources else self._sources,
+                        source_only=source_only)
 
     # ------------------------------------------------------------------ walk
     def _walk(self, node: Any, fmt: Fmt, depth: int) -> None:
@@ -309,46 +312,53 @@ class RichTextBuilder:
 
 def _normalise(raw: list[tuple[str, Fmt]]) -> list[Span]:
     """Merge same-format runs, collapse whitespace across run boundaries, trim the ends."""
-    if len(raw) == 1:  # the common case: one plain run
-        text, (bold, italic, code, href) = raw[0]
+    texts: list[str] = []
+    fmts: list[Fmt] = []
+    for text, fmt in raw:
+        if fmts and fmts[-1] == fmt:
+            texts[-1] += text
+        else:
+            texts.append(text)
+            fmts.append(fmt)
+    # Trim the block's ends (the feed's "<br />" lead-ins, trailing spaces).
+    while texts and not texts[0].strip():
+        del texts[0], fmts[0]
+    while texts and not texts[-1].strip():
+        del texts[-1], fmts[-1]
+    if not texts:
+        return []
+    texts[0] = texts[0].lstrip()
+    texts[-1] = texts[-1].rstrip()
+    joined = "".join(texts)
+    if "\n" in joined or "  " in joined:
+        texts, fmts = _collapse(texts, fmts)
+    return [Span(text=text, bold=fmt[0], italic=fmt[1], code=fmt[2], href=fmt[3])
+            for text, fmt in zip(texts, fmts, strict=True) if text]
+
+
+def _collapse(texts: list[str], fmts: list[Fmt]) -> tuple[list[str], list[Fmt]]:
+    """The slow path: spaces around line breaks and doubled spaces across run boundaries."""
+    out_t: list[str] = []
+    out_f: list[Fmt] = []
+    prev_end = "\n"
+    for text, fmt in zip(texts, fmts, strict=True):
         if "\n" in text:
             text = _NL.sub("\n", text)
-        text = text.strip(" \n")
-        return [Span(text=text, bold=bold, italic=italic, code=code, href=href)] if text else []
-    merged: list[list[Any]] = []
-    for text, fmt in raw:
-        if merged and merged[-1][1] == fmt:
-            merged[-1][0] += text
+        if prev_end == " ":
+            text = text.lstrip(" ")
+            if text.startswith("\n") and out_t:
+                out_t[-1] = out_t[-1].rstrip(" ")
+        elif prev_end == "\n":
+            text = text.lstrip(" \n")
+        if not text:
+            continue
+        if out_f and out_f[-1] == fmt:
+            out_t[-1] += text
         else:
-            merged.append([text, fmt])
-    out: list[list[Any]] = []
-    prev_end = "\n"  # start of block: strip leading whitespace
-    for entry in merged:
-        text = _NL.sub("\n", entry[0]) if "\n" in entry[0] else entry[0]
-        if prev_end in " \n":
-            text = text.lstrip(" ") if prev_end == " " else text.lstrip(" \n")
-        if prev_end == " " and text.startswith("\n"):
-            out[-1][0] = out[-1][0].rstrip(" ")
-        if not text:
-            continue
-        out.append([text, entry[1]])
+            out_t.append(text)
+            out_f.append(fmt)
         prev_end = text[-1] if text[-1] in " \n" else "x"
-    while out:
-        stripped = out[-1][0].rstrip(" \n")
-        if stripped:
-            out[-1][0] = stripped
-            break
-        out.pop()
-    spans: list[Span] = []
-    for text, (bold, italic, code, href) in out:
-        if not text:
-            continue
-        if spans and spans[-1].bold == bold and spans[-1].italic == italic and spans[-1].code == code \
-                and spans[-1].href == href:
-            last = spans.pop()
-            text = last.text + text
-        spans.append(Span(text=text, bold=bold, italic=italic, code=code, href=href))
-    return spans
+    return out_t, out_f
 
 
 def _dedupe(values: list[str]) -> list[str]:

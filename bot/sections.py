@@ -222,6 +222,7 @@ def _match_form(text: str) -> str:
     return _WS.sub(" ", "".join(out)).strip()
 
 
+@lru_cache(maxsize=4096)
 def split_heading(text: str) -> tuple[str, str]:
     """Heading → (title, emoji): "1、Publications 📙" → ("Publications", "📙").
 

@@ -56,7 +56,7 @@ _MAX_TITLE = 300
 _MAX_PSEUDO_HEADING = 60
 _MAX_FOOTER_NODES = 5
 _PSEUDO_KEYS = frozenset({"references"})
-_TEXT_SAMPLE = 6000
+_TEXT_SAMPLE = 2500
 
 _default_aliases: SectionAliases | None = None
 
