@@ -70,9 +70,9 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"dige
         self.token = token
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button[Any],
-                             match: Any) -> PageButton:
-        return cls(match["token"], item.label or "▶")
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: Any, /) -> PageButton:
+        return cls(match["token"], getattr(item, "label", None) or "▶")
 
     async def callback(self, interaction: discord.Interaction) -> None:
         cog = interaction.client.get_cog("DigestCommands") if isinstance(interaction.client, commands.Bot) else None
