@@ -277,12 +277,28 @@ def check_config(ctx: Context) -> None:
 
 
 # ---------------------------------------------------------------------- delivery
-def _platforms(config: Config) -> dict[str, Platform]:
-    """Build the platforms that destinations use (console always), reading tokens from the environment."""
+def _platforms(config: Config, store: Store | None = None) -> dict[str, Platform]:
+    """Build the platforms in use (console always), reading tokens from the environment.
+
+    A platform is in use when a configured destination uses it, when `/subscribe` stored
+    a destination on it, or when its token is set and it answers commands: that is how
+    a community subscribes in the first place.
+    """
     from adapters.console import ConsolePlatform
 
     platforms: dict[str, Platform] = {"console": ConsolePlatform(jsonl_path=os.environ.get("DIGESTBOT_CONSOLE_LOG"))}
     used = config.platforms_in_use()
+    if store is not None:
+        used |= {dest.platform for dest in store.subscriptions()}
+    for name, section in (("telegram", config.telegram), ("discord", config.discord)):
+        if name in used:
+            continue
+        try:
+            config.secret(name)  # type: ignore[arg-type]
+        except ConfigError:
+            continue
+        if section.commands:
+            used.add(name)
     if "telegram" in used:
         from adapters.telegram import create_platform as create_telegram
 
@@ -304,7 +320,7 @@ def _service(ctx: Context, store: Store, platforms: dict[str, Platform]) -> Any:
 
 async def _run(ctx: Context, once: bool) -> None:
     store = ctx.store()
-    platforms = _platforms(ctx.config)
+    platforms = _platforms(ctx.config, store)
     service = _service(ctx, store, platforms)
     engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language)
     stop = asyncio.Event()
@@ -374,7 +390,7 @@ def send(ctx: Context, destination: str, number: int | None, section_key: str | 
 
 async def _send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> int:
     store = ctx.store()
-    platforms = _platforms(ctx.config)
+    platforms = _platforms(ctx.config, store)
     service = _service(ctx, store, platforms)
     try:
         for platform in platforms.values():
