@@ -45,45 +45,46 @@ class Flow:
         return bool(self.fragments)
 
     def add_spans(self, spans: Sequence[Span], strength: int, *, prefix: str = "",
-                  max_size: int = 3800) -> None:
+                  max_size: int = 3800, separator: str | None = None) -> None:
         """Add inline text as words; the first word gets `strength`, the others word/sentence breaks."""
         words = _words(spans)
         if prefix and words:
             words[0] = ([(prefix, Span(prefix))] + words[0][0], words[0][1])
         first = True
         previous = ""
-        for pieces, separator in words:
+        first_separator = separator
+        for pieces, gap in words:
             fragment = _fragment(pieces)
             if first:
                 level = strength
-            elif separator == "":
+            elif gap == "":
                 level = SENTENCE
             else:
                 level = SENTENCE if _SENTENCE_END.search(previous) else WORD
             for index, chunk in enumerate(_cut(pieces, fragment, max_size)):
                 if index == 0:
-                    self.add(chunk, level, None if first or separator else "")
+                    self.add(chunk, level, first_separator if first else (None if gap else ""))
                 else:
                     self.add(chunk, CHAR)
             previous = fragment.text
             first = False
 
-    def add_block(self, block: Block, strength: int, *, max_size: int = 3800) -> None:
+    def add_block(self, block: Block, strength: int, *, max_size: int = 3800, separator: str | None = None) -> None:
         """Add one paragraph-level block, with a bullet, number or quote mark as its kind says."""
         if block.kind == "code":
-            self._add_code(block, strength, max_size)
+            self._add_code(block, strength, max_size, separator)
             return
         prefix = {"bullet": "• ", "quote": "▎"}.get(block.kind, "")
         if block.kind == "ordered":
             prefix = f"{block.number or 1}. "
-        self.add_spans(block.spans, strength, prefix=prefix, max_size=max_size)
+        self.add_spans(block.spans, strength, prefix=prefix, max_size=max_size, separator=separator)
 
-    def _add_code(self, block: Block, strength: int, max_size: int) -> None:
+    def _add_code(self, block: Block, strength: int, max_size: int, separator: str | None) -> None:
         text = block.text.strip("\n")
         if not text.strip():
             return
         if utf16_len(text) <= min(MAX_GLUED, max_size):
-            self.add(Fragment.raw(f"<pre>{escape(text)}</pre>", text), strength)
+            self.add(Fragment.raw(f"<pre>{escape(text)}</pre>", text), strength, separator)
             return
         first = True
         for line in (line for line in text.split("\n") if line.strip()):
@@ -96,7 +97,7 @@ class Flow:
                         level = strength
                     else:
                         level = BLOCK if word_index == 0 else WORD
-                    self.add(chunk, level)
+                    self.add(chunk, level, separator if first else None)
                     first = False
 
 

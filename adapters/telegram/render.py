@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adapters.telegram.layout import BLOCK, ITEM, Flow, compose
+from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
 from adapters.telegram.markup import Fragment, escape, safe_url, utf16_len
 from bot.i18n import t
 from bot.models import Answer, Block, IssueRef, Item, Post, SearchHit, Section, SectionRef, Span
@@ -114,18 +114,18 @@ class TelegramRenderer:
         return compose(title, flow, subtitle=_issue_line(issue), limit=self.text_limit)
 
     def _add_item(self, flow: Flow, item: Item, lang: str) -> None:
-        strength = ITEM
+        strength, separator = ITEM, None
         if item.title.strip():
             flow.add_spans((Span(_clip(item.title, 1000), bold=True),), strength)
-            strength = BLOCK
+            strength, separator = CHAR, "\n"  # a title is never left alone at the end of a message
         linked = {span.href for block in item.body for span in block.spans if span.href}
         for block in item.body:
             if block.text.strip():
-                flow.add_block(block, strength)
-                strength = BLOCK
+                flow.add_block(block, strength, separator=separator)
+                strength, separator = BLOCK, None
         source = next((s for s in item.sources if safe_url(s)), None)
         if source and source not in linked:
-            flow.add(Fragment.plain("🔗 ") + _link(t("telegram.source", lang), source), strength)
+            flow.add(Fragment.plain("🔗 ") + _link(t("telegram.source", lang), source), strength, separator)
 
     def _section_messages(self, section: Section, issue: IssueRef,
                           images: str) -> list[tuple[str, str, dict[str, Any]]]:
