@@ -252,6 +252,8 @@ class _Window:
             self.times.popleft()
         if len(self.times) + weight <= self.limit:
             return 0.0
+        if not self.times:  # more at once than the window ever allows
+            return self.period
         index = len(self.times) + weight - self.limit - 1
         return self.times[min(index, len(self.times) - 1)] + self.period - now
 
