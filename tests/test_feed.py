@@ -139,13 +139,13 @@ async def test_faults_leave_store_untouched(server: FeedServer, tmp_path: Path, 
 
 async def test_timeout_is_a_clear_error(server: FeedServer, tmp_path: Path) -> None:
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(5)
+        await asyncio.sleep(1.5)
         return web.Response(body=FEED_BYTES)
 
     server.routes["/slow"] = slow
     ingestor, store = _ingestor(tmp_path)
     with pytest.raises(FeedUnavailable, match="timed out"):
-        await ingestor.poll(FeedConfig(name="slow", url=server.url("/slow"), timeout=0.3))
+        await ingestor.poll(FeedConfig(name="slow", url=server.url("/slow"), timeout=0.2))
     assert store.list_issues() == []
 
 
