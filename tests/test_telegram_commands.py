@@ -47,7 +47,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 async def bot(fake: FakeTelegram, engine: QueryEngine) -> AsyncIterator[TelegramPlatform]:
     platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
     task = asyncio.create_task(platform.serve(engine))
-    await fake.wait_for(lambda: fake.calls("getUpdates"))
+    await fake.wait_for(lambda: fake.pollers)
     yield platform
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -201,7 +201,7 @@ async def test_token_never_logged(fake: FakeTelegram, engine: QueryEngine,
     platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.3)
     task = asyncio.create_task(platform.serve(engine))
     try:
-        await fake.wait_for(lambda: fake.calls("getUpdates"))
+        await fake.wait_for(lambda: fake.pollers)
         await ask(fake, "/latest")
         fake.fail(500, "Internal Server Error", methods=("getUpdates",), times=1)
         await fake.wait_for(lambda: len(fake.calls("getUpdates")) >= 4)

@@ -398,6 +398,7 @@ class FakeTelegram:
         self._faults: list[_Fault] = []
         self._changed = asyncio.Condition()
         self._closing = False
+        self.pollers = 0  # getUpdates calls waiting right now: the bot is listening
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -740,6 +741,15 @@ class FakeTelegram:
         if offset:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         deadline = asyncio.get_running_loop().time() + timeout
+        self.pollers += 1
+        self._wake()
+        try:
+            await self._long_poll(deadline)
+        finally:
+            self.pollers -= 1
+        return self._updates[:limit]
+
+    async def _long_poll(self, deadline: float) -> None:
         async with self._changed:
             while not self._updates and not self._closing:
                 remaining = deadline - asyncio.get_running_loop().time()
@@ -749,7 +759,6 @@ class FakeTelegram:
                     await asyncio.wait_for(self._changed.wait(), remaining)
                 except TimeoutError:
                     break
-        return self._updates[:limit]
 
     def _m_sendmessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat = self._deliverable("sendMessage", params)
