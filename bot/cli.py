@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -61,9 +61,10 @@ def _setup_logging(config: Config, verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     secrets: list[str] = []
-    for platform in ("telegram", "discord"):
+    platforms: tuple[Literal["telegram", "discord"], ...] = ("telegram", "discord")
+    for platform in platforms:
         with contextlib.suppress(ConfigError):
-            secrets.append(config.secret(platform))  # type: ignore[arg-type]
+            secrets.append(config.secret(platform))
     handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

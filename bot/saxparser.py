@@ -24,8 +24,9 @@ class BufferedExpatParser(expatreader.ExpatParser):
 
     def reset(self) -> None:
         super().reset()
-        self._parser.buffer_text = True
-        self._parser.buffer_size = _BUFFER
+        expat: Any = getattr(self, "_parser")  # noqa: B009 - created by reset(), untyped in typeshed
+        expat.buffer_text = True
+        expat.buffer_size = _BUFFER
 
 
 def create_parser(*args: Any, **kwargs: Any) -> BufferedExpatParser:
