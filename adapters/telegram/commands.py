@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -139,7 +139,7 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
     await digest.platform.reply(message, answer)
 
 
-def _command_handler(command: str) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+def _command_handler(command: str) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await answer_command(update, context, command)
 
@@ -159,7 +159,7 @@ subscribe_command = _command_handler("subscribe")
 unsubscribe_command = _command_handler("unsubscribe")
 language_command = _command_handler("language")
 
-HANDLERS: tuple[tuple[str, Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]], ...] = (
+HANDLERS: tuple[tuple[str, Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]], ...] = (
     ("start", start_command),
     ("help", help_command),
     ("section", section_command),

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from telegram import (
@@ -255,7 +256,7 @@ class TelegramPlatform:
         await self._publish_commands()
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(timeout=self.poll_timeout,
+        await app.updater.start_polling(timeout=timedelta(seconds=self.poll_timeout),
                                         allowed_updates=["message", "channel_post", "callback_query"])
         try:
             await asyncio.Event().wait()

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
-from adapters.telegram.markup import Fragment, escape, safe_url, utf16_len
+from adapters.telegram.markup import Fragment, escape, safe_url
 from bot.i18n import t
 from bot.models import Answer, Block, IssueRef, Item, Post, SearchHit, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
@@ -262,7 +262,3 @@ class TelegramRenderer:
         if hit.snippet.strip():
             flow.add_block(Block("paragraph", (Span(_clip(hit.snippet, 600)),)), BLOCK)
 
-
-def fits_caption(fragment: Fragment) -> bool:
-    """Whether a caption is within Telegram's 1024 units."""
-    return utf16_len(fragment.text) <= CAPTION_LIMIT
