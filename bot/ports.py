@@ -70,14 +70,18 @@ class Sent:
     chat_id: str
     message_ids: tuple[str, ...]
     url: str | None = None
+    migrated_from: str | None = None  # set when the platform moved the chat (a Telegram group upgrade)
 
     def to_json(self) -> dict[str, Any]:
-        return {"chat_id": self.chat_id, "message_ids": list(self.message_ids), "url": self.url}
+        data: dict[str, Any] = {"chat_id": self.chat_id, "message_ids": list(self.message_ids), "url": self.url}
+        if self.migrated_from:
+            data["migrated_from"] = self.migrated_from
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Sent:
         return cls(chat_id=str(data["chat_id"]), message_ids=tuple(str(m) for m in data["message_ids"]),
-                   url=data.get("url"))
+                   url=data.get("url"), migrated_from=data.get("migrated_from"))
 
 
 @runtime_checkable

@@ -111,6 +111,7 @@ class DestState:
     last_delivery_at: float | None
     created_at: float
     removed: bool
+    chat_override: str | None = None
 
 
 class Outbox:
@@ -149,7 +150,10 @@ class Outbox:
                 create table if not exists dest_state (
                     name text primary key, fingerprint text, paused_reason text, paused_at real,
                     last_tick_at real, last_delivery_at real, created_at real not null,
-                    removed integer not null default 0)""")
+                    removed integer not null default 0, chat_override text)""")
+            columns = {row[1] for row in self.db.conn.execute("pragma table_info(dest_state)")}
+            if "chat_override" not in columns:  # databases created before chat migrations were kept
+                self.db.execute("alter table dest_state add column chat_override text")
             self.db.execute("""
                 create table if not exists dest_issues (
                     destination text not null, entry_id text not null, status text not null,
@@ -181,6 +185,10 @@ class Outbox:
     def pause(self, name: str, reason: str, now: float) -> None:
         self.db.execute("update dest_state set paused_reason = ?, paused_at = ? where name = ?",
                         [reason, now, name])
+
+    def set_chat_override(self, name: str, chat: str) -> None:
+        """Remember that a destination's chat moved (a Telegram group became a supergroup)."""
+        self.db.execute("update dest_state set chat_override = ? where name = ?", [chat, name])
 
     def unpause(self, name: str) -> None:
         self.db.execute("update dest_state set paused_reason = null, paused_at = null where name = ?", [name])
@@ -359,4 +367,5 @@ def _dest(row: dict[str, Any]) -> DestState:
         name=row["name"], fingerprint=row["fingerprint"], paused_reason=row["paused_reason"],
         paused_at=row["paused_at"], last_tick_at=row["last_tick_at"],
         last_delivery_at=row["last_delivery_at"], created_at=row["created_at"], removed=bool(row["removed"]),
+        chat_override=row.get("chat_override"),
     )

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import DeliveryConfig
 from bot.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater
@@ -66,6 +66,8 @@ class DeliveryWorker:
             platform = self.platforms.get(dest.platform)
             if platform is None or row.next_attempt_at > now:
                 continue
+            if state is not None and state.chat_override:
+                dest = replace(dest, chat=state.chat_override)
             ready.append(_Attempt(row, dest, platform))
         return ready
 
@@ -121,6 +123,10 @@ class DeliveryWorker:
         except Exception as exc:  # an adapter bug must not stop every other destination
             log.exception("destination %s: unexpected error from %s", dest.name, platform.name)
             return self._retry(row, f"unexpected: {exc!r}", None)
+        if sent.migrated_from and sent.chat_id != dest.chat:
+            log.warning("destination %s: chat %s moved to %s; later posts go there", dest.name,
+                        sent.migrated_from, sent.chat_id)
+            self.outbox.set_chat_override(dest.name, sent.chat_id)
         return Outcome(row.id, "sent", self.clock(), sent=sent)
 
     async def _call(self, platform: Platform, dest: Destination, row: OutboxRow) -> Sent:

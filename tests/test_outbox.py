@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.errors import DestinationForbidden, Rejected, RetryLater
+from bot.ports import Destination, Rendered, Sent
 from bot.store import Store
 from scheduler.worker import backoff_delay
 from tests.test_scheduler_support import (
@@ -205,3 +207,32 @@ async def test_edit_with_more_parts_edits_existing_and_sends_the_extra(
     ops = [c.op for c in platform.calls[1:]]
     assert ops[0] == "edit" and ops[1:] and set(ops[1:]) == {"send"}
     assert platform.calls[1].key == platform.calls[0].key
+
+
+class MigratingPlatform(ScriptedPlatform):
+    """Answers like Telegram after a group became a supergroup: the post lands under a new chat id."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock)
+        self.chats: list[str] = []
+
+    async def send(self, dest: Destination, part: Rendered, *, key: str) -> Sent:
+        self.chats.append(dest.chat)
+        sent = await super().send(dest, part, key=key)
+        if dest.chat == "-1":
+            return replace(sent, chat_id="-1009", migrated_from="-1")
+        return sent
+
+
+async def test_a_migrated_chat_is_remembered_for_later_posts(store: Store, clock: Clock, feeder: Feeder) -> None:
+    platform = MigratingPlatform(clock)
+    service = make_service(make_config(dest("group", chat="-1")), store, clock, platform, feeder)
+    feeder.publish(make_issue("fr-4"))
+    await service.run_once()
+    assert platform.chats[0] == "-1"
+    assert set(platform.chats[1:]) == {"-1009"} and len(platform.chats) > 1
+    restarted = make_service(make_config(dest("group", chat="-1")), store, clock, platform, feeder)
+    feeder.publish(make_issue("fr-5", number=5, day=8))
+    before = len(platform.chats)
+    await restarted.run_once()
+    assert platform.chats[before:] and set(platform.chats[before:]) == {"-1009"}

@@ -171,6 +171,7 @@ class TelegramPlatform:
         """
         await self.start()
         chat = self.migrations.get(dest.chat, dest.chat)
+        migrated_from: str | None = None
         try:
             with delivery_errors(dest.name, self._token):
                 messages = await self._deliver(_chat_id(chat), part)
@@ -178,6 +179,7 @@ class TelegramPlatform:
             new_chat = str(moved.new_chat_id)
             log.warning("destination %s: chat %s migrated to %s; following", dest.name, chat, new_chat)
             self.migrations[dest.chat] = new_chat
+            migrated_from = chat
             try:
                 with delivery_errors(dest.name, self._token):
                     messages = await self._deliver(moved.new_chat_id, part)
@@ -185,7 +187,7 @@ class TelegramPlatform:
                 raise Rejected(dest.name, f"chat migrated twice (to {again.new_chat_id})") from again
         first = messages[0]
         return Sent(chat_id=str(first.chat.id), message_ids=tuple(str(m.message_id) for m in messages),
-                    url=message_url(first))
+                    url=message_url(first), migrated_from=migrated_from)
 
     async def _deliver(self, chat_id: int | str, part: Rendered) -> list[Message]:
         payload = part.payload
