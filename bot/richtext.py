@@ -26,6 +26,7 @@ __all__ = [
     "RichTextBuilder",
     "SOURCE_WORDS",
     "blocks_to_html",
+    "escape_text",
     "is_source_text",
     "safe_url",
 ]
@@ -53,6 +54,20 @@ _BLOCK = frozenset({
 })
 _CELLS = frozenset({"td", "th"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+
+# What the walk does with an element, looked up once per element instead of testing the
+# tag against each set in turn. An element with no role is inline: its text only.
+_R_BLOCK, _R_HEADING, _R_LINK, _R_BOLD, _R_ITALIC, _R_CODE, _R_BR, _R_IMG, _R_LIST, _R_QUOTE, _R_PRE, _R_HR, \
+    _R_CELL, _R_DROP = range(14)
+_ROLE: dict[str, int] = {}
+for _tags, _role in ((_DROP, _R_DROP), (("br",), _R_BR), (("img",), _R_IMG), (_BOLD, _R_BOLD),
+                     (_ITALIC, _R_ITALIC), (_CODE, _R_CODE), (("a",), _R_LINK), (_LIST, _R_LIST),
+                     (("blockquote",), _R_QUOTE), (("pre",), _R_PRE), (("hr",), _R_HR), (_CELLS, _R_CELL),
+                     (_HEADINGS, _R_HEADING), (_BLOCK, _R_BLOCK)):
+    for _tag in _tags:
+        _ROLE.setdefault(_tag, _role)  # the first set a tag is in wins
+del _tags, _role, _tag
+_LIST_ENTRIES = frozenset({"li", "dt", "dd"})
 
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u2028\u2029\u200b]+")
 _ABSOLUTE_WEB = re.compile(r"(?i)https?://[^\s/?#@\\]+(?:[/?#][^\s\\]*)?$")
@@ -113,36 +128,40 @@ class RichTextBuilder:
     """Walks DOM nodes (selectolax lexbor) and builds a Fragment.
 
     One builder per fragment: `add(node)` any number of nodes, then `fragment()`.
+    The walk follows `first_child`/`next` pointers and finds what to do with an
+    element by one table lookup: this is the splitter's innermost loop.
 
     Args:
         base: URL that relative links and images resolve against.
         linkify: turn bare "https://…" text into links (the Chinese editions' reference lists).
     """
 
+    __slots__ = ("base", "linkify", "_blocks", "_spans", "_kind", "_number", "_images", "_links", "_sources",
+                 "_has_plain_text")
+
     def __init__(self, base: str = "", *, linkify: bool = True) -> None:
         self.base = base
         self.linkify = linkify
         self._blocks: list[Block] = []
-        self._spans: list[tuple[str, Fmt]] = []
+        self._spans: list[tuple[str, Fmt]] = []  # the block being read; emptied (not replaced) by `_flush`
         self._kind: BlockKind = "paragraph"
         self._number: int | None = None
         self._images: list[str] = []
         self._links: list[str] = []
         self._sources: list[str] = []
-        self._link_texts: dict[str, str] = {}
         self._has_plain_text = False
 
     # ------------------------------------------------------------------ public
     def add(self, node: Any) -> RichTextBuilder:
         tag = node.tag
         if tag == "-text":
-            self._text(node.text_content or "", _PLAIN, 0)
+            self._text(node.text_content or "", _PLAIN)
         else:
             self._element(node, tag, _PLAIN, 0)
         return self
 
     def add_text(self, text: str) -> RichTextBuilder:
-        self._text(text, _PLAIN, 0)
+        self._text(text, _PLAIN)
         return self
 
     def fragment(self) -> Fragment:
@@ -159,50 +178,59 @@ class RichTextBuilder:
     def _walk(self, node: Any, fmt: Fmt, depth: int) -> None:
         if depth > MAX_DEPTH:
             # Pathological nesting: keep the words, not the structure (and never recurse further).
-            self._text(node.text(deep=True) or "", fmt, depth)
+            self._text(node.text(deep=True) or "", fmt)
             return
-        for child in node.iter(include_text=True):
+        depth += 1
+        child = node.first_child
+        while child is not None:
             tag = child.tag
             if tag == "-text":
-                self._text(child.text_content or "", fmt, depth)
+                raw = child.text_content
+                if raw:
+                    self._text(raw, fmt)
             elif tag != "-comment":
-                self._element(child, tag, fmt, depth + 1)
+                self._element(child, tag, fmt, depth)
+            child = child.next
 
     def _element(self, node: Any, tag: str, fmt: Fmt, depth: int) -> None:
-        if tag in _DROP or tag.startswith("-"):
-            return
-        bold, italic, code, href = fmt
-        if tag == "br":
+        role = _ROLE.get(tag)
+        if role is None:  # unknown or inline element (span, sup, u, mark, custom tags…): its text only
+            if not tag.startswith("-"):
+                self._walk(node, fmt, depth)
+        elif role == _R_BLOCK:
+            self._flush()
+            self._walk(node, fmt, depth)
+            self._flush()
+        elif role == _R_LINK:
+            self._anchor(node, fmt, depth)
+        elif role == _R_BOLD:
+            self._walk(node, (True, fmt[1], fmt[2], fmt[3]), depth)
+        elif role == _R_ITALIC:
+            self._walk(node, (fmt[0], True, fmt[2], fmt[3]), depth)
+        elif role == _R_BR:
             self._spans.append(("\n", fmt))
-        elif tag == "img":
+        elif role == _R_HEADING:
+            self._flush()
+            self._walk(node, (True, fmt[1], fmt[2], fmt[3]), depth)
+            self._flush()
+        elif role == _R_CODE:
+            self._walk(node, (fmt[0], fmt[1], True, fmt[3]), depth)
+        elif role == _R_IMG:
             src = safe_url(node.attributes.get("src"), self.base, allow_mailto=False)
             if src:
                 self._images.append(src)
-        elif tag in _BOLD:
-            self._walk(node, (True, italic, code, href), depth)
-        elif tag in _ITALIC:
-            self._walk(node, (bold, True, code, href), depth)
-        elif tag in _CODE:
-            self._walk(node, (bold, italic, True, href), depth)
-        elif tag == "a":
-            self._anchor(node, fmt, depth)
-        elif tag in _LIST:
+        elif role == _R_LIST:
             self._list(node, tag, fmt, depth)
-        elif tag == "blockquote":
+        elif role == _R_QUOTE:
             self._nested_block(node, "quote", fmt, depth)
-        elif tag == "pre":
+        elif role == _R_PRE:
             self._pre(node)
-        elif tag == "hr":
+        elif role == _R_HR:
             self._flush()
-        elif tag in _CELLS:
+        elif role == _R_CELL:
             self._walk(node, fmt, depth)
             self._spans.append((" | ", _PLAIN))
-        elif tag in _BLOCK:
-            self._flush()
-            self._walk(node, (True, italic, code, href) if tag in _HEADINGS else fmt, depth)
-            self._flush()
-        else:  # unknown or inline element (span, sup, u, mark, custom tags…): its text only
-            self._walk(node, fmt, depth)
+        # _R_DROP: nothing
 
     def _anchor(self, node: Any, fmt: Fmt, depth: int) -> None:
         bold, italic, code, href = fmt
@@ -210,14 +238,15 @@ class RichTextBuilder:
         if url is None or href is not None:
             self._walk(node, fmt, depth)
             return
-        if url.startswith(("http://", "https://")):
+        web = url.startswith(("http://", "https://"))
+        if web:
             self._links.append(url)
         start = len(self._spans)
         plain_before = self._has_plain_text
         self._walk(node, (bold, italic, code, url), depth)
-        text = "".join(t for t, _ in self._spans[start:])
+        text = "".join([t for t, _ in self._spans[start:]])
         if is_source_text(text):
-            if url.startswith(("http://", "https://")):
+            if web:
                 self._sources.append(url)
             self._has_plain_text = plain_before  # the word "source" is not reading matter
 
@@ -231,18 +260,20 @@ class RichTextBuilder:
                 number = int(node.attributes.get("start") or 1) - 1
             except (TypeError, ValueError):
                 number = 0
-        for child in node.iter(include_text=True):
+        child = node.first_child
+        while child is not None:
             ctag = child.tag
-            if ctag in ("li", "dt", "dd"):
+            if ctag in _LIST_ENTRIES:
                 number += 1
                 self._kind = "ordered" if ordered else "bullet"
                 self._number = number if ordered else None
                 self._walk(child, fmt, depth + 1)
                 self._flush()
             elif ctag == "-text":
-                self._text(child.text_content or "", fmt, depth)
+                self._text(child.text_content or "", fmt)
             elif ctag != "-comment":
                 self._element(child, ctag, fmt, depth + 1)
+            child = child.next
         self._flush()
         self._kind, self._number = saved
 
@@ -258,28 +289,24 @@ class RichTextBuilder:
         self._flush()
         text = (node.text(deep=True) or "").strip("\n")
         if text.strip():
-            self._blocks.append(Block(kind="code", spans=(Span(text=text, code=True),)))
+            self._blocks.append(Block("code", (Span(text, False, False, True),)))
             self._has_plain_text = True
 
-    def _text(self, raw: str, fmt: Fmt, depth: int) -> None:
-        if not raw:
-            return
+    def _text(self, raw: str, fmt: Fmt) -> None:
+        """Append a text run, its whitespace collapsed (runs are joined and trimmed in `_flush`)."""
         words = raw.split()  # str.split() is several times faster than a regex on long text
         if not words:
-            text = " "
-        else:
-            text = " ".join(words)
-            if raw[0].isspace():
-                text = " " + text
-            if raw[-1].isspace():
-                text += " "
-        if text == " ":
             if self._spans:
                 self._spans.append((" ", fmt))
             return
+        text = " ".join(words)
+        if raw[0].isspace():
+            text = " " + text
+        if raw[-1].isspace():
+            text += " "
         if not self._has_plain_text and _WORDISH.search(text):
             self._has_plain_text = True
-        if self.linkify and fmt[3] is None and "://" in text:
+        if "://" in text and fmt[3] is None and self.linkify:
             self._linkified(text, fmt)
         else:
             self._spans.append((text, fmt))
@@ -302,38 +329,52 @@ class RichTextBuilder:
 
     # ------------------------------------------------------------------ blocks
     def _flush(self) -> None:
-        if not self._spans:
+        raw = self._spans
+        if not raw:
             return
-        spans = _normalise(self._spans)
-        self._spans = []
+        spans = _normalise(raw)
+        raw.clear()
         if spans:
-            self._blocks.append(Block(kind=self._kind, spans=tuple(spans), number=self._number))
+            self._blocks.append(Block(self._kind, spans, self._number))
 
 
-def _normalise(raw: list[tuple[str, Fmt]]) -> list[Span]:
+def _normalise(raw: list[tuple[str, Fmt]]) -> tuple[Span, ...]:
     """Merge same-format runs, collapse whitespace across run boundaries, trim the ends."""
+    if len(raw) == 1:  # the usual list entry or title: one run
+        text, fmt = raw[0]
+        text = text.strip()
+        if not text:
+            return ()
+        if "\n" not in text and "  " not in text:
+            return (Span(text, *fmt),)
+        return _spans(*_collapse([text], [fmt]))
     texts: list[str] = []
     fmts: list[Fmt] = []
+    last: Fmt | None = None
     for text, fmt in raw:
-        if fmts and fmts[-1] == fmt:
+        if fmt == last:
             texts[-1] += text
         else:
             texts.append(text)
             fmts.append(fmt)
+            last = fmt
     # Trim the block's ends (the feed's "<br />" lead-ins, trailing spaces).
     while texts and not texts[0].strip():
         del texts[0], fmts[0]
     while texts and not texts[-1].strip():
         del texts[-1], fmts[-1]
     if not texts:
-        return []
+        return ()
     texts[0] = texts[0].lstrip()
     texts[-1] = texts[-1].rstrip()
     joined = "".join(texts)
     if "\n" in joined or "  " in joined:
         texts, fmts = _collapse(texts, fmts)
-    return [Span(text=text, bold=fmt[0], italic=fmt[1], code=fmt[2], href=fmt[3])
-            for text, fmt in zip(texts, fmts, strict=True) if text]
+    return _spans(texts, fmts)
+
+
+def _spans(texts: list[str], fmts: list[Fmt]) -> tuple[Span, ...]:
+    return tuple([Span(t, *f) for t, f in zip(texts, fmts, strict=True) if t])
 
 
 def _collapse(texts: list[str], fmts: list[Fmt]) -> tuple[list[str], list[Fmt]]:
@@ -369,22 +410,30 @@ def blocks_to_html(blocks: tuple[Block, ...] | list[Block]) -> str:
     """Minimal, safe HTML for blocks (escaped text, b/i/code/a only): the sanitised `Section.html`."""
     parts: list[str] = []
     for block in blocks:
-        inner = "".join(_span_html(span) for span in block.spans)
-        if block.kind == "bullet":
+        inner = "".join([_span_html(span) for span in block.spans])
+        kind = block.kind
+        if kind == "paragraph":
+            parts.append(f"<p>{inner}</p>")
+        elif kind == "bullet":
             parts.append(f"<li>{inner}</li>")
-        elif block.kind == "ordered":
+        elif kind == "ordered":
             parts.append(f'<li value="{block.number or 1}">{inner}</li>')
-        elif block.kind == "quote":
+        elif kind == "quote":
             parts.append(f"<blockquote>{inner}</blockquote>")
-        elif block.kind == "code":
+        elif kind == "code":
             parts.append(f"<pre>{inner}</pre>")
         else:
             parts.append(f"<p>{inner}</p>")
     return "\n".join(parts)
 
 
+def escape_text(text: str) -> str:
+    """`html.escape(text, quote=False)`, inlined: it runs once per span of every section."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _span_html(span: Span) -> str:
-    text = html_lib.escape(span.text, quote=False).replace("\n", "<br>")
+    text = escape_text(span.text).replace("\n", "<br>")
     if span.code:
         text = f"<code>{text}</code>"
     if span.italic:

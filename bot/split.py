@@ -29,6 +29,7 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from html import escape
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -37,7 +38,7 @@ from selectolax.lexbor import LexborHTMLParser
 from bot.config import NewsletterConfig
 from bot.language import infer_language, infer_number
 from bot.models import Block, Issue, IssueRef, Item, RawEntry, Section, blocks_text
-from bot.richtext import Fragment, RichTextBuilder, blocks_to_html
+from bot.richtext import Fragment, RichTextBuilder, blocks_to_html, escape_text
 from bot.sections import SectionAliases, normalize, split_heading
 
 __all__ = ["assign_numbers", "split_entry"]
@@ -255,7 +256,7 @@ class _Splitter:
 
     def _pseudo_heading(self, node: Any) -> str | None:
         """"<p><strong>本文参考资料</strong></p>": a section heading written as a bold paragraph."""
-        if not _starts_with_strong(node):
+        if _leading_strong(node) is None:
             return None
         raw = node.text(deep=True) or ""
         if len(raw) > 3 * _MAX_PSEUDO_HEADING:
@@ -399,19 +400,20 @@ class _Splitter:
 
     def _title_with_body(self, node: Any) -> tuple[str, Fragment] | None:
         """"<p><strong><em>Title</em></strong>\\nBody…</p>": a title line and its body in one paragraph."""
-        found = _leading_strong(node)
-        if found is None:
+        strong = _leading_strong(node)
+        if strong is None:
             return None
-        strong, rest = found
+        # The cheap tests first: most paragraphs that open with a <strong> are titles alone.
+        rest = _siblings_after(strong)
         if not rest:
-            return None
-        title = _clean_title(strong.text(deep=True) or "")
-        if not title or len(title) > _MAX_TITLE or not rest:
             return None
         first = rest[0]
         line_break = first.tag == "br" or (
             first.tag == "-text" and (first.text_content or "").lstrip(" \t").startswith(("\n", "\r")))
         if not line_break:
+            return None
+        title = _clean_title(strong.text(deep=True) or "")
+        if not title or len(title) > _MAX_TITLE:
             return None
         body = self._render(rest)
         if not body.blocks:
@@ -475,27 +477,29 @@ def _without_published_by(nodes: list[Any]) -> list[Any]:
     return kept
 
 
-def _starts_with_strong(node: Any) -> bool:
-    child = node.child
-    while child is not None and (child.tag in ("br", "-comment") or _blank_text(child)):
+def _leading_strong(node: Any) -> Any | None:
+    """The `<strong>` (or `<b>`) a paragraph opens with, after `<br />`, comments and blank text."""
+    child = node.first_child
+    while child is not None:
+        tag = child.tag
+        if tag == "-text":
+            if (child.text_content or "").strip():
+                return None
+        elif tag != "br" and tag != "-comment":
+            return child if tag == "strong" or tag == "b" else None
         child = child.next
-    return child is not None and child.tag in ("strong", "b")
+    return None
 
 
-def _leading_strong(node: Any) -> tuple[Any, list[Any]] | None:
-    """The `<strong>` a paragraph opens with (after `<br />` and blanks), and the nodes after it."""
-    child = node.child
-    while child is not None and (child.tag in ("br", "-comment") or _blank_text(child)):
-        child = child.next
-    if child is None or child.tag not in ("strong", "b"):
-        return None
+def _siblings_after(node: Any) -> list[Any]:
+    """The nodes after `node` in its parent, comments left out."""
     rest: list[Any] = []
-    sibling = child.next
+    sibling = node.next
     while sibling is not None:
         if sibling.tag != "-comment":
             rest.append(sibling)
         sibling = sibling.next
-    return child, rest
+    return rest
 
 
 def _is_blank(node: Any) -> bool:
@@ -505,10 +509,6 @@ def _is_blank(node: Any) -> bool:
     if tag == "p":
         return not (node.text(deep=True) or "").strip() and node.css_first("img") is None
     return False
-
-
-def _blank_text(node: Any) -> bool:
-    return node.tag == "-text" and not (node.text_content or "").strip()
 
 
 def _host(url: str) -> str:
@@ -536,10 +536,13 @@ def _is_bold_title(fragment: Fragment) -> bool:
     block = fragment.blocks[0]
     if block.kind != "paragraph":
         return False
-    visible = [s for s in block.spans if s.text.strip(" \n*_:")]
-    if not visible or not all(s.bold for s in visible):
-        return False
-    return len(block.text) <= _MAX_TITLE
+    visible = False
+    for span in block.spans:
+        if span.text.strip(" \n*_:"):
+            if not span.bold:
+                return False
+            visible = True
+    return visible and sum(len(span.text) for span in block.spans) <= _MAX_TITLE
 
 
 def _fragment_text(fragment: Fragment) -> str:
@@ -590,15 +593,14 @@ def _with_cited_links(sections: list[Section]) -> list[Section]:
 
 def _section_html(heading: str, items: Sequence[Item]) -> str:
     """Sanitised HTML of a section rebuilt from its items (for hashing and debugging)."""
-    from html import escape
-
-    parts = [f"<h2>{escape(heading, quote=False)}</h2>"]
+    parts = [f"<h2>{escape_text(heading)}</h2>"]
     for item in items:
         if item.title:
-            parts.append(f"<h3>{escape(item.title, quote=False)}</h3>")
+            parts.append(f"<h3>{escape_text(item.title)}</h3>")
         if item.body:
             parts.append(blocks_to_html(item.body))
-        parts.extend(f'<img src="{escape(src, quote=True)}">' for src in item.images)
+        if item.images:
+            parts.extend([f'<img src="{escape(src, quote=True)}">' for src in item.images])
     return "\n".join(parts)
 
 
