@@ -54,13 +54,11 @@ def parse_section_args(args: str) -> tuple[str, int | None]:
     """Split "/section tools 3" arguments into the section words and an issue number."""
     words = _clean(args).split()
     number: int | None = None
-    if len(words) >= 2:
+    if words:
         match = _NUMBER.match(words[-1])
         if match:
             number = int(match.group(1))
             words = words[:-1]
-    elif len(words) == 1 and words[0].startswith("#") and _NUMBER.match(words[0]):
-        return "", int(words[0][1:])
     return " ".join(words), number
 
 
@@ -212,7 +210,7 @@ class QueryEngine:
         return self._section_answer(edition, matches[0].position, lang, self._fallback_note(edition, lang, fallback))
 
     def _sections(self, query: Query, lang: str) -> Answer:
-        _, number = parse_section_args(f"_ {_clean(query.args)}") if query.args.strip() else ("", None)
+        _, number = parse_section_args(query.args)
         edition, fallback = self._edition(number, lang)
         if edition is None:
             return self._no_edition(number, lang)

@@ -123,6 +123,8 @@ def test_fts_query_builder_quotes_everything() -> None:
     assert build_fts_query("!!! *** ---")[0] == ""
     assert parse_section_args("tools 3") == ("tools", 3)
     assert parse_section_args("#5") == ("", 5)
+    assert parse_section_args("4") == ("", 4)
+    assert parse_section_args("top 10 ideas") == ("top 10 ideas", None)
 
 
 def test_language_and_subscriptions(engine: QueryEngine) -> None:
