@@ -331,15 +331,20 @@ async def _run(ctx: Context, once: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
     serving: list[asyncio.Task[None]] = []
     try:
-        for platform in platforms.values():
-            await platform.start()
         if once:
+            for platform in platforms.values():
+                await platform.start()
             await service.run_once()
             return
-        serving = [asyncio.create_task(p.serve(engine), name=f"serve-{p.name}") for p in platforms.values()]
+        serving = [asyncio.create_task(_supervise(p, engine), name=f"serve-{p.name}") for p in platforms.values()]
         log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
                  ", ".join(sorted(platforms)))
+        for task in serving:
+            task.add_done_callback(lambda done: _stop_on_config_error(done, stop))
         await service.run(stop)
+        for task in serving:
+            if task.done() and not task.cancelled() and isinstance(task.exception(), ConfigError):
+                raise task.exception()  # type: ignore[misc]
     finally:
         for task in serving:
             task.cancel()
@@ -351,6 +356,38 @@ async def _run(ctx: Context, once: bool) -> None:
                 await platform.close()
         store.close()
         log.info("digestbot stopped")
+
+
+def _stop_on_config_error(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    if not task.cancelled() and isinstance(task.exception(), ConfigError):
+        stop.set()
+
+
+async def _supervise(platform: Platform, engine: QueryEngine) -> None:
+    """Keep one platform connected and answering commands; an outage never stops the others.
+
+    A refused token is a configuration error and ends the bot; anything else (network,
+    the platform down) is logged and retried with backoff, while the outbox keeps the
+    platform's posts until it is back.
+    """
+    delay = 5.0
+    while True:
+        try:
+            await platform.start()
+            delay = 5.0
+            await platform.serve(engine)
+            return
+        except asyncio.CancelledError:
+            raise
+        except ConfigError:
+            raise
+        except Exception as exc:
+            log.error("%s: cannot connect or serve (%s: %s); retrying in %.0fs", platform.name,
+                      type(exc).__name__, exc, delay)
+            with contextlib.suppress(Exception):
+                await platform.close()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 300.0)
 
 
 @main.command()

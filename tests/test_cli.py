@@ -99,3 +99,50 @@ def test_check_config_accepts_the_shipped_config() -> None:
     assert "OK" in result.stdout
     env_result = _run("check-config", env={"DIGESTBOT_CONFIG": str(ROOT / "config.toml")})
     assert env_result.returncode == 0 and "config.toml" in env_result.stdout
+
+
+def test_run_keeps_delivering_when_a_platform_is_down(tmp_path: Path) -> None:
+    """Telegram unreachable: the console destination still gets its posts; SIGTERM exits cleanly."""
+    import signal
+    import time
+
+    log = tmp_path / "console.jsonl"
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[storage]
+path = "{tmp_path / 'db.sqlite'}"
+[[feeds]]
+name = "n"
+url = "{CORPUS}"
+[telegram]
+api_base_url = "http://127.0.0.1:9/bot"
+[[destinations]]
+name = "console"
+platform = "console"
+languages = ["fr"]
+[[destinations]]
+name = "tg"
+platform = "telegram"
+chat = "@nowhere"
+languages = ["fr"]
+""")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
+    env.update({"TELEGRAM_BOT_TOKEN": "123456:TEST-token-never-logged", "DIGESTBOT_CONSOLE_LOG": str(log)})
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config", str(config)], cwd=ROOT,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if log.exists() and len(log.read_text().splitlines()) >= 8:
+                break
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            time.sleep(0.2)
+        assert log.exists() and len(log.read_text().splitlines()) >= 8
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "telegram" in stderr and "retrying" in stderr
+    assert "TEST-token-never-logged" not in stderr
