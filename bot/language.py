@@ -116,11 +116,21 @@ def _link_language(*locations: str) -> str | None:
     return None
 
 
+# Word → the languages it is a function word of, so counting costs one lookup per word.
+_STOPWORD_LANGUAGES: dict[str, tuple[str, ...]] = {}
+for _code, _words_of in _STOPWORDS.items():
+    for _word in _words_of:
+        _STOPWORD_LANGUAGES[_word] = (*_STOPWORD_LANGUAGES.get(_word, ()), _code)
+del _code, _words_of, _word
+
+
 def _stopword_language(text: str) -> str | None:
     counts = dict.fromkeys(_STOPWORDS, 0)
+    languages_of = _STOPWORD_LANGUAGES.get
     for word in _WORD.findall(text[:2500].lower()):
-        for code, words in _STOPWORDS.items():
-            if word in words:
+        codes = languages_of(word)
+        if codes:
+            for code in codes:
                 counts[code] += 1
     ranked = sorted(counts.items(), key=lambda kv: -kv[1])
     (best, hits), (_, second) = ranked[0], ranked[1]
@@ -275,7 +285,17 @@ def _first_match(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None
     return None
 
 
+# Every ordinal pattern above needs one of these words (or "第"): texts without any are skipped
+# with one search instead of nine.
+_ORDINAL_CONTEXT = re.compile(
+    r"(?i)issue|edition|numéro|édition|edición|edição|número|sayı|bülten|newsletter|lettre|boletín|entrega|"
+    r"boletim|baskı|الإصدار|الاصدار|العدد|النسخة|الطبعة"
+)
+
+
 def _ordinal_number(text: str) -> int | None:
+    if "第" not in text and not _ORDINAL_CONTEXT.search(text):
+        return None
     match = _ZH_ORDINAL.search(text)
     if match:
         value = _zh_number(match.group(1))

@@ -118,6 +118,8 @@ def assign_numbers(issues: Sequence[Issue], known: Sequence[IssueRef] = ()) -> l
         The issues in the same order, numbered where a match was found.
     """
     result = list(issues)
+    if all(issue.number is not None or not issue.is_newsletter for issue in result):
+        return result  # the usual case: every edition states its number, nothing to compare
     profiles = [_Profile.of_issue(issue) for issue in result]
     known_profiles = [_Profile.of_ref(ref) for ref in known if ref.number is not None]
     changed = True
@@ -135,6 +137,8 @@ def assign_numbers(issues: Sequence[Issue], known: Sequence[IssueRef] = ()) -> l
                 score = mine.similarity(other)
                 if score > best_score:
                     best, best_score = other, score
+                    if score >= 1.0:
+                        break  # similarity is at most 1.0: no later candidate can beat this one
             if best is not None and best_score >= _MATCH_THRESHOLD:
                 result[index] = replace(issue, number=best.number)
                 profiles[index] = replace(mine, number=best.number)
@@ -706,5 +710,6 @@ def _word_set(text: str) -> frozenset[str]:
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
-    return len(a & b) / len(a | b)
+    shared = len(a & b)
+    return shared / (len(a) + len(b) - shared)  # |a ∪ b| without building the union
 
