@@ -186,7 +186,17 @@ class Section:
     emoji: str  # "⚙️" or ""
     position: int  # 0-based order in the issue
     items: tuple[Item, ...]
-    html: str = ""  # the section's sanitised source HTML (for hashing and debugging)
+
+    @property
+    def html(self) -> str:
+        """Sanitised HTML of the section, rebuilt from its items on demand.
+
+        Derived rather than stored: nothing on the delivery path needs it, and building
+        it for every section of every poll cost a noticeable part of an ingest.
+        """
+        from bot.richtext import section_html  # richtext imports this module
+
+        return section_html(self.heading, self.items)
 
     @property
     def text(self) -> str:

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from bot.models import Block, BlockKind, Span
+from bot.models import Block, BlockKind, Item, Span
 
 __all__ = [
     "Fragment",
@@ -424,6 +425,19 @@ def blocks_to_html(blocks: tuple[Block, ...] | list[Block]) -> str:
             parts.append(f"<pre>{inner}</pre>")
         else:
             parts.append(f"<p>{inner}</p>")
+    return "\n".join(parts)
+
+
+def section_html(heading: str, items: Sequence[Item]) -> str:
+    """Sanitised HTML of a section rebuilt from its items (for debugging and export)."""
+    parts = [f"<h2>{escape_text(heading)}</h2>"]
+    for item in items:
+        if item.title:
+            parts.append(f"<h3>{escape_text(item.title)}</h3>")
+        if item.body:
+            parts.append(blocks_to_html(item.body))
+        if item.images:
+            parts.extend([f'<img src="{html_lib.escape(src, quote=True)}">' for src in item.images])
     return "\n".join(parts)
 
 

@@ -29,7 +29,6 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from html import escape
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -38,7 +37,7 @@ from selectolax.lexbor import LexborHTMLParser
 from bot.config import NewsletterConfig
 from bot.language import infer_language, infer_number
 from bot.models import Block, Issue, IssueRef, Item, RawEntry, Section, blocks_text
-from bot.richtext import Fragment, RichTextBuilder, blocks_to_html, escape_text
+from bot.richtext import Fragment, RichTextBuilder
 from bot.sections import SectionAliases, normalize, split_heading
 
 __all__ = ["assign_numbers", "split_entry"]
@@ -202,7 +201,7 @@ class _Splitter:
             items = self._items(raw.nodes, key)
             heading = _WS.sub(" ", raw.heading).strip()
             sections.append(Section(key=key, heading=heading, title=title, emoji=emoji, position=position,
-                                    items=tuple(items), html=_section_html(heading, items)))
+                                    items=tuple(items)))
         sections = _with_cited_links(sections)
         sample = preamble_text
         for section in sections:
@@ -593,19 +592,6 @@ def _with_cited_links(sections: list[Section]) -> list[Section]:
             items.append(item)
         out.append(replace(section, items=tuple(items)))
     return out
-
-
-def _section_html(heading: str, items: Sequence[Item]) -> str:
-    """Sanitised HTML of a section rebuilt from its items (for hashing and debugging)."""
-    parts = [f"<h2>{escape_text(heading)}</h2>"]
-    for item in items:
-        if item.title:
-            parts.append(f"<h3>{escape_text(item.title)}</h3>")
-        if item.body:
-            parts.append(blocks_to_html(item.body))
-        if item.images:
-            parts.extend([f'<img src="{escape(src, quote=True)}">' for src in item.images])
-    return "\n".join(parts)
 
 
 def _title_lang_hint(title: str, entry: RawEntry) -> str | None:

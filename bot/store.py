@@ -118,7 +118,7 @@ class Store:
                 pk="entry_id", if_not_exists=True)
             db.table("sections").create(
                 {"entry_id": str, "position": int, "key": str, "heading": str, "title": str,
-                 "emoji": str, "html": str, "content_hash": str, "revision": int},
+                 "emoji": str, "content_hash": str, "revision": int},
                 pk=("entry_id", "position"), if_not_exists=True,
                 foreign_keys=[("entry_id", "issues", "entry_id")])
             db.table("items").create(
@@ -262,9 +262,9 @@ class Store:
                         item_json: list[list[str]]) -> None:
         conn = self.db.conn
         conn.executemany(
-            "insert into sections (entry_id, position, key, heading, title, emoji, html, content_hash, revision)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(issue.entry_id, s.position, s.key, s.heading, s.title, s.emoji, s.html, digest, revision)
+            "insert into sections (entry_id, position, key, heading, title, emoji, content_hash, revision)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(issue.entry_id, s.position, s.key, s.heading, s.title, s.emoji, digest, revision)
              for s, digest in zip(issue.sections, section_hashes, strict=True)])
         conn.executemany(
             "insert into items (entry_id, section_position, position, title, text, url, data)"
@@ -286,7 +286,7 @@ class Store:
             items_by_section.setdefault(item["section_position"], []).append(Item.from_json(json.loads(item["data"])))
         sections = tuple(
             Section(key=s["key"], heading=s["heading"], title=s["title"], emoji=s["emoji"],
-                    position=s["position"], items=tuple(items_by_section.get(s["position"], ())), html=s["html"])
+                    position=s["position"], items=tuple(items_by_section.get(s["position"], ())))
             for s in self.db.query("select * from sections where entry_id = ? order by position", [entry_id])
         )
         return Issue(
