@@ -23,6 +23,7 @@ import httpx
 
 from bot import __version__
 from bot.errors import FeedMalformed, FeedUnavailable
+from bot.feedlift import Lifted, lift_payloads
 from bot.models import RawEntry
 
 __all__ = ["USER_AGENT", "FetchResult", "ParsedFeed", "fetch_feed", "is_remote", "parse_feed"]
@@ -132,20 +133,27 @@ def _read_file(name: str, location: str, max_bytes: int) -> FetchResult:
         raise FeedUnavailable(name, f"cannot read {path}: {exc.strerror}") from exc
 
 
-def parse_feed(name: str, body: bytes, base_url: str = "") -> ParsedFeed:
+def parse_feed(name: str, body: bytes, base_url: str = "", *, lift: bool = True) -> ParsedFeed:
     """Parse RSS 2.0 or Atom into raw entries; feed HTML is left untouched for the splitter.
 
     feedparser's own sanitising and relative-URI resolution are turned off: the
     splitter renders through an allowlist and resolves the URLs it keeps, so
-    doing it twice would only cost time.
+    doing it twice would only cost time. For the same reason large entry bodies
+    are lifted out before feedparser reads the document (`bot.feedlift`);
+    `lift=False` parses the document as it is (same result, slower).
 
     Raises:
         FeedMalformed: not XML, truncated, or no feed structure at all.
     """
     if not body.strip():
         raise FeedMalformed(name, "the feed is empty")
-    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False,
-                              response_headers={"content-location": base_url} if base_url else None)
+    lifted = lift_payloads(body) if lift else None
+    headers = {"content-location": base_url} if base_url else None
+    parsed = feedparser.parse(lifted.document if lifted else body, sanitize_html=False,
+                              resolve_relative_uris=False, response_headers=headers)
+    if lifted is not None and parsed.get("bozo_exception") is not None:  # judge the original, not our copy
+        lifted = None
+        parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers)
     problem = parsed.get("bozo_exception")
     if isinstance(problem, xml.sax.SAXException):
         where = ""
@@ -156,8 +164,23 @@ def parse_feed(name: str, body: bytes, base_url: str = "") -> ParsedFeed:
     if not version and not parsed.entries:
         raise FeedMalformed(name, "the document is not an RSS or Atom feed")
     language = parsed.feed.get("language")
+    if lifted is not None:
+        _restore(parsed.entries, lifted, parsed.get("encoding"))
     entries = [_raw_entry(name, entry, language, base_url) for entry in parsed.entries]
     return ParsedFeed(title=parsed.feed.get("title", ""), language=language, entries=entries)
+
+
+def _restore(entries: list[Any], lifted: Lifted, encoding: str | None) -> None:
+    """Put the lifted bodies back where feedparser left their tokens."""
+    for entry in entries:
+        for content in entry.get("content") or []:
+            if "value" in content:
+                content["value"] = lifted.restore(content["value"], encoding=encoding)
+        if "summary" in entry:
+            entry["summary"] = lifted.restore(entry["summary"], encoding=encoding)
+        detail = entry.get("summary_detail")
+        if detail and "value" in detail:
+            detail["value"] = lifted.restore(detail["value"], encoding=encoding)
 
 
 def _raw_entry(feed: str, entry: Any, language: str | None, base_url: str) -> RawEntry:
