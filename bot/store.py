@@ -100,6 +100,7 @@ class Store:
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB: a large poll fits in one transaction
         self.db.execute("PRAGMA foreign_keys=ON")
         self._create_tables()
 
@@ -187,13 +188,23 @@ class Store:
     # ------------------------------------------------------------------ issues
     def save_issue(self, issue: Issue) -> SaveResult:
         """Insert or update one edition; returns what changed, section by section."""
-        with self.transaction():
-            return self._save_issue(issue)
+        return self.save_issues([issue])[0]
 
     def save_issues(self, issues: Iterable[Issue]) -> list[SaveResult]:
-        """Save several editions in one transaction (a whole feed poll is atomic)."""
+        """Save several editions in one transaction (a whole feed poll is atomic).
+
+        The search index is fed once for the whole batch: one FTS5 insert per issue
+        makes SQLite merge index segments over and over as the batch grows.
+        """
         with self.transaction():
-            return [self._save_issue(issue) for issue in issues]
+            results = [self._save_issue(issue) for issue in issues]
+            stored = [r.entry_id for r in results if r.status != "unchanged"]
+            for start in range(0, len(stored), 500):
+                chunk = stored[start:start + 500]
+                self.db.execute(
+                    "insert into items_fts (rowid, title, text) select id, title, text from items"
+                    f" where entry_id in ({', '.join('?' * len(chunk))})", chunk)
+            return results
 
     def _save_issue(self, issue: Issue) -> SaveResult:
         existing = list(self.db.query(
@@ -272,8 +283,6 @@ class Store:
             [(issue.entry_id, s.position, i, item.title, item.text, item.url, data)
              for s, datas in zip(issue.sections, item_json, strict=True)
              for i, (item, data) in enumerate(zip(s.items, datas, strict=True))])
-        conn.execute("insert into items_fts (rowid, title, text) select id, title, text from items"
-                     " where entry_id = ?", [issue.entry_id])
 
     def get_issue(self, entry_id: str) -> Issue | None:
         rows = list(self.db.query("select * from issues where entry_id = ?", [entry_id]))
