@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import orjson
 import sqlite_utils
 
 from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
@@ -209,7 +210,7 @@ class Store:
     def _save_issue(self, issue: Issue) -> SaveResult:
         existing = list(self.db.query(
             "select revision, content_hash, number from issues where entry_id = ?", [issue.entry_id]))
-        item_json = [[json.dumps(item.to_json(), ensure_ascii=False, separators=(",", ":")) for item in section.items]
+        item_json = [[orjson.dumps(item.to_json()).decode("utf-8") for item in section.items]
                      for section in issue.sections]  # serialised once: stored, and hashed
         section_hashes = [_section_hash(section.heading, items) for section, items in zip(issue.sections, item_json,
                                                                                          strict=True)]
@@ -292,7 +293,7 @@ class Store:
         items_by_section: dict[int, list[Item]] = {}
         for item in self.db.query(
                 "select * from items where entry_id = ? order by section_position, position", [entry_id]):
-            items_by_section.setdefault(item["section_position"], []).append(Item.from_json(json.loads(item["data"])))
+            items_by_section.setdefault(item["section_position"], []).append(Item.from_json(orjson.loads(item["data"])))
         sections = tuple(
             Section(key=s["key"], heading=s["heading"], title=s["title"], emoji=s["emoji"],
                     position=s["position"], items=tuple(items_by_section.get(s["position"], ())))
