@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from adapters.discord import DiscordPlatform, Pacer
-from bot.config import Config
 from bot.errors import DestinationForbidden, Rejected, RetryLater
-from bot.ingest import Ingestor
-from bot.models import Block, Issue, IssueRef, Item, Post, Section, Span
-from bot.ports import Destination, Rendered, Sent
+from bot.models import Block, IssueRef, Item, Post, Section, Span
+from bot.ports import Destination, Rendered
 from bot.store import Store
+from tests.corpus import corpus_store, deliver_sections
 from tests.fakes.discord import TOKEN, FakeDiscord, connected_platform, running_fake
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 
 @pytest_asyncio.fixture
 async def fake_discord() -> AsyncIterator[FakeDiscord]:
@@ -32,21 +29,12 @@ async def discord_platform(fake_discord: FakeDiscord) -> AsyncIterator[DiscordPl
 
 @pytest.fixture(scope="module")
 def store() -> Store:
-    store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
-    return store
+    return corpus_store()
 
 def _dest(channel: str, **options: object) -> Destination:
     return Destination(name=f"discord:{channel}", platform="discord", chat=channel, options=options)
 
-async def _deliver(platform: DiscordPlatform, issue: Issue, dest: Destination) -> list[Sent]:
-    """What the scheduler does for one destination: every section in order, one key per part."""
-    sent: list[Sent] = []
-    for number, section in enumerate(issue.sections):
-        post = Post(kind="section", issue=issue.ref, section=section, notify=number == 0)
-        for index, part in enumerate(platform.render(post, dest)):
-            sent.append(await platform.send(dest, part, key=f"{issue.entry_id}:{section.key}:{index}"))
-    return sent
+_deliver = deliver_sections
 
 async def test_channel_receives_every_section_of_latest_issue_once_in_order(
         discord_platform: DiscordPlatform, fake_discord: FakeDiscord, store: Store) -> None:

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
 from adapters.discord.render import SUPPRESS_NOTIFICATIONS, DiscordRenderer, embed_length, escape_text, ulen
-from bot.config import Config
-from bot.ingest import Ingestor
 from bot.models import Answer, Block, IndexEntry, Issue, IssueRef, Item, Post, Section, SectionRef, Span
 from bot.ports import Destination
-from bot.store import Store
+from tests.corpus import corpus_issues
 from tests.fakes.discord import FakeDiscord
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 RENDERER = DiscordRenderer()
 
 def _dest(**options: object) -> Destination:
@@ -24,10 +20,7 @@ def _dest(**options: object) -> Destination:
 
 @pytest.fixture(scope="module")
 def corpus() -> list[Issue]:
-    store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
-    issues = [store.get_issue(ref.entry_id) for ref in store.list_issues(limit=100)]
-    return [i for i in issues if i is not None]
+    return list(corpus_issues())
 
 def _posts(issue: Issue) -> list[Post]:
     return [Post(kind="section", issue=issue.ref, section=s, notify=n == 0) for n, s in enumerate(issue.sections)]

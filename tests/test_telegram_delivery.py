@@ -14,22 +14,19 @@ from bot.config import Config, DestinationConfig, FeedConfig
 from bot.errors import DestinationForbidden, Rejected, RetryLater
 from bot.ingest import Ingestor
 from bot.models import IndexEntry, Issue, Post, SectionRef
-from bot.ports import Destination, Rendered, Sent
+from bot.ports import Destination, Rendered
 from bot.store import Store
 from scheduler.service import DeliveryService
+from tests.corpus import CORPUS, corpus_issues, deliver_sections
 from tests.fakes.telegram import FakeTelegram
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 TOKEN = "424242:AAH-secret_token_value_0123456789"
 SCALE = 0.002  # flood windows 500× shorter in both the fake and the limiter: same rules, less waiting
 
 
 @pytest.fixture(scope="module")
 def corpus() -> list[Issue]:
-    store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
-    issues = [store.get_issue(ref.entry_id) for ref in store.list_issues(limit=100)]
-    return [i for i in issues if i is not None]
+    return list(corpus_issues())
 
 
 @pytest.fixture
@@ -51,14 +48,7 @@ def _dest(chat: str, **options: object) -> Destination:
     return Destination(name=f"tg:{chat}", platform="telegram", chat=chat, options=options)
 
 
-async def _deliver(platform: TelegramPlatform, issue: Issue, dest: Destination) -> list[Sent]:
-    """What the outbox does for one destination: every section in order, one key per part."""
-    sent: list[Sent] = []
-    for number, section in enumerate(issue.sections):
-        post = Post(kind="section", issue=issue.ref, section=section, notify=number == 0)
-        for index, part in enumerate(platform.render(post, dest)):
-            sent.append(await platform.send(dest, part, key=f"{issue.entry_id}:{section.key}:{index}"))
-    return sent
+_deliver = deliver_sections
 
 
 async def test_pipeline_posts_latest_fr_issue_once_in_order_then_index(fake: FakeTelegram, tmp_path: Path) -> None:

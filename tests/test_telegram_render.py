@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import itertools
 import re
-from pathlib import Path
 
 import pytest
 
 from adapters.telegram.layout import Flow, compose
 from adapters.telegram.markup import Fragment, utf16_len
 from adapters.telegram.render import TelegramRenderer
-from bot.config import Config
-from bot.ingest import Ingestor
 from bot.models import Answer, Block, IssueRef, Item, Post, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
-from bot.store import Store
+from tests.corpus import corpus_issues
 from tests.fakes.telegram import parse_html
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 RENDERER = TelegramRenderer()
 ISSUE = IssueRef(entry_id="e", link="https://dair.ai/x/", title="NLP Newsletter [FR] #4: Tests", language="fr",
                  number=4)
@@ -26,10 +22,7 @@ ISSUE = IssueRef(entry_id="e", link="https://dair.ai/x/", title="NLP Newsletter 
 
 @pytest.fixture(scope="module")
 def corpus() -> list:
-    store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
-    issues = [store.get_issue(ref.entry_id) for ref in store.list_issues(limit=100)]
-    return [i for i in issues if i is not None]
+    return list(corpus_issues())
 
 
 def _check(part: Rendered) -> list[str]:
