@@ -7,6 +7,7 @@ endless or gzip-bombed body, HTML instead of XML, a truncated document) becomes 
 
 from __future__ import annotations
 
+import asyncio
 import calendar
 import logging
 import warnings
@@ -87,7 +88,10 @@ async def fetch_feed(
     owned = client is None
     http = client or httpx.AsyncClient(follow_redirects=True, max_redirects=MAX_REDIRECTS)
     try:
-        async with http.stream("GET", location, headers=headers, timeout=timeout) as response:
+        # httpx's timeout bounds each network operation; the deadline bounds the whole fetch,
+        # so a server that trickles a byte at a time cannot hold a poll for ever.
+        async with asyncio.timeout(timeout), http.stream("GET", location, headers=headers,
+                                                         timeout=timeout) as response:
             if response.status_code == 304:
                 return FetchResult(url=location, not_modified=True, etag=etag, last_modified=last_modified)
             if response.status_code >= 400:
@@ -109,7 +113,7 @@ async def fetch_feed(
             )
     except httpx.TooManyRedirects as exc:
         raise FeedUnavailable(name, f"more than {MAX_REDIRECTS} redirects from {location}") from exc
-    except httpx.TimeoutException as exc:
+    except (httpx.TimeoutException, TimeoutError) as exc:
         raise FeedUnavailable(name, f"timed out after {timeout:g}s fetching {location}") from exc
     except httpx.DecodingError as exc:
         raise FeedMalformed(name, f"body could not be decoded ({exc})") from exc

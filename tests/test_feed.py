@@ -149,6 +149,22 @@ async def test_timeout_is_a_clear_error(server: FeedServer, tmp_path: Path) -> N
     assert store.list_issues() == []
 
 
+async def test_a_trickling_server_hits_the_overall_deadline(server: FeedServer, tmp_path: Path) -> None:
+    async def trickle(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/xml"})
+        await response.prepare(request)
+        for _ in range(40):  # each byte well within the per-read timeout, the whole far beyond the deadline
+            await response.write(b" ")
+            await asyncio.sleep(0.05)
+        return response
+
+    server.routes["/trickle"] = trickle
+    ingestor, store = _ingestor(tmp_path)
+    with pytest.raises(FeedUnavailable, match="timed out"):
+        await ingestor.poll(FeedConfig(name="slow", url=server.url("/trickle"), timeout=0.5))
+    assert store.list_issues() == []
+
+
 async def test_oversized_body_is_refused_while_streaming(server: FeedServer, tmp_path: Path) -> None:
     async def endless(request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "application/xml"})
