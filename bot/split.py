@@ -336,6 +336,16 @@ class _Splitter:
             pending.sources.clear()
             return draft
 
+        def start_item(title: str, media: Fragment | None = None) -> _Draft:
+            """Close whatever is open and start a titled item (with the media of its title line)."""
+            close(current)
+            close(last_untitled)
+            draft = open_item(title)
+            if media is not None:
+                draft.images.extend(media.images)
+                draft.links.extend(media.links)
+            return draft
+
         for node in nodes:
             tag = node.tag
             if tag == "-text" and not (node.text_content or "").strip():
@@ -345,32 +355,19 @@ class _Splitter:
                 title = _clean_title(_fragment_text(fragment))
                 if not title:
                     continue
-                close(current)
-                close(last_untitled)
-                last_untitled = None
-                current = open_item(title)
-                current.images.extend(fragment.images)
-                current.links.extend(fragment.links)
+                current, last_untitled = start_item(title, fragment), None
                 continue
             if tag == "p":
                 split = self._title_with_body(node)
                 if split is not None:
-                    close(current)
-                    close(last_untitled)
-                    last_untitled = None
-                    current = open_item(split[0])
+                    current, last_untitled = start_item(split[0]), None
                     current.take(split[1])
                     continue
             fragment = self._render([node])
             if tag == "p" and _is_bold_title(fragment):
                 title = _clean_title(_fragment_text(fragment))
                 if title:
-                    close(current)
-                    close(last_untitled)
-                    last_untitled = None
-                    current = open_item(title)
-                    current.images.extend(fragment.images)
-                    current.links.extend(fragment.links)
+                    current, last_untitled = start_item(title, fragment), None
                     continue
             if not (fragment.blocks or fragment.images or fragment.links):
                 continue  # an empty paragraph ("<p><br /></p>")
