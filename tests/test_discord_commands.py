@@ -15,19 +15,9 @@ from bot.config import Config
 from bot.ingest import Ingestor
 from bot.query import QueryEngine
 from bot.store import Store
-from tests.fakes.discord import EPHEMERAL, FakeDiscord, connected_platform, running_fake
+from tests.fakes.discord import EPHEMERAL, FakeDiscord
 
 CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
-
-@pytest_asyncio.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    async with running_fake() as fake:
-        yield fake
-
-@pytest_asyncio.fixture
-async def discord_platform(fake_discord: FakeDiscord) -> AsyncIterator[DiscordPlatform]:
-    async with connected_platform(fake_discord) as platform:
-        yield platform
 
 @pytest_asyncio.fixture
 async def engine() -> QueryEngine:

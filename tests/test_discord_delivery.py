@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
 
 from adapters.discord import DiscordPlatform, Pacer
 from bot.errors import DestinationForbidden, Rejected, RetryLater
@@ -14,18 +12,8 @@ from bot.models import Block, IssueRef, Item, Post, Section, Span
 from bot.ports import Destination, Rendered
 from bot.store import Store
 from tests.corpus import corpus_store, deliver_sections
-from tests.fakes.discord import TOKEN, FakeDiscord, connected_platform, running_fake
+from tests.fakes.discord import TOKEN, FakeDiscord
 
-
-@pytest_asyncio.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    async with running_fake() as fake:
-        yield fake
-
-@pytest_asyncio.fixture
-async def discord_platform(fake_discord: FakeDiscord) -> AsyncIterator[DiscordPlatform]:
-    async with connected_platform(fake_discord) as platform:
-        yield platform
 
 @pytest.fixture(scope="module")
 def store() -> Store:

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-
-import pytest_asyncio
 
 from adapters.discord import DiscordPlatform, Pacer
 from adapters.discord.pacing import WindowLimit
 from bot.ports import Destination, Rendered
-from tests.fakes.discord import TOKEN, FakeDiscord, running_fake
+from tests.fakes.discord import TOKEN, FakeDiscord
 
-
-@pytest_asyncio.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    async with running_fake() as fake:
-        yield fake
 
 async def test_window_limit_returns_permits_a_window_after_completion() -> None:
     limit = WindowLimit(3, 0.05)
