@@ -77,7 +77,12 @@ def _now() -> str:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    """UTC ISO text, so that SQL orders dates from any time zone correctly ("newest first")."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.isoformat()
 
 
 def _parse_dt(value: str | None) -> datetime | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from bot.models import Block, Issue, Item, Section, Span
@@ -81,6 +81,9 @@ def test_list_and_latest_order_by_date_then_number(tmp_path: Path) -> None:
     latest = store.latest("fr")
     assert latest is not None and latest.entry_id == "c"
     assert [r.entry_id for r in store.editions(4)] == ["b"]
+    paris = timezone(timedelta(hours=2))
+    store.save_issue(_issue(entry_id="d", number=5, published=datetime(2020, 5, 1, 1, 30, tzinfo=paris)))
+    assert store.list_issues()[0].entry_id == "c"  # 23:30 UTC the day before is older than 00:00 UTC
     rowid = store.rowid_for_entry("b")
     assert store.entry_for_rowid(rowid) == "b"
 
