@@ -24,7 +24,7 @@ from bot.ports import Rendered
 if TYPE_CHECKING:
     from bot.query import QueryEngine
 
-__all__ = ["LANGUAGE_CHOICES", "CatalogueTranslator", "DigestCommands", "PageButton"]
+__all__ = ["LANGUAGE_CHOICES", "CatalogueTranslator", "DigestCommands", "PageButton", "catalogue_language"]
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +45,23 @@ def _s(default: str, key: str) -> locale_str:
     return locale_str(default, key=f"discord.{key}")
 
 
+def catalogue_language(locale: discord.Locale | str) -> str | None:
+    """Our catalogue for a Discord locale: es-ES/es-419 → es, pt-BR → pt-br, zh-CN/zh-TW → zh, tr → tr.
+
+    None when we have no catalogue for it (Discord has no Arabic locale, so `ar` is never picked here).
+    """
+    lang = normalize_language(locale.value if isinstance(locale, discord.Locale) else locale)
+    return lang if lang in supported_languages() else None
+
+
 class CatalogueTranslator(app_commands.Translator):
     """Resolves command names and descriptions from our TOML catalogue, so FR users see `/dernier`."""
 
     async def translate(self, string: locale_str, locale: discord.Locale,
                         context: app_commands.TranslationContextTypes) -> str | None:
         key = string.extras.get("key")
-        lang = normalize_language(locale.value)
-        if not key or lang not in supported_languages():
+        lang = catalogue_language(locale)
+        if not key or lang is None:
             return None
         text = t(key, lang)
         return None if text == key else text

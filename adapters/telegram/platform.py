@@ -48,7 +48,7 @@ from bot.ports import Destination, Rendered, Sent
 if TYPE_CHECKING:
     from bot.query import QueryEngine
 
-__all__ = ["TelegramPlatform", "create_platform", "message_url"]
+__all__ = ["TelegramPlatform", "create_platform", "message_url", "telegram_language_code"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,17 @@ def _chat_id(chat: str) -> int | str:
     if chat.lstrip("-").isdigit():
         return int(chat)
     return chat if chat.startswith("@") else f"@{chat}"
+
+
+def telegram_language_code(lang: str) -> str | None:
+    """Our catalogue code as Telegram's `language_code`: "pt-br" → "pt", "zh" → "zh".
+
+    Telegram only takes two-letter ISO 639-1 codes there (anything else is a 400), and
+    matches them against the base of the user's IETF tag, so "pt" reaches pt-BR users.
+    None when the code has no two-letter base.
+    """
+    base = lang.strip().lower().replace("_", "-").split("-")[0]
+    return base if len(base) == 2 and base.isascii() and base.isalpha() else None
 
 
 def message_url(message: Message) -> str | None:
@@ -269,16 +280,21 @@ class TelegramPlatform:
                 await app.stop()
 
     async def _publish_commands(self) -> None:
-        """setMyCommands: English by default, one list per language we have a catalogue for."""
+        """setMyCommands: English by default, one list per language we have a catalogue for.
+
+        Each language is published on its own, so one rejected list does not leave the
+        others unpublished.
+        """
         bot = self.application.bot
         names = [name for name, _ in HANDLERS]
-        try:
-            await bot.set_my_commands([BotCommand(n, t(f"telegram.commands.{n}", "en")) for n in names])
-            for lang in supported_languages():
+        lists: list[tuple[str, str | None]] = [("en", None)]
+        lists += [(lang, code) for lang in supported_languages() if (code := telegram_language_code(lang))]
+        for lang, code in lists:
+            try:
                 await bot.set_my_commands([BotCommand(n, t(f"telegram.commands.{n}", lang)) for n in names],
-                                          language_code=lang)
-        except TelegramError as exc:
-            log.warning("setMyCommands failed: %s", redact(str(exc), self._token))
+                                          language_code=code)
+            except TelegramError as exc:
+                log.warning("setMyCommands(%s) failed: %s", code or "default", redact(str(exc), self._token))
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error

@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import time
+import unicodedata
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-__all__ = ["FakeDiscord", "Recorded", "connected_platform", "running_fake"]
+__all__ = ["DISCORD_LOCALES", "FakeDiscord", "Recorded", "connected_platform", "running_fake", "valid_command_name"]
 
 TOKEN = "fake-discord-token"
 _JSON = web.RequestKey("json", object)
@@ -35,6 +36,23 @@ SUPPRESS_EMBEDS = 1 << 2
 SUPPRESS_NOTIFICATIONS = 1 << 12
 EPHEMERAL = 1 << 6
 MANAGE_GUILD = 1 << 5
+#: Locales Discord accepts as keys of `name_localizations` / `description_localizations` (no Arabic).
+DISCORD_LOCALES = frozenset({
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl", "no", "pl",
+    "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th", "zh-CN", "ja", "zh-TW",
+    "ko"})
+
+
+def valid_command_name(name: object) -> bool:
+    """Discord's rule for command and option names: `^[-_\\p{L}\\p{N}\\p{sc=Deva}\\p{sc=Thai}]{1,32}$`, lowercase.
+
+    Python's `re` has no `\\p{…}`: letters and numbers are Unicode categories L*/N*, and the
+    Devanagari and Thai blocks stand in for those scripts (their vowel signs are marks).
+    """
+    if not isinstance(name, str) or not 1 <= len(name) <= 32 or name != name.lower():
+        return False
+    return all(ch in "-_" or unicodedata.category(ch)[0] in "LN" or "\u0900" <= ch <= "\u097f"
+               or "\u0e00" <= ch <= "\u0e7f" for ch in name)
 
 
 def _ulen(text: str) -> int:
@@ -402,16 +420,10 @@ class FakeDiscord:
     async def _put_commands(self, request: web.Request) -> web.Response:
         body = request[_JSON] or []
         stored = []
-        for command in body:
-            name = command.get("name", "")
-            if not (1 <= len(name) <= 32) or name != name.lower() or " " in name:
-                return self._error(400, 50035, "Invalid Form Body", {"name": self._too_long(32)})
-            for lang, localized in (command.get("name_localizations") or {}).items():
-                if not (1 <= len(localized) <= 32) or localized != localized.lower() or " " in localized:
-                    return self._error(400, 50035, "Invalid Form Body",
-                                       {"name_localizations": {lang: self._too_long(32)}})
-            if len(command.get("description", "")) > 100:
-                return self._error(400, 50035, "Invalid Form Body", {"description": self._too_long(100)})
+        for index, command in enumerate(body):
+            errors = self.validate_command(command)
+            if errors:
+                return self._error(400, 50035, "Invalid Form Body", {str(index): errors})
             stored.append({"id": self.snowflake(), "application_id": self.app_id, "version": self.snowflake(),
                            "type": command.get("type", 1), "default_member_permissions": None,
                            "dm_permission": True, "nsfw": False, "options": [], **command,
@@ -424,6 +436,38 @@ class FakeDiscord:
         else:
             self.commands = stored
         return self._json(stored)
+
+    def validate_command(self, command: dict[str, Any], *, option: bool = False) -> dict[str, Any]:
+        """Discord's checks on one application command (and its options): the `errors` tree, empty if valid.
+
+        Names and their localizations must match `valid_command_name`, descriptions and theirs be
+        1–100 characters, localization keys be Discord locales.
+        """
+        errors: dict[str, Any] = {}
+        invalid = {"_errors": [{"code": "APPLICATION_COMMAND_INVALID_NAME", "message": "Command name is invalid"}]}
+        if not valid_command_name(command.get("name")):
+            errors["name"] = invalid
+        description = command.get("description", "")
+        if (option or command.get("type", 1) == 1) and not 1 <= len(description) <= 100:
+            errors["description"] = self._too_long(100)
+        for field_name, check in (("name_localizations", valid_command_name),
+                                  ("description_localizations", lambda text: 1 <= len(str(text)) <= 100)):
+            problems: dict[str, Any] = {}
+            for locale, text in (command.get(field_name) or {}).items():
+                if locale not in DISCORD_LOCALES:
+                    problems[locale] = {"_errors": [{"code": "LOCALE_INVALID", "message": "Invalid locale"}]}
+                elif not check(text):
+                    problems[locale] = invalid if field_name == "name_localizations" else self._too_long(100)
+            if problems:
+                errors[field_name] = problems
+        options: dict[str, Any] = {}
+        for index, option in enumerate(command.get("options") or ()):
+            problems = self.validate_command(option, option=True)
+            if problems:
+                options[str(index)] = problems
+        if options:
+            errors["options"] = options
+        return errors
 
     async def _get_commands(self, request: web.Request) -> web.Response:
         if "guild" in request.match_info:

@@ -849,6 +849,14 @@ class FakeTelegram:
         self.callback_answers[query_id] = params
         return True
 
+    @staticmethod
+    def _commands_key(params: dict[str, Any]) -> tuple[str, str]:
+        """(scope, language_code) of a *MyCommands call; like Telegram, the code is ISO 639-1 or empty."""
+        code = params.get("language_code") or ""
+        if not isinstance(code, str) or not re.fullmatch(r"(?:[a-z]{2})?", code):
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        return json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True), code
+
     def _m_setmycommands(self, params: dict[str, Any]) -> bool:
         commands = params.get("commands")
         if not isinstance(commands, list) or len(commands) > 100:
@@ -858,20 +866,17 @@ class FakeTelegram:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
-        key = (json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True),
-               str(params.get("language_code") or ""))
+        key = self._commands_key(params)
         self.commands[key] = commands
         return True
 
     def _m_deletemycommands(self, params: dict[str, Any]) -> bool:
-        key = (json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True),
-               str(params.get("language_code") or ""))
+        key = self._commands_key(params)
         self.commands.pop(key, None)
         return True
 
     def _m_getmycommands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        key = (json.dumps(params.get("scope") or {"type": "default"}, sort_keys=True),
-               str(params.get("language_code") or ""))
+        key = self._commands_key(params)
         return self.commands.get(key, [])
 
     def _m_getchatmember(self, params: dict[str, Any]) -> dict[str, Any]:
