@@ -316,6 +316,10 @@ class Outbox:
             self.db.conn.executemany("update outbox set state = 'sending', updated_at = ? where id = ?",
                                      [(now, i) for i in ids])
 
+    def atomic(self) -> contextlib.AbstractContextManager[Any]:
+        """One transaction (nested ones become savepoints) for several outbox changes."""
+        return self.db.atomic()
+
     def complete(self, outcomes: Sequence[Outcome]) -> None:
         """Record attempts; one outcome is one auto-committed statement (atomic by itself)."""
         with self.db.atomic() if len(outcomes) > 1 else _nothing():

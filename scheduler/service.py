@@ -182,7 +182,7 @@ class DeliveryService:
     async def _tick_job(self, name: str) -> None:
         self.run_due(only=name)
 
-    async def _after_sent(self, row: OutboxRow) -> None:
+    def _after_sent(self, row: OutboxRow) -> None:
         dest = self.destinations().get(row.destination)
         if dest is not None:
             self.planner.after_sent(dest, row)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from bot.config import DeliveryConfig
@@ -43,7 +43,7 @@ class DeliveryWorker:
 
     def __init__(self, outbox: Outbox, platforms: Mapping[str, Platform],
                  destinations: Callable[[], Mapping[str, Destination]], delivery: DeliveryConfig,
-                 clock: Callable[[], float], *, on_sent: Callable[[OutboxRow], Awaitable[None] | None] | None = None,
+                 clock: Callable[[], float], *, on_sent: Callable[[OutboxRow], object] | None = None,
                  rng: random.Random | None = None, concurrency: int = 64) -> None:
         self.outbox = outbox
         self.platforms = platforms
@@ -85,11 +85,15 @@ class DeliveryWorker:
         outcome = await self._attempt(attempt)
         # No await between the platform's answer and this commit: with one event loop, at most
         # one delivered-but-unrecorded part exists at any instant, so a crash duplicates at most one.
-        self.outbox.complete([outcome])
-        if outcome.state == "sent" and self.on_sent is not None:
-            result = self.on_sent(attempt.row)
-            if result is not None:
-                await result
+        # The outcome and the work it triggers (an issue's index once its last section is out) commit
+        # together: a crash in between must not leave every section sent and the index never queued.
+        with self.outbox.atomic():
+            self.outbox.complete([outcome])
+            if outcome.state == "sent" and self.on_sent is not None:
+                try:
+                    self.on_sent(attempt.row)
+                except Exception:  # a bug in follow-up work must not stop delivery
+                    log.exception("destination %s: follow-up of a delivered post failed", attempt.dest.name)
 
     async def drain(self, max_rounds: int = 1_000_000) -> int:
         """Rounds until nothing is ready now (backoffs in the future are left for later)."""
