@@ -156,14 +156,19 @@ class QueryEngine:
             own = self.store.latest(lang)
             if own is not None:
                 return own, False
-            refs = self.store.list_issues(limit=1)
-            return (self.store.get_issue(refs[0].entry_id), True) if refs else (None, False)
+            newest = self.store.list_issues(limit=1)
+            if not newest:
+                return None, False
+            if newest[0].number is None:
+                return self.store.get_issue(newest[0].entry_id), True
+            number = newest[0].number
         editions = self.store.editions(number)
         if not editions:
             return None, False
         preferred = [ref for ref in editions if ref.language == lang]
         if preferred:
             return self.store.get_issue(preferred[0].entry_id), False
+        # No edition in the asker's language: the default language's, else any, always the same one.
         ordered = sorted(editions, key=lambda ref: (ref.language != self.default_lang, ref.language))
         return self.store.get_issue(ordered[0].entry_id), True
 

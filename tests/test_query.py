@@ -49,6 +49,9 @@ def test_falls_back_to_another_edition(engine: QueryEngine) -> None:
     assert "edition" in answer.message
     german = engine.answer(Query("section", "education", lang="de"))
     assert german.kind == "section" and german.message
+    assert german.issue is not None and (german.issue.language, german.issue.number) == ("en", 7)
+    turkish = engine.answer(Query("sections", "", lang="tr"))  # no Turkish edition: the newest issue in English
+    assert turkish.issue is not None and (turkish.issue.language, turkish.issue.number) == ("en", 7)
 
 
 @pytest.mark.parametrize("args", ["", "   ", "zzzz", "x" * 5000, "<b>bold</b>", "' OR 1=1 --", "\u202eslootu",
