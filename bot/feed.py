@@ -19,7 +19,6 @@ from time import struct_time
 from typing import Any
 
 import feedparser
-import feedparser.api
 import httpx
 
 from bot import __version__
@@ -34,9 +33,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = f"digestbot/{__version__} (+https://github.com/dair-ai; newsletter section bot)"
 MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
-_SAX_DRIVER = "bot.saxparser"
-if _SAX_DRIVER not in feedparser.api.PREFERRED_XML_PARSERS:
-    feedparser.api.PREFERRED_XML_PARSERS.insert(0, _SAX_DRIVER)
+
 _ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"
 
 
