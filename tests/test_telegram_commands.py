@@ -214,3 +214,19 @@ async def test_token_never_logged(fake: FakeTelegram, engine: QueryEngine,
     assert "getUpdates" in logged  # httpx and PTB did log the traffic …
     assert TOKEN not in logged and TOKEN.split(":")[1] not in logged  # … without the token
     assert "TelegramPlatform(base_url=" in repr(platform) and TOKEN not in repr(platform)
+
+
+def test_throttle_allows_a_burst_warns_once_and_forgets_idle_senders() -> None:
+    from adapters.telegram.commands import CommandThrottle
+
+    now = [0.0]
+    throttle = CommandThrottle(limit=2, period=10.0, clock=lambda: now[0])
+    assert [throttle.check(1, 1) for _ in range(4)] == ["ok", "ok", "warn", "drop"]
+    assert throttle.check(1, 2) == "ok"  # another user in the same chat is not punished
+    now[0] = 11.0
+    assert throttle.check(1, 1) == "ok"  # the window has passed
+    for user in range(10_002):
+        throttle.check(2, user)
+    now[0] = 30.0
+    throttle.check(3, 3)
+    assert len(throttle._seen) < 10  # idle senders were forgotten

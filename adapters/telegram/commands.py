@@ -35,6 +35,7 @@ COMMANDS = ("start", "help", "section", "sections", "latest", "issues", "search"
             "unsubscribe", "language")
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "language"})
 MAX_ARGS = 512  # Telegram allows 4096; no command of ours needs more than a few words
+_MAX_TRACKED = 10_000  # (chat, user) pairs remembered by the throttle before idle ones are forgotten
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+|$)(.*)$", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -52,6 +53,8 @@ class CommandThrottle:
     def check(self, chat: int, user: int) -> str:
         """"ok" to answer, "warn" to say "slow down" once, "drop" to ignore."""
         now = self.clock()
+        if len(self._seen) > _MAX_TRACKED:
+            self._forget_idle(now)
         key = (chat, user)
         times = self._seen.setdefault(key, deque())
         while times and times[0] <= now - self.period:
@@ -63,6 +66,13 @@ class CommandThrottle:
             return "drop"
         self._warned[key] = now
         return "warn"
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop senders quiet for a whole period, so a long-running bot's memory stays flat."""
+        cutoff = now - self.period
+        for key in [k for k, times in self._seen.items() if not times or times[-1] <= cutoff]:
+            del self._seen[key]
+            self._warned.pop(key, None)
 
 
 @dataclass
