@@ -31,6 +31,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_nothing(tmp_pat
     latest = corpus_store().latest("fr")
     assert latest is not None
     async with running_fake() as fake:
+        fake.response_delay = 0.3  # slow answers: kills land while messages are posted but unconfirmed
         channels = [fake.default_channel, fake.add_channel("digest-2")]
         lines = [f'[storage]\npath = "{tmp_path / "bot.db"}"\n',
                  f'[[feeds]]\nname = "nlp"\nurl = "{bundled_feed_path()}"\npoll_interval = "1h"\n',
@@ -48,23 +49,35 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_nothing(tmp_pat
         def delivered() -> int:
             return sum(len(fake.channel_messages(c)) for c in channels)
 
+        runs: list[Path] = []
+
         async def start() -> asyncio.subprocess.Process:
-            return await asyncio.create_subprocess_exec(*command, env=env, cwd=tmp_path,
-                                                        stdout=asyncio.subprocess.DEVNULL,
-                                                        stderr=asyncio.subprocess.DEVNULL)
+            runs.append(tmp_path / f"run-{len(runs)}.log")
+            with runs[-1].open("wb") as log:
+                return await asyncio.create_subprocess_exec(*command, env=env, cwd=tmp_path,
+                                                            stdout=asyncio.subprocess.DEVNULL, stderr=log)
 
         for _ in range(KILLS):
-            target = delivered() + 2
+            target = delivered() + 1
             proc = await start()
-            await fake.wait_for(lambda target=target: delivered() >= target, timeout=60)
+            try:
+                await fake.wait_for(lambda target=target: delivered() >= target, timeout=30)
+            except TimeoutError:
+                proc.send_signal(signal.SIGABRT)
+                await proc.wait()
+
+                raise AssertionError(runs[-1].read_text(errors="replace").split("Fatal Python")[0][-4000:]) from None
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
         assert not all(_sections_seen(fake, c, latest) == len(latest.sections) for c in channels), \
             "the kills came too late to matter"
         proc = await start()
         try:
-            await fake.wait_for(lambda: all(_sections_seen(fake, c, latest) == len(latest.sections)
-                                            for c in channels), timeout=90)
+            try:
+                await fake.wait_for(lambda: all(_sections_seen(fake, c, latest) == len(latest.sections)
+                                                for c in channels), timeout=60)
+            except TimeoutError:
+                raise AssertionError(runs[-1].read_text(errors="replace").split("Fatal Python")[0][-4000:]) from None
             await asyncio.sleep(0.5)
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -78,3 +91,5 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_nothing(tmp_pat
             order = [n for h in headers for n, start in enumerate(starts) if h.startswith(start)]
             assert order == sorted(order) and set(order) == set(range(len(latest.sections)))
         assert fake.rejected == []
+        nonces = [r.body.get("nonce") for r in fake.requests_to("POST", "/messages") if isinstance(r.body, dict)]
+        assert len(nonces) > len(set(nonces)), "no part was resent: the crash scenario did not happen"

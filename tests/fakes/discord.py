@@ -124,6 +124,7 @@ class FakeDiscord:
         self._clicked: dict[str, dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.response_delay = 0.0  # seconds between storing a created message and answering
         self.default_channel = self.add_channel("digest")
 
     # ----------------------------------------------------------------------- setup
@@ -507,6 +508,8 @@ class FakeDiscord:
         self.messages[channel].append(message)
         if nonce is not None:
             self._nonces[(channel, str(nonce))] = message
+        if self.response_delay:  # posted, but the answer is slow: the window in which a crash hurts
+            await asyncio.sleep(self.response_delay)
         return self._json(message, headers=headers)
 
     def _find(self, channel: str, message_id: str) -> dict[str, Any] | None:
