@@ -34,6 +34,7 @@ _TARGETS = frozenset(
     | {"description", f"{_RSS1}{_SEP}description", f"{_CONTENT}{_SEP}encoded"}
 )
 _HTMLISH_TYPES = frozenset({"", "html", "text/html", "text", "text/plain"})
+_ENTRIES = frozenset({f"{ns}{_SEP}entry" for ns in _ATOM} | {"item", f"{_RSS1}{_SEP}item"})
 MIN_PAYLOAD = 256  # smaller bodies cost feedparser nothing worth saving
 _ASCII_COMPATIBLE = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=\s*[\"']\s*(utf-?8|us-ascii|ascii)\s*[\"']", re.I)
 _DECLARED_ENCODING = re.compile(rb"^\s*<\?xml[^>]*encoding\s*=", re.I)
@@ -87,7 +88,8 @@ def lift_payloads(body: bytes) -> Lifted | None:
         if stack and stack[-1][2] is not None:
             raise _Unliftable("markup inside a body")  # XHTML content: leave it to feedparser
         liftable = (name in _TARGETS and "mode" not in attrs
-                    and attrs.get("type", "").strip().lower() in _HTMLISH_TYPES)
+                    and attrs.get("type", "").strip().lower() in _HTMLISH_TYPES
+                    and any(opened in _ENTRIES for opened, _, _ in stack))  # entry bodies only
         stack.append((name, parser.CurrentByteIndex, [] if liftable else None))
 
     def end(name: str) -> None:

@@ -54,6 +54,15 @@ def test_lifting_gives_the_same_entries(body: bytes) -> None:
     assert parse_feed("f", body) == parse_feed("f", body, lift=False)
 
 
+def test_only_entry_bodies_are_lifted() -> None:
+    long_channel_description = _rss(f"<description>{ESCAPED}</description>"
+                                     f"<item><title>t</title><guid>g</guid><description>{ESCAPED}</description></item>")
+    lifted = lift_payloads(long_channel_description)
+    assert lifted is not None and len(lifted.payloads) == 1
+    parsed = parse_feed("f", long_channel_description)
+    assert parsed == parse_feed("f", long_channel_description, lift=False)
+
+
 def test_the_corpus_bodies_are_lifted_and_the_light_document_is_small() -> None:
     lifted = lift_payloads(CASES["corpus"])
     assert lifted is not None and len(lifted.payloads) == 20
