@@ -1,7 +1,9 @@
-"""Fixtures shared across test modules: the fake Discord and a real discord.py client on it."""
+"""Fixtures shared across test modules: the fake Discord, a real discord.py client on it, and that
+client serving slash commands (with the requesting module's `engine` fixture)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,3 +22,15 @@ async def fake_discord() -> AsyncIterator[FakeDiscord]:
 async def discord_platform(fake_discord: FakeDiscord) -> AsyncIterator[Any]:
     async with connected_platform(fake_discord) as platform:
         yield platform
+
+
+@pytest_asyncio.fixture
+async def discord_serving(discord_platform: Any, fake_discord: FakeDiscord, engine: Any) -> AsyncIterator[FakeDiscord]:
+    """The platform answering slash commands until the test ends; yields the fake to drive it."""
+    task = asyncio.create_task(discord_platform.serve(engine))
+    await fake_discord.wait_for(lambda: bool(fake_discord.commands) or task.done())
+    if task.done():
+        task.result()
+    yield fake_discord
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from adapters.discord import DiscordPlatform
-from bot.config import Config
-from bot.ingest import Ingestor
 from bot.query import QueryEngine
-from bot.store import Store
+from tests.corpus import corpus_store
 from tests.fakes.discord import EPHEMERAL, FakeDiscord
 
 CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 
 @pytest_asyncio.fixture
 async def engine() -> QueryEngine:
-    store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
-    return QueryEngine(store)
-
-@pytest_asyncio.fixture
-async def serving(discord_platform: DiscordPlatform, fake_discord: FakeDiscord,
-                  engine: QueryEngine) -> AsyncIterator[FakeDiscord]:
-    task = asyncio.create_task(discord_platform.serve(engine))
-    await fake_discord.wait_for(lambda: bool(fake_discord.commands) or task.done())
-    if task.done():
-        task.result()
-    yield fake_discord
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    return QueryEngine(corpus_store())
 
 def _opt(name: str, value: Any, type_: int = 3, focused: bool = False) -> dict[str, Any]:
     option = {"name": name, "type": type_, "value": value}
@@ -42,8 +24,8 @@ def _opt(name: str, value: Any, type_: int = 3, focused: bool = False) -> dict[s
         option["focused"] = True
     return option
 
-async def test_commands_registered_with_french_localisations(serving: FakeDiscord) -> None:
-    names = {c["name"]: c for c in serving.commands}
+async def test_commands_registered_with_french_localisations(discord_serving: FakeDiscord) -> None:
+    names = {c["name"]: c for c in discord_serving.commands}
     assert set(names) == {"section", "sections", "latest", "issues", "search", "subscribe", "unsubscribe", "help"}
     assert names["latest"]["name_localizations"]["fr"] == "dernier"
     assert names["search"]["description_localizations"]["fr"].startswith("Chercher")
@@ -52,8 +34,8 @@ async def test_commands_registered_with_french_localisations(serving: FakeDiscor
     assert section_options["name"]["name_localizations"]["fr"] == "nom"
     assert names["subscribe"]["default_member_permissions"] == str(1 << 5)
 
-async def test_section_outils(serving: FakeDiscord) -> None:
-    callback = await serving.interact("section", [_opt("name", "outils")])
+async def test_section_outils(discord_serving: FakeDiscord) -> None:
+    callback = await discord_serving.interact("section", [_opt("name", "outils")])
     assert callback["type"] == 4
     data = callback["data"]
     assert data["content"].startswith("⚙️ Outils et jeux de données — NLP Newsletter #7 (FR)")
@@ -61,54 +43,54 @@ async def test_section_outils(serving: FakeDiscord) -> None:
     assert data["allowed_mentions"] == {"parse": []}
     assert not (data.get("flags") or 0) & EPHEMERAL
 
-async def test_section_pages_with_buttons(serving: FakeDiscord) -> None:
-    callback = await serving.interact("section", [_opt("name", "outils")])
+async def test_section_pages_with_buttons(discord_serving: FakeDiscord) -> None:
+    callback = await discord_serving.interact("section", [_opt("name", "outils")])
     message = callback["message"]
     buttons = [c for row in callback["data"]["components"] for c in row["components"]]
     assert [b["label"] for b in buttons] == ["◀", "▶"]
-    clicked = await serving.click(message, buttons[1]["custom_id"])
+    clicked = await discord_serving.click(message, buttons[1]["custom_id"])
     assert clicked["type"] == 7
     assert clicked["data"]["content"].startswith("✍️ Articles et Blog — NLP Newsletter #7 (FR)")
     assert message["content"] == clicked["data"]["content"]  # replaced in place
 
 
-async def test_autocomplete_out(serving: FakeDiscord) -> None:
-    callback = await serving.interact("section", [_opt("name", "out", focused=True)], kind=4)
+async def test_autocomplete_out(discord_serving: FakeDiscord) -> None:
+    callback = await discord_serving.interact("section", [_opt("name", "out", focused=True)], kind=4)
     assert callback["type"] == 8
     choices = callback["data"]["choices"]
     assert {"name": "Outils et jeux de données ⚙️", "value": "tools_datasets"} in choices
     assert len(choices) <= 25
 
-async def test_autocomplete_follows_language_option(serving: FakeDiscord) -> None:
-    callback = await serving.interact("section", [_opt("name", "tool", focused=True), _opt("language", "en")],
+async def test_autocomplete_follows_language_option(discord_serving: FakeDiscord) -> None:
+    callback = await discord_serving.interact("section", [_opt("name", "tool", focused=True), _opt("language", "en")],
                                       kind=4)
     assert any(c["value"] == "tools_datasets" and "Tools" in c["name"] for c in callback["data"]["choices"])
 
-async def test_search_defers_then_answers(serving: FakeDiscord) -> None:
-    callback = await serving.interact("search", [_opt("words", "bert")])
+async def test_search_defers_then_answers(discord_serving: FakeDiscord) -> None:
+    callback = await discord_serving.interact("search", [_opt("words", "bert")])
     assert callback["type"] == 5  # acknowledged within 3 s, answered after
     token = callback["token"]
-    await serving.wait_for(lambda: serving.originals[token].get("edited_timestamp") is not None)
-    content = serving.originals[token]["content"]
+    await discord_serving.wait_for(lambda: discord_serving.originals[token].get("edited_timestamp") is not None)
+    content = discord_serving.originals[token]["content"]
     assert "bert" in content.lower()
 
-async def test_latest_and_help(serving: FakeDiscord) -> None:
-    latest = await serving.interact("latest")
+async def test_latest_and_help(discord_serving: FakeDiscord) -> None:
+    latest = await discord_serving.interact("latest")
     assert latest["type"] == 4 and "NLP Newsletter #7 (FR)" in latest["data"]["content"]
-    help_ = await serving.interact("help", locale="en-US")
+    help_ = await discord_serving.interact("help", locale="en-US")
     assert help_["type"] == 4 and "/section" in help_["data"]["content"]
 
-async def test_subscribe_by_admin_is_stored(serving: FakeDiscord, engine: QueryEngine) -> None:
-    channel = serving.default_channel
-    callback = await serving.interact("subscribe", [_opt("sections", "outils")], admin=True)
+async def test_subscribe_by_admin_is_stored(discord_serving: FakeDiscord, engine: QueryEngine) -> None:
+    channel = discord_serving.default_channel
+    callback = await discord_serving.interact("subscribe", [_opt("sections", "outils")], admin=True)
     assert callback["type"] == 4 and not (callback["data"].get("flags") or 0) & EPHEMERAL
     subscriptions = engine.store.subscriptions("discord")
     assert [(d.chat, d.sections) for d in subscriptions] == [(channel, ("tools_datasets",))]
-    removed = await serving.interact("unsubscribe", admin=True)
+    removed = await discord_serving.interact("unsubscribe", admin=True)
     assert removed["type"] == 4 and engine.store.subscriptions("discord") == []
 
-async def test_subscribe_refused_for_non_admin(serving: FakeDiscord, engine: QueryEngine) -> None:
-    callback = await serving.interact("subscribe", [_opt("sections", "outils")], admin=False)
+async def test_subscribe_refused_for_non_admin(discord_serving: FakeDiscord, engine: QueryEngine) -> None:
+    callback = await discord_serving.interact("subscribe", [_opt("sections", "outils")], admin=False)
     assert callback["type"] == 4 and callback["data"]["flags"] & EPHEMERAL
     assert engine.store.subscriptions("discord") == []
 
@@ -118,19 +100,20 @@ async def test_subscribe_refused_for_non_admin(serving: FakeDiscord, engine: Que
     [_opt("name", "outils"), _opt("issue", "not-a-number", 4)],
     [_opt("name", "@everyone **x** " * 20)],
 ])
-async def test_bad_inputs_get_a_private_helpful_error(serving: FakeDiscord, options: list[dict[str, Any]]) -> None:
-    callback = await serving.interact("section", options)
+async def test_bad_inputs_get_a_private_helpful_error(discord_serving: FakeDiscord,
+                                                      options: list[dict[str, Any]]) -> None:
+    callback = await discord_serving.interact("section", options)
     assert callback["type"] == 4
     data = callback["data"]
     assert data["flags"] & EPHEMERAL and data["content"].strip()
     assert data["allowed_mentions"] == {"parse": []}
-    assert serving.pings == [] and serving.rejected == []
+    assert discord_serving.pings == [] and discord_serving.rejected == []
 
-async def test_bad_search_and_schedule(serving: FakeDiscord) -> None:
-    bad = await serving.interact("subscribe", [_opt("sections", "outils"), _opt("schedule", "every tuesday")],
+async def test_bad_search_and_schedule(discord_serving: FakeDiscord) -> None:
+    bad = await discord_serving.interact("subscribe", [_opt("sections", "outils"), _opt("schedule", "every tuesday")],
                                  admin=True)
     assert bad["data"]["flags"] & EPHEMERAL
-    nothing = await serving.interact("search", [_opt("words", "qwxzyv")])
+    nothing = await discord_serving.interact("search", [_opt("words", "qwxzyv")])
     assert nothing["type"] == 5
-    await serving.wait_for(lambda: bool(serving.followups) or
-                           serving.originals[nothing["token"]].get("edited_timestamp") is not None)
+    await discord_serving.wait_for(lambda: bool(discord_serving.followups) or
+                           discord_serving.originals[nothing["token"]].get("edited_timestamp") is not None)

@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from adapters.discord import DiscordPlatform
 from adapters.telegram import TelegramPlatform
-from bot.config import Config
-from bot.ingest import Ingestor
 from bot.query import QueryEngine
 from bot.store import Store
+from tests.corpus import corpus_store
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 
@@ -42,9 +40,7 @@ HELP_STARTS = {
 
 @pytest.fixture(scope="module")
 def store() -> Store:
-    store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
-    return store
+    return corpus_store()
 
 
 @pytest.fixture
@@ -105,18 +101,6 @@ async def test_telegram_other_languages_get_their_own_help(telegram: FakeTelegra
 
 
 # --------------------------------------------------------------------------- Discord
-@pytest_asyncio.fixture
-async def discord_serving(discord_platform: DiscordPlatform, fake_discord: FakeDiscord,
-                          engine: QueryEngine) -> AsyncIterator[FakeDiscord]:
-    task = asyncio.create_task(discord_platform.serve(engine))
-    await fake_discord.wait_for(lambda: bool(fake_discord.commands) or task.done())
-    if task.done():
-        task.result()
-    yield fake_discord
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-
-
 async def test_discord_commands_localized_for_every_discord_locale_we_translate(discord_serving: FakeDiscord) -> None:
     commands: dict[str, dict[str, Any]] = {c["name"]: c for c in discord_serving.commands}
     latest = commands["latest"]

@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from adapters.telegram import TelegramPlatform
-from bot.config import Config
-from bot.ingest import Ingestor
 from bot.query import QueryEngine
 from bot.store import Store
+from tests.corpus import corpus_store
 from tests.fakes.telegram import FakeMessage, FakeTelegram
 
 CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
@@ -26,9 +25,7 @@ PRIVATE = 1001
 
 @pytest.fixture(scope="module")
 def store() -> Store:
-    store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
-    return store
+    return corpus_store()
 
 
 @pytest.fixture
