@@ -77,10 +77,12 @@ def _setup_logging(config: Config, verbose: bool) -> None:
 class Context:
     """Lazily built parts shared by the subcommands."""
 
-    def __init__(self, config_path: str | None, verbose: bool) -> None:
+    def __init__(self, config_path: str | None, verbose: bool, config: Config | None = None) -> None:
         self.config_path = resolve_config_path(config_path)
         self.verbose = verbose
-        self._config: Config | None = None
+        self._config = config
+        if config is not None:
+            _setup_logging(config, verbose)
 
     @property
     def config(self) -> Config:
@@ -116,7 +118,7 @@ def _errors() -> Iterator[None]:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", metavar="PATH", envvar=None,
+@click.option("--config", "config_path", metavar="PATH",
               help="config.toml to use (default: $DIGESTBOT_CONFIG, else ./config.toml, else built-in defaults).")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 @click.version_option(__version__, prog_name="digestbot")
@@ -462,10 +464,10 @@ def retry(ctx: Context, destination: str) -> None:
 @click.option("--lang", default="fr", show_default=True)
 def demo(db_path: str, number: int, lang: str) -> None:
     """Offline demo: the bundled feed → SQLite → the outbox → the console, one post per section."""
-    ctx = Context(None, False)
-    ctx._config = default_config().model_copy(update={"storage": default_config().storage.model_copy(
-        update={"path": db_path})})
-    _setup_logging(ctx.config, False)
+    defaults = default_config()
+    console = defaults.destinations[0].model_copy(update={"languages": [lang.lower()]})
+    ctx = Context(None, False, defaults.model_copy(update={
+        "storage": defaults.storage.model_copy(update={"path": db_path}), "destinations": [console]}))
     for suffix in ("", "-wal", "-shm"):
         with contextlib.suppress(FileNotFoundError):
             os.remove(db_path + suffix)
