@@ -22,7 +22,7 @@ from typing import Any, Literal
 import orjson
 import sqlite_utils
 
-from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
+from bot.models import Block, Issue, IssueRef, Item, Section
 from bot.ports import Destination
 
 __all__ = ["FeedState", "SaveResult", "Store", "StoredHit"]
@@ -321,10 +321,6 @@ class Store:
         rows = list(self.db.query("select entry_id from issues where rowid = ?", [rowid]))
         return str(rows[0]["entry_id"]) if rows else None
 
-    def revision(self, entry_id: str) -> int:
-        rows = list(self.db.query("select revision from issues where entry_id = ?", [entry_id]))
-        return int(rows[0]["revision"]) if rows else 0
-
     def list_issues(self, lang: str | None = None, feed: str | None = None, limit: int = 50,
                     number: int | None = None) -> list[IssueRef]:
         """Newsletter editions, newest first (by date, then issue number)."""
@@ -350,20 +346,6 @@ class Store:
 
     def editions(self, number: int) -> list[IssueRef]:
         return self.list_issues(number=number, limit=100)
-
-    def languages(self) -> list[str]:
-        return [r["language"] for r in self.db.query(
-            "select distinct language from issues where is_newsletter = 1 order by language")]
-
-    def section_refs(self, entry_id: str) -> list[SectionRef]:
-        return [
-            SectionRef(key=r["key"], heading=r["heading"], emoji=r["emoji"], position=r["position"],
-                       item_count=r["n"])
-            for r in self.db.query(
-                "select s.key, s.heading, s.emoji, s.position, count(i.id) as n from sections s"
-                " left join items i on i.entry_id = s.entry_id and i.section_position = s.position"
-                " where s.entry_id = ? group by s.position order by s.position", [entry_id])
-        ]
 
     # ------------------------------------------------------------------ search
     def search(self, fts_query: str, *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
