@@ -20,21 +20,19 @@ from typing import Any, Literal
 import click
 
 from bot import __version__
+from bot.commands import Query, parse_command
 from bot.config import Config, FeedConfig, bundled_feed_path, default_config, load_config, resolve_config_path
 from bot.errors import ConfigError, DigestbotError, FeedError
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
-from bot.models import Issue, Query
+from bot.messages import ErrorAnswer, NotFound
+from bot.models import Issue
 from bot.ports import Platform
 from bot.query import QueryEngine
 from bot.sections import SectionAliases
 from bot.store import Store
 
 log = logging.getLogger("digestbot")
-
-_COMMAND_WORDS = ("section", "sections", "latest", "issues", "search", "help", "start", "language",
-                  "subscribe", "unsubscribe")
-
 
 # ---------------------------------------------------------------------- logging
 class SecretFilter(logging.Filter):
@@ -244,15 +242,14 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
                 with contextlib.suppress(FeedError):
                     asyncio.run(ingestor.poll(feed))
         engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language)
-        command, _, args = command_line.strip().partition(" ")
-        query = Query(command=command.lstrip("/").split("@")[0] or "help", args=args,
-                      lang=lang or ctx.config.default_language, platform="console", chat="cli")
+        query = Query(parse_command(command_line), lang=lang or ctx.config.default_language, platform="console",
+                      chat="cli")
         answer = engine.answer(query)
         from adapters.console import ConsolePlatform
 
         for part in ConsolePlatform().render_answer(answer):
             click.echo(part.text)
-        if answer.kind == "error":
+        if isinstance(answer, ErrorAnswer | NotFound):
             raise SystemExit(1)
 
 

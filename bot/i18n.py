@@ -13,10 +13,23 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["normalize_language", "supported_languages", "t"]
+__all__ = ["LANGUAGES", "language_name", "normalize_language", "supported_languages", "t"]
 
 log = logging.getLogger(__name__)
 _FALLBACK = "en"
+
+#: The newsletter's edition languages, each with its own name for itself: the one list that
+#: language choices (Discord's `language` option), replies ("No Français edition …") and
+#: section aliases read.
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "fr": "Français",
+    "pt-br": "Português (BR)",
+    "zh": "中文",
+    "tr": "Türkçe",
+    "es": "Español",
+    "ar": "العربية",
+}
 
 
 @cache
@@ -60,6 +73,11 @@ def normalize_language(code: str | None) -> str:
     if code.startswith("zh") or code == "ch":
         return "zh"
     return code.split("-")[0]
+
+
+def language_name(lang: str) -> str:
+    """"fr" → "Français"; a code we have no name for is shown as is."""
+    return LANGUAGES.get(lang, lang)
 
 
 def t(key: str, lang: str | None = None, /, **params: Any) -> str:

@@ -408,7 +408,7 @@ def _dedupe(values: list[str]) -> list[str]:
 
 
 def blocks_to_html(blocks: tuple[Block, ...] | list[Block]) -> str:
-    """Minimal, safe HTML for blocks (escaped text, b/i/code/a only): the sanitised `Section.html`."""
+    """Minimal, safe HTML for blocks (escaped text, b/i/code/a only): the sanitised HTML of a section (`section_html`)."""
     parts: list[str] = []
     for block in blocks:
         inner = "".join([_span_html(span) for span in block.spans])

@@ -17,7 +17,7 @@ Decisions (tested in tests/test_split_shapes.py):
 - an untitled list in an untitled context gives one item per list entry;
 - a wholly bold paragraph whose text is a known section name is a heading when
   the name is `references` ("本文参考资料") or its emoji agrees with the name;
-- `Section.html` is sanitised HTML regenerated from the items, never feed HTML.
+- a section's HTML (`richtext.section_html`) is regenerated from its items, never feed HTML.
 
 The splitter never raises: whatever the HTML, the worst case is an Issue with no
 sections (logged).

@@ -22,8 +22,7 @@ from typing import Any, Literal
 import orjson
 import sqlite_utils
 
-from bot.models import Block, Issue, IssueRef, Item, Section
-from bot.ports import Destination
+from bot.models import Block, Destination, Issue, IssueRef, Item, Section
 
 __all__ = ["FeedState", "SaveResult", "Store", "StoredHit"]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from bot.config import Config
 from bot.ingest import Ingestor
-from bot.models import Issue, Post
+from bot.messages import SectionPost
+from bot.models import Issue
 from bot.ports import Destination, Platform, Sent
 from bot.store import Store
 
@@ -33,7 +34,7 @@ async def deliver_sections(platform: Platform, issue: Issue, dest: Destination) 
     """What the outbox does for one destination: every section in order, one key per part."""
     sent: list[Sent] = []
     for number, section in enumerate(issue.sections):
-        post = Post(kind="section", issue=issue.ref, section=section, notify=number == 0)
+        post = SectionPost(issue=issue.ref, section=section, notify=number == 0)
         for index, part in enumerate(platform.render(post, dest)):
             sent.append(await platform.send(dest, part, key=f"{issue.entry_id}:{section.key}:{index}"))
     return sent

@@ -11,12 +11,30 @@ import html
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, assert_never
 
 from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
 from adapters.telegram.markup import Fragment, escape, safe_url
 from bot.i18n import t
-from bot.models import Answer, Block, IssueRef, Item, Post, SearchHit, Section, SectionRef, Span
+from bot.messages import (
+    Answer,
+    DigestPost,
+    ErrorAnswer,
+    Help,
+    IndexPost,
+    IssueList,
+    LanguageSet,
+    NotFound,
+    Notice,
+    Post,
+    SearchHit,
+    SearchResults,
+    SectionAnswer,
+    SectionList,
+    SectionPost,
+    Subscribed,
+)
+from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 
 __all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer", "thread_for"]
@@ -85,15 +103,18 @@ class TelegramRenderer:
         """A post for one destination, honouring its options (images, link_preview, topic(s))."""
         options = dest.options or {}
         preview = bool(options.get("link_preview", False))
-        if post.kind == "section" and post.section is not None:
-            thread = thread_for(options, post.section.key)
-            parts = self._section_messages(post.section, post.issue, options.get("images", "none"))
-        elif post.kind == "digest":
-            thread = thread_for(options, None)
-            parts = self._digest_messages(post)
-        else:
-            thread = thread_for(options, None)
-            parts = self._index_messages(post)
+        match post:
+            case SectionPost(issue=issue, section=section):
+                thread = thread_for(options, section.key)
+                parts = self._section_messages(section, issue, options.get("images", "none"))
+            case DigestPost():
+                thread = thread_for(options, None)
+                parts = self._digest_messages(post)
+            case IndexPost():
+                thread = thread_for(options, None)
+                parts = self._index_messages(post)
+            case _:
+                assert_never(post)
         rendered: list[Rendered] = []
         for index, (kind, text, payload) in enumerate(parts):
             payload = {**payload, "thread": thread}
@@ -168,7 +189,7 @@ class TelegramRenderer:
             parts.append(("media_group", caption.text if start == 0 else "", {"media": media}))
         return parts
 
-    def _digest_messages(self, post: Post) -> list[tuple[str, str, dict[str, Any]]]:
+    def _digest_messages(self, post: DigestPost) -> list[tuple[str, str, dict[str, Any]]]:
         flow = Flow()
         for section in post.sections:
             flow.add(_section_title(section.emoji, section.title or section.heading), ITEM)
@@ -180,9 +201,9 @@ class TelegramRenderer:
         return [("text", m.text, {"html": m.html})
                 for m in compose(title, flow, subtitle=_issue_line(post.issue), limit=self.text_limit)]
 
-    def _index_messages(self, post: Post) -> list[tuple[str, str, dict[str, Any]]]:
+    def _index_messages(self, post: IndexPost) -> list[tuple[str, str, dict[str, Any]]]:
         flow = Flow()
-        for entry in post.index:
+        for entry in post.entries:
             flow.add(_link(_clip(entry.section.heading), entry.url), BLOCK)
         title = Fragment.plain("📚 ") + _bold(_clip(post.issue.title))
         return [("text", m.text, {"html": m.html})
@@ -191,13 +212,12 @@ class TelegramRenderer:
     # ------------------------------------------------------------------ answers
     def render_answer(self, answer: Answer) -> list[Rendered]:
         """A command reply; paging tokens become ◀ ▶ buttons under the last message."""
-        lang = _ui_lang(answer.lang)
-        if answer.kind == "section" and answer.issue is not None and answer.section is not None:
-            messages = self.section_texts(answer.section, answer.issue, note=answer.message)
+        if isinstance(answer, SectionAnswer):
+            messages = self.section_texts(answer.section, answer.issue, note=answer.note)
         else:
-            title, flow = self._answer_flow(answer, lang)
+            title, flow = self._answer_flow(answer, _ui_lang(answer.lang))
             messages = compose(title, flow, limit=self.text_limit)
-        buttons = self._buttons(answer)
+        buttons = _buttons(answer)
         rendered: list[Rendered] = []
         for index, message in enumerate(messages):
             payload: dict[str, Any] = {"html": message.html, "preview": False, "thread": None}
@@ -206,45 +226,43 @@ class TelegramRenderer:
             rendered.append(Rendered(kind="text", text=message.text, payload=payload))
         return rendered
 
-    @staticmethod
-    def _buttons(answer: Answer) -> list[list[dict[str, str]]]:
-        row: list[dict[str, str]] = []
-        for label, token in (("◀", answer.prev_page), ("▶", answer.next_page)):
-            if token and 0 < len(token.encode("utf-8")) <= 64:
-                row.append({"text": label, "data": token})
-        return [row] if row else []
-
     def _answer_flow(self, answer: Answer, lang: str) -> tuple[Fragment, Flow]:
+        """A title from the answer's first line (or its edition), the rest and its listing below."""
         flow = Flow()
-        lines = [line for line in answer.message.split("\n") if line.strip()]
-        if answer.kind == "error":
-            title = Fragment.plain("⚠️ ") + _bold(_clip(lines[0], 300) if lines else t("telegram.error", lang))
-            rest = lines[1:]
-        elif answer.kind in ("sections", "section") and answer.issue is not None:
-            title = Fragment.plain("📚 ") + _link(_clip(answer.issue.label), answer.issue.link)
-            rest = lines
-        elif lines:
-            title = _bold(_clip(lines[0], 300)) if answer.kind != "text" else Fragment.plain(_clip(lines[0], 300))
-            rest = lines[1:]
-        else:
-            title = Fragment.plain("ℹ️")
-            rest = []
+        text = answer.note if isinstance(answer, SectionAnswer) else answer.message
+        lines = [line for line in text.split("\n") if line.strip()]
+        first, rest = (_clip(lines[0], 300), lines[1:]) if lines else (None, [])
+        match answer:
+            case ErrorAnswer() | NotFound():
+                title = Fragment.plain("⚠️ ") + _bold(first or t("telegram.error", lang))
+            case SectionList(issue=issue) | SectionAnswer(issue=issue):
+                title = Fragment.plain("📚 ") + _link(_clip(issue.label), issue.link)
+                rest = lines
+            case IssueList() | SearchResults():
+                title = _bold(first) if first is not None else Fragment.plain("ℹ️")
+            case Help() | Notice() | Subscribed() | LanguageSet():
+                title = Fragment.plain(first) if first is not None else Fragment.plain("ℹ️")
+            case _:
+                assert_never(answer)
         for line in rest:
             flow.add_spans((Span(line),), BLOCK)
         self._add_listing(flow, answer, lang)
         return title, flow
 
     def _add_listing(self, flow: Flow, answer: Answer, lang: str) -> None:
-        strength = ITEM
-        for ref in answer.sections:
-            flow.add(self._section_line(ref, lang), strength)
-            strength = BLOCK
-        for issue in answer.issues:
-            flow.add(Fragment.plain("• ") + _link(_clip(issue.label), issue.link)
-                     + Fragment.plain(" — " + _clip(issue.title, 150)), strength)
-            strength = BLOCK
-        for hit in answer.hits:
-            self._add_hit(flow, hit, lang)
+        match answer:
+            case SectionList(sections=refs) | NotFound(choices=refs):
+                for number, ref in enumerate(refs):
+                    flow.add(self._section_line(ref, lang), BLOCK if number else ITEM)
+            case IssueList(issues=issues):
+                for number, issue in enumerate(issues):
+                    flow.add(Fragment.plain("• ") + _link(_clip(issue.label), issue.link)
+                             + Fragment.plain(" — " + _clip(issue.title, 150)), BLOCK if number else ITEM)
+            case SearchResults(hits=hits):
+                for hit in hits:
+                    self._add_hit(flow, hit, lang)
+            case _:
+                pass
 
     @staticmethod
     def _section_line(ref: SectionRef, lang: str) -> Fragment:
@@ -262,3 +280,17 @@ class TelegramRenderer:
         if hit.snippet.strip():
             flow.add_block(Block("paragraph", (Span(_clip(hit.snippet, 600)),)), BLOCK)
 
+
+def _buttons(answer: Answer) -> list[list[dict[str, str]]]:
+    """◀ ▶ for the answers that page (tokens ≤ 64 bytes, Telegram's callback data limit)."""
+    tokens: tuple[tuple[str, str | None], ...]
+    match answer:
+        case SectionAnswer(prev_page=previous, next_page=following):
+            tokens = (("◀", previous), ("▶", following))
+        case SectionList(next_page=following) | NotFound(next_page=following):
+            tokens = (("▶", following),)
+        case _:
+            tokens = ()
+    row = [{"text": label, "data": token} for label, token in tokens
+           if token and 0 < len(token.encode("utf-8")) <= 64]
+    return [row] if row else []
