@@ -39,6 +39,7 @@ from bot.messages import (
 )
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
+from bot.urls import safe_url
 
 __all__ = [
     "CONTENT_LIMIT",
@@ -91,10 +92,9 @@ def embed_length(embed: dict[str, Any]) -> int:
 
 # --------------------------------------------------------------------------- markdown
 def _safe_url(url: str | None) -> str | None:
-    """An http(s) URL usable inside `(...)` of a masked link, else None."""
-    if not url or not url.lower().startswith(("http://", "https://")):
-        return None
-    return quote(url, safe=":/?#@!$&'*+,;=%~-._[]")  # keeps valid URLs intact, encodes spaces and ( )
+    """A safe URL (`bot.urls.safe_url`) encoded for the `(...)` of a masked link, else None."""
+    checked = safe_url(url)
+    return quote(checked, safe=":/?#@!$&'*+,;=%~-._[]") if checked else None  # encodes spaces and ( )
 
 
 def escape_text(text: str) -> str:

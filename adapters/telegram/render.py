@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, assert_never
 
 from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
-from adapters.telegram.markup import Fragment, escape, safe_url
+from adapters.telegram.markup import Fragment, escape
 from bot.i18n import t
 from bot.messages import (
     Answer,
@@ -36,6 +36,7 @@ from bot.messages import (
 )
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
+from bot.urls import safe_url
 
 __all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer", "thread_for"]
 
