@@ -133,10 +133,6 @@ class RichTextBuilder:
             self._element(node, tag, _PLAIN, 0)
         return self
 
-    def add_text(self, text: str) -> RichTextBuilder:
-        self._text(text, _PLAIN)
-        return self
-
     def fragment(self) -> Fragment:
         self._flush()
         source_only = bool(self._sources) and not self._has_plain_text

@@ -1,4 +1,4 @@
-"""The design card's import rules, checked on the source: data flows one way."""
+"""The architecture's import rules, checked on the source: data flows one way, and no module cycles."""
 
 from __future__ import annotations
 
