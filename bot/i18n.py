@@ -64,15 +64,20 @@ def supported_languages() -> tuple[str, ...]:
 
 
 def normalize_language(code: str | None) -> str:
-    """Map "fr-FR", "pt_BR", "PT-br" to our codes ("fr", "pt-br"); "" for nothing."""
-    if not code:
-        return ""
-    code = code.strip().lower().replace("_", "-")
-    if code.startswith("pt-br") or code == "pt":
+    """The one language normaliser: "fr-FR", "pt_BR", "PT", "zh-Hans", "es-419" → "fr", "pt-br", "pt-br", "zh", "es".
+
+    A tag outside our list keeps its primary subtag ("ja-JP" → "ja"); "" for nothing
+    usable (empty, not a language tag).
+    """
+    value = (code or "").strip().lower().replace("_", "-")
+    if value in LANGUAGES:
+        return value
+    base = value.split("-")[0]
+    if base == "pt":
         return "pt-br"
-    if code.startswith("zh") or code == "ch":
+    if base in ("zh", "ch"):  # "[CH]" is how some editions tag Chinese
         return "zh"
-    return code.split("-")[0]
+    return base if base.isalpha() and 2 <= len(base) <= 3 else ""
 
 
 def language_name(lang: str) -> str:

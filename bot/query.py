@@ -290,7 +290,7 @@ class QueryEngine:
     def _language(self, query: Query, code_text: str, lang: str) -> Answer:
         code = normalize_language(code_text[:10])
         available = ", ".join(supported_languages())
-        if not code:
+        if not code_text:
             return Notice(lang=lang, message=t("query.language_current", lang, lang=language_name(lang),
                                                available=available))
         if code not in supported_languages():
