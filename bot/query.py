@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import assert_never
-
-from rapidfuzz import fuzz
 
 from bot.commands import (
     Help,
@@ -49,7 +45,8 @@ from bot.messages import (
 )
 from bot.messages import Help as HelpAnswer
 from bot.models import Destination, Issue, IssueRef, SectionRef
-from bot.sections import SectionAliases, normalize
+from bot.section_names import SectionMatcher
+from bot.sections import SectionAliases
 from bot.store import Store, StoredHit
 
 __all__ = ["QueryEngine", "build_fts_query"]
@@ -58,7 +55,6 @@ log = logging.getLogger(__name__)
 
 MAX_SEARCH_WORDS = 8
 MAX_WORD = 40
-FUZZY_THRESHOLD = 74.0
 AMBIGUITY_MARGIN = 4.0
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -90,18 +86,12 @@ def build_fts_query(words: str) -> tuple[str, list[str], bool]:
     return expression, cjk, truncated
 
 
-@dataclass(frozen=True, slots=True)
-class _Match:
-    position: int
-    score: float
-
-
 class QueryEngine:
     """Answers chat queries from the store, in the asker's language."""
 
     def __init__(self, store: Store, aliases: SectionAliases | None = None, default_lang: str = "en") -> None:
         self.store = store
-        self.aliases = aliases or SectionAliases()
+        self.matcher = SectionMatcher(aliases or SectionAliases())
         self.default_lang = normalize_language(default_lang) or "en"
 
     # ------------------------------------------------------------------ entry point
@@ -156,13 +146,7 @@ class QueryEngine:
         edition, _ = self._edition(issue, lang)
         if edition is None:
             return []
-        wanted = normalize(clean(prefix))
-        choices: list[tuple[str, str]] = []
-        for section in edition.sections:
-            names = [section.heading, section.title, section.key, *self.aliases.aliases(section.key)]
-            if not wanted or any(wanted in normalize(name) for name in names):
-                choices.append((section.heading[:100], section.key[:100]))
-        return choices[:25]
+        return [(s.heading[:100], s.key[:100]) for s in self.matcher.choices(clean(prefix), edition.sections)][:25]
 
     # ------------------------------------------------------------------ editions
     def _edition(self, number: int | None, lang: str) -> tuple[Issue | None, bool]:
@@ -214,7 +198,7 @@ class QueryEngine:
             return NotFound(lang=lang, issue=edition.ref, choices=refs,
                             message=t("query.section_missing_arg", lang, example=example, issue=label),
                             next_page=self._token(edition, 0) if edition.sections else None)
-        matches = self._match_sections(words, edition)
+        matches = self.matcher.rank(words, edition.sections)
         if not matches:
             return NotFound(lang=lang, issue=edition.ref, choices=refs,
                             message=t("query.section_unknown", lang, query=_echo(words), issue=label))
@@ -354,41 +338,6 @@ class QueryEngine:
         return [SectionRef(key=s.key, heading=s.heading, emoji=s.emoji, position=s.position,
                            item_count=len(s.items)) for s in issue.sections]
 
-    def _match_sections(self, words: str, issue: Issue) -> list[_Match]:
-        """Score every section of the edition against the asker's words, best first.
-
-        Exact names (any language), emoji and keys score 100; a word prefix ("outil")
-        scores 95; otherwise fuzzy similarity of words catches typos ("outlis").
-        """
-        wanted = normalize(words)
-        wanted_emoji = _strip_variation(words.strip())
-        scored: list[_Match] = []
-        for section in issue.sections:
-            score = 0.0
-            if section.emoji and wanted_emoji and wanted_emoji == _strip_variation(section.emoji):
-                score = 100.0
-            names = {normalize(n) for n in (section.heading, section.title, section.key,
-                                             section.key.replace("_", " "), *self.aliases.aliases(section.key))}
-            names.discard("")
-            for name in names:
-                if wanted == name:
-                    score = max(score, 100.0)
-                    continue
-                name_words = name.split()
-                wanted_words = wanted.split()
-                if all(any(nw.startswith(ww) for nw in name_words) for ww in wanted_words) and len(wanted) >= 3:
-                    score = max(score, 95.0)
-                    continue
-                fuzzy = max(
-                    fuzz.ratio(wanted, name),
-                    _word_score(wanted_words, name_words),
-                )
-                score = max(score, fuzzy)
-            if score >= FUZZY_THRESHOLD:
-                scored.append(_Match(section.position, score))
-        scored.sort(key=lambda m: -m.score)
-        return scored
-
     def _resolve_section_names(self, names: Sequence[str], lang: str) -> tuple[list[str], list[str]]:
         """Section words of /subscribe → canonical keys, with the words we could not place."""
         edition, _ = self._edition(None, lang)
@@ -397,31 +346,12 @@ class QueryEngine:
         for name in names[:20]:
             if name == "*":
                 return [], []
-            key: str | None = None
-            if edition is not None:
-                matches = self._match_sections(name, edition)
-                if matches:
-                    key = edition.sections[matches[0].position].key
-            if key is None:
-                candidate = self.aliases.key_for(name, lang)
-                if candidate in self.aliases.known_keys():
-                    key = candidate
+            key = self.matcher.key_for(name, edition.sections if edition else (), lang)
             if key is None:
                 unknown.append(name)
             elif key not in keys:
                 keys.append(key)
         return keys, unknown
-
-
-def _word_score(wanted: list[str], name: list[str]) -> float:
-    """Average best fuzzy score of each wanted word against the name's words."""
-    if not wanted or not name:
-        return 0.0
-    return sum(max(fuzz.ratio(w, n) for n in name) for w in wanted) / len(wanted)
-
-
-def _strip_variation(text: str) -> str:
-    return "".join(ch for ch in text if ch not in "\ufe0f\ufe0e" and unicodedata.category(ch) != "Zs")
 
 
 def _snippet(text: str, needles: Sequence[str], width: int = 180) -> str:
