@@ -13,26 +13,13 @@ import re
 from collections.abc import Sequence
 from typing import assert_never
 
-from bot.commands import (
-    Help,
-    Issues,
-    Language,
-    Latest,
-    Page,
-    Query,
-    SearchCommand,
-    SectionCommand,
-    SectionsCommand,
-    Start,
-    Subscribe,
-    Unknown,
-    Unsubscribe,
-    clean,
-)
+from bot import commands as cmd
+from bot.commands import Query, clean
 from bot.i18n import language_name, normalize_language, supported_languages, t
 from bot.messages import (
     Answer,
     ErrorAnswer,
+    Help,
     IssueList,
     LanguageSet,
     NotFound,
@@ -43,7 +30,6 @@ from bot.messages import (
     SectionList,
     Subscribed,
 )
-from bot.messages import Help as HelpAnswer
 from bot.models import Destination, Issue, IssueRef, SectionRef
 from bot.section_names import SectionMatcher
 from bot.sections import SectionAliases
@@ -107,29 +93,29 @@ class QueryEngine:
     def _dispatch(self, query: Query, lang: str) -> Answer:
         command = query.command
         match command:
-            case Start():
-                return HelpAnswer(lang=lang, message=t("query.start", lang) + "\n\n" + t("query.help", lang))
-            case Help():
-                return HelpAnswer(lang=lang, message=t("query.help", lang))
-            case SectionCommand(words=words, issue=number):
+            case cmd.Start():
+                return Help(lang=lang, message=t("query.start", lang) + "\n\n" + t("query.help", lang))
+            case cmd.Help():
+                return Help(lang=lang, message=t("query.help", lang))
+            case cmd.SectionCommand(words=words, issue=number):
                 return self._section(clean(words), number, lang)
-            case SectionsCommand(issue=number):
+            case cmd.SectionsCommand(issue=number):
                 return self._sections(number, lang)
-            case Latest():
+            case cmd.Latest():
                 return self._latest(lang)
-            case Issues():
+            case cmd.Issues():
                 return self._issues(lang)
-            case SearchCommand(words=words):
+            case cmd.SearchCommand(words=words):
                 return self._search(clean(words), lang)
-            case Language(code=code):
+            case cmd.Language(code=code):
                 return self._language(query, clean(code), lang)
-            case Subscribe():
+            case cmd.Subscribe():
                 return self._subscribe(query, command, lang)
-            case Unsubscribe():
+            case cmd.Unsubscribe():
                 return self._unsubscribe(query, lang)
-            case Page(token=token):
+            case cmd.Page(token=token):
                 return self._page(token, lang)
-            case Unknown():
+            case cmd.Unknown():
                 return ErrorAnswer(lang=lang, message=t("query.unknown_command", lang))
             case _:
                 assert_never(command)
@@ -284,7 +270,7 @@ class QueryEngine:
             self.store.set_chat_language(query.platform, query.chat, code)
         return LanguageSet(lang=code, message=t("query.language_set", code))
 
-    def _subscribe(self, query: Query, command: Subscribe, lang: str) -> Answer:
+    def _subscribe(self, query: Query, command: cmd.Subscribe, lang: str) -> Answer:
         if not query.is_private and not query.is_admin:
             return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
         schedule = " ".join(clean(command.schedule).split()) or "on_publish"

@@ -8,24 +8,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from bot.messages import (
-    Answer,
-    DigestPost,
-    ErrorAnswer,
-    Help,
-    IndexPost,
-    IssueList,
-    LanguageSet,
-    NotFound,
-    Notice,
-    Post,
-    SearchHit,
-    SearchResults,
-    SectionAnswer,
-    SectionList,
-    SectionPost,
-    Subscribed,
-)
+from bot import messages as msg
 from bot.models import Block, IssueRef, Item, Section, SectionRef
 
 __all__ = ["render_answer_text", "render_post_text", "split_text"]
@@ -72,7 +55,7 @@ def _section_chunks(issue: IssueRef, section: Section) -> tuple[str, list[str]]:
     return section_header(section, issue), [_item(item) for item in section.items]
 
 
-def _digest_chunks(post: DigestPost) -> tuple[str, list[str]]:
+def _digest_chunks(post: msg.DigestPost) -> tuple[str, list[str]]:
     header = f"📬 {post.issue.title} — {post.issue.label}"
     chunks = [post.issue.link] if post.issue.link else []
     for section in post.sections:
@@ -85,7 +68,7 @@ def _digest_chunks(post: DigestPost) -> tuple[str, list[str]]:
     return header, chunks
 
 
-def _index_chunks(post: IndexPost) -> tuple[str, list[str]]:
+def _index_chunks(post: msg.IndexPost) -> tuple[str, list[str]]:
     header = f"🗂 Index — {post.issue.label}"
     lines = [f"{(e.section.emoji + ' ') if e.section.emoji else ''}{e.section.heading} → {e.url or '(not linked)'}"
              for e in post.entries]
@@ -127,14 +110,14 @@ def split_text(header: str, chunks: list[str], max_chars: int) -> list[str]:
     return [f"{header} ({i}/{len(bodies)})\n\n{body}".rstrip() for i, body in enumerate(bodies, 1)]
 
 
-def render_post_text(post: Post, max_chars: int) -> list[str]:
+def render_post_text(post: msg.Post, max_chars: int) -> list[str]:
     """A post as one or more console messages."""
     match post:
-        case SectionPost(issue=issue, section=section):
+        case msg.SectionPost(issue=issue, section=section):
             header, chunks = _section_chunks(issue, section)
-        case DigestPost():
+        case msg.DigestPost():
             header, chunks = _digest_chunks(post)
-        case IndexPost():
+        case msg.IndexPost():
             header, chunks = _index_chunks(post)
         case _:
             assert_never(post)
@@ -153,7 +136,7 @@ def _section_lines(issue: IssueRef, refs: tuple[SectionRef, ...]) -> list[str]:
                            for s in refs)]
 
 
-def _hit_lines(hit: SearchHit) -> list[str]:
+def _hit_lines(hit: msg.SearchHit) -> list[str]:
     lines = [f"• {hit.item_title or hit.section.heading} — {hit.issue.label}, {hit.section.heading}"]
     if hit.snippet:
         lines.append(f"  {hit.snippet}")
@@ -162,22 +145,22 @@ def _hit_lines(hit: SearchHit) -> list[str]:
     return lines
 
 
-def render_answer_text(answer: Answer, max_chars: int) -> list[str]:
+def render_answer_text(answer: msg.Answer, max_chars: int) -> list[str]:
     """A query answer as console messages."""
-    if isinstance(answer, SectionAnswer):
+    if isinstance(answer, msg.SectionAnswer):
         parts = split_text(*_section_chunks(answer.issue, answer.section), max_chars)
         if answer.page_count > 1:
             parts[-1] += f"\n\n(page {answer.page}/{answer.page_count})"
         return parts
     lines: list[str] = [answer.message] if answer.message else []
     match answer:
-        case SectionList(issue=issue, sections=refs) | NotFound(issue=issue, choices=refs):
+        case msg.SectionList(issue=issue, sections=refs) | msg.NotFound(issue=issue, choices=refs):
             lines += _section_lines(issue, refs)
-        case IssueList(issues=issues):
+        case msg.IssueList(issues=issues):
             lines += map(_issue_line, issues)
-        case SearchResults(hits=hits):
+        case msg.SearchResults(hits=hits):
             lines += (line for hit in hits for line in _hit_lines(hit))
-        case ErrorAnswer() | Help() | Notice() | Subscribed() | LanguageSet():
+        case msg.ErrorAnswer() | msg.Help() | msg.Notice() | msg.Subscribed() | msg.LanguageSet():
             pass
         case _:
             assert_never(answer)

@@ -17,26 +17,8 @@ from urllib.parse import quote
 
 from discord.utils import escape_markdown
 
+from bot import messages as msg
 from bot.i18n import t
-from bot.messages import (
-    Answer,
-    DigestPost,
-    ErrorAnswer,
-    Help,
-    IndexEntry,
-    IndexPost,
-    IssueList,
-    LanguageSet,
-    NotFound,
-    Notice,
-    Post,
-    SearchHit,
-    SearchResults,
-    SectionAnswer,
-    SectionList,
-    SectionPost,
-    Subscribed,
-)
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from bot.urls import safe_url
@@ -274,17 +256,17 @@ class _Options:
 class DiscordRenderer:
     """Turns posts and answers into Discord message payloads (see module docstring)."""
 
-    def render(self, post: Post, dest: Destination | None = None) -> list[Rendered]:
+    def render(self, post: msg.Post, dest: Destination | None = None) -> list[Rendered]:
         """One post → one or more messages, in order; only the first may notify."""
         options = _Options.of(dest)
         lang = post.issue.language
         match post:
-            case SectionPost(issue=issue, section=section):
+            case msg.SectionPost(issue=issue, section=section):
                 payloads = (self._section_embeds(issue, section, lang) if options.format == "embeds"
                             else self._section_text(issue, section, lang))
-            case DigestPost(issue=issue, sections=sections):
+            case msg.DigestPost(issue=issue, sections=sections):
                 payloads = self._digest(issue, sections, lang, options.format)
-            case IndexPost(issue=issue, entries=entries):
+            case msg.IndexPost(issue=issue, entries=entries):
                 payloads = self._index(issue, entries, lang)
             case _:
                 assert_never(post)
@@ -396,7 +378,7 @@ class DiscordRenderer:
         groups = [embeds[i:i + EMBEDS_PER_MESSAGE] for i in range(0, len(embeds), EMBEDS_PER_MESSAGE)] or [[]]
         return [{"content": header, **({"embeds": g} if g else {})} for g in groups]
 
-    def _index(self, issue: IssueRef, entries: Sequence[IndexEntry], lang: str) -> list[dict[str, Any]]:
+    def _index(self, issue: IssueRef, entries: Sequence[msg.IndexEntry], lang: str) -> list[dict[str, Any]]:
         lines = [f"📑 **{t('discord.index_title', lang)} — {issue.label}**"]
         for entry in entries:
             name = escape_text(entry.section.heading)
@@ -405,28 +387,28 @@ class DiscordRenderer:
         return [{"content": c} for c in split_lines(lines)]
 
     # ----------------------------------------------------------------------- answers
-    def render_answer(self, answer: Answer) -> list[Rendered]:
+    def render_answer(self, answer: msg.Answer) -> list[Rendered]:
         """A query answer as messages; errors are ephemeral (only the asker sees them)."""
         match answer:
-            case SectionAnswer():
+            case msg.SectionAnswer():
                 payloads = self._section_answer(answer)
-            case SectionList(issue=issue, message=message, sections=refs):
+            case msg.SectionList(issue=issue, message=message, sections=refs):
                 payloads = _messages([_issue_title(issue), *_escaped(message), *map(_section_count, refs)])
-            case IssueList(message=message, issues=issues):
+            case msg.IssueList(message=message, issues=issues):
                 payloads = _messages([*_escaped(message), *map(_issue_line, issues)])
-            case SearchResults(message=message, hits=hits):
+            case msg.SearchResults(message=message, hits=hits):
                 payloads = _messages([*_escaped(message), *map(_hit_line, hits)])
-            case NotFound(message=message, choices=refs):
+            case msg.NotFound(message=message, choices=refs):
                 payloads = _messages([escape_text(message or _ELLIPSIS), *(_bullet(r.heading) for r in refs)])
-            case ErrorAnswer(message=message) | Help(message=message) | Notice(message=message) | \
-                    Subscribed(message=message) | LanguageSet(message=message):
+            case msg.ErrorAnswer(message=message) | msg.Help(message=message) | msg.Notice(message=message) | \
+                    msg.Subscribed(message=message) | msg.LanguageSet(message=message):
                 payloads = _messages([escape_text(message or _ELLIPSIS)])
             case _:
                 assert_never(answer)
-        ephemeral = isinstance(answer, ErrorAnswer | NotFound)
+        ephemeral = isinstance(answer, msg.ErrorAnswer | msg.NotFound)
         return [_reply(payload, ephemeral) for payload in payloads or [{"content": _ELLIPSIS}]]
 
-    def _section_answer(self, answer: SectionAnswer) -> list[dict[str, Any]]:
+    def _section_answer(self, answer: msg.SectionAnswer) -> list[dict[str, Any]]:
         """The section's embeds, the fallback note on top, ◀ ▶ under the last message."""
         payloads = self._section_embeds(answer.issue, answer.section, answer.lang)
         if answer.note:  # e.g. "no FR edition of this issue; here is the EN one"
@@ -472,7 +454,7 @@ def _issue_line(edition: IssueRef) -> str:
     return f"- {label} — {escape_text(_truncate_words(edition.title, 200))}"
 
 
-def _hit_line(hit: SearchHit) -> str:
+def _hit_line(hit: msg.SearchHit) -> str:
     url = _safe_url(hit.url)
     title = escape_text(_truncate_words(hit.item_title or hit.section.heading, 200))
     title = f"[{title}](<{url}>)" if url else title

@@ -15,25 +15,8 @@ from typing import Any, assert_never
 
 from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
 from adapters.telegram.markup import Fragment, escape
+from bot import messages as msg
 from bot.i18n import t
-from bot.messages import (
-    Answer,
-    DigestPost,
-    ErrorAnswer,
-    Help,
-    IndexPost,
-    IssueList,
-    LanguageSet,
-    NotFound,
-    Notice,
-    Post,
-    SearchHit,
-    SearchResults,
-    SectionAnswer,
-    SectionList,
-    SectionPost,
-    Subscribed,
-)
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from bot.urls import safe_url
@@ -100,18 +83,18 @@ class TelegramRenderer:
         self.caption_limit = caption_limit
 
     # ------------------------------------------------------------------ posts
-    def render(self, post: Post, dest: Destination) -> list[Rendered]:
+    def render(self, post: msg.Post, dest: Destination) -> list[Rendered]:
         """A post for one destination, honouring its options (images, link_preview, topic(s))."""
         options = dest.options or {}
         preview = bool(options.get("link_preview", False))
         match post:
-            case SectionPost(issue=issue, section=section):
+            case msg.SectionPost(issue=issue, section=section):
                 thread = thread_for(options, section.key)
                 parts = self._section_messages(section, issue, options.get("images", "none"))
-            case DigestPost():
+            case msg.DigestPost():
                 thread = thread_for(options, None)
                 parts = self._digest_messages(post)
-            case IndexPost():
+            case msg.IndexPost():
                 thread = thread_for(options, None)
                 parts = self._index_messages(post)
             case _:
@@ -190,7 +173,7 @@ class TelegramRenderer:
             parts.append(("media_group", caption.text if start == 0 else "", {"media": media}))
         return parts
 
-    def _digest_messages(self, post: DigestPost) -> list[tuple[str, str, dict[str, Any]]]:
+    def _digest_messages(self, post: msg.DigestPost) -> list[tuple[str, str, dict[str, Any]]]:
         flow = Flow()
         for section in post.sections:
             flow.add(_section_title(section.emoji, section.title or section.heading), ITEM)
@@ -202,7 +185,7 @@ class TelegramRenderer:
         return [("text", m.text, {"html": m.html})
                 for m in compose(title, flow, subtitle=_issue_line(post.issue), limit=self.text_limit)]
 
-    def _index_messages(self, post: IndexPost) -> list[tuple[str, str, dict[str, Any]]]:
+    def _index_messages(self, post: msg.IndexPost) -> list[tuple[str, str, dict[str, Any]]]:
         flow = Flow()
         for entry in post.entries:
             flow.add(_link(_clip(entry.section.heading), entry.url), BLOCK)
@@ -211,9 +194,9 @@ class TelegramRenderer:
                 for m in compose(title, flow, subtitle=_issue_line(post.issue), limit=self.text_limit)]
 
     # ------------------------------------------------------------------ answers
-    def render_answer(self, answer: Answer) -> list[Rendered]:
+    def render_answer(self, answer: msg.Answer) -> list[Rendered]:
         """A command reply; paging tokens become ◀ ▶ buttons under the last message."""
-        if isinstance(answer, SectionAnswer):
+        if isinstance(answer, msg.SectionAnswer):
             messages = self.section_texts(answer.section, answer.issue, note=answer.note)
         else:
             title, flow = self._answer_flow(answer, _ui_lang(answer.lang))
@@ -227,21 +210,21 @@ class TelegramRenderer:
             rendered.append(Rendered(kind="text", text=message.text, payload=payload))
         return rendered
 
-    def _answer_flow(self, answer: Answer, lang: str) -> tuple[Fragment, Flow]:
+    def _answer_flow(self, answer: msg.Answer, lang: str) -> tuple[Fragment, Flow]:
         """A title from the answer's first line (or its edition), the rest and its listing below."""
         flow = Flow()
-        text = answer.note if isinstance(answer, SectionAnswer) else answer.message
+        text = answer.note if isinstance(answer, msg.SectionAnswer) else answer.message
         lines = [line for line in text.split("\n") if line.strip()]
         first, rest = (_clip(lines[0], 300), lines[1:]) if lines else (None, [])
         match answer:
-            case ErrorAnswer() | NotFound():
+            case msg.ErrorAnswer() | msg.NotFound():
                 title = Fragment.plain("⚠️ ") + _bold(first or t("telegram.error", lang))
-            case SectionList(issue=issue) | SectionAnswer(issue=issue):
+            case msg.SectionList(issue=issue) | msg.SectionAnswer(issue=issue):
                 title = Fragment.plain("📚 ") + _link(_clip(issue.label), issue.link)
                 rest = lines
-            case IssueList() | SearchResults():
+            case msg.IssueList() | msg.SearchResults():
                 title = _bold(first) if first is not None else Fragment.plain("ℹ️")
-            case Help() | Notice() | Subscribed() | LanguageSet():
+            case msg.Help() | msg.Notice() | msg.Subscribed() | msg.LanguageSet():
                 title = Fragment.plain(first) if first is not None else Fragment.plain("ℹ️")
             case _:
                 assert_never(answer)
@@ -250,16 +233,16 @@ class TelegramRenderer:
         self._add_listing(flow, answer, lang)
         return title, flow
 
-    def _add_listing(self, flow: Flow, answer: Answer, lang: str) -> None:
+    def _add_listing(self, flow: Flow, answer: msg.Answer, lang: str) -> None:
         match answer:
-            case SectionList(sections=refs) | NotFound(choices=refs):
+            case msg.SectionList(sections=refs) | msg.NotFound(choices=refs):
                 for number, ref in enumerate(refs):
                     flow.add(self._section_line(ref, lang), BLOCK if number else ITEM)
-            case IssueList(issues=issues):
+            case msg.IssueList(issues=issues):
                 for number, issue in enumerate(issues):
                     flow.add(Fragment.plain("• ") + _link(_clip(issue.label), issue.link)
                              + Fragment.plain(" — " + _clip(issue.title, 150)), BLOCK if number else ITEM)
-            case SearchResults(hits=hits):
+            case msg.SearchResults(hits=hits):
                 for hit in hits:
                     self._add_hit(flow, hit, lang)
             case _:
@@ -273,7 +256,7 @@ class TelegramRenderer:
         return line
 
     @staticmethod
-    def _add_hit(flow: Flow, hit: SearchHit, lang: str) -> None:
+    def _add_hit(flow: Flow, hit: msg.SearchHit, lang: str) -> None:
         title = _clip(hit.item_title, 200) or _clip(hit.section.heading)
         flow.add(_link(title, hit.url) if hit.url else _bold(title), ITEM)
         where = f"{_clip(hit.section.heading, 80)} · {_clip(hit.issue.label, 80)}"
@@ -282,13 +265,13 @@ class TelegramRenderer:
             flow.add_block(Block("paragraph", (Span(_clip(hit.snippet, 600)),)), BLOCK)
 
 
-def _buttons(answer: Answer) -> list[list[dict[str, str]]]:
+def _buttons(answer: msg.Answer) -> list[list[dict[str, str]]]:
     """◀ ▶ for the answers that page (tokens ≤ 64 bytes, Telegram's callback data limit)."""
     tokens: tuple[tuple[str, str | None], ...]
     match answer:
-        case SectionAnswer(prev_page=previous, next_page=following):
+        case msg.SectionAnswer(prev_page=previous, next_page=following):
             tokens = (("◀", previous), ("▶", following))
-        case SectionList(next_page=following) | NotFound(next_page=following):
+        case msg.SectionList(next_page=following) | msg.NotFound(next_page=following):
             tokens = (("▶", following),)
         case _:
             tokens = ()
