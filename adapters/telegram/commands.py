@@ -20,7 +20,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.commands import ADMIN_COMMANDS, COMMANDS, Page, Query, parse_command
+from bot.commands import ADMIN_COMMANDS, COMMANDS, Page, Query, clean, parse_command
 from bot.i18n import t
 from bot.messages import ErrorAnswer, Notice
 
@@ -32,10 +32,8 @@ __all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANDLERS", "CommandThrottle", "Digest"
 
 log = logging.getLogger(__name__)
 
-MAX_ARGS = 512  # Telegram allows 4096; no command of ours needs more than a few words
 _MAX_TRACKED = 10_000  # (chat, user) pairs remembered by the throttle before idle ones are forgotten
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+|$)(.*)$", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class CommandThrottle:
@@ -82,17 +80,12 @@ class Digest:
     throttle: CommandThrottle = field(default_factory=CommandThrottle)
 
 
-def clean_args(text: str) -> str:
-    """Command arguments as the engine may see them: bounded, no control or bidi-override characters."""
-    return _CONTROL.sub(" ", text)[:MAX_ARGS].strip()
-
-
 def split_command(text: str | None) -> tuple[str, str | None, str] | None:
     """("section", "digest_bot" | None, "outils 3") for "/section@digest_bot outils 3"."""
     match = _COMMAND.match(text or "")
     if not match:
         return None
-    return match.group(1).lower(), match.group(2), clean_args(match.group(3))
+    return match.group(1).lower(), match.group(2), clean(match.group(3))
 
 
 async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat: Chat, user_id: int | None) -> bool | None:
@@ -203,7 +196,7 @@ async def page_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     user = callback.from_user
     chat_key = str(chat.id) if chat else str(user.id)
     lang = digest.engine.lang_for("telegram", chat_key, user.language_code)
-    token = clean_args(callback.data or "")[:64]
+    token = clean(callback.data or "")[:64]
     query = Query(Page(token), lang=lang, platform="telegram", chat=chat_key, user=str(user.id),
                   is_private=bool(chat and chat.type == ChatType.PRIVATE))
     try:
