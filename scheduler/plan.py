@@ -124,13 +124,15 @@ def plan_destination(service: ServiceView, dest: Destination, now: datetime,
                                                   else issue.ref.label, issue.entry_id,
                                                   section.key if section else None))
             idle = fires[len(upcoming):]
-            then = "at each tick after a new issue is published: its next section"
+            then = _later(len(upcoming) - len(fires), "section(s)",
+                          "at each tick after a new issue is published: its next section")
         else:
             if fires and upcoming:
                 deliveries += [PlannedDelivery(fires[0], "digest", f"digest of {issue.ref.label}",
                                                issue.entry_id, DIGEST) for issue, _ in upcoming]
             idle = fires[1:] if upcoming else fires
-            then = "at the first tick after a new issue is published: its digest"
+            then = _later(0 if fires else len(upcoming), "digest(s)",
+                          "at the first tick after a new issue is published: its digest")
     return DestinationPlan(
         name=dest.name, platform=dest.platform, to=dest.chat, timezone=dest.timezone, schedule=schedule.text,
         schedule_words=schedule.words(), deliveries=tuple(deliveries), idle_ticks=tuple(idle), then=then,
@@ -146,7 +148,8 @@ def build_plan(service: ServiceView, days: float = 7.0, now: datetime | None = N
     plans = [plan_destination(service, dest, start, until) for dest in service.destinations().values()]
     for name, (dest, reason) in service.invalid().items():
         plans.append(DestinationPlan(name=name, platform=dest.platform, to=dest.chat, timezone=dest.timezone,
-                                     schedule=dest.schedule, schedule_words="—", deliveries=(), paused=reason))
+                                     schedule=dest.schedule, schedule_words=dest.schedule, deliveries=(),
+                                     paused=reason))
     return plans
 
 
@@ -167,6 +170,11 @@ def plan_json(plans: list[DestinationPlan], now: datetime, days: float) -> dict[
 def iso(when: datetime | None) -> str | None:
     """ISO 8601 with the offset and without microseconds (what every time in `--json` looks like)."""
     return when.replace(microsecond=0).isoformat() if when is not None else None
+
+
+def _later(waiting: int, what: str, afterwards: str) -> str:
+    """What follows the window: the backlog the next ticks still hold, then the steady state."""
+    return f"{waiting} more {what} at the following ticks; then {afterwards}" if waiting > 0 else afterwards
 
 
 def _queued(service: ServiceView, dest: Destination, now: datetime, zone: ZoneInfo) -> list[PlannedDelivery]:

@@ -60,9 +60,9 @@ def plan_text(plans: Sequence[DestinationPlan], days: float) -> str:
     for plan in plans:
         lines += ["", f"{plan.name} → {plan.platform} {plan.to} — {plan.schedule_words}"]
         if plan.paused:
-            lines.append(f"  PAUSED: {plan.paused} (nothing goes out until it is fixed and `digestbot retry`)")
+            lines.append(f"  PAUSED: {plan.paused} (nothing goes out until this is fixed)")
         rows = [(f"{_when(d.when)} (queued)" if d.queued else _when(d.when), d.what) for d in plan.deliveries]
-        lines += ["  " + line for line in _table(("when", "what"), rows)] if rows else ["  nothing queued"]
+        lines += ["  " + line for line in _table(("when", "what"), rows)] if rows else ["  nothing in this window"]
         if plan.idle_ticks:
             first, last = plan.idle_ticks[0], plan.idle_ticks[-1]
             span = _when(first) if first == last else f"{_when(first)} … {_when(last)}"
