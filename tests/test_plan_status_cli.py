@@ -139,3 +139,22 @@ def test_plan_text(config: Path) -> None:
     assert "PAUSED: invalid schedule" in result.stdout
     bad = _run("plan", "--days", "0", "--config", str(config))
     assert bad.returncode == 2 and "--days" in bad.stderr
+
+
+def test_run_once_delivers_around_an_invalid_stored_schedule(tmp_path: Path) -> None:
+    """The crash loop of issue #8: a stored `cron 99 99 * * *` made every `run` raise at start."""
+    db = tmp_path / "db.sqlite"
+    path = tmp_path / "config.toml"
+    path.write_text(f'[storage]\npath = "{db}"\n[[feeds]]\nname = "nlp"\nurl = "{FEED}"\n'
+                    '[[destinations]]\nname = "fr-now"\nplatform = "console"\nlanguages = ["fr"]\n')
+    store = Store(db)
+    store.save_subscription(Destination(name="console:bad", platform="console", chat="bad", languages=("fr",),
+                                        schedule="cron 99 99 * * *"))
+    store.close()
+    result = _run("run", "--once", "--config", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert 'destination console:bad paused: invalid schedule: minute: "99"' in result.stderr
+    status = json.loads(_run("status", "--json", "--config", str(path)).stdout)
+    dests = {d["name"]: d for d in status["destinations"]}
+    assert dests["fr-now"]["outbox"]["sent"] > 0 and dests["console:bad"]["outbox"]["sent"] == 0
