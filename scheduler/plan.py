@@ -111,25 +111,20 @@ def plan_destination(service: ServiceView, dest: Destination, now: datetime,
     then: str | None
     if isinstance(schedule, OnPublish):
         spacing = service.config.delivery.spacing
-        deliveries += [PlannedDelivery((now + timedelta(seconds=i * spacing)).astimezone(zone), "section",
-                                       section_label(issue, section) if section else issue.ref.label,
-                                       issue.entry_id, section.key if section else None)
+        deliveries += [_delivery((now + timedelta(seconds=i * spacing)).astimezone(zone), issue, section)
                        for i, (issue, section) in enumerate(upcoming)]
         then = "on next publish: every selected section of the new issue"
     else:
         fires = schedule.fires_until(now, until)
-        if isinstance(schedule, CronDrip):
-            for fire, (issue, section) in zip(fires, upcoming, strict=False):
-                deliveries.append(PlannedDelivery(fire, "section", section_label(issue, section) if section
-                                                  else issue.ref.label, issue.entry_id,
-                                                  section.key if section else None))
+        if isinstance(schedule, CronDrip):  # one section per tick
+            deliveries += [_delivery(fire, issue, section)
+                           for fire, (issue, section) in zip(fires, upcoming, strict=False)]
             idle = fires[len(upcoming):]
             then = _later(len(upcoming) - len(fires), "section(s)",
                           "at each tick after a new issue is published: its next section")
-        else:
-            if fires and upcoming:
-                deliveries += [PlannedDelivery(fires[0], "digest", f"digest of {issue.ref.label}",
-                                               issue.entry_id, DIGEST) for issue, _ in upcoming]
+        else:  # every waiting digest at the first tick
+            if fires:
+                deliveries += [_delivery(fires[0], issue, section) for issue, section in upcoming]
             idle = fires[1:] if upcoming else fires
             then = _later(0 if fires else len(upcoming), "digest(s)",
                           "at the first tick after a new issue is published: its digest")
@@ -170,6 +165,13 @@ def plan_json(plans: list[DestinationPlan], now: datetime, days: float) -> dict[
 def iso(when: datetime | None) -> str | None:
     """ISO 8601 with the offset and without microseconds (what every time in `--json` looks like)."""
     return when.replace(microsecond=0).isoformat() if when is not None else None
+
+
+def _delivery(when: datetime, issue: Issue, section: Section | None) -> PlannedDelivery:
+    """A post the schedule will release: a section, or (no section) the edition's digest."""
+    if section is None:
+        return PlannedDelivery(when, "digest", f"digest of {issue.ref.label}", issue.entry_id, DIGEST)
+    return PlannedDelivery(when, "section", section_label(issue, section), issue.entry_id, section.key)
 
 
 def _later(waiting: int, what: str, afterwards: str) -> str:
