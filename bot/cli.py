@@ -423,12 +423,11 @@ def status(ctx: Context, as_json: bool) -> None:
 
 
 @main.command()
-@click.option("--days", type=click.FloatRange(min=0, min_open=True, max=366), default=7, show_default=True,
-              help="How many days ahead to plan.")
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How many days ahead to plan.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times in each destination's zone).")
 @_config_option
 @pass_context
-def plan(ctx: Context, days: float, as_json: bool) -> None:
+def plan(ctx: Context, days: int, as_json: bool) -> None:
     """Every delivery planned for the next days, per destination: when, what, and to where."""
     with _errors():
         from scheduler.plan import build_plan, plan_json

@@ -135,7 +135,7 @@ def plan_destination(service: ServiceView, dest: Destination, now: datetime,
     )
 
 
-def build_plan(service: ServiceView, days: float = 7.0, now: datetime | None = None) -> list[DestinationPlan]:
+def build_plan(service: ServiceView, days: int = 7, now: datetime | None = None) -> list[DestinationPlan]:
     """Every destination's deliveries over the next `days` days (destinations that cannot run are listed paused)."""
     start = now or service.clock()
     until = start + timedelta(days=days)
@@ -148,7 +148,7 @@ def build_plan(service: ServiceView, days: float = 7.0, now: datetime | None = N
     return plans
 
 
-def plan_json(plans: list[DestinationPlan], now: datetime, days: float) -> dict[str, Any]:
+def plan_json(plans: list[DestinationPlan], now: datetime, days: int) -> dict[str, Any]:
     """The stable JSON shape of `plan --json` (ISO 8601 times with offsets, no microseconds)."""
     return {
         "generated_at": iso(now), "days": days,

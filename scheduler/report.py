@@ -54,9 +54,9 @@ def status_text(status: ServiceStatus) -> str:
     return "\n".join(lines)
 
 
-def plan_text(plans: Sequence[DestinationPlan], days: float) -> str:
+def plan_text(plans: Sequence[DestinationPlan], days: int) -> str:
     """Per destination: a line per delivery (when, what), idle ticks summed up, then what follows."""
-    lines = [f"Deliveries planned for the next {days:g} day(s), in each destination's time zone."]
+    lines = [f"Deliveries planned for the next {days} day(s), in each destination's time zone."]
     for plan in plans:
         lines += ["", f"{plan.name} → {plan.platform} {plan.to} — {plan.schedule_words}"]
         if plan.paused:
