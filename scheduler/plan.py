@@ -113,21 +113,20 @@ def plan_destination(service: ServiceView, dest: Destination, now: datetime,
         spacing = service.config.delivery.spacing
         deliveries += [_delivery((now + timedelta(seconds=i * spacing)).astimezone(zone), issue, section)
                        for i, (issue, section) in enumerate(upcoming)]
-        then = "on next publish: every selected section of the new issue"
+        then = "every selected section of each new issue as soon as it is published"
     else:
         fires = schedule.fires_until(now, until)
         if isinstance(schedule, CronDrip):  # one section per tick
             deliveries += [_delivery(fire, issue, section)
                            for fire, (issue, section) in zip(fires, upcoming, strict=False)]
             idle = fires[len(upcoming):]
-            then = _later(len(upcoming) - len(fires), "section(s)",
-                          "at each tick after a new issue is published: its next section")
+            then = _later(len(upcoming) - len(fires), "section(s)", "one section per tick of each new issue")
         else:  # every waiting digest at the first tick
             if fires:
                 deliveries += [_delivery(fires[0], issue, section) for issue, section in upcoming]
             idle = fires[1:] if upcoming else fires
             then = _later(0 if fires else len(upcoming), "digest(s)",
-                          "at the first tick after a new issue is published: its digest")
+                          "a digest of each new issue at the first tick after it is published")
     return DestinationPlan(
         name=dest.name, platform=dest.platform, to=dest.chat, timezone=dest.timezone, schedule=schedule.text,
         schedule_words=schedule.words(), deliveries=tuple(deliveries), idle_ticks=tuple(idle), then=then,
@@ -176,7 +175,7 @@ def _delivery(when: datetime, issue: Issue, section: Section | None) -> PlannedD
 
 def _later(waiting: int, what: str, afterwards: str) -> str:
     """What follows the window: the backlog the next ticks still hold, then the steady state."""
-    return f"{waiting} more {what} at the following ticks; then {afterwards}" if waiting > 0 else afterwards
+    return f"{waiting} more {what} at the next ticks; after that, {afterwards}" if waiting > 0 else afterwards
 
 
 def _queued(service: ServiceView, dest: Destination, now: datetime, zone: ZoneInfo) -> list[PlannedDelivery]:

@@ -144,7 +144,7 @@ async def test_plan_across_a_dst_change_is_what_the_scheduler_then_does(
 
     await service.run_once()  # admits everywhere, delivers on_publish, starts the tick clocks
     plans = _by_name(build_plan(service, days=7))
-    assert plans["now"].deliveries == () and plans["now"].then and "next publish" in plans["now"].then
+    assert plans["now"].deliveries == () and plans["now"].then and "as soon as it is published" in plans["now"].then
 
     drip = plans["drip"]
     assert [d.what for d in drip.deliveries] == [f"{t} #4 (FR)" for t in TITLES]
