@@ -31,6 +31,7 @@ from bot.messages import (
     Subscribed,
 )
 from bot.models import Destination, Issue, IssueRef, SectionRef
+from bot.schedule import ScheduleError, parse_schedule
 from bot.section_names import SectionMatcher
 from bot.sections import SectionAliases
 from bot.store import Store, StoredHit
@@ -44,17 +45,20 @@ MAX_WORD = 40
 AMBIGUITY_MARGIN = 4.0
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_SCHEDULE = re.compile(r"^(on_publish|(cron|digest)(\s+\S+){5})$")
+
+
+def _check_schedule(text: str) -> tuple[str, str | None]:
+    """(schedule, None) when the scheduler can run it, else (text, the reason naming the field)."""
+    text = " ".join(text.split()) or "on_publish"
+    try:
+        return parse_schedule(text).text, None
+    except ScheduleError as exc:
+        return text, str(exc)
 
 
 def _echo(text: str, limit: int = 60) -> str:
     """A short, safe echo of user input inside a reply."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def schedule_refused(schedule: str) -> bool:
-    """Whether `/subscribe` must refuse this schedule (the one place in the engine that decides it)."""
-    return _SCHEDULE.match(schedule) is None
 
 
 def build_fts_query(words: str) -> tuple[str, list[str], bool]:
@@ -273,9 +277,10 @@ class QueryEngine:
     def _subscribe(self, query: Query, command: cmd.Subscribe, lang: str) -> Answer:
         if not query.is_private and not query.is_admin:
             return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
-        schedule = " ".join(clean(command.schedule).split()) or "on_publish"
-        if schedule_refused(schedule):
-            return ErrorAnswer(lang=lang, message=t("query.subscribe_bad_schedule", lang, schedule=_echo(schedule)))
+        schedule, problem = _check_schedule(clean(command.schedule))
+        if problem is not None:
+            return ErrorAnswer(lang=lang, message=t(
+                "query.subscribe_bad_schedule", lang, schedule=_echo(schedule), reason=_echo(problem, 160)))
         keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang)
         if unknown:
             edition, _ = self._edition(None, lang)
