@@ -11,6 +11,7 @@ and bidi-override characters.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -182,31 +183,26 @@ def parse_command(text: str, args: str | None = None) -> Command:
         word, args = match.group(1), match.group(2)
     else:
         word = text.strip().lstrip("/").split("@")[0]
-    word = word.lower()
-    match word:
-        case "start":
-            return Start()
-        case "help":
-            return Help()
-        case "section":
-            words, number = _section_args(args)
-            return SectionCommand(words, number)
-        case "sections":
-            return SectionsCommand(_section_args(args)[1])
-        case "latest":
-            return Latest()
-        case "issues":
-            return Issues()
-        case "search":
-            return SearchCommand(clean(args))
-        case "subscribe":
-            sections, _, schedule = clean(args).partition("|")
-            return Subscribe(section_names(sections), " ".join(schedule.split()))
-        case "unsubscribe":
-            return Unsubscribe()
-        case "language":
-            return Language(clean(args))
-        case "page":
-            return Page(args.strip())
-        case _:
-            return Unknown(clean(word)[:32])
+    parser = _PARSERS.get(word.lower())
+    return parser(args) if parser is not None else Unknown(clean(word)[:32])
+
+
+def _subscribe(args: str) -> Subscribe:
+    sections, _, schedule = clean(args).partition("|")
+    return Subscribe(section_names(sections), " ".join(schedule.split()))
+
+
+#: How each command word reads its argument text; "page" is a button's, not a person's.
+_PARSERS: dict[str, Callable[[str], Command]] = {
+    "start": lambda _: Start(),
+    "help": lambda _: Help(),
+    "section": lambda args: SectionCommand(*_section_args(args)),
+    "sections": lambda args: SectionsCommand(_section_args(args)[1]),
+    "latest": lambda _: Latest(),
+    "issues": lambda _: Issues(),
+    "search": lambda args: SearchCommand(clean(args)),
+    "subscribe": _subscribe,
+    "unsubscribe": lambda _: Unsubscribe(),
+    "language": lambda args: Language(clean(args)),
+    "page": lambda args: Page(args.strip()),
+}
