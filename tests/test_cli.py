@@ -78,7 +78,7 @@ def test_ask_answers_from_a_fresh_database(tmp_path: Path) -> None:
          "unknown timezone"),
         ("[[destinations]]\nname='d'\nplatform='console'\nsections=['nonsense']\n", "destinations.d.sections",
          "unknown section"),
-        ("[[destinations]]\nname='d'\nplatform='telegram'\nchat='@x'\n", "telegram.token_env", "TELEGRAM_BOT_TOKEN"),
+        ("[[destinations]]\nname='d'\nplatform='telegram'\nchat='@xchannel'\n", "telegram.token_env", "TELEGRAM_BOT_TOKEN"),
         ("[telegram]\ntoken = '123:abc'\n", "token", "must not"),
         ("[[feeds]]\nname='f'\nurl='x'\npoll_interval='soon'\n", "feeds.f.poll_interval", "duration"),
         ("not toml = = =", "config.toml", "TOML"),
