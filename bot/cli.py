@@ -287,10 +287,9 @@ def check_config(ctx: Context, online: bool) -> None:
         if usable is not None:
             problems += _schedule_problems(usable)
             problems += offline_problems(usable, stored_section_keys(usable.storage.path))
-        if config is not None:
-            if online and not problems:
-                problems += asyncio.run(online_problems(config, _online_probes(config)))
-                went_online = True
+        if config is not None and online and not problems:
+            problems += asyncio.run(online_problems(config, _online_probes(config)))
+            went_online = True
         source = path or "built-in defaults"
         if problems:
             for problem in problems:

@@ -9,9 +9,8 @@ repeat that contains another unbounded repeat — the classic catastrophic shape
 from __future__ import annotations
 
 import re
-from typing import Any
-
 from re import _parser as sre_parse  # type: ignore[attr-defined]  # the parser behind re.compile (3.11+)
+from typing import Any
 
 __all__ = ["unsafe_regex_reason"]
 
