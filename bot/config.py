@@ -536,8 +536,10 @@ def partial_config(raw: dict[str, Any], base: Path | None = None) -> Config:
             item = valid(model, {k: v for k, v in raw[key].items() if k != "token"})
             if item is not None:
                 fields[key] = item
+    tables: list[Any]
     for key, model in (("feeds", FeedConfig), ("destinations", DestinationConfig)):
-        tables = raw.get(key) if isinstance(raw.get(key), list) else []
+        value = raw.get(key)
+        tables = value if isinstance(value, list) else []
         items = [valid(model, table) for table in tables]
         names = [getattr(item, "name", None) for item in items]
         fields[key] = [item for item in items if item is not None and names.count(item.name) == 1]
