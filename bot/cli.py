@@ -36,7 +36,7 @@ from bot.errors import ConfigError, DigestbotError, FeedError
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
 from bot.models import Issue, Query
-from bot.ports import Platform
+from bot.ports import Destination, Platform
 from bot.query import QueryEngine
 from bot.sections import SectionAliases
 from bot.store import Store
@@ -470,29 +470,87 @@ def status(ctx: Context) -> None:
 @click.argument("destination")
 @click.option("--issue", "number", type=int, help="Issue number (default: the newest).")
 @click.option("--section", "section_key", metavar="KEY", help="Only this section.")
+@click.option("--dry-run", is_flag=True, help="Print exactly what would be sent (as the platform gets it); send nothing.")
 @_config_option
 @pass_context
-def send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> None:
-    """Push an issue (or one section of it) to a destination now."""
+def send(ctx: Context, destination: str, number: int | None, section_key: str | None, dry_run: bool) -> None:
+    """Push an issue (or one section of it) to one destination now and report each post (exit 1 if any failed)."""
     with _errors():
-        count = asyncio.run(_send(ctx, destination, number, section_key))
-        click.echo(f"{destination}: {count} message(s) delivered")
+        if dry_run:
+            for planned in asyncio.run(_plan_send(ctx, destination, number, section_key)):
+                click.echo(f"── {destination} ← {planned.label} ({len(planned.parts)} message(s))")
+                for i, part in enumerate(planned.parts, 1):
+                    click.echo(f"[{i}/{len(planned.parts)}] {part.kind}")
+                    click.echo(json.dumps(dict(part.payload), ensure_ascii=False, indent=2)
+                               if part.payload else part.text)
+            click.echo(f"{destination}: dry run, nothing sent")
+            return
+        report = asyncio.run(_send(ctx, destination, number, section_key))
+        if not report.posts:
+            click.echo(f"{destination}: nothing new to send for {report.edition} (already queued or delivered; "
+                       "--section KEY sends one section again)")
+            return
+        for post in report.posts:
+            outcome = "delivered" if post.state == "delivered" else f"{post.state}: {post.reason}"
+            click.echo(f"{destination} ← {post.label} ({post.messages} message(s)): {outcome}")
+        delivered = sum(1 for post in report.posts if post.state == "delivered")
+        click.echo(f"{destination}: {delivered} of {len(report.posts)} post(s) delivered")
+        if not report.ok:
+            raise SystemExit(1)
 
 
-async def _send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> int:
+async def _send_parts(ctx: Context, destination: str) -> tuple[Store, dict[str, Platform], Any]:
+    """The store (ingested first if empty), the destination's platform only, and the service."""
     store = ctx.store()
-    platforms = _platforms(ctx.config, store)
-    service = _service(ctx, store, platforms)
+    if not store.list_issues(limit=1):
+        ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
+        for feed in ctx.config.feeds or [_feed_for(ctx, None)]:
+            try:
+                await ingestor.poll(feed)
+            except FeedError as exc:
+                log.error("feed %s: %s", feed.name, exc.reason)
+    # Build only the destination's platform: another platform's missing token is not this send's problem.
+    platform_of = {sub.name: sub.platform for sub in store.subscriptions()}
+    platform_of.update({d.name: d.platform for d in ctx.config.destinations})
+    only = [d for d in ctx.config.destinations if d.name == destination]
+    every = _platforms(ctx.config.model_copy(update={"destinations": only}), None if only else store)
+    wanted = {"console", platform_of.get(destination, "console")}
+    platforms = {name: platform for name, platform in every.items() if name in wanted}
+    return store, platforms, _service(ctx, store, platforms)
+
+
+async def _plan_send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> list[Any]:
+    from scheduler.sendnow import plan_send
+
+    store, platforms, service = await _send_parts(ctx, destination)
     try:
-        for platform in platforms.values():
-            await platform.start()
-        if not store.list_issues(limit=1):
-            await service.run_once()
-        return int(await service.send_now(destination, issue=number, section=section_key))
+        return plan_send(service.planner, service.matcher, service.destinations(), platforms, destination,
+                         number, section_key)
+    finally:
+        store.close()
+
+
+async def _send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> Any:
+    from scheduler.sendnow import send_to
+    from scheduler.worker import DeliveryWorker
+
+    store, platforms, service = await _send_parts(ctx, destination)
+
+    def worker_for(dest: Destination) -> DeliveryWorker:
+        return DeliveryWorker(service.outbox, platforms, lambda: {dest.name: dest}, ctx.config.delivery,
+                              service._now, on_sent=lambda row: service.planner.after_sent(dest, row))
+
+    try:
+        target = service.destinations().get(destination)
+        if target is not None:
+            await platforms[target.platform].start()
+        return await send_to(service.planner, service.matcher, service.destinations(), platforms, worker_for,
+                             destination, number, section_key, clock=service._now)
     finally:
         for platform in platforms.values():
             with contextlib.suppress(Exception):
                 await platform.close()
+        store.close()
 
 
 @main.command()
@@ -527,7 +585,8 @@ def demo(db_path: str, number: int, lang: str) -> None:
     results = asyncio.run(ingestor.poll(ctx.config.feeds[0]))
     click.echo(f"Ingested {len(results)} newsletter editions from the bundled feed into {db_path}.\n")
     store.close()
-    count = asyncio.run(_send(ctx, "console", number, None))
+    report = asyncio.run(_send(ctx, "console", number, None))
+    count = sum(post.messages for post in report.posts if post.state == "delivered")
     click.echo(f"\n{count} message(s) delivered to the console for issue #{number} ({lang.upper()}).")
 
 
