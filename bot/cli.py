@@ -67,16 +67,40 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def _setup_logging(config: Config, verbose: bool) -> None:
-    level = logging.DEBUG if verbose else getattr(logging, config.log_level)
+class _DropNotices(logging.Filter):
+    """Drops third-party notices an operator cannot act on (discord.py's voice support at every start)."""
+
+    NOTICES = ("PyNaCl is not installed", "davey is not installed")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.NOTICES)
+
+
+LogFormat = Literal["text", "json"]
+#: Commands that answer on stdout: their log is warnings only (unless -v), so the answer is what shows.
+_QUIET_COMMANDS = frozenset({"ask", "preview", "check-config", "status", "plan"})
+
+
+def _formatter(log_format: LogFormat) -> logging.Formatter:
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        return JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp="time",
+                             rename_fields={"levelname": "level", "name": "logger"})
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _setup_logging(config: Config, verbose: bool, log_format: LogFormat = "text", quiet: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else getattr(logging, config.log_level)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_formatter(log_format))
     secrets: list[str] = []
     platforms: tuple[Literal["telegram", "discord"], ...] = ("telegram", "discord")
     for platform in platforms:
         with contextlib.suppress(ConfigError):
             secrets.append(config.secret(platform))
     handler.addFilter(SecretFilter(secrets))
+    handler.addFilter(_DropNotices())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -88,18 +112,21 @@ def _setup_logging(config: Config, verbose: bool) -> None:
 class Context:
     """Lazily built parts shared by the subcommands."""
 
-    def __init__(self, config_path: str | None, verbose: bool, config: Config | None = None) -> None:
+    def __init__(self, config_path: str | None, verbose: bool, config: Config | None = None, *,
+                 log_format: LogFormat = "text", quiet: bool = False) -> None:
         self.config_path = resolve_config_path(config_path)
         self.verbose = verbose
+        self.log_format: LogFormat = log_format
+        self.quiet = quiet
         self._config = config
         if config is not None:
-            _setup_logging(config, verbose)
+            _setup_logging(config, verbose, log_format, quiet)
 
     @property
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path)
-            _setup_logging(self._config, self.verbose)
+            _setup_logging(self._config, self.verbose, self.log_format, self.quiet)
         return self._config
 
     def store(self, path: str | None = None) -> Store:
@@ -132,11 +159,13 @@ def _errors() -> Iterator[None]:
 @click.option("--config", "config_path", metavar="PATH",
               help="config.toml to use (default: $DIGESTBOT_CONFIG, else ./config.toml, else built-in defaults).")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="DIGESTBOT_LOG_FORMAT", help="json: one JSON object per line, for log collectors.")
 @click.version_option(__version__, prog_name="digestbot")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_path: str | None, verbose: bool, log_format: LogFormat) -> None:
     """digestbot: newsletter issues split into sections, delivered to Telegram and Discord."""
-    ctx.obj = Context(config_path, verbose)
+    ctx.obj = Context(config_path, verbose, log_format=log_format, quiet=ctx.invoked_subcommand in _QUIET_COMMANDS)
 
 
 def _config_option(func: Any) -> Any:
@@ -538,7 +567,8 @@ async def _send(ctx: Context, destination: str, number: int | None, section_key:
 
     def worker_for(dest: Destination) -> DeliveryWorker:
         return DeliveryWorker(service.outbox, platforms, lambda: {dest.name: dest}, ctx.config.delivery,
-                              service._now, on_sent=lambda row: service.planner.after_sent(dest, row))
+                              service._now, on_sent=lambda row: service.planner.after_sent(dest, row),
+                              describe=service.describe)
 
     try:
         target = service.destinations().get(destination)

@@ -31,6 +31,7 @@ from scheduler.cron import due_tick, parse_schedule, validate_schedules
 from scheduler.outbox import Outbox, OutboxRow
 from scheduler.planner import Planner
 from scheduler.selection import SectionMatcher, matches_issue
+from scheduler.sendnow import describe_unit
 from scheduler.worker import DeliveryWorker
 
 if TYPE_CHECKING:
@@ -65,7 +66,7 @@ class DeliveryService:
         self.planner = Planner(store, self.outbox, platforms, self._now, spacing=config.delivery.spacing,
                                matcher=self.matcher)
         self.worker = DeliveryWorker(self.outbox, platforms, self.destinations, config.delivery, self._now,
-                                     on_sent=self._after_sent)
+                                     on_sent=self._after_sent, describe=self.describe)
         self._dests: dict[str, Destination] | None = None
         self._subs_version: int | None = None
         self._wake = asyncio.Event()
@@ -181,6 +182,10 @@ class DeliveryService:
 
     async def _tick_job(self, name: str) -> None:
         self.run_due(only=name)
+
+    def describe(self, row: OutboxRow) -> str:
+        """"Publications · NLP Newsletter #7 (FR)": a queued post in a maintainer's words (logs, send)."""
+        return describe_unit(self.store.get_issue(row.entry_id), row.unit)
 
     def _after_sent(self, row: OutboxRow) -> None:
         dest = self.destinations().get(row.destination)
