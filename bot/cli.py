@@ -499,7 +499,7 @@ def status(ctx: Context) -> None:
 @click.argument("destination")
 @click.option("--issue", "number", type=int, help="Issue number (default: the newest).")
 @click.option("--section", "section_key", metavar="KEY", help="Only this section.")
-@click.option("--dry-run", is_flag=True, help="Print exactly what would be sent (as the platform gets it); send nothing.")
+@click.option("--dry-run", is_flag=True, help="Print exactly what would be sent (as the platform gets it).")
 @_config_option
 @pass_context
 def send(ctx: Context, destination: str, number: int | None, section_key: str | None, dry_run: bool) -> None:
