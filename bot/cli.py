@@ -405,19 +405,24 @@ async def _run(ctx: Context, once: bool) -> None:
     store = ctx.store()
     platforms = _platforms(ctx.config, store)
     service = _service(ctx, store, platforms)
-    engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language)
+    from web import MeteredEngine, Metrics
+
+    metrics = Metrics(store, service.outbox, service.destinations, (*_COMMAND_WORDS, "page"))
+    engine = MeteredEngine(store, ctx.aliases(), ctx.config.default_language, metrics=metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     serving: list[asyncio.Task[None]] = []
+    web_runner = None
     try:
         if once:
             for platform in platforms.values():
                 await platform.start()
             await service.run_once()
             return
+        web_runner = await _start_web(ctx.config, store, metrics, lambda: bool(service.scheduler.running))
         serving = [asyncio.create_task(_supervise(p, engine), name=f"serve-{p.name}") for p in platforms.values()]
         log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
                  ", ".join(sorted(platforms)))
@@ -428,6 +433,8 @@ async def _run(ctx: Context, once: bool) -> None:
             if task.done() and not task.cancelled() and isinstance(task.exception(), ConfigError):
                 raise task.exception()  # type: ignore[misc]
     finally:
+        if web_runner is not None:
+            await web_runner.cleanup()
         for task in serving:
             task.cancel()
         for task in serving:
@@ -438,6 +445,19 @@ async def _run(ctx: Context, once: bool) -> None:
                 await platform.close()
         store.close()
         log.info("digestbot stopped")
+
+
+async def _start_web(config: Config, store: Store, metrics: Any, scheduler_running: Any) -> Any:
+    """`[web] listen`: /healthz and /metrics in this event loop (absent: no HTTP server)."""
+    address = config.web.address
+    if address is None:
+        return None
+    from web import WebState, create_app, start_server
+
+    try:
+        return await start_server(create_app(WebState(store, metrics, scheduler_running)), *address)
+    except OSError as exc:
+        raise ConfigError("web.listen", f"cannot listen on {config.web.listen}: {exc.strerror or exc}") from exc
 
 
 def _stop_on_config_error(task: asyncio.Task[None], stop: asyncio.Event) -> None:
