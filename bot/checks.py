@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
-from bot.config import Config, DestinationConfig, did_you_mean
+from bot.config import Config, DestinationConfig, did_you_mean, looks_like_token
 from bot.errors import ConfigError, FeedError
 from bot.sections import SectionAliases
 
@@ -110,8 +110,15 @@ async def online_problems(config: Config, probes: Mapping[str, OnlineProbe]) -> 
     problems = await fetch_problems(config)
     for platform, probe in probes.items():
         dests = [d for d in config.destinations if d.platform == platform]
-        if dests:
+        if not dests:
+            continue
+        try:
             problems += await probe(config, dests)
+        except ConfigError as exc:
+            problems.append(exc)
+        except Exception as exc:  # a library surprise is one line, not a traceback
+            reason = f"online check failed: {type(exc).__name__}: {exc}"
+            problems.append(ConfigError(platform, "online check failed" if looks_like_token(reason) else reason))
     return problems
 
 
