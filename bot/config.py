@@ -124,7 +124,7 @@ class FeedConfig(_Strict):
     url: str
     poll_interval: float = 1800.0
     timeout: float = 20.0
-    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=1024**3)
+    max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, le=1024**3)
 
     @field_validator("name")
     @classmethod
@@ -158,8 +158,8 @@ class FeedConfig(_Strict):
     @field_validator("timeout")
     @classmethod
     def _timeout_range(cls, value: float) -> float:
-        if not 1 <= value <= 600:
-            raise ValueError("is out of range: between 1s and 10m")
+        if not 0 < value <= 600:
+            raise ValueError("is out of range: more than 0s, at most 10m")
         return value
 
 

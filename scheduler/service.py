@@ -185,7 +185,7 @@ class DeliveryService:
 
     def describe(self, row: OutboxRow) -> str:
         """"Publications · NLP Newsletter #7 (FR)": a queued post in a maintainer's words (logs, send)."""
-        return describe_unit(self.store.get_issue(row.entry_id), row.unit)
+        return describe_unit(self.planner.issue(row.entry_id), row.unit)
 
     def _after_sent(self, row: OutboxRow) -> None:
         dest = self.destinations().get(row.destination)

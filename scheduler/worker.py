@@ -100,7 +100,7 @@ class DeliveryWorker:
 
     def _log_outcome(self, row: OutboxRow, outcome: Outcome) -> None:
         """One line per post that went out (its last part) and one per post that went dead."""
-        if outcome.state == "sent" and row.part + 1 >= row.parts:
+        if outcome.state == "sent" and row.part + 1 >= row.parts and log.isEnabledFor(logging.INFO):
             log.info("%s ← %s (%d message%s)", row.destination, self.describe(row), row.parts,
                      "" if row.parts == 1 else "s")
         elif outcome.state == "dead":
@@ -157,5 +157,6 @@ class DeliveryWorker:
             delay = max(0.0, retry_after)
         else:
             delay = backoff_delay(attempts, self.delivery.backoff_base, self.delivery.backoff_max, self.rng)
-        log.warning("%s: retry in %.1fs (attempt %d): %s", row.destination, delay, attempts, reason)
+        log.warning("%s ✗ %s: %s; retry in %.1fs (attempt %d)", row.destination, self.describe(row), reason,
+                    delay, attempts)
         return Outcome(row.id, "failed", now, error=reason, next_attempt_at=now + delay)

@@ -33,7 +33,7 @@ poll_interval = "99999999999d"
 [[feeds]]
 name = "ftp"
 url = "ftp://example.org/feed.xml"
-max_bytes = 5
+max_bytes = 99999999999999
 [[feeds]]
 name = "local"
 url = "missing-feed.xml"
@@ -87,7 +87,7 @@ def test_a_dozen_mistakes_are_all_listed_with_their_key_paths(tmp_path: Path) ->
         "feeds.main.url": "htps",
         "feeds.main.poll_interval": "out of range",
         "feeds.ftp.url": "ftp",
-        "feeds.ftp.max_bytes": "1024",
+        "feeds.ftp.max_bytes": "1073741824",
         "feeds.local.url": "no such file",
         "newsletter.title_pattern": "nested quantifiers",
         "telegram.token_env": "looks like a bot token",

@@ -132,3 +132,17 @@ async def test_command_answers_are_counted_by_command() -> None:
     assert _metric(text, "digestbot_command_answers_total", command="section", platform="telegram") == 2
     assert _metric(text, "digestbot_command_answers_total", command="search", platform="discord") == 1
     assert _metric(text, "digestbot_command_answers_total", command="other", platform="discord") == 1
+
+
+def test_the_web_face_reaches_no_platform() -> None:
+    """Like the CLI it calls shared code; unlike the CLI it builds nothing: no platform library or adapter."""
+    import ast
+
+    for path in sorted((ROOT / "web").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                 for alias in node.names}
+        names |= {node.module.split(".")[0] for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
+        assert not names & {"telegram", "discord", "apscheduler", "adapters"}, path
+        assert "bot.cli" not in {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}, path
