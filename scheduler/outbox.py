@@ -28,6 +28,7 @@ from bot.ports import Rendered, Sent
 
 __all__ = ["DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "row_key"]
 
+OPEN_STATES = ("pending", "sending", "failed")
 _OPEN_SQL = "('pending', 'sending', 'failed')"
 
 
