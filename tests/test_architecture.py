@@ -55,7 +55,7 @@ def test_nothing_imports_the_cli() -> None:
             assert "bot.cli" not in modules, path
 
 
-PRODUCTION = ("bot", "scheduler", "adapters")
+PRODUCTION = ("bot", "scheduler", "adapters", "web")
 
 
 def _module_name(path: Path) -> str:
