@@ -154,44 +154,38 @@ class NotFound:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ErrorAnswer:
+class _Said:
+    """What every answer below is: a message in a language, and nothing more to show."""
+
+    lang: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ErrorAnswer(_Said):
     """A helpful error: unknown command, bad argument, no such issue, not allowed …"""
 
-    lang: str
-    message: str
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Help:
+class Help(_Said):
     """`/help` and `/start`: what the bot can do."""
 
-    lang: str
-    message: str
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Notice:
+class Notice(_Said):
     """A plain confirmation or information (unsubscribed, current language, slow down …)."""
 
-    lang: str
-    message: str
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Subscribed:
-    """`/subscribe` succeeded: `destination` is the name of the destination it created."""
-
-    lang: str
-    message: str
-    destination: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LanguageSet:
+class LanguageSet(_Said):
     """`/language xx` succeeded; `lang` is the new language, the message is written in it."""
 
-    lang: str
-    message: str
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Subscribed(_Said):
+    """`/subscribe` succeeded: `destination` is the name of the destination it created."""
+
+    destination: str
 
 
 Answer = (SectionAnswer | SectionList | IssueList | SearchResults | NotFound | ErrorAnswer | Help | Notice | Subscribed
