@@ -34,6 +34,7 @@ __all__ = [
     "Unsubscribe",
     "clean",
     "parse_command",
+    "split_command",
     "section_names",
 ]
 
@@ -46,7 +47,7 @@ ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "language"})
 MAX_ARGS = 500  # characters of an argument we look at; the rest is ignored
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _NUMBER = re.compile(r"^#?(\d{1,4})$")
-_LINE = re.compile(r"^/?([A-Za-z0-9_]{1,32})(?:@[A-Za-z0-9_]{1,64})?(?:\s+|$)(.*)$", re.DOTALL)
+_LINE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+|$)(.*)$", re.DOTALL)
 
 
 def clean(text: str) -> str:
@@ -169,6 +170,14 @@ def _section_args(text: str) -> tuple[str, int | None]:
     return " ".join(words), None
 
 
+def split_command(text: str | None) -> tuple[str, str | None, str] | None:
+    """("section", "digest_bot" | None, "outils 3") for "/section@digest_bot outils 3"; None if not a command."""
+    match = _LINE.match(text or "")
+    if not match:
+        return None
+    return match.group(1).lower(), match.group(2), clean(match.group(3))
+
+
 def parse_command(text: str, args: str | None = None) -> Command:
     """A typed command from what a person typed.
 
@@ -177,10 +186,11 @@ def parse_command(text: str, args: str | None = None) -> Command:
     arguments of a command word an adapter already knows. An empty line is `/help`.
     """
     if args is None:
-        match = _LINE.match(text.strip())
-        if match is None:
-            return Unknown(clean(text)[:32]) if text.strip() else Help()
-        word, args = match.group(1), match.group(2)
+        line = text.strip()
+        parts = split_command(line if line.startswith("/") else f"/{line}")
+        if parts is None:
+            return Unknown(clean(text)[:32]) if line else Help()
+        word, _, args = parts
     else:
         word = text.strip().lstrip("/").split("@")[0]
     parser = _PARSERS.get(word.lower())

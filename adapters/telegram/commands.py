@@ -8,7 +8,6 @@ update (chat, user, language, arguments), check admin rights where the engine ne
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -20,7 +19,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.commands import ADMIN_COMMANDS, COMMANDS, Page, Query, clean, parse_command
+from bot.commands import ADMIN_COMMANDS, COMMANDS, Page, Query, clean, parse_command, split_command
 from bot.i18n import t
 from bot.messages import ErrorAnswer, Notice
 
@@ -33,7 +32,6 @@ __all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANDLERS", "CommandThrottle", "Digest"
 log = logging.getLogger(__name__)
 
 _MAX_TRACKED = 10_000  # (chat, user) pairs remembered by the throttle before idle ones are forgotten
-_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+|$)(.*)$", re.DOTALL)
 
 
 class CommandThrottle:
@@ -78,14 +76,6 @@ class Digest:
     engine: QueryEngine
     platform: TelegramPlatform
     throttle: CommandThrottle = field(default_factory=CommandThrottle)
-
-
-def split_command(text: str | None) -> tuple[str, str | None, str] | None:
-    """("section", "digest_bot" | None, "outils 3") for "/section@digest_bot outils 3"."""
-    match = _COMMAND.match(text or "")
-    if not match:
-        return None
-    return match.group(1).lower(), match.group(2), clean(match.group(3))
 
 
 async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat: Chat, user_id: int | None) -> bool | None:
