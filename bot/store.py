@@ -7,12 +7,14 @@ revision, which is what lets the scheduler re-send only what changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ import sqlite_utils
 
 from bot.models import Block, Issue, IssueRef, Item, Section
 from bot.ports import Destination
+from bot.storagefault import check_storage_path, storage_error
 
 __all__ = ["FeedState", "SaveResult", "Store", "StoredHit"]
 
@@ -89,6 +92,16 @@ def _parse_dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(path, timeout=30, check_same_thread=False)
+
+
+def _create_private(path: str) -> None:
+    """Create the database file 0600 if it does not exist yet (never loosens an existing one)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+
+
 class Store:
     """The engine's SQLite database (sqlite-utils); `:memory:` works for tests.
 
@@ -96,19 +109,39 @@ class Store:
     database through `db`, so a delivery and its bookkeeping share one file.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, connect: Callable[[str], sqlite3.Connection] | None = None,
+                 read_only: bool = False) -> None:
+        """Open (or create) the database; any failure is one `StorageError` naming the path and cause.
+
+        A new database file is created 0600 before SQLite opens it (SQLite gives its WAL and
+        SHM files the same mode): it holds chats and subscriptions, nobody else needs to read it.
+        `read_only` opens an existing file without writing anything (`status` on a full disk).
+        `connect` is the storage seam: tests pass a factory whose connection fails writes the way a
+        full disk does; by default it is `sqlite3.connect` with a 30 s busy timeout, so a second
+        process waits for a write in progress instead of failing with "database is locked".
+        """
         self.path = str(path)
-        if self.path == ":memory:":
-            self.db = sqlite_utils.Database(memory=True)
-        else:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self.db = sqlite_utils.Database(conn)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB: a large poll fits in one transaction
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._create_tables()
+        try:
+            if self.path == ":memory:":
+                self.db = sqlite_utils.Database(memory=True)
+            else:
+                check_storage_path(self.path)
+                if read_only:
+                    conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                                           check_same_thread=False)
+                else:
+                    _create_private(self.path)
+                    conn = (connect or _connect)(self.path)
+                self.db = sqlite_utils.Database(conn)
+                if not read_only:
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                    self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB: a large poll fits in one transaction
+            self.db.execute("PRAGMA foreign_keys=ON")
+            if not read_only:
+                self._create_tables()
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(self.path, exc) from exc
 
     # ------------------------------------------------------------------ schema
     def _create_tables(self) -> None:

@@ -28,7 +28,6 @@ from bot.ports import Rendered, Sent
 
 __all__ = ["DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "row_key"]
 
-OPEN_STATES = ("pending", "sending", "failed")
 _OPEN_SQL = "('pending', 'sending', 'failed')"
 
 
@@ -340,13 +339,24 @@ class Outbox:
         return {row["destination"]: row["t"] for row in self._query(
             "select destination, max(sent_at) as t from outbox where state = 'sent' group by destination")}
 
-    def requeue_dead(self, destination: str, now: float) -> int:
+    def requeue(self, destination: str, now: float) -> int:
+        """Make every waiting row of a destination due now: dead ones, failed ones waiting for a
+        retry, and pending ones parked in the future; attempts start again from zero."""
         with self.db.atomic():
             before = self.db.conn.total_changes
             self.db.execute(
                 "update outbox set state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? "
-                "where destination = ? and state = 'dead'", [now, now, destination])
+                "where destination = ? and (state in ('dead', 'failed') "
+                "or (state = 'pending' and next_attempt_at > ?))", [now, now, destination, now])
             return self.db.conn.total_changes - before
+
+    def waiting(self) -> dict[str, list[dict[str, Any]]]:
+        """Rows that failed and wait for their next attempt, per destination (for `status`)."""
+        waiting: dict[str, list[dict[str, Any]]] = {}
+        for row in self._query("select destination, entry_id, unit, part, attempts, next_attempt_at, error "
+                               "from outbox where state = 'failed' order by destination, id"):
+            waiting.setdefault(row.pop("destination"), []).append(row)
+        return waiting
 
     def counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
