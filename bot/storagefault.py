@@ -156,7 +156,7 @@ class StorageHealth:
         if previous is None:
             self.problem = StorageProblem(cause, now, 1)
             self._last_log = now
-            log.error("storage.path %s: cannot write (%s); posts stay queued, retrying every %.0fs",
+            log.error("storage.path %s: cannot write (%s); posts stay queued, retrying every %gs",
                       self.path, cause, self.retry_every)
         else:
             self.problem = StorageProblem(cause, previous.since, previous.failures + 1)
