@@ -24,7 +24,7 @@ from typing import Any, Literal
 import orjson
 import sqlite_utils
 
-from bot.models import Block, Issue, IssueRef, Item, Section
+from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
 from bot.ports import Destination
 from bot.storagefault import check_storage_path, storage_error
 
@@ -344,6 +344,22 @@ class Store:
             preamble=tuple(Block.from_json(b) for b in json.loads(row["preamble"] or "[]")),
             feed=row["feed"] or "", is_newsletter=bool(row["is_newsletter"]),
         )
+
+    def outline(self, entry_id: str) -> tuple[IssueRef, list[SectionRef]] | None:
+        """An edition's name and section list without its items: what a search hit needs to show."""
+        rows = list(self.db.query(
+            "select entry_id, link, title, language, number, published from issues where entry_id = ?", [entry_id]))
+        if not rows:
+            return None
+        sections = [
+            SectionRef(key=s["key"], heading=s["heading"], emoji=s["emoji"], position=s["position"],
+                       item_count=s["items"])
+            for s in self.db.query(
+                "select s.key, s.heading, s.emoji, s.position, (select count(*) from items i where i.entry_id ="
+                " s.entry_id and i.section_position = s.position) as items from sections s where s.entry_id = ?"
+                " order by s.position", [entry_id])
+        ]
+        return _ref(rows[0]), sections
 
     def rowid_for_entry(self, entry_id: str) -> int:
         """A short, stable number for an edition (fits in a 64-byte button payload)."""
