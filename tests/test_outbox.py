@@ -25,11 +25,6 @@ from tests.test_scheduler_support import (
 
 
 @pytest.fixture
-def store() -> Store:
-    return Store(":memory:")
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2024, 3, 25, 6, 0, tzinfo=UTC))
 
