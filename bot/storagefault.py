@@ -32,7 +32,7 @@ _CAUSES = (  # SQLite's messages, most specific first
     ("read-only", "read-only (the file, its folder or the file system cannot be written)"),
     ("disk i/o error", "disk I/O error"),
     ("not a database", "the file is not a digestbot (SQLite) database"),
-    ("database is locked", "the database stayed locked by another process for 30 s"),
+    ("database is locked", "the database is locked by another process"),
 )
 _ERRNO_CAUSES = {
     errno.ENOSPC: "the disk is full",

@@ -96,6 +96,28 @@ def _connect(path: str) -> sqlite3.Connection:
     return sqlite3.connect(path, timeout=30, check_same_thread=False)
 
 
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction taken up front (BEGIN IMMEDIATE), so the busy timeout applies.
+
+    A deferred transaction that reads, then writes after another process wrote, fails at once
+    with "database is locked" whatever the timeout; schema set-up does exactly that.
+    Inside an open transaction this adds nothing.
+    """
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    if conn.in_transaction:
+        conn.commit()
+
+
 def _create_private(path: str) -> None:
     """Create the database file 0600 if it does not exist yet (never loosens an existing one)."""
     with contextlib.suppress(FileExistsError):
@@ -139,7 +161,8 @@ class Store:
                 self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB: a large poll fits in one transaction
             self.db.execute("PRAGMA foreign_keys=ON")
             if not read_only:
-                self._create_tables()
+                with immediate(self.db.conn):  # waits its turn: two processes may open a new file at once
+                    self._create_tables()
         except (sqlite3.Error, OSError) as exc:
             raise storage_error(self.path, exc) from exc
 

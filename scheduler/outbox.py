@@ -25,6 +25,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from bot.ports import Rendered, Sent
+from bot.store import immediate
 
 __all__ = ["DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "row_key"]
 
@@ -127,8 +128,17 @@ class Outbox:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     # ------------------------------------------------------------------ schema
+    def _ready(self) -> bool:
+        """Every table, index and column in place: opening writes nothing (`status` on a full disk)."""
+        names = {row["name"] for row in self._query("select name from sqlite_master")}
+        if not {"outbox", "outbox_open", "outbox_issue", "dest_state", "dest_issues"} <= names:
+            return False
+        return any(row[1] == "chat_override" for row in self.db.conn.execute("pragma table_info(dest_state)"))
+
     def _create(self) -> None:
-        with self.db.atomic():
+        if self._ready():
+            return
+        with immediate(self.db.conn), self.db.atomic():
             self.db.execute("""
                 create table if not exists outbox (
                     id integer primary key autoincrement,

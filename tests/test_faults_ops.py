@@ -134,6 +134,22 @@ def test_two_runs_on_a_fresh_database_leave_one_running_and_the_other_names_its_
     assert len(sends) - len(set(sends)) <= 1  # at most the part in flight at the SIGKILL, never a second bot's
 
 
+def test_status_racing_a_first_run_on_a_fresh_database_never_sees_it_locked(tmp_path: Path) -> None:
+    """Schema set-up takes its write lock up front, so the busy timeout applies instead of an instant
+    `database is locked` when two processes create the same new database."""
+    for round_number in range(3):
+        db = tmp_path / f"bot-{round_number}.db"
+        config = _config(tmp_path, db)
+        readers = [subprocess.Popen([sys.executable, "-m", "bot.cli", "status", "--config", str(config)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(),
+                                    cwd=tmp_path) for _ in range(3)]
+        run = _cli(config, "run", "--once")
+        assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+        for reader in readers:
+            _, err = reader.communicate(timeout=60)
+            assert reader.returncode == 0 and not err.strip(), err
+
+
 def test_database_wal_shm_and_lock_files_are_private(tmp_path: Path) -> None:
     db = tmp_path / "bot.db"
     config = _config(tmp_path, db)
