@@ -115,20 +115,20 @@ def enqueue(destinations: int) -> dict[str, float]:
 
 
 def fanout() -> bool:
-    results = {}
+    results: dict[int, dict[str, float]] = {}
     for size in (1_000, 10_000):
         out = subprocess.run([sys.executable, __file__, "--enqueue", str(size)], capture_output=True, text=True,
                              check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
         results[size] = json.loads(out.stdout.strip().splitlines()[-1])
-    ok = True
+    ok: bool = True
     for size, limit in ((1_000, 150), (10_000, 300)):
         r = results[size]
-        ok &= r["peak_rss_mb"] <= limit
+        ok = ok and r["peak_rss_mb"] <= limit
         print(f"enqueue: {size:>6,} destinations, {r['rows']:>7,} posts in {r['seconds']:6.2f} s = "
               f"{r['per_post_us']:6.1f} µs/post, peak RSS {r['peak_rss_mb']:6.1f} MB (target ≤ {limit} MB: "
               f"{'OK' if r['peak_rss_mb'] <= limit else 'MISSED'})")
     ratio = results[10_000]["per_post_us"] / results[1_000]["per_post_us"]
-    ok &= ratio <= 1.2
+    ok = ok and ratio <= 1.2
     verdict = "OK" if ratio <= 1.2 else "MISSED"
     print(f"enqueue: time per post at 10,000 ÷ at 1,000 = {ratio:.2f} (target ≤ 1.2: {verdict})")
     return ok
