@@ -279,10 +279,7 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
 def check_config(ctx: Context) -> None:
     """Validate config.toml (keys, schedules, timezones, sections, token variables) and say what is wrong."""
     with _errors():
-        config = ctx.config
-        from scheduler.service import validate_schedules
-
-        validate_schedules(config)
+        config = ctx.config  # loading validates every schedule (bot/schedule.py)
         aliases = ctx.aliases()
         for dest in config.destinations:
             for name in dest.sections:
@@ -330,9 +327,8 @@ def _platforms(config: Config, store: Store | None = None) -> dict[str, Platform
 
 
 def _service(ctx: Context, store: Store, platforms: dict[str, Platform], health: StorageHealth | None = None) -> Any:
-    from scheduler.service import DeliveryService, validate_schedules
+    from scheduler.service import DeliveryService
 
-    validate_schedules(ctx.config)
     ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
     return DeliveryService(ctx.config, store, platforms, ingestor, health=health)
 
@@ -424,19 +420,31 @@ def run(ctx: Context, once: bool) -> None:
         asyncio.run(_run(ctx, once, lock))
 
 
+def _report_service(ctx: Context, store: Store | None = None) -> Any:
+    """A DeliveryService that only reads (status, plan): no platform is started, nothing is sent."""
+    from adapters.console import ConsolePlatform
+
+    return _service(ctx, store or ctx.store(), {"console": ConsolePlatform()})
+
+
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times, durations in seconds).")
 @_config_option
 @pass_context
-def status(ctx: Context) -> None:
-    """Feeds (last poll, errors) and destinations (next run, last delivery, paused, outbox counts)."""
+def status(ctx: Context, as_json: bool) -> None:
+    """Feeds (last poll, errors, issues) and destinations (schedule, next run, queue, counts, paused and why)."""
     with _errors():
-        store, problem = _status_store(ctx)
-        from adapters.console import ConsolePlatform
+        from scheduler.report import status_text
+        from scheduler.status import build_status, to_json
 
-        service = _service(ctx, store, {"console": ConsolePlatform()})
-        report = service.status()
-        report["storage"] = _storage_status(store.path, problem)
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        store, problem = _status_store(ctx)
+        report = build_status(_report_service(ctx, store))
+        storage = _storage_status(store.path, problem)
+        if as_json:
+            click.echo(json.dumps({**to_json(report), "storage": storage}, ensure_ascii=False, indent=2))
+        else:
+            click.echo(status_text(report))
+            click.echo(_storage_text(storage))
 
 
 def _status_store(ctx: Context) -> tuple[Store, str | None]:
@@ -460,10 +468,39 @@ def _storage_status(path: str, own_problem: str | None) -> dict[str, Any]:
     }
 
 
+def _storage_text(storage: dict[str, Any]) -> str:
+    running = f"digestbot running as process {storage['running_pid']}" if storage["running_pid"] else "not running"
+    line = f"\nStorage\n  {storage['path']} ({running})"
+    if storage["error"]:
+        since = f" since {storage['error_since']}" if storage["error_since"] else ""
+        line += f"\n  CANNOT WRITE: {storage['error']}{since} (posts stay queued; resumes once fixed)"
+    return line
+
+
 def _epoch_iso(epoch: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How many days ahead to plan.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times in each destination's zone).")
+@_config_option
+@pass_context
+def plan(ctx: Context, days: int, as_json: bool) -> None:
+    """Every delivery planned for the next days, per destination: when, what, and to where."""
+    with _errors():
+        from scheduler.plan import build_plan, plan_json
+        from scheduler.report import plan_text
+
+        service = _report_service(ctx)
+        now = service.clock()
+        plans = build_plan(service, days, now)
+        if as_json:
+            click.echo(json.dumps(plan_json(plans, now, days), ensure_ascii=False, indent=2))
+        else:
+            click.echo(plan_text(plans, days))
 
 
 @main.command()

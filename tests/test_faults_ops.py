@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,7 +114,7 @@ def test_two_runs_on_a_fresh_database_leave_one_running_and_the_other_names_its_
         assert send.returncode != 0 and f"process {winner.pid}" in _one_line(send.stderr)
 
         # read-only commands work beside the running bot
-        status = _cli(config, "status")
+        status = _cli(config, "status", "--json")
         assert status.returncode == 0, status.stderr
         assert json.loads(status.stdout)["storage"]["running_pid"] == winner.pid
         ask = _cli(config, "ask", "/sections", "--lang", "fr")
@@ -140,7 +141,7 @@ def test_status_racing_a_first_run_on_a_fresh_database_never_sees_it_locked(tmp_
     for round_number in range(3):
         db = tmp_path / f"bot-{round_number}.db"
         config = _config(tmp_path, db)
-        readers = [subprocess.Popen([sys.executable, "-m", "bot.cli", "status", "--config", str(config)],
+        readers = [subprocess.Popen([sys.executable, "-m", "bot.cli", "status", "--json", "--config", str(config)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(),
                                     cwd=tmp_path) for _ in range(3)]
         run = _cli(config, "run", "--once")
@@ -248,14 +249,14 @@ def test_a_disk_that_fills_up_while_running_is_waited_out_and_nothing_is_lost(tm
         try:
             _wait(lambda: len(_lines(log)) >= 4, "the first deliveries", proc=proc)
             filler = _fill(mnt)
-            _wait(lambda: (json.loads(_cli(config, "status").stdout)["storage"]["error"] or "").find("full") >= 0,
-                  "status to show the full disk", proc=proc)
+            _wait(lambda: "full" in (_storage(config)["error"] or ""), "status to show the full disk", proc=proc)
             stalled = len(_lines(log))
-            status = json.loads(_cli(config, "status").stdout)
-            assert status["storage"]["running_pid"] == proc.pid and status["storage"]["error_since"]
+            storage = _storage(config)
+            assert storage["running_pid"] == proc.pid and storage["error_since"]
+            text = _cli(config, "status")
+            assert text.returncode == 0 and "CANNOT WRITE: the disk is full" in text.stdout, text.stdout
             filler.unlink()
-            _wait(lambda: json.loads(_cli(config, "status").stdout)["storage"]["error"] is None,
-                  "the bot to find room again", proc=proc)
+            _wait(lambda: _storage(config)["error"] is None, "the bot to find room again", proc=proc)
             _wait(lambda: _open_rows(config) == 0, "every post to go out", proc=proc)
         finally:
             code, err = _stop(proc)
@@ -270,7 +271,13 @@ def test_a_disk_that_fills_up_while_running_is_waited_out_and_nothing_is_lost(tm
         assert stalled < len(sends)
 
 
+def _storage(config: Path) -> dict[str, Any]:
+    status = _cli(config, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    return dict(json.loads(status.stdout)["storage"])
+
+
 def _open_rows(config: Path) -> int:
-    status = _cli(config, "status")
+    status = _cli(config, "status", "--json")
     counts = [d["outbox"] for d in json.loads(status.stdout)["destinations"]]
     return sum(c["pending"] + c["sending"] + c["failed"] for c in counts) if counts else -1

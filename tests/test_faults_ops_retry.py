@@ -31,7 +31,7 @@ async def _cli(config: Path, env: dict[str, str], *args: str) -> tuple[int, str,
 
 
 async def _status(config: Path, env: dict[str, str]) -> dict[str, Any]:
-    code, out, err = await _cli(config, env, "status")
+    code, out, err = await _cli(config, env, "status", "--json")
     assert code == 0, err
     destinations = json.loads(out)["destinations"]
     return next(d for d in destinations if d["name"] == "fr-channel")
