@@ -27,9 +27,10 @@ import sqlite_utils
 from bot.ports import Rendered, Sent
 from bot.store import immediate
 
-__all__ = ["DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "row_key"]
+__all__ = ["OPEN_STATES", "DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "row_key"]
 
-_OPEN_SQL = "('pending', 'sending', 'failed')"
+OPEN_STATES = ("pending", "sending", "failed")  # rows still to deliver (also counted by web/metrics.py)
+_OPEN_SQL = "(" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
 
 
 def row_key(destination: str, entry_id: str, unit: str, revision: int, part: int, op: str) -> str:
