@@ -45,6 +45,7 @@ __all__ = [
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_MIN_RETRY_WAIT, _MAX_RETRY_WAIT = 1.0, 7 * 86400.0
 
 
 _DAY = 86400.0
@@ -272,11 +273,21 @@ class DeliveryConfig(_Strict):
     backoff_max: float = 900.0
     spacing: float = 0.0
     misfire_grace_time: float = 3600.0
+    max_retry_wait: float = 3600.0
 
-    @field_validator("backoff_base", "backoff_max", "spacing", "misfire_grace_time", mode="before")
+    @field_validator("backoff_base", "backoff_max", "spacing", "misfire_grace_time", "max_retry_wait",
+                     mode="before")
     @classmethod
     def _duration(cls, value: Any) -> float:
         return parse_duration(value)
+
+    @field_validator("max_retry_wait")
+    @classmethod
+    def _retry_wait_range(cls, value: float) -> float:
+        """A platform's `retry_after` or our backoff never parks a destination longer than this."""
+        if not _MIN_RETRY_WAIT <= value <= _MAX_RETRY_WAIT:
+            raise ValueError("must be between 1s and 7d")
+        return value
 
     @field_validator("backoff_base", "backoff_max", "spacing")
     @classmethod

@@ -250,8 +250,7 @@ class QueryEngine:
         needles = [w.lower() for w in _WORD.findall(expression)] + cjk
         for hit in stored:
             if hit.entry_id not in cache:
-                issue = self.store.get_issue(hit.entry_id)
-                cache[hit.entry_id] = (issue.ref, list(self._refs(issue))) if issue else None
+                cache[hit.entry_id] = self.store.outline(hit.entry_id)  # not get_issue: items are not needed
             found = cache[hit.entry_id]
             if found is None or hit.section_position >= len(found[1]):
                 continue

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +17,9 @@ import pytest_asyncio
 from adapters.telegram import TelegramPlatform
 from bot.query import QueryEngine
 from bot.store import Store
-from tests.corpus import corpus_store
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 TOKEN = "424242:AAH-secret_token_value_0123456789"
 SCALE = 0.01
 PRIVATE = 1001
@@ -38,9 +35,7 @@ HELP_STARTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def store() -> Store:
-    return corpus_store()
+pytestmark = pytest.mark.corpus
 
 
 @pytest.fixture

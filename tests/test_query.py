@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,7 @@ from bot.messages import (
 )
 from bot.query import QueryEngine, build_fts_query
 from bot.store import Store
-
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
+from tests.corpus import CORPUS
 
 
 def _q(command: str, args: str = "", **asker: Any) -> Query:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 
 import pytest
 
@@ -370,14 +369,12 @@ def test_empty_content_gives_an_issue_without_sections() -> None:
     assert (issue.language, issue.number, issue.is_newsletter) == ("es", 10, False)
 
 
-def test_huge_content_is_split_in_reasonable_time() -> None:
+def test_huge_content_is_split_whole() -> None:
+    """How long it takes is bench/split.py's question; here, that nothing is lost or merged."""
     items = "".join(f"<p><strong><em>Item {n}</em></strong></p><p>{'word ' * 50}</p>" for n in range(20))
     html = "".join(f"<h1>Section {n} 📙</h1>{items}" for n in range(200))
     assert len(html) > 1_000_000
-    start = time.perf_counter()
     issue = split(html)
-    elapsed = time.perf_counter() - start
     assert len(issue.sections) == 200
     assert all(len(s.items) == 20 for s in issue.sections)
     assert issue.sections[1].key == "publications_2"
-    assert elapsed < 10
