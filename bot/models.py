@@ -128,6 +128,7 @@ class RawEntry:
     feed_language: str | None = None  # the feed-level <language>, a weak hint
     base_url: str = ""
     feed: str = ""
+    feed_title: str = ""  # the feed's own <title>: the newsletter's name unless config names it
 
 
 # --------------------------------------------------------------------------- issues
@@ -242,6 +243,7 @@ class Issue:
     updated: datetime | None = None
     feed: str = ""
     is_newsletter: bool = True
+    newsletter: str = ""  # the newsletter's name ("This Week in Rust"), for labels
 
     @property
     def content_hash(self) -> str:
@@ -262,6 +264,7 @@ class Issue:
             language=self.language,
             number=self.number,
             published=self.published,
+            newsletter=self.newsletter,
         )
 
     def section(self, key: str) -> Section | None:
@@ -278,12 +281,13 @@ class IssueRef:
     language: str
     number: int | None
     published: datetime | None = None
+    newsletter: str = ""  # the newsletter's name; "" for editions stored before names were kept
 
     @property
     def label(self) -> str:
-        """Short human label: "NLP Newsletter #4 (FR)"."""
+        """Short human label: "This Week in Rust #635 (EN)"; the edition's title when the name is unknown."""
         number = f" #{self.number}" if self.number is not None else ""
-        return f"NLP Newsletter{number} ({self.language.upper()})"
+        return f"{self.newsletter or self.title}{number} ({self.language.upper()})"
 
 
 @dataclass(frozen=True, slots=True)
