@@ -136,18 +136,24 @@ def _leading_link(entry: Any) -> list[Any] | None:
             return None
 
 
-def _starts_with_link(entry: Any) -> bool:
-    return _leading_link(entry) is not None
-
-
 def _entries(list_node: Any) -> list[Any]:
     return [child for child in _children(list_node) if child.tag == "li"]
 
 
+def _nested_links(entry: Any) -> list[Any]:
+    """Entries of the entry's own sub-lists that start with a link (an event line's talks)."""
+    return [sub for child in _children(entry) if child.tag in LISTS
+            for sub in _entries(child) if _leading_link(sub) is not None]
+
+
+def _is_linked(entry: Any) -> bool:
+    return _leading_link(entry) is not None or bool(_nested_links(entry))
+
+
 def _is_link_list(list_node: Any) -> bool:
-    """Most entries start with a link: a list of things to read, each one an item."""
+    """Most entries start with (or hold a sub-list of) links: a list of things to read, each one an item."""
     entries = _entries(list_node)
-    return bool(entries) and 2 * sum(1 for e in entries if _starts_with_link(e)) >= len(entries)
+    return bool(entries) and 2 * sum(1 for e in entries if _is_linked(e)) >= len(entries)
 
 
 def _without_lead(blocks: list[Block]) -> list[Block]:
@@ -286,8 +292,7 @@ class ItemReader:
                 self.open, self.state = None, _State.WAITING  # the heading only groups the links
         self._close()
         for entry in _entries(node):
-            draft = self._entry(entry)
-            if draft is not None:
+            for draft in self._entry(entry):
                 lead, self.pending = self.pending, _Draft("")  # media seen before the list comes first
                 lead.title = draft.title
                 lead.take(draft)
@@ -304,28 +309,41 @@ class ItemReader:
             self.items.append(item)
 
     # ------------------------------------------------------------------ readers
-    def _entry(self, entry: Any) -> _Draft | None:
-        """One list entry: titled by the link it starts with, else untitled."""
+    def _entry(self, entry: Any) -> list[_Draft]:
+        """One list entry's items: titled by the link it starts with; else one per link of its
+        sub-list ("2026-01-21 | Virtual | Rust Girona" over the talk's link), its own text as
+        their text; else one untitled item."""
         path = _leading_link(entry)
-        if path is None:
-            fragment = render(self.base, [entry])
-            if not (fragment.blocks or fragment.images):
-                return None
-            draft = _Draft("")
-            draft.take(fragment)
-            return draft
-        anchor = path[-1]
-        head = render(self.base, [anchor])
-        title = clean_title(fragment_text(head))
+        if path is not None:
+            draft = self._linked(entry, path)
+            return [draft] if draft.title or draft.has_content() else []
+        nested = _nested_links(entry)
+        if nested:
+            context = render(self.base, [c for c in _children(entry) if c.tag not in LISTS and c.tag != "-comment"])
+            drafts = []
+            for sub in nested:
+                draft = self._linked(sub, _leading_link(sub) or [])
+                draft.blocks[:0] = context.blocks
+                drafts.append(draft)
+            return drafts
+        fragment = render(self.base, [entry])
+        if not (fragment.blocks or fragment.images):
+            return []
+        draft = _Draft("")
+        draft.take(fragment)
+        return [draft]
+
+    def _linked(self, entry: Any, path: list[Any]) -> _Draft:
+        """An entry titled by the link at the end of `path`; the rest of it is the text."""
+        head = render(self.base, [path[-1]])
         builder = RichTextBuilder(self.base)
         _add_except(builder, entry, path, 0)
-        rest = builder.fragment()
-        draft = _Draft(title)
+        draft = _Draft(_WS.sub(" ", fragment_text(head)).strip())  # a link's text as written ("cargo report *")
         draft.links.extend(head.links)
         draft.sources.extend(head.sources)
-        draft.take(rest)
+        draft.take(builder.fragment())
         draft.blocks = _without_lead(draft.blocks)
-        return draft if title or draft.has_content() else None
+        return draft
 
     def _title_with_body(self, node: Any) -> tuple[str, Fragment] | None:
         """"<p><strong><em>Title</em></strong>\\nBody…</p>": a title line and its body in one paragraph."""

@@ -89,11 +89,12 @@ def split_entry(entry: RawEntry, *, aliases: SectionAliases | None = None,
     """
     config = newsletter or NewsletterConfig()
     table = _aliases(aliases)
+    names = tuple(n for n in (config.name, entry.feed_title) if n)
     try:
-        issue = _Splitter(entry, table).issue()
+        issue = _Splitter(entry, table, names).issue()
     except Exception:  # the promise is "never raises": a bug here must not stop a feed
         log.exception("entry %r: could not be split; stored without sections", entry.entry_id)
-        issue = _empty_issue(entry)
+        issue = _empty_issue(entry, names)
     name = config.name or _WS.sub(" ", entry.feed_title or "").strip() or entry.feed
     taken = entry_reason(issue, config, table).taken
     return replace(issue, newsletter=name, is_newsletter=taken)
@@ -114,8 +115,9 @@ class _Heading:
 
 
 class _Splitter:
-    def __init__(self, entry: RawEntry, aliases: SectionAliases) -> None:
+    def __init__(self, entry: RawEntry, aliases: SectionAliases, names: tuple[str, ...] = ()) -> None:
         self.entry = entry
+        self.names = names
         self.aliases = aliases
         self.base = entry.base_url or entry.link or ""
         self.title = _WS.sub(" ", entry.title or "").strip()
@@ -148,7 +150,7 @@ class _Splitter:
             sample += "\n" + section.text[:_TEXT_SAMPLE]
         language = infer_language(self.title, self.entry.link, self.entry.entry_id, sample,
                                   self.entry.feed_language)
-        number = infer_number(self.title, self.entry.link, self.entry.entry_id, preamble_text)
+        number = infer_number(self.title, self.entry.link, self.entry.entry_id, preamble_text, self.names)
         return Issue(entry_id=self.entry.entry_id, link=self.entry.link, title=self.title,
                      published=self.entry.published, updated=self.entry.updated, language=language,
                      number=number, sections=tuple(sections), preamble=tuple(preamble), feed=self.entry.feed)
@@ -423,11 +425,11 @@ def _title_lang_hint(title: str, entry: RawEntry) -> str | None:
     return None if code == "und" else code
 
 
-def _empty_issue(entry: RawEntry) -> Issue:
+def _empty_issue(entry: RawEntry, names: tuple[str, ...]) -> Issue:
     title = _WS.sub(" ", entry.title or "").strip()
     try:
         language = infer_language(title, entry.link, entry.entry_id, "", entry.feed_language)
-        number = infer_number(title, entry.link, entry.entry_id, "")
+        number = infer_number(title, entry.link, entry.entry_id, "", names)
     except Exception:  # pragma: no cover - inference is plain regex work
         language, number = "und", None
     return Issue(entry_id=entry.entry_id, link=entry.link, title=title, published=entry.published,
