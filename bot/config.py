@@ -271,6 +271,7 @@ def default_config() -> Config:
     return Config(
         storage=StorageConfig(path="digestbot.db"),
         feeds=[FeedConfig(name="nlp-newsletter", url=str(bundled_feed_path()))],
+        newsletter=NewsletterConfig(name="NLP Newsletter"),
         destinations=[DestinationConfig(name="console", platform="console", languages=["fr"])],
     )
 

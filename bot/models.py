@@ -6,6 +6,7 @@ changed by one of them, and so that equality means "same content".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,8 @@ __all__ = [
     "Span",
 ]
 
+
+_TITLE_LEAD = re.compile(r"\s*(?:[\[(（【#:：|]|\s[-–—]\s)")
 
 # --------------------------------------------------------------------------- rich text
 @dataclass(frozen=True, slots=True)
@@ -285,9 +288,14 @@ class IssueRef:
 
     @property
     def label(self) -> str:
-        """Short human label: "This Week in Rust #635 (EN)"; the edition's title when the name is unknown."""
+        """Short human label: "This Week in Rust #635 (EN)".
+
+        Without a name (editions stored before names were kept), the title's lead stands in:
+        "NLP Newsletter [FR] #4: …" → "NLP Newsletter".
+        """
         number = f" #{self.number}" if self.number is not None else ""
-        return f"{self.newsletter or self.title}{number} ({self.language.upper()})"
+        name = self.newsletter or _TITLE_LEAD.split(self.title, maxsplit=1)[0].strip() or self.title
+        return f"{name}{number} ({self.language.upper()})"
 
 
 @dataclass(frozen=True, slots=True)

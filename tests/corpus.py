@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from bot.config import Config
+from bot.config import Config, NewsletterConfig
 from bot.ingest import Ingestor
 from bot.models import Issue, Post
 from bot.ports import Destination, Platform, Sent
@@ -17,7 +17,7 @@ CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-20
 def corpus_store() -> Store:
     """A fresh in-memory store holding every newsletter edition of the corpus."""
     store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
+    Ingestor(store, Config(newsletter=NewsletterConfig(name="NLP Newsletter"))).ingest_bytes(CORPUS.read_bytes(), "nlp")
     return store
 
 
