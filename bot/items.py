@@ -38,6 +38,7 @@ _WS = re.compile(r"\s+")
 _ITEM_NUMBERING = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})+\.?\s*")
 _TAGS_ONLY = re.compile(r"^\s*(?:[\[(][^\]\[()]{1,24}[\])]\s*)*$")
 _INLINE_WRAPPERS = frozenset({"p", "strong", "b", "em", "i", "span"})
+_SPACES = re.compile(r" {2,}")
 _LEAD_SEPARATORS = " \t\n:：-–—|·,"
 MAX_TITLE = 300
 
@@ -164,11 +165,16 @@ def _without_lead(blocks: list[Block]) -> list[Block]:
     spans = list(first.spans)
     while spans and not spans[0].text.strip(_LEAD_SEPARATORS):
         spans.pop(0)
-    if spans:
-        head = spans[0]
-        spans[0] = Span(head.text.lstrip(_LEAD_SEPARATORS), head.bold, head.italic, head.code, head.href)
-        return [Block(first.kind, tuple(spans), first.number), *blocks[1:]]
-    return blocks[1:]
+    if not spans:
+        return blocks[1:]
+    head = spans[0]
+    spans[0] = Span(head.text.lstrip(_LEAD_SEPARATORS), head.bold, head.italic, head.code, head.href)
+    for index, span in enumerate(spans):  # "[video] " + " — a guide": the link's place leaves two spaces
+        text = span.text if span.code else _SPACES.sub(" ", span.text)
+        if index and spans[index - 1].text.endswith(" "):
+            text = text.lstrip(" ")
+        spans[index] = Span(text, span.bold, span.italic, span.code, span.href)
+    return [Block(first.kind, tuple(s for s in spans if s.text), first.number), *blocks[1:]]
 
 
 # --------------------------------------------------------------------------- drafts
