@@ -152,9 +152,9 @@ def _is_linked(entry: Any) -> bool:
 
 
 def _is_link_list(list_node: Any) -> bool:
-    """Most entries start with (or hold a sub-list of) links: a list of things to read, each one an item."""
+    """Some entry starts with (or holds a sub-list of) links: a list of things to read, each one an item."""
     entries = _entries(list_node)
-    return bool(entries) and 2 * sum(1 for e in entries if _is_linked(e)) >= len(entries)
+    return any(_is_linked(e) for e in entries)
 
 
 def _without_lead(blocks: list[Block]) -> list[Block]:
