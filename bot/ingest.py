@@ -13,11 +13,11 @@ import httpx
 
 from bot.config import Config, FeedConfig
 from bot.detect import classify_feed
+from bot.edition import assign_numbers
 from bot.errors import FeedError
 from bot.feed import fetch_feed, parse_feed
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
-from bot.edition import assign_numbers
 from bot.split import split_entry
 from bot.store import SaveResult, Store
 

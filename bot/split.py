@@ -39,7 +39,7 @@ from selectolax.lexbor import LexborHTMLParser
 from bot.config import NewsletterConfig
 from bot.detect import entry_reason
 from bot.edition import assign_numbers
-from bot.items import HEADINGS, LISTS, ItemReader, clean_title, fragment_text, is_bold_title, leading_strong, render
+from bot.items import HEADINGS, LISTS, ItemReader, is_bold_title, leading_strong, render
 from bot.language import infer_language, infer_number
 from bot.models import Issue, Item, RawEntry, Section, blocks_text
 from bot.sections import SectionAliases, normalize, split_heading

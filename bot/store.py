@@ -340,7 +340,8 @@ class Store:
         if number is not None:
             where.append("number = ?")
             params.append(number)
-        sql = (f"select entry_id, link, title, language, number, published, newsletter from issues where {' and '.join(where)}"
+        sql = ("select entry_id, link, title, language, number, published, newsletter from issues"
+               f" where {' and '.join(where)}"
                " order by published desc, coalesce(number, -1) desc, entry_id limit ?")
         params.append(max(1, min(limit, 10_000)))
         return [_ref(row) for row in self.db.query(sql, params)]

@@ -205,7 +205,8 @@ def test_a_headed_story_keeps_a_plain_list_as_its_body() -> None:
 def test_a_bold_titled_item_keeps_its_list_of_links_as_its_body() -> None:
     issue = split("""
         <h1>Courses</h1><p><strong><em>Three courses</em></strong></p><p>Pick one:</p>
-        <ul><li><a href="https://c.example/1">Course one</a></li><li><a href="https://c.example/2">Course two</a></li></ul>
+        <ul><li><a href="https://c.example/1">Course one</a></li>
+            <li><a href="https://c.example/2">Course two</a></li></ul>
         <h1>Tools</h1><p><strong>Spade</strong></p><p>Sharp.</p>
     """)
     (item,) = issue.sections[0].items
