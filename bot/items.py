@@ -5,9 +5,8 @@ What makes an item, in the shapes newsletters use:
   first line is followed by a line break and the body, opens a *titled* item; everything
   after it (paragraphs, images, lists of links) is its body until the next title;
 - a sub-heading inside the section (`<h3>`–`<h6>`, or `<h4>1.1 …</h4>`) opens a *headed*
-  item: paragraphs after it are its body, but a list whose entries start with links is a
-  list of items (the heading only groups them, and yields no item of its own when it has
-  no text);
+  item: what follows is its body, except a list of links right under it: then the heading
+  only groups the list's items and yields no item of its own;
 - a list of links outside a titled item gives one item per entry: an entry that starts
   with a link (optionally after tags like "[video]") is titled by the link text, its other
   text and nested lists are the item text; other entries are untitled items;
@@ -209,7 +208,7 @@ class _Draft:
 class _State(Enum):
     WAITING = auto()  # nothing open: images and lone sources wait in `pending` for the next item
     TITLED = auto()  # a bold title opened an item: everything joins it until the next title
-    HEADED = auto()  # a sub-heading opened an item: text joins it, lists of links become items
+    HEADED = auto()  # a sub-heading opened an item: text joins it; a list of links right under it is items
     PARAGRAPH = auto()  # an untitled paragraph is open: images and sources after it are its own
 
 
@@ -289,9 +288,9 @@ class ItemReader:
         (self.open if self.open is not None else self.pending).take(fragment)
 
     def _list(self, node: Any) -> None:
-        """A list outside a titled item: one item per entry (a headed item's list only if it lists links)."""
+        """A list outside a titled item: one item per entry (under a bare sub-heading, only a list of links)."""
         if self.state is _State.HEADED and self.open is not None:
-            if not _is_link_list(node):
+            if self.open.blocks or not _is_link_list(node):
                 self._block(render(self.base, [node]))
                 return
             if not self.open.has_content():

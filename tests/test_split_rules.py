@@ -178,12 +178,15 @@ def test_a_list_entry_that_starts_with_a_link_is_an_item_titled_by_the_link() ->
 
 
 def test_sub_headings_group_items_without_becoming_sections_or_empty_items() -> None:
+    """A sub-heading right over a list of links only groups it; one with text of its own is a
+    story, and a list after its text is the story's body."""
     issue = split(LINKS)
     assert headings(issue) == ["Community", "Events", "Jobs"]
     assert titles(issue, 0) == ["Growing roses", "Pruning in winter", "Loose list entry", "Composting 101",
-                                "Releases", "rake 2.0", "hoe 1.1"]
+                                "Releases"]
     releases = issue.sections[0].items[4]
-    assert releases.text == "New tools this week."  # a sub-heading with text of its own is an item
+    assert releases.text == "New tools this week.\nrake 2.0\nhoe 1.1"
+    assert releases.links == ("https://t.example/1", "https://t.example/2")
 
 
 def test_an_entry_over_a_sub_list_of_links_gives_items_titled_by_those_links() -> None:
