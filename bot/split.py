@@ -10,8 +10,9 @@ Section rules (tested in tests/test_split_shapes.py and tests/test_split_rules.p
 - the section level is the smallest heading level used at least twice at top level (else
   the only one used); a heading at that level or above is a section;
 - a deeper heading is a section only when it is a peer of the section headings: it comes
-  right after a horizontal rule that closed the section before it, or it continues the
-  section headings' numbering ("# 1、…", "## 2、…", "# 3、…"); otherwise it groups items;
+  right after a horizontal rule that closed the section before it, it continues the section
+  headings' numbering ("# 1、…", "## 2、…", "# 3、…"), or it names another known section
+  where they name known sections; otherwise it titles or groups items;
 - a wholly bold paragraph is a section only when it names a known section (`references`,
   or a name whose emoji agrees with it), is not repeated in the issue (a label inside
   every story is a label), and the section it would close has no bold item titles of its
@@ -170,7 +171,7 @@ class _Splitter:
         level = _section_level(headings)
         repeated = _repeated_labels(nodes, headings)
         starts = {h.index: h.text for h in headings if h.level <= level}
-        starts.update(_peer_headings(nodes, headings, level, repeated))
+        starts.update(_peer_headings(nodes, headings, level, repeated, self.aliases))
         preamble: list[Any] = []
         sections: list[_RawSection] = []
         titled = False  # the open section already has bold item titles
@@ -281,9 +282,12 @@ def _repeated_labels(nodes: list[Any], headings: list[_Heading]) -> set[str]:
     return {form for form, n in seen.items() if n > 1}
 
 
-def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repeated: set[str]) -> dict[int, str]:
-    """Deeper headings that are peers of the section headings (after a rule, or in their numbering)."""
+def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repeated: set[str],
+                   aliases: SectionAliases) -> dict[int, str]:
+    """Deeper headings that are peers of the section headings: right after a rule, continuing their
+    numbering, or naming another known section where the section headings name known sections."""
     numbers = {n for h in headings if h.level <= level and (n := _section_number(h.text)) is not None}
+    known = {k for h in headings if h.level <= level and (k := _strict_key(aliases, h.text)) is not None}
     first_section = min((h.index for h in headings if h.level <= level), default=len(nodes))
     peers: dict[int, str] = {}
     for heading in headings:
@@ -292,9 +296,18 @@ def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repea
         number = _section_number(heading.text)
         in_sequence = len(numbers) >= 2 and number is not None and number not in numbers \
             and number <= max(numbers) + 1
-        if in_sequence or _after_rule(nodes, heading.index):
+        key = _strict_key(aliases, heading.text) if len(known) >= 2 else None
+        if in_sequence or (key is not None and key not in known) or _after_rule(nodes, heading.index):
             peers[heading.index] = heading.text
     return peers
+
+
+def _strict_key(aliases: SectionAliases, heading: str) -> str | None:
+    """The canonical key a heading names exactly or by its emoji; None for anything else."""
+    key = aliases.exact_key(heading)
+    if key is None:
+        key = aliases.emoji_key(split_heading(heading)[1])
+    return key if key is not None and key not in ("foreword", "references") else None
 
 
 def _section_number(text: str) -> int | None:

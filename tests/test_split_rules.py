@@ -70,6 +70,19 @@ def test_section_headings_alternating_between_two_levels_are_peers_when_their_nu
     assert [titles(issue, i) for i in range(4)] == [["Tomato"], ["Spade"], ["Compost"], ["Rain"]]
 
 
+def test_a_deeper_heading_naming_another_known_section_is_a_peer_of_known_section_headings() -> None:
+    """Unnumbered alternating levels: where the section headings name known sections, a deeper
+    heading that names another one (by name or emoji) is a section; a story heading is not."""
+    issue = split("""
+        <h1>Publications 📙</h1><h2>A paper</h2><p>About it.</p>
+        <h2>Tools and Datasets ⚙️</h2><p><strong>Spade</strong></p><p>Sharp.</p>
+        <h1>Education 🎓</h1><p><strong>A course</strong></p><p>Learn.</p>
+        <h1>Mentions ⭐️</h1><p>A mention.</p>
+    """)
+    assert [s.key for s in issue.sections] == ["publications", "tools_datasets", "education", "mentions"]
+    assert titles(issue, 0) == ["A paper"]
+
+
 def test_item_numbers_under_numbered_sections_are_not_section_numbers() -> None:
     """"<h2>1.1 …</h2>" under "# 1. …" is an item: only "N." continues the sections' numbering."""
     issue = split("""
