@@ -38,7 +38,7 @@ def assign_numbers(issues: Sequence[Issue], known: Sequence[IssueRef] = ()) -> l
     Returns:
         The issues in the same order, numbered where a match was found.
     """
-    result = list(issues)
+    result = _series_numbers(list(issues))
     if all(issue.number is not None or not issue.is_newsletter for issue in result):
         return result  # the usual case: every edition states its number, nothing to compare
     profiles = [_Profile.of_issue(issue) for issue in result]
@@ -66,6 +66,36 @@ def assign_numbers(issues: Sequence[Issue], known: Sequence[IssueRef] = ()) -> l
                 log.info("entry %r: issue number %s taken from %r (score %.2f)", issue.entry_id, best.number,
                          best.entry_id, best_score)
                 changed = True
+    return result
+
+
+# "Birding Notes 41", "Birding Notes 42: Owls": a series name, then the number, then nothing or a subtitle.
+_SERIES_TITLE = re.compile(r"^(.*?[^\d\s.,#])\s*[#:|\-–—]?\s*(\d{1,4})\s*(?:$|[:|\-–—]\s|\()")
+_MIN_SERIES = 3
+
+
+def _series_numbers(issues: list[Issue]) -> list[Issue]:
+    """Number issues whose titles are "<same words> <n>" across the feed (at least three, each n different).
+
+    The words a number follows are the series' name when other issues of the poll carry the
+    same words with other numbers; one title alone could be "Python 3".
+    """
+    found: dict[int, tuple[str, int]] = {}
+    for index, issue in enumerate(issues):
+        match = _SERIES_TITLE.match(issue.title) if issue.is_newsletter else None
+        if match and not 1990 <= int(match.group(2)) <= 2099 and int(match.group(2)) > 0:
+            found[index] = (" ".join(match.group(1).casefold().split()), int(match.group(2)))
+    by_series: dict[str, list[int]] = {}
+    for index, (series, _number) in found.items():
+        by_series.setdefault(series, []).append(index)
+    result = list(issues)
+    for indexes in by_series.values():
+        numbers = [found[index][1] for index in indexes]
+        if len(indexes) < _MIN_SERIES or len(set(numbers)) != len(numbers):
+            continue
+        for index in indexes:
+            if result[index].number is None:
+                result[index] = replace(result[index], number=found[index][1])
     return result
 
 

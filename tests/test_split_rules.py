@@ -12,6 +12,7 @@ import pytest
 
 from bot.config import NewsletterConfig
 from bot.detect import classify_feed
+from bot.edition import assign_numbers
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
 from bot.split import split_entry
@@ -244,7 +245,7 @@ def _issue_html(n: int) -> str:
 
 
 def test_a_dedicated_feed_needs_no_configuration(caplog: pytest.LogCaptureFixture) -> None:
-    issues = [split(_issue_html(n), title=f"Birding Notes {n}", feed_title="Birding Notes", entry_id=f"urn:b:{n}")
+    issues = [split(_issue_html(n), title=f"Birding Notes {n}", feed_title="Birding Notes", entry_id=f"urn:b:n{n}")
               for n in range(1, 6)]
     assert not any(issue.is_newsletter for issue in issues)  # alone, nothing in a title says "issue"
     with caplog.at_level(logging.INFO, logger="bot.detect"):
@@ -267,6 +268,18 @@ def test_a_title_pattern_turns_the_feed_wide_test_off_for_mixed_feeds() -> None:
               for n, title in enumerate(["Digest 1", "Digest 2", "Trip report", "Digest 3"])]
     result = classify_feed(issues, NewsletterConfig(title_pattern="^Digest"), ALIASES)
     assert [issue.is_newsletter for issue in result] == [True, True, False, True]
+
+
+def test_numbers_of_a_series_whose_name_is_not_the_feed_title() -> None:
+    """"Birding Notes 41", "… 42: Owls", "… 43": the shared words before a number name a series."""
+    issues = [split(_issue_html(n), title=title, feed_title="Valley Birds | a weekly letter", entry_id=f"urn:s:n{n}")
+              for n, title in enumerate(["Birding Notes 41", "Birding Notes 42: Owls", "Birding Notes 43 (late)"])]
+    assert [issue.number for issue in issues] == [None, None, None]
+    numbered = assign_numbers(classify_feed(issues, NewsletterConfig(), ALIASES))
+    assert [issue.number for issue in numbered] == [41, 42, 43]
+    same = [split(_issue_html(n), title="Top 10 birds", entry_id=f"urn:t:n{n}") for n in range(3)]
+    assert [issue.number for issue in assign_numbers(classify_feed(same, NewsletterConfig(), ALIASES))] == [
+        None, None, None]
 
 
 def test_the_configured_name_wins_over_the_feed_title() -> None:
