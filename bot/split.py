@@ -17,6 +17,7 @@ Section rules (tested in tests/test_split_shapes.py and tests/test_split_rules.p
   or a name whose emoji agrees with it), is not repeated in the issue (a label inside
   every story is a label), and the section it would close has no bold item titles of its
   own (there it is one more item title);
+- a first heading that repeats the entry's title or the newsletter's name is the issue's title;
 - headings repeated in one issue get `_2`, `_3` keys; the others keep the same key in
   every issue of a newsletter (`jobs`);
 - `Section.html` is sanitised HTML regenerated from the items, never feed HTML.
@@ -51,6 +52,9 @@ log = logging.getLogger(__name__)
 
 _HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _CONTAINERS = frozenset({"div", "section", "article", "main", "header", "footer", "center"})
+# E-mail newsletters lay their issues out in tables; a table whose cells hold blocks is opened up too.
+_LAYOUT = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th"})
+_LAYOUT_CONTENT = "h1, h2, h3, h4, h5, h6, p, ul, ol, blockquote"
 _BLOCKISH = frozenset({*HEADINGS, "p", "ul", "ol", "hr", "blockquote", "pre", "table", "figure", *_CONTAINERS})
 _WS = re.compile(r"\s+")
 _PUBLISHED_BY = re.compile(r"(?i)was originally published by")
@@ -172,34 +176,39 @@ class _Splitter:
         repeated = _repeated_labels(nodes, headings)
         starts = {h.index: h.text for h in headings if h.level <= level}
         starts.update(_peer_headings(nodes, headings, level, repeated, self.aliases))
+        if headings and self._is_title(headings[0].text):
+            starts.pop(headings[0].index, None)  # the issue's own title over its text, not a section
         preamble: list[Any] = []
         sections: list[_RawSection] = []
-        titled = False  # the open section already has bold item titles
         for index, node in enumerate(nodes):
             heading = starts.get(index)
             if heading is None and node.tag == "p" and (sections or not headings):
-                heading = self._pseudo_heading(node, repeated, titled)
+                heading = self._pseudo_heading(node, repeated, sections[-1].nodes if sections else [])
             if heading is not None:
                 sections.append(_RawSection(heading))
-                titled = False
             elif sections:
                 sections[-1].nodes.append(node)
-                titled = titled or (node.tag == "p" and leading_strong(node) is not None)
             else:
                 preamble.append(node)
         if sections:
             sections[-1].nodes = self._without_footer(sections[-1].nodes)
         return preamble, sections
 
-    def _pseudo_heading(self, node: Any, repeated: set[str], titled: bool) -> str | None:
-        """"<p><strong>本文参考资料</strong></p>": a section heading written as a bold paragraph."""
-        if titled or leading_strong(node) is None:
+    def _is_title(self, heading: str) -> bool:
+        """The heading repeats the entry's title or the newsletter's name."""
+        form = normalize(heading)
+        return len(form) >= 4 and any(form == normalize(name) for name in (self.title, *self.names))
+
+    def _pseudo_heading(self, node: Any, repeated: set[str], section: list[Any]) -> str | None:
+        """"<p><strong>本文参考资料</strong></p>": a section heading written as a bold paragraph
+        (unless the section it would close titles its items with bold paragraphs: one more title)."""
+        if leading_strong(node) is None:
             return None
         raw = node.text(deep=True) or ""
         if len(raw) > 3 * _MAX_PSEUDO_HEADING:
             return None
         text = _WS.sub(" ", raw).strip()
-        if not text or len(text) > _MAX_PSEUDO_HEADING or normalize(text) in repeated:
+        if not text or len(text) > _MAX_PSEUDO_HEADING or _label_form(text) in repeated:
             return None
         key = self.aliases.exact_key(text)
         if key is None:
@@ -208,6 +217,8 @@ class _Splitter:
         if key not in _PSEUDO_KEYS and (not emoji or self.aliases.emoji_key(emoji) != key):
             return None
         if not is_bold_title(render(self.base, [node])):
+            return None
+        if any(n.tag == "p" and leading_strong(n) is not None for n in section):
             return None
         return text
 
@@ -273,13 +284,21 @@ def _repeated_labels(nodes: list[Any], headings: list[_Heading]) -> set[str]:
     """Heading and bold-paragraph texts that occur more than once in the issue (labels, not sections)."""
     seen: dict[str, int] = {}
     texts = [h.text for h in headings]
-    texts += [node.text(deep=True) or "" for node in nodes
-              if node.tag == "p" and leading_strong(node) is not None and len(node.text(deep=True) or "") <= 180]
+    for node in nodes:
+        if node.tag == "p" and leading_strong(node) is not None:
+            text = node.text(deep=True) or ""
+            if len(text) <= 3 * _MAX_PSEUDO_HEADING:
+                texts.append(text)
     for text in texts:
-        form = normalize(text)
+        form = _label_form(text)
         if form:
             seen[form] = seen.get(form, 0) + 1
     return {form for form, n in seen.items() if n > 1}
+
+
+def _label_form(text: str) -> str:
+    """What two labels are compared in: words, case-folded (cheaper than `normalize`, enough for a repeat)."""
+    return " ".join(text.split()).casefold()
 
 
 def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repeated: set[str],
@@ -291,7 +310,7 @@ def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repea
     first_section = min((h.index for h in headings if h.level <= level), default=len(nodes))
     peers: dict[int, str] = {}
     for heading in headings:
-        if heading.level <= level or normalize(heading.text) in repeated or heading.index < first_section:
+        if heading.level <= level or _label_form(heading.text) in repeated or heading.index < first_section:
             continue
         number = _section_number(heading.text)
         in_sequence = len(numbers) >= 2 and number is not None and number not in numbers \
@@ -344,7 +363,7 @@ def _flatten(container: Any) -> list[Any]:
             if (node.text_content or "").strip():
                 out.append(node)
             continue
-        if tag in _CONTAINERS and _holds_blocks(node):
+        if (tag in _CONTAINERS and _holds_blocks(node)) or (tag in _LAYOUT and _lays_out_blocks(node)):
             stack.append(node.child)
         else:
             out.append(node)
@@ -359,6 +378,11 @@ def _holds_blocks(node: Any) -> bool:
             return True
         child = child.next
     return False
+
+
+def _lays_out_blocks(node: Any) -> bool:
+    """A layout table (e-mail newsletters): its cells hold headings, paragraphs or lists, not data."""
+    return node.css_first(_LAYOUT_CONTENT) is not None
 
 
 def _without_published_by(nodes: list[Any]) -> list[Any]:

@@ -84,6 +84,20 @@ def test_a_deeper_heading_naming_another_known_section_is_a_peer_of_known_sectio
     assert titles(issue, 0) == ["A paper"]
 
 
+def test_a_first_heading_repeating_the_title_is_not_a_section() -> None:
+    issue = split("<h1>Garden Weekly 12</h1><p>Hello.</p><h2>Seeds</h2><p>a</p><h2>Tools</h2><p>b</p>")
+    assert headings(issue) == ["Seeds", "Tools"]
+    assert [b.text for b in issue.preamble] == ["Garden Weekly 12", "Hello."]
+
+
+def test_email_layout_tables_are_opened_but_data_tables_stay_whole() -> None:
+    issue = split("""<table><tr><td><p>Hello.</p></td></tr>
+        <tr><td><h2>Seeds</h2><p>Tomato.</p></td></tr><tr><td><h2>Tools</h2><p>Spade.</p>
+        <table><tr><th>size</th><th>price</th></tr><tr><td>L</td><td>9</td></tr></table></td></tr></table>""")
+    assert headings(issue) == ["Seeds", "Tools"]
+    assert [item.text for item in issue.sections[1].items] == ["Spade.", "size | price |\nL | 9 |"]
+
+
 def test_item_numbers_under_numbered_sections_are_not_section_numbers() -> None:
     """"<h2>1.1 …</h2>" under "# 1. …" is an item: only "N." continues the sections' numbering."""
     issue = split("""
