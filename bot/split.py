@@ -173,7 +173,7 @@ class _Splitter:
         nodes = _without_published_by(nodes)
         headings = _headings(nodes)
         level = _section_level(headings)
-        repeated = _repeated_labels(nodes, headings)
+        repeated = _RepeatedLabels(nodes, headings)
         starts = {h.index: h.text for h in headings if h.level <= level}
         starts.update(_peer_headings(nodes, headings, level, repeated, self.aliases))
         if headings and self._is_title(headings[0].text):
@@ -199,7 +199,7 @@ class _Splitter:
         form = normalize(heading)
         return len(form) >= 4 and any(form == normalize(name) for name in (self.title, *self.names))
 
-    def _pseudo_heading(self, node: Any, repeated: set[str], section: list[Any]) -> str | None:
+    def _pseudo_heading(self, node: Any, repeated: _RepeatedLabels, section: list[Any]) -> str | None:
         """"<p><strong>本文参考资料</strong></p>": a section heading written as a bold paragraph
         (unless the section it would close titles its items with bold paragraphs: one more title)."""
         if leading_strong(node) is None:
@@ -208,10 +208,10 @@ class _Splitter:
         if len(raw) > 3 * _MAX_PSEUDO_HEADING:
             return None
         text = _WS.sub(" ", raw).strip()
-        if not text or len(text) > _MAX_PSEUDO_HEADING or _label_form(text) in repeated:
+        if not text or len(text) > _MAX_PSEUDO_HEADING:
             return None
         key = self.aliases.exact_key(text)
-        if key is None:
+        if key is None or _label_form(text) in repeated:
             return None
         _title, emoji = split_heading(text)
         if key not in _PSEUDO_KEYS and (not emoji or self.aliases.emoji_key(emoji) != key):
@@ -280,20 +280,32 @@ def _section_level(headings: list[_Heading]) -> int:
     return min(repeated) if repeated else min(counts)
 
 
-def _repeated_labels(nodes: list[Any], headings: list[_Heading]) -> set[str]:
-    """Heading and bold-paragraph texts that occur more than once in the issue (labels, not sections)."""
-    seen: dict[str, int] = {}
-    texts = [h.text for h in headings]
-    for node in nodes:
-        if node.tag == "p" and leading_strong(node) is not None:
-            text = node.text(deep=True) or ""
-            if len(text) <= 3 * _MAX_PSEUDO_HEADING:
-                texts.append(text)
-    for text in texts:
-        form = _label_form(text)
-        if form:
-            seen[form] = seen.get(form, 0) + 1
-    return {form for form, n in seen.items() if n > 1}
+class _RepeatedLabels:
+    """Heading and bold-paragraph texts that occur more than once in the issue (labels, not sections).
+
+    Counted on the first question only: most issues never ask.
+    """
+
+    def __init__(self, nodes: list[Any], headings: list[_Heading]) -> None:
+        self._nodes = nodes
+        self._headings = headings
+        self._forms: set[str] | None = None
+
+    def __contains__(self, form: object) -> bool:
+        if self._forms is None:
+            seen: dict[str, int] = {}
+            texts = [h.text for h in self._headings]
+            for node in self._nodes:
+                if node.tag == "p" and leading_strong(node) is not None:
+                    text = node.text(deep=True) or ""
+                    if len(text) <= 3 * _MAX_PSEUDO_HEADING:
+                        texts.append(text)
+            for text in texts:
+                key = _label_form(text)
+                if key:
+                    seen[key] = seen.get(key, 0) + 1
+            self._forms = {key for key, n in seen.items() if n > 1}
+        return form in self._forms
 
 
 def _label_form(text: str) -> str:
@@ -301,7 +313,7 @@ def _label_form(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repeated: set[str],
+def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repeated: _RepeatedLabels,
                    aliases: SectionAliases) -> dict[int, str]:
     """Deeper headings that are peers of the section headings: right after a rule, continuing their
     numbering, or naming another known section where the section headings name known sections."""
@@ -310,13 +322,14 @@ def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repea
     first_section = min((h.index for h in headings if h.level <= level), default=len(nodes))
     peers: dict[int, str] = {}
     for heading in headings:
-        if heading.level <= level or _label_form(heading.text) in repeated or heading.index < first_section:
+        if heading.level <= level or heading.index < first_section:
             continue
         number = _section_number(heading.text)
         in_sequence = len(numbers) >= 2 and number is not None and number not in numbers \
             and number <= max(numbers) + 1
         key = _strict_key(aliases, heading.text) if len(known) >= 2 else None
-        if in_sequence or (key is not None and key not in known) or _after_rule(nodes, heading.index):
+        peer = in_sequence or (key is not None and key not in known) or _after_rule(nodes, heading.index)
+        if peer and _label_form(heading.text) not in repeated:
             peers[heading.index] = heading.text
     return peers
 
