@@ -389,3 +389,9 @@ def test_chat_commands_answer_with_the_newsletters_name(config: Path, command: s
     assert expected in result.output
     assert "This Week in Rust" in result.output
     assert "NLP" not in result.output
+
+
+def test_subscribe_takes_a_section_key_that_exists_in_every_issue(config: Path) -> None:
+    result = CliRunner().invoke(main, ["ask", "/subscribe jobs", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "Subscribed" in result.output and "jobs" in result.output
