@@ -10,7 +10,9 @@ Week", "Publications"). An entry is taken when
   "newsletter" in one of the known languages;
 - or at least two of its sections are known canonical sections;
 - or, with no pattern set, it shares the sections that recur across the feed, in a feed
-  where most entries do: a dedicated newsletter feed needs no configuration at all.
+  where most entries do; or it states an issue number ("Import AI 350", "#42") in a feed
+  where most entries have sections (newsletters whose section names change every issue):
+  a dedicated newsletter feed needs no configuration at all.
 
 Every entry also needs `min_sections` sections. One INFO line per feed and poll says
 how many entries were taken and why the others were skipped.
@@ -48,12 +50,13 @@ class Reason(Enum):
     TITLE = "title"
     KNOWN_SECTIONS = "known sections"
     SHARED_SECTIONS = "sections shared with the feed's other entries"
+    NUMBERED = "an issue number, in a feed of sectioned entries"
     FEW_SECTIONS = "fewer sections than min_sections"
     UNLIKE = "title and sections unlike an issue's"
 
     @property
     def taken(self) -> bool:
-        return self in (Reason.TITLE, Reason.KNOWN_SECTIONS, Reason.SHARED_SECTIONS)
+        return self in (Reason.TITLE, Reason.KNOWN_SECTIONS, Reason.SHARED_SECTIONS, Reason.NUMBERED)
 
 
 def entry_reason(issue: Issue, config: NewsletterConfig, aliases: SectionAliases) -> Reason:
@@ -85,8 +88,9 @@ def classify_feed(issues: Sequence[Issue], config: NewsletterConfig, aliases: Se
     reasons = [entry_reason(issue, config, aliases) for issue in issues]
     if not config.title_pattern:
         shared = _sharing_entries(issues, config.min_sections)
-        reasons = [Reason.SHARED_SECTIONS if reason is Reason.UNLIKE and index in shared else reason
-                   for index, reason in enumerate(reasons)]
+        sectioned = 2 * sum(1 for issue in issues if len(issue.sections) >= config.min_sections) > len(issues)
+        reasons = [_feed_reason(reason, index in shared, sectioned and issue.number is not None)
+                   for index, (issue, reason) in enumerate(zip(issues, reasons, strict=True))]
     result = [replace(issue, is_newsletter=reason.taken) if issue.is_newsletter != reason.taken else issue
               for issue, reason in zip(issues, reasons, strict=True)]
     if issues:
@@ -96,6 +100,15 @@ def classify_feed(issues: Sequence[Issue], config: NewsletterConfig, aliases: Se
         log.info("feed %s: %d of %d entries are issues (%s); skipped %s", feed or "?",
                  sum(n for r, n in counts.items() if r.taken), len(issues), taken, skipped)
     return result
+
+
+def _feed_reason(alone: Reason, shares_sections: bool, numbered_in_sectioned_feed: bool) -> Reason:
+    """The verdict with the feed in view: only an entry unlike an issue on its own can change it."""
+    if alone is not Reason.UNLIKE:
+        return alone
+    if shares_sections:
+        return Reason.SHARED_SECTIONS
+    return Reason.NUMBERED if numbered_in_sectioned_feed else alone
 
 
 def _sharing_entries(issues: Sequence[Issue], min_sections: int) -> set[int]:

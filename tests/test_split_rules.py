@@ -271,9 +271,18 @@ def test_a_dedicated_feed_needs_no_configuration(caplog: pytest.LogCaptureFixtur
         "feed birds: 5 of 5 entries are issues (5 by sections shared with the feed's other entries); skipped none"]
 
 
+def test_numbered_entries_of_a_sectioned_feed_are_issues_whatever_their_section_names() -> None:
+    """Each issue's sections are its stories (nothing recurs), but the titles number a series."""
+    issues = [split(f"<h2>Story {n}a</h2><p>a</p><h2>Story {n}b</h2><p>b</p><h2>Story {n}c</h2><p>c</p>",
+                    title=f"Field Notes #{n}: things", entry_id=f"urn:f:n{n}") for n in range(1, 5)]
+    issues.append(split("<p>We are hiring.</p>", title="Job post", entry_id="urn:f:job"))
+    result = classify_feed(issues, NewsletterConfig(), ALIASES)
+    assert [issue.is_newsletter for issue in result] == [True, True, True, True, False]
+
+
 def test_a_blog_whose_posts_share_nothing_is_not_a_newsletter() -> None:
     posts = [split(f"<h2>Intro {n}</h2><p>a</p><h2>Method {n}</h2><p>b</p><h2>Result {n}</h2><p>c</p>",
-                   title=f"Post {n}", entry_id=f"urn:p:{n}") for n in range(4)]
+                   title=f"Post {n}", entry_id=f"urn:p:n{n}") for n in range(4)]
     assert not any(issue.is_newsletter for issue in classify_feed(posts, NewsletterConfig(), ALIASES))
 
 
