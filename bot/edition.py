@@ -63,8 +63,8 @@ def assign_numbers(issues: Sequence[Issue], known: Sequence[IssueRef] = ()) -> l
             if best is not None and best_score >= _MATCH_THRESHOLD:
                 result[index] = replace(issue, number=best.number)
                 profiles[index] = replace(mine, number=best.number)
-                log.info("entry %r: issue number %s taken from %r (score %.2f)", issue.entry_id, best.number,
-                         best.entry_id, best_score)
+                log.debug("entry %r: issue number %s taken from %r (score %.2f)", issue.entry_id, best.number,
+                          best.entry_id, best_score)
                 changed = True
     return result
 
