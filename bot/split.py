@@ -10,7 +10,7 @@ Section rules (tested in tests/test_split_shapes.py and tests/test_split_rules.p
 - the section level is the smallest heading level used at least twice at top level (else
   the only one used); a heading at that level or above is a section;
 - a deeper heading is a section only when it is a peer of the section headings: it comes
-  right after a horizontal rule that closed the section before it, it continues the section
+  right after the horizontal rule that closed the last section (the only one to), it continues the section
   headings' numbering ("# 1、…", "## 2、…", "# 3、…"), or it names another known section
   where they name known sections; otherwise it titles or groups items;
 - a wholly bold paragraph is a section only when it names a known section (`references`,
@@ -227,7 +227,7 @@ class _Splitter:
         last_hr = max((i for i, n in enumerate(nodes) if n.tag == "hr"), default=-1)
         if last_hr >= 0:
             tail = [n for n in nodes[last_hr + 1:] if not _is_blank(n)]
-            if len(tail) <= _MAX_FOOTER_NODES:
+            if len(tail) <= _MAX_FOOTER_NODES and not any(n.tag in HEADINGS for n in tail):  # a story, not a footer
                 nodes = nodes[:last_hr]
         host = _host(self.entry.link)
         while nodes and host:
@@ -320,6 +320,9 @@ def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repea
     numbers = {n for h in headings if h.level <= level and (n := _section_number(h.text)) is not None}
     known = {k for h in headings if h.level <= level and (k := _strict_key(aliases, h.text)) is not None}
     first_section = min((h.index for h in headings if h.level <= level), default=len(nodes))
+    last_section = max((h.index for h in headings if h.level <= level), default=len(nodes))
+    # A closing block: one heading after a rule, past the last section heading (several are stories).
+    closing = [h.index for h in headings if h.level > level and h.index > last_section and _after_rule(nodes, h.index)]
     peers: dict[int, str] = {}
     for heading in headings:
         if heading.level <= level or heading.index < first_section:
@@ -328,7 +331,7 @@ def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repea
         in_sequence = len(numbers) >= 2 and number is not None and number not in numbers \
             and number <= max(numbers) + 1
         key = _strict_key(aliases, heading.text) if len(known) >= 2 else None
-        peer = in_sequence or (key is not None and key not in known) or _after_rule(nodes, heading.index)
+        peer = in_sequence or (key is not None and key not in known) or closing == [heading.index]
         if peer and _label_form(heading.text) not in repeated:
             peers[heading.index] = heading.text
     return peers

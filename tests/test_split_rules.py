@@ -49,6 +49,17 @@ def test_a_heading_right_after_the_rule_that_closes_a_section_starts_a_section_w
     assert len(issue.sections[2].items) == 6
 
 
+def test_rules_between_stories_do_not_make_their_headings_sections() -> None:
+    """Several headings after rules in the last section are stories set apart, not closing blocks."""
+    issue = split("""
+        <h2>Seeds</h2><p>a</p><h2>Stories</h2>
+        <hr /><h3>Story one</h3><p>One.</p><hr /><h3>Story two</h3><p>Two.</p>
+        <hr /><h3>Story three</h3><p>Three.</p>
+    """)
+    assert headings(issue) == ["Seeds", "Stories"]
+    assert titles(issue, 1) == ["Story one", "Story two", "Story three"]
+
+
 def test_a_deeper_heading_that_only_follows_a_rule_inside_a_story_is_not_promoted_without_the_rule() -> None:
     """Without the rule, an <h2> under <h1> sections is a story heading (an item title)."""
     issue = split("""
