@@ -291,7 +291,7 @@ class IssueRef:
         """Short human label: "This Week in Rust #635 (EN)".
 
         Without a name (editions stored before names were kept), the title's lead stands in:
-        "NLP Newsletter [FR] #4: …" → "NLP Newsletter".
+        "Garden Weekly [FR] #4: …" → "Garden Weekly".
         """
         number = f" #{self.number}" if self.number is not None else ""
         name = self.newsletter or _TITLE_LEAD.split(self.title, maxsplit=1)[0].strip() or self.title

@@ -1,7 +1,7 @@
 """Feed entry → Issue → Sections: the only reader of a newsletter's HTML structure.
 
 Newsletters share a shape whatever their renderer: an introduction, then sections under
-headings of one level (`<h1>` in the dair.ai NLP Newsletter, `<h2>` in This Week in Rust
+headings of one level (`<h1>` in dair.ai's newsletter, `<h2>` in This Week in Rust
 and most Markdown-built newsletters), sub-headings and bold titles inside them for
 stories, lists of links, and around that a table of contents, a footer after a trailing
 `<hr />` and the feed template's "was originally published by" line, none of which is content.
@@ -429,7 +429,7 @@ def _host(url: str) -> str:
 
 
 def _only_links_to(node: Any, host: str, base: str) -> bool:
-    """A short paragraph whose every link points to the site itself ("Subscribe 🔖 to the NLP Newsletter")."""
+    """A short paragraph whose every link points to the site itself ("Subscribe 🔖 to our newsletter")."""
     text = node.text(deep=True) or ""
     if len(text) > 200:
         return False
