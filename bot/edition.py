@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from bot.models import Issue, IssueRef
 
-__all__ = ["assign_numbers"]
+__all__ = ["assign_numbers", "number_series"]
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def assign_numbers(issues: Sequence[Issue], known: Sequence[IssueRef] = ()) -> l
     Returns:
         The issues in the same order, numbered where a match was found.
     """
-    result = _series_numbers(list(issues))
+    result = list(issues)
     if all(issue.number is not None or not issue.is_newsletter for issue in result):
         return result  # the usual case: every edition states its number, nothing to compare
     profiles = [_Profile.of_issue(issue) for issue in result]
@@ -74,15 +74,16 @@ _SERIES_TITLE = re.compile(r"^(.*?[^\d\s.,#])\s*[#:|\-–—]?\s*(\d{1,4})\s*(?:
 _MIN_SERIES = 3
 
 
-def _series_numbers(issues: list[Issue]) -> list[Issue]:
-    """Number issues whose titles are "<same words> <n>" across the feed (at least three, each n different).
+def number_series(issues: Sequence[Issue]) -> list[Issue]:
+    """Number entries whose titles are "<same words> <n>" across the feed (at least three, each n different).
 
-    The words a number follows are the series' name when other issues of the poll carry the
-    same words with other numbers; one title alone could be "Python 3".
+    The words a number follows are the series' name when other entries of the poll carry the
+    same words with other numbers; one title alone could be "Python 3". Run before deciding
+    which entries are issues, since a numbered series is one of the signs.
     """
     found: dict[int, tuple[str, int]] = {}
     for index, issue in enumerate(issues):
-        match = _SERIES_TITLE.match(issue.title) if issue.is_newsletter else None
+        match = _SERIES_TITLE.match(issue.title)
         if match and not 1990 <= int(match.group(2)) <= 2099 and int(match.group(2)) > 0:
             found[index] = (" ".join(match.group(1).casefold().split()), int(match.group(2)))
     by_series: dict[str, list[int]] = {}

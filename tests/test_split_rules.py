@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import NewsletterConfig
 from bot.detect import classify_feed
-from bot.edition import assign_numbers
+from bot.edition import number_series
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
 from bot.split import split_entry
@@ -309,11 +309,11 @@ def test_numbers_of_a_series_whose_name_is_not_the_feed_title() -> None:
     issues = [split(_issue_html(n), title=title, feed_title="Valley Birds | a weekly letter", entry_id=f"urn:s:n{n}")
               for n, title in enumerate(["Birding Notes 41", "Birding Notes 42: Owls", "Birding Notes 43 (late)"])]
     assert [issue.number for issue in issues] == [None, None, None]
-    numbered = assign_numbers(classify_feed(issues, NewsletterConfig(), ALIASES))
+    numbered = classify_feed(number_series(issues), NewsletterConfig(), ALIASES)
     assert [issue.number for issue in numbered] == [41, 42, 43]
+    assert all(issue.is_newsletter for issue in numbered)
     same = [split(_issue_html(n), title="Top 10 birds", entry_id=f"urn:t:n{n}") for n in range(3)]
-    assert [issue.number for issue in assign_numbers(classify_feed(same, NewsletterConfig(), ALIASES))] == [
-        None, None, None]
+    assert [issue.number for issue in number_series(same)] == [None, None, None]
 
 
 def test_the_configured_name_wins_over_the_feed_title() -> None:
