@@ -18,8 +18,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot adapters scheduler tests bench
-	$(BIN)/mypy bot
+	$(BIN)/ruff check bot adapters scheduler web tests bench
+	$(BIN)/mypy bot web
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
