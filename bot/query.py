@@ -197,10 +197,17 @@ class QueryEngine:
 
     # ------------------------------------------------------------------ commands
     def _start(self, query: Query, lang: str) -> Answer:
-        return Answer(kind="text", lang=lang, message=t("query.start", lang) + "\n\n" + t("query.help", lang))
+        name = self._newsletter_name(lang)
+        return Answer(kind="text", lang=lang,
+                      message=t("query.start", lang, name=name) + "\n\n" + t("query.help", lang, name=name))
 
     def _help(self, query: Query, lang: str) -> Answer:
-        return Answer(kind="text", lang=lang, message=t("query.help", lang))
+        return Answer(kind="text", lang=lang, message=t("query.help", lang, name=self._newsletter_name(lang)))
+
+    def _newsletter_name(self, lang: str) -> str:
+        """The stored newsletters' names ("This Week in Rust"), newest first; a generic word before any."""
+        names = dict.fromkeys(ref.newsletter for ref in self.store.list_issues(limit=50) if ref.newsletter)
+        return ", ".join(names) or t("query.newsletter", lang)
 
     def _section(self, query: Query, lang: str) -> Answer:
         words, number = parse_section_args(query.args)
