@@ -165,14 +165,23 @@ class FeedConfig(_Strict):
 
 
 class NewsletterConfig(_Strict):
-    """How to tell a newsletter entry from any other post of the same feed."""
+    """The newsletter's name, and how to tell its issues from other posts of the same feed.
 
-    title_pattern: str = r"(?i)newsletter|简报|boletín|bülten|نشرة|البريدية"
+    `name` labels every issue ("This Week in Rust #635"); unset, the feed's `<title>` does.
+    `title_pattern` is for mixed feeds only: set, an entry is an issue when its title matches
+    it (or two of its sections are known ones); unset, issues are recognised by the sections
+    most of the feed's entries share (see `bot.detect`).
+    """
+
+    name: str | None = None
+    title_pattern: str | None = None
     min_sections: int = 3
 
     @field_validator("title_pattern")
     @classmethod
-    def _regex(cls, value: str) -> str:
+    def _regex(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         reason = unsafe_regex_reason(value)
         if reason:
             raise ValueError(reason)
@@ -438,6 +447,7 @@ def default_config() -> Config:
     return Config(
         storage=StorageConfig(path="digestbot.db"),
         feeds=[FeedConfig(name="nlp-newsletter", url=str(bundled_feed_path()))],
+        newsletter=NewsletterConfig(name="NLP Newsletter"),
         destinations=[DestinationConfig(name="console", platform="console", languages=["fr"])],
     )
 

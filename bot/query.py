@@ -98,9 +98,9 @@ class QueryEngine:
         command = query.command
         match command:
             case cmd.Start():
-                return Help(lang=lang, message=t("query.start", lang) + "\n\n" + t("query.help", lang))
+                return self._help(lang, greet=True)
             case cmd.Help():
-                return Help(lang=lang, message=t("query.help", lang))
+                return self._help(lang, greet=False)
             case cmd.SectionCommand(words=words, issue=number):
                 return self._section(clean(words), number, lang)
             case cmd.SectionsCommand(issue=number):
@@ -177,6 +177,16 @@ class QueryEngine:
         return t("query.fallback_language", lang, lang=language_name(lang), other=language_name(issue.language))
 
     # ------------------------------------------------------------------ commands
+    def _help(self, lang: str, *, greet: bool) -> Help:
+        name = self._newsletter_name(lang)
+        text = t("query.help", lang, name=name)
+        return Help(lang=lang, message=f"{t('query.start', lang, name=name)}\n\n{text}" if greet else text)
+
+    def _newsletter_name(self, lang: str) -> str:
+        """The stored newsletters' names ("This Week in Rust"), newest first; a generic word before any."""
+        names = dict.fromkeys(ref.newsletter for ref in self.store.list_issues(limit=50) if ref.newsletter)
+        return ", ".join(names) or t("query.newsletter", lang)
+
     def _section(self, words: str, number: int | None, lang: str) -> Answer:
         edition, fallback = self._edition(number, lang)
         if edition is None:

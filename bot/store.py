@@ -176,8 +176,11 @@ class Store:
             db.table("issues").create(
                 {"entry_id": str, "feed": str, "link": str, "title": str, "published": str,
                  "updated": str, "language": str, "number": int, "content_hash": str, "revision": int,
-                 "preamble": str, "is_newsletter": int, "first_seen": str, "last_changed": str},
+                 "preamble": str, "is_newsletter": int, "first_seen": str, "last_changed": str,
+                 "newsletter": str},
                 pk="entry_id", if_not_exists=True)
+            if "newsletter" not in db.table("issues").columns_dict:  # databases from before names were kept
+                db.table("issues").add_column("newsletter", str)
             db.table("sections").create(
                 {"entry_id": str, "position": int, "key": str, "heading": str, "title": str,
                  "emoji": str, "content_hash": str, "revision": int},
@@ -269,7 +272,9 @@ class Store:
 
     def _save_issue(self, issue: Issue) -> SaveResult:
         existing = list(self.db.query(
-            "select revision, content_hash, number from issues where entry_id = ?", [issue.entry_id]))
+            "select revision, content_hash, number, newsletter from issues where entry_id = ?", [issue.entry_id]))
+        if existing and existing[0]["newsletter"] != issue.newsletter:  # renamed in config: relabel, nothing else
+            self.db.table("issues").update(issue.entry_id, {"newsletter": issue.newsletter})
         item_json = [[orjson.dumps(item.to_json()).decode("utf-8") for item in section.items]
                      for section in issue.sections]  # serialised once: stored, and hashed
         section_hashes = [_section_hash(section.heading, items) for section, items in zip(issue.sections, item_json,
@@ -306,7 +311,7 @@ class Store:
             "published": _iso(issue.published), "updated": _iso(issue.updated), "language": issue.language,
             "number": issue.number, "content_hash": issue_hash, "revision": revision,
             "preamble": json.dumps([b.to_json() for b in issue.preamble], ensure_ascii=False),
-            "is_newsletter": int(issue.is_newsletter), "last_changed": _now(),
+            "is_newsletter": int(issue.is_newsletter), "last_changed": _now(), "newsletter": issue.newsletter,
         }
         if first_seen:
             record["first_seen"] = first_seen
@@ -364,13 +369,14 @@ class Store:
             published=_parse_dt(row["published"]), updated=_parse_dt(row["updated"]),
             language=row["language"], number=row["number"], sections=sections,
             preamble=tuple(Block.from_json(b) for b in json.loads(row["preamble"] or "[]")),
-            feed=row["feed"] or "", is_newsletter=bool(row["is_newsletter"]),
+            feed=row["feed"] or "", is_newsletter=bool(row["is_newsletter"]), newsletter=row["newsletter"] or "",
         )
 
     def outline(self, entry_id: str) -> tuple[IssueRef, list[SectionRef]] | None:
         """An edition's name and section list without its items: what a search hit needs to show."""
         rows = list(self.db.query(
-            "select entry_id, link, title, language, number, published from issues where entry_id = ?", [entry_id]))
+            "select entry_id, link, title, language, number, published, newsletter from issues where entry_id = ?",
+            [entry_id]))
         if not rows:
             return None
         sections = [
@@ -406,7 +412,8 @@ class Store:
         if number is not None:
             where.append("number = ?")
             params.append(number)
-        sql = (f"select entry_id, link, title, language, number, published from issues where {' and '.join(where)}"
+        sql = ("select entry_id, link, title, language, number, published, newsletter from issues"
+               f" where {' and '.join(where)}"
                " order by published desc, coalesce(number, -1) desc, entry_id limit ?")
         params.append(max(1, min(limit, 10_000)))
         return [_ref(row) for row in self.db.query(sql, params)]
@@ -539,7 +546,7 @@ def _issue_hash(title: str, section_hashes: Iterable[str]) -> str:
 
 def _ref(row: dict[str, Any]) -> IssueRef:
     return IssueRef(entry_id=row["entry_id"], link=row["link"], title=row["title"], language=row["language"],
-                    number=row["number"], published=_parse_dt(row["published"]))
+                    number=row["number"], published=_parse_dt(row["published"]), newsletter=row["newsletter"] or "")
 
 
 def _hit(row: dict[str, Any]) -> StoredHit:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from bot.config import Config, bundled_feed_path
+from bot.config import Config, NewsletterConfig, bundled_feed_path
 from bot.ingest import Ingestor
 from bot.messages import SectionPost
 from bot.models import Issue
@@ -20,7 +20,7 @@ CORPUS = bundled_feed_path()
 @cache
 def _ingested() -> Store:
     store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
+    Ingestor(store, Config(newsletter=NewsletterConfig(name="NLP Newsletter"))).ingest_bytes(CORPUS.read_bytes(), "nlp")
     return store
 
 

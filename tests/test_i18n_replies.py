@@ -27,11 +27,11 @@ DEFAULT_SCOPE = '{"type": "default"}'
 
 #: Client language tag → the start of our /help and of the /sections title in that language.
 HELP_STARTS = {
-    "es": ("Divido la NLP Newsletter", "Secciones de NLP Newsletter #5 (ES)"),
-    "pt-br": ("Eu divido a NLP Newsletter", "Seções de NLP Newsletter #6 (PT-BR)"),
-    "tr": ("NLP Newsletter'ı bölümlere ayırıyor", "bölümleri:"),
+    "es": ("Divido NLP Newsletter", "Secciones de NLP Newsletter #5 (ES)"),
+    "pt-br": ("Eu divido NLP Newsletter", "Seções de NLP Newsletter #6 (PT-BR)"),
+    "tr": ("NLP Newsletter içeriğini bölümlere ayırıyor", "bölümleri:"),
     "zh": ("我把 NLP Newsletter 拆分成栏目", "NLP Newsletter #7 (ZH) 的栏目"),
-    "ar": ("أقسّم النشرة NLP Newsletter", "أقسام NLP Newsletter #5 (AR)"),
+    "ar": ("أقسّم NLP Newsletter", "أقسام NLP Newsletter #5 (AR)"),
 }
 
 

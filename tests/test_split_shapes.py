@@ -8,6 +8,7 @@ import re
 import pytest
 
 from bot.config import NewsletterConfig
+from bot.detect import classify_feed
 from bot.models import Issue, RawEntry
 from bot.richtext import section_html
 from bot.sections import SectionAliases
@@ -285,15 +286,19 @@ def test_relative_urls_resolve_against_base_url_then_link() -> None:
 
 
 # --------------------------------------------------------------------------- newsletter or not
-def test_non_newsletter_is_flagged_and_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="bot.split"):
-        issue = split("<p>Natural language processing has made progress.</p><h2>Tokenization</h2><p>x</p>",
-                      title="Fundamentals of NLP (Chapter 1): Tokenization", entry_id="urn:fundamentals",
-                      link="https://dair.ai/Fundamentals-of-NLP-Chapter-1/")
-    assert issue.is_newsletter is False
-    assert issue.number is None
-    messages = [r.getMessage() for r in caplog.records if r.name == "bot.split"]
-    assert len(messages) == 1 and "urn:fundamentals" in messages[0]
+def test_non_newsletter_is_flagged_and_the_feed_logs_once(caplog: pytest.LogCaptureFixture) -> None:
+    post = split("<p>Natural language processing has made progress.</p><h2>Tokenization</h2><p>x</p>",
+                 title="Fundamentals of NLP (Chapter 1): Tokenization", entry_id="urn:fundamentals",
+                 link="https://dair.ai/Fundamentals-of-NLP-Chapter-1/")
+    assert post.is_newsletter is False
+    assert post.number is None
+    with caplog.at_level(logging.INFO):
+        result = classify_feed([split(THREE), post, split(THREE, entry_id="urn:other")], NewsletterConfig(),
+                               SectionAliases(), "nlp")
+    assert [issue.is_newsletter for issue in result] == [True, False, True]
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert messages == ["feed nlp: 2 of 3 entries are issues (2 by title); skipped 1: fewer sections than "
+                        "min_sections"]
 
 
 def test_newsletter_rule_title_or_known_sections() -> None:
