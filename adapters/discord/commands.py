@@ -1,8 +1,9 @@
 """Slash commands: interaction → `Query` → `QueryEngine.answer` → rendered reply. Nothing more.
 
 What `/section outils` means lives in `bot/query.py`; this Cog only parses options,
-picks the language (the option, else the chat's stored language, else the guild's
-locale), and replies within Discord's 3 s (deferring first for commands that may be slow).
+picks the language (the option, else `QueryEngine.lang_for`'s order: the chat's setting,
+the user's locale, the destination's languages, the guild's locale), and replies within
+Discord's 3 s (deferring first for commands that may be slow).
 Names and descriptions are `locale_str`s resolved by `CatalogueTranslator` from
 `bot/locales/<lang>/discord.toml`.
 """
@@ -130,9 +131,9 @@ class DigestCommands(commands.Cog):
     def _lang(self, interaction: discord.Interaction, explicit: str | None) -> str:
         if explicit:
             return normalize_language(explicit)
-        locale = interaction.guild_locale or interaction.locale
-        return self.engine.lang_for("discord", str(interaction.channel_id or ""),
-                                    locale.value if locale is not None else None)
+        user, server = interaction.locale, interaction.guild_locale  # the reader's own locale before the server's
+        return self.engine.lang_for("discord", str(interaction.channel_id or ""), user.value if user else None,
+                                    server.value if server else None)
 
     @staticmethod
     def _is_admin(interaction: discord.Interaction) -> bool:
