@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
+from bot.filters import MAX_TERMS, term_problem
 from bot.i18n import supported_languages
 from bot.language import KNOWN as KNOWN_LANGUAGES
 from bot.regexcheck import unsafe_regex_reason
@@ -320,6 +321,9 @@ class DestinationConfig(_Strict):
     on_edit: Literal["ignore", "edit", "repost"] = "ignore"
     backfill: int = Field(default=1, ge=0, le=1000)
     feeds: list[str] = Field(default_factory=list)
+    # Topic filters (bot/filters.py): words or phrases, case- and accent-insensitive, never regexes
+    include: list[str] = Field(default_factory=list, max_length=MAX_TERMS)
+    exclude: list[str] = Field(default_factory=list, max_length=MAX_TERMS)
     # Telegram options
     link_preview: bool = False
     images: Literal["none", "first", "all"] = "none"
@@ -349,6 +353,14 @@ class DestinationConfig(_Strict):
     @classmethod
     def _channel(cls, value: Any) -> Any:
         return _snowflake(value)
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _filter_terms(cls, value: list[str]) -> list[str]:
+        for term in value:
+            if (problem := term_problem(term)) is not None:
+                raise ValueError(f"filter term {term[:40]!r} {problem}")
+        return [" ".join(term.split()) for term in value]
 
     @field_validator("topics")
     @classmethod

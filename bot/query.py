@@ -15,6 +15,7 @@ from typing import assert_never
 
 from bot import commands as cmd
 from bot.commands import Query, clean
+from bot.filters import MAX_TERMS, term_problem
 from bot.i18n import language_name, normalize_language, supported_languages, t
 from bot.messages import (
     Answer,
@@ -337,32 +338,61 @@ class QueryEngine:
         return LanguageSet(lang=code, message=t("query.language_set", code))
 
     def _subscribe(self, query: Query, command: cmd.Subscribe, lang: str) -> Answer:
+        """Create this chat's subscription, or update it (also when the chat is a configured destination).
+
+        Updating keeps the destination's name, so what it already received is not posted again.
+        """
         if not query.is_private and not query.is_admin:
             return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
         schedule, problem = _check_schedule(clean(command.schedule))
         if problem is not None:
             return ErrorAnswer(lang=lang, message=t(
                 "query.subscribe_bad_schedule", lang, schedule=_echo(schedule), reason=_echo(problem, 160)))
+        terms = {"include": [clean(term) for term in command.include], "exclude": [clean(term) for term in command.exclude]}
+        for term in (*terms["include"], *terms["exclude"]):
+            if term_problem(term) is not None:
+                return ErrorAnswer(lang=lang, message=t("query.subscribe_bad_term", lang, term=_echo(term, 40)))
         keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang)
         if unknown:
             edition, _ = self._edition(None, lang)
             available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
             return ErrorAnswer(lang=lang, message=t(
                 "query.subscribe_unknown_sections", lang, names=_echo(", ".join(unknown)), available=available))
+        configured = self._configured(query.platform, query.chat)
+        existing = {d.name: d for d in self.store.subscriptions(query.platform)}
+        name = configured.name if configured else f"{query.platform}:{query.chat}"
         destination = Destination(
-            name=f"{query.platform}:{query.chat}", platform=query.platform, chat=query.chat, languages=(lang,),
+            name=name, platform=query.platform, chat=query.chat,
+            languages=configured.languages if configured and configured.languages else (lang,),
             sections=tuple(keys) or ("*",), schedule=schedule, backfill=1,
-            options={"index": True, "subscribed_by": query.user},
+            options={"index": True, "subscribed_by": query.user, **{k: v[:MAX_TERMS] for k, v in terms.items() if v}},
         )
         self.store.save_subscription(destination)
-        label = ", ".join(keys) if keys else t("query.all_sections", lang)
-        return Subscribed(lang=lang, destination=destination.name, message=t(
-            "query.subscribe_done", lang, sections=label, lang=language_name(lang, lang), schedule=schedule))
+        label = ", ".join(self._section_names(keys, lang)) if keys else t("query.all_sections", lang)
+        done = "query.subscribe_updated" if configured or name in existing else "query.subscribe_done"
+        lines = [t(done, lang, sections=label, lang=language_name(destination.languages[0], lang), schedule=schedule)]
+        for key in ("include", "exclude"):
+            if terms[key]:
+                lines.append(t(f"query.subscribe_{key}", lang, terms=", ".join(f"“{term}”" for term in terms[key])))
+        return Subscribed(lang=lang, destination=destination.name, message="\n".join(lines))
+
+    def _configured(self, platform: str, chat: str) -> Destination | None:
+        """The config.toml destination this chat is, if any."""
+        return next((d for d in self.destinations if d.platform == platform and d.chat == chat), None)
+
+    def _section_names(self, keys: Sequence[str], lang: str) -> list[str]:
+        """Section keys as a reader knows them: the newest title in `lang` ("Outils et jeux de données")."""
+        titles: dict[str, str] = {}
+        for _, sections in self.store.recent_sections(lang, limit=20) or self.store.recent_sections(None, limit=20):
+            for section in sections:
+                titles.setdefault(section.key, section.title or section.heading)
+        return [titles.get(key, key) for key in keys]
 
     def _unsubscribe(self, query: Query, lang: str) -> Answer:
         if not query.is_private and not query.is_admin:
             return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
-        removed = self.store.delete_subscription(f"{query.platform}:{query.chat}")
+        configured = self._configured(query.platform, query.chat)
+        removed = self.store.delete_subscription(configured.name if configured else f"{query.platform}:{query.chat}")
         return Notice(lang=lang, message=t("query.unsubscribe_done" if removed else "query.unsubscribe_none", lang))
 
     def _page(self, token: str, lang: str) -> Answer:

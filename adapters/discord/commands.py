@@ -28,9 +28,8 @@ from bot.commands import (
     SearchCommand,
     SectionCommand,
     SectionsCommand,
-    Subscribe,
     Unsubscribe,
-    section_names,
+    subscription,
 )
 from bot.i18n import LANGUAGES, normalize_language, supported_languages, t
 from bot.messages import ErrorAnswer
@@ -267,7 +266,7 @@ class DigestCommands(commands.Cog):
     @app_commands.rename(sections=_s("sections", "opt.sections.name"),
                          schedule=_s("schedule", "opt.schedule.name"),
                          language=_s("language", "opt.language.name"))
-    @app_commands.describe(sections=_s("Sections to post (default: all)", "opt.sections.description"),
+    @app_commands.describe(sections=_s("Sections and +word/-word filters (default: all)", "opt.sections.description"),
                            schedule=_s("on_publish, cron or digest", "opt.schedule.description"),
                            language=_s("Edition language", "opt.language.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
@@ -275,7 +274,7 @@ class DigestCommands(commands.Cog):
     @app_commands.guild_only()
     async def subscribe(self, interaction: discord.Interaction, sections: str = "",
                         schedule: str = "", language: str | None = None) -> None:
-        await self._run(interaction, Subscribe(section_names(sections), " ".join(schedule.split())), language)
+        await self._run(interaction, subscription(sections, schedule), language)
 
     @app_commands.command(name=_s("unsubscribe", "cmd.unsubscribe.name"),
                           description=_s("Stop posting new issues here", "cmd.unsubscribe.description"))
