@@ -9,7 +9,8 @@ from bot.ports import Destination
 
 __all__ = ["destination_from_config", "with_subscription"]
 
-_OPTION_KEYS = ("link_preview", "images", "topic", "topics", "index", "format", "thread", "feeds", "include", "exclude")
+_OPTION_KEYS = ("link_preview", "images", "topic", "topics", "index", "format", "thread", "feeds", "include", "exclude",
+                "compact", "max_item_chars", "per_tick", "mention_role", "mention_roles")
 
 
 def destination_from_config(config: DestinationConfig) -> Destination:
