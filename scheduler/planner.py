@@ -184,8 +184,17 @@ class Planner:
         return count
 
     # ------------------------------------------------------------------ cron and digest ticks
+    @staticmethod
+    def per_tick(dest: Destination) -> int:
+        """Sections a cron drip releases per tick (`per_tick`, default 1; config checks 1–50)."""
+        value = dest.options.get("per_tick", 1)
+        return max(1, min(int(value), 50)) if isinstance(value, int) and not isinstance(value, bool) else 1
+
     def drip(self, dest: Destination) -> int:
-        """Release the next section not yet enqueued (oldest admitted edition first)."""
+        """Release the next `per_tick` sections not yet enqueued (oldest admitted edition first)."""
+        return sum(self._drip_one(dest) for _ in range(self.per_tick(dest)))
+
+    def _drip_one(self, dest: Destination) -> int:
         now = self.clock()
         for entry_id in self.outbox.open_admissions(dest.name):
             issue, remaining = self._remaining(dest, entry_id)
