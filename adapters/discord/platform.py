@@ -48,9 +48,18 @@ def nonce_for(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:_NONCE_LENGTH]
 
 
+def allowed_mentions(payload: Mapping[str, Any]) -> discord.AllowedMentions:
+    """Nobody, except the one role a destination opted in to ping (`mention_role`, set by the renderer)."""
+    role = str(payload.get("mention_role") or "")
+    if not role.isdigit():
+        return discord.AllowedMentions.none()
+    return discord.AllowedMentions(everyone=False, users=False, roles=[discord.Object(id=int(role))],
+                                   replied_user=False)
+
+
 def _message_kwargs(payload: Mapping[str, Any]) -> dict[str, Any]:
     """A stored payload → keyword arguments of discord.py's send/edit."""
-    kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+    kwargs: dict[str, Any] = {"allowed_mentions": allowed_mentions(payload)}
     kwargs["content"] = payload.get("content") or None
     kwargs["embeds"] = [discord.Embed.from_dict(dict(e)) for e in payload.get("embeds", ())]
     return kwargs

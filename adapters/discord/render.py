@@ -284,9 +284,14 @@ class DiscordRenderer:
                 payloads = self._index(issue, entries, lang)
             case _:
                 assert_never(post)
+        role = _mention_role(post, dest)
+        if role is not None and payloads:  # the opt-in ping: this role, nothing else (platform sends allow it only)
+            payloads[0]["content"] = _truncate_words(f"<@&{role}> {payloads[0].get('content', '')}".rstrip(),
+                                                     CONTENT_LIMIT)
+            payloads[0]["mention_role"] = role
         parts: list[Rendered] = []
         for number, payload in enumerate(payloads):
-            notify = post.notify and number == 0
+            notify = (post.notify or role is not None) and number == 0
             if not notify:
                 payload["flags"] = SUPPRESS_NOTIFICATIONS
             if options.thread:
@@ -455,6 +460,25 @@ class DiscordRenderer:
         if buttons:  # prev/next section of the same edition; tokens are the engine's, ≤ 40 ASCII
             payloads[-1]["buttons"] = buttons
         return payloads
+
+
+_ROLE_ID = re.compile(r"^\d{17,20}$")
+
+
+def _mention_role(post: msg.Post, dest: Destination | None) -> str | None:
+    """The role the first message of this post pings, if the destination opted in.
+
+    `mention_roles[section key]` for that section's post; else `mention_role` for the first
+    post of an issue (the one that notifies). Never for an index, never an invalid id.
+    """
+    options = dest.options if dest is not None else {}
+    role: object = None
+    if isinstance(post, msg.SectionPost):
+        role = (options.get("mention_roles") or {}).get(post.section.key)
+    if role is None and post.notify and not isinstance(post, msg.IndexPost):
+        role = options.get("mention_role")
+    role = str(role or "")
+    return role if _ROLE_ID.match(role) else None
 
 
 def _escaped(message: str) -> list[str]:
