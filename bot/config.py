@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from bot.errors import ConfigError
 from bot.filters import MAX_TERMS, term_problem
-from bot.presentation import MIN_ITEM_CHARS
 from bot.i18n import supported_languages
 from bot.language import KNOWN as KNOWN_LANGUAGES
+from bot.presentation import MIN_ITEM_CHARS
 from bot.regexcheck import unsafe_regex_reason
 from bot.schedule import ScheduleError, parse_schedule
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.models import Item
 
-__all__ = ["MIN_ITEM_CHARS", "Presentation", "item_label", "shorten"]
+__all__ = ["MIN_ITEM_CHARS", "PLAIN", "Presentation", "item_label", "shorten"]
 
 MIN_ITEM_CHARS = 80  # shorter than this leaves no sentence to read
 _SENTENCE_END = re.compile(r"[.!?…。！？](?=[\"'”’»)\]]*(?:\s|$))")
@@ -33,6 +33,10 @@ class Presentation:
         limit = options.get("max_item_chars")
         valid = isinstance(limit, int) and not isinstance(limit, bool) and limit >= MIN_ITEM_CHARS
         return cls(compact=options.get("compact") is True, max_item_chars=limit if valid else None)
+
+
+#: Whole items, one after the other: what a destination without presentation options gets.
+PLAIN = Presentation()
 
 
 def shorten(text: str, limit: int) -> str:

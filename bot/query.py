@@ -133,7 +133,8 @@ class QueryEngine:
 
         The chat's `/language` setting, then the user's own locale when an edition exists in
         it, then the languages of the destination this chat is, then the server's locale,
-        then the user's locale if we have replies in it (Telegram has no server), then the default. (An explicit `language` argument, checked by the adapter, comes first.)
+        then the user's locale if we have replies in it (Telegram has no server), then the
+        default. (An explicit `language` argument, checked by the adapter, comes first.)
         """
         stored = self.store.chat_language(platform, chat) if chat else None
         if stored:
@@ -166,7 +167,7 @@ class QueryEngine:
             recent += self.store.recent_sections(edition.language, limit=20)
         seen: set[str] = set()
         scored: list[tuple[float, int, Section]] = []
-        for ref, sections in recent:
+        for _, sections in recent:
             scores = {r.position: r.score for r in self.matcher.rank(prefix, sections)} if prefix else {}
             contained = {s.position for s in self.matcher.choices(prefix, sections)}
             for s in sections:
@@ -272,7 +273,8 @@ class QueryEngine:
         edition, fallback = self._edition(None, lang)
         if edition is None:
             return self._no_edition(None, lang)
-        return self._section_list(edition, fallback, t("query.latest_title", lang, title=edition.title), lang)
+        title = f"{edition.ref.label} — {edition.title}"  # the label says which issue, whatever the feed's title
+        return self._section_list(edition, fallback, t("query.latest_title", lang, title=title), lang)
 
     def _section_list(self, edition: Issue, fallback: bool, title: str, lang: str) -> SectionList:
         note = self._fallback_note(edition, lang, fallback)
@@ -348,7 +350,8 @@ class QueryEngine:
         if problem is not None:
             return ErrorAnswer(lang=lang, message=t(
                 "query.subscribe_bad_schedule", lang, schedule=_echo(schedule), reason=_echo(problem, 160)))
-        terms = {"include": [clean(term) for term in command.include], "exclude": [clean(term) for term in command.exclude]}
+        terms = {"include": [clean(term) for term in command.include],
+                 "exclude": [clean(term) for term in command.exclude]}
         for term in (*terms["include"], *terms["exclude"]):
             if term_problem(term) is not None:
                 return ErrorAnswer(lang=lang, message=t("query.subscribe_bad_term", lang, term=_echo(term, 40)))

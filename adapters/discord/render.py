@@ -21,7 +21,7 @@ from bot import messages as msg
 from bot.i18n import t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
-from bot.presentation import Presentation, item_label
+from bot.presentation import PLAIN, Presentation, item_label
 from bot.urls import safe_url
 
 __all__ = [
@@ -252,7 +252,7 @@ class _Options:
     format: str = "embeds"
     thread: bool = False
     images: str = "thumbnail"
-    look: Presentation = Presentation()
+    look: Presentation = PLAIN
 
     @classmethod
     def of(cls, dest: Destination | None) -> _Options:
@@ -369,7 +369,7 @@ class DiscordRenderer:
         return [{"content": f"{header if count == 1 else f'{header} ({n}/{count})'}\n{body}"}
                 for n, body in enumerate(bodies, 1)]
 
-    def _item_text(self, item: Item, budget: int, lang: str, look: Presentation = Presentation()) -> str:
+    def _item_text(self, item: Item, budget: int, lang: str, look: Presentation = PLAIN) -> str:
         url = _safe_url(item.url)
         title = ""
         if item.title.strip():
@@ -381,7 +381,7 @@ class DiscordRenderer:
         return "\n".join(p for p in (title, body) if p.strip())
 
     def _section_text(self, issue: IssueRef, section: Section, lang: str,
-                      look: Presentation = Presentation()) -> list[dict[str, Any]]:
+                      look: Presentation = PLAIN) -> list[dict[str, Any]]:
         header = f"**{self.section_header(issue, section)}**"
         budget = CONTENT_LIMIT - ulen(header) - 12  # room for the header and a " (n/m)" counter
         items = [s for s in (self._item_text(i, budget, lang, look) for i in section.items) if s]
@@ -433,17 +433,17 @@ class DiscordRenderer:
         match answer:
             case msg.SectionAnswer():
                 payloads = self._section_answer(answer)
-            case msg.SectionList(issue=issue, message=message, sections=refs):
-                payloads = _messages([_issue_title(issue), *_escaped(message), *map(_section_count, refs)])
+            case msg.SectionList(message=message, sections=refs):  # the message names the issue once
+                payloads = _messages([*_escaped(message), *map(_section_count, refs)])
             case msg.IssueList(message=message, issues=issues):
                 payloads = _messages([*_escaped(message), *map(_issue_line, issues)])
             case msg.SearchResults(message=message, hits=hits):
                 payloads = _messages([*_escaped(message), *map(_hit_line, hits)])
             case msg.NotFound(message=message, choices=refs):
-                payloads = _messages([escape_text(message or _ELLIPSIS), *(_bullet(r.heading) for r in refs)])
+                payloads = _messages([*(_escaped(message) or [_ELLIPSIS]), *(_bullet(r.heading) for r in refs)])
             case msg.ErrorAnswer(message=message) | msg.Help(message=message) | msg.Notice(message=message) | \
                     msg.Subscribed(message=message) | msg.LanguageSet(message=message):
-                payloads = _messages([escape_text(message or _ELLIPSIS)])
+                payloads = _messages(_escaped(message) or [_ELLIPSIS])
             case _:
                 assert_never(answer)
         ephemeral = isinstance(answer, msg.ErrorAnswer | msg.NotFound)
@@ -482,7 +482,8 @@ def _mention_role(post: msg.Post, dest: Destination | None) -> str | None:
 
 
 def _escaped(message: str) -> list[str]:
-    return [escape_text(message)] if message else []
+    """A message's lines, each escaped (escaping alone would fold the lines of /help into one)."""
+    return [escape_text(line) for line in message.split("\n") if line.strip()]
 
 
 def _messages(lines: Sequence[str]) -> list[dict[str, Any]]:

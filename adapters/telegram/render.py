@@ -19,7 +19,7 @@ from bot import messages as msg
 from bot.i18n import t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
-from bot.presentation import Presentation, item_label, shorten
+from bot.presentation import PLAIN, Presentation, item_label, shorten
 from bot.urls import safe_url
 
 __all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer", "thread_for"]
@@ -67,7 +67,7 @@ def _issue_line(issue: IssueRef) -> Fragment:
 
 def _section_title(emoji: str, title: str) -> Fragment:
     title = _clip(title) or "—"
-    if emoji:
+    if emoji and emoji not in title:  # a heading that already carries its emoji gets it once
         return Fragment.plain(f"{_clip(emoji, 8)} ") + _bold(title)
     return _bold(title)
 
@@ -110,7 +110,7 @@ class TelegramRenderer:
         return rendered
 
     def section_texts(self, section: Section, issue: IssueRef, *, note: str = "",
-                      look: Presentation = Presentation(), first_limit: int | None = None) -> list[Fragment]:
+                      look: Presentation = PLAIN, first_limit: int | None = None) -> list[Fragment]:
         """The text messages of a section: numbered parts of similar length, split at item/paragraph/sentence
         breaks; `first_limit` keeps the first one short enough to be a photo's caption."""
         lang = _ui_lang(issue.language)
@@ -146,7 +146,7 @@ class TelegramRenderer:
             flow.add(Fragment.plain("🔗 ") + _link(t("telegram.source", lang), source), strength, separator)
 
     def _section_messages(self, section: Section, issue: IssueRef, images: str,
-                          look: Presentation = Presentation()) -> list[tuple[str, str, dict[str, Any]]]:
+                          look: Presentation = PLAIN) -> list[tuple[str, str, dict[str, Any]]]:
         parts: list[tuple[str, str, dict[str, Any]]] = []
         photos = self._images(section, images)
         if images == "first" and photos:  # the photo carries the first message as its caption: no extra message
@@ -238,6 +238,9 @@ class TelegramRenderer:
         match answer:
             case msg.ErrorAnswer() | msg.NotFound():
                 title = Fragment.plain("⚠️ ") + _bold(first or t("telegram.error", lang))
+            case msg.SectionList(issue=issue) if lines:  # "Latest issue: …" is the title line, not repeated below
+                title = Fragment.plain("📚 ") + _link(_clip(lines[-1], 300), issue.link)
+                rest = lines[:-1]
             case msg.SectionList(issue=issue) | msg.SectionAnswer(issue=issue):
                 title = Fragment.plain("📚 ") + _link(_clip(issue.label), issue.link)
                 rest = lines
