@@ -89,11 +89,12 @@ async def telegram(engine: QueryEngine) -> AsyncIterator[FakeTelegram]:
 
 
 async def test_telegram_replies(telegram: FakeTelegram) -> None:
-    for command in COMMANDS:
-        before = len(telegram.sent(PRIVATE))
-        telegram.user_says(PRIVATE, command, user_id=PRIVATE, language_code="fr")
-        await telegram.wait_for(lambda before=before: len(telegram.sent(PRIVATE)) > before)
-        text = telegram.sent(PRIVATE)[before].text
+    for n, command in enumerate(COMMANDS):  # one chat per command: the spam throttle allows 5 per 10 s
+        chat = PRIVATE + 1 + n
+        telegram.add_chat(chat, "private")
+        telegram.user_says(chat, command, user_id=chat, language_code="fr")
+        await telegram.wait_for(lambda chat=chat: bool(telegram.sent(chat)))
+        text = telegram.sent(chat)[0].text
         assert text == text.lstrip() and not _doubled(text), (command, text[:60])
         if command in ("/latest", "/sections"):
             assert text.count("NLP Newsletter #7 (FR)") == 1, text[:200]  # the issue is named once
