@@ -242,9 +242,16 @@ def _snowflake(value: Any) -> Any:
 
 
 class WebConfig(_Strict):
-    """The HTTP face of `digestbot run`: /healthz and /metrics (absent `listen`: no server)."""
+    """The HTTP face of `digestbot run`: /healthz and /metrics (absent `listen`: no server), and the
+    web panel when the environment variable named by `token_env` holds its login token."""
 
     listen: str | None = None
+    token_env: str = Field(default="DIGESTBOT_WEB_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+    def token(self) -> str | None:
+        """The panel's login token from the environment; None (panel off) when unset or blank."""
+        value = os.environ.get(self.token_env, "").strip()
+        return value or None
 
     @field_validator("listen")
     @classmethod
