@@ -26,7 +26,9 @@ HOSTILE_FEED = """<?xml version="1.0" encoding="utf-8"?>
   <published>2026-11-01T00:00:00Z</published><updated>2026-11-01T00:00:00Z</updated>
   <content type="html">
 &lt;h1&gt;Publications &amp;lt;script&amp;gt;alert("heading")&amp;lt;/script&amp;gt; 📙&lt;/h1&gt;
-&lt;p&gt;&lt;strong&gt;Paper &amp;lt;img src=x onerror=alert(1)&amp;gt;&lt;/strong&gt; is a study of &amp;lt;script&amp;gt;x()&amp;lt;/script&amp;gt; escaping. &lt;a href="https://example.org/paper"&gt;paper&lt;/a&gt;&lt;/p&gt;
+&lt;p&gt;&lt;strong&gt;Paper &amp;lt;img src=x onerror=alert(1)&amp;gt;&lt;/strong&gt;
+is a study of &amp;lt;script&amp;gt;x()&amp;lt;/script&amp;gt; escaping.
+&lt;a href="https://example.org/paper"&gt;paper&lt;/a&gt;&lt;/p&gt;
 &lt;h1&gt;Tools and Datasets ⚙️&lt;/h1&gt;
 &lt;p&gt;&lt;strong&gt;A tool&lt;/strong&gt; does things with data. &lt;a href="https://example.org/tool"&gt;tool&lt;/a&gt;&lt;/p&gt;
 &lt;h1&gt;Education 🎓&lt;/h1&gt;
