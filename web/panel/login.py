@@ -15,8 +15,12 @@ GATE = web.AppKey("gate", Gate)
 
 
 def _form(request: web.Request, status: int = 200, error: str | None = None) -> web.Response:
-    """The form, with a fresh CSRF token bound to a short-lived cookie (there is no session yet)."""
-    token = secrets.token_urlsafe(32)
+    """The form, with a CSRF token bound to a short-lived cookie (there is no session yet).
+
+    An existing cookie's token is kept: the browser's own requests (its favicon, redirected
+    here) must not replace the token of the form on screen.
+    """
+    token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
     response = page(request, "login.html", status=status, error=error, login_csrf=token)
     response.set_cookie(LOGIN_COOKIE, token, max_age=900, httponly=True, samesite="Strict", path="/login")
     return response

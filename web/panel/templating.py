@@ -14,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from web.panel.access import CSRF_FIELD, SESSION, Session
+from web.panel.discordmd import discord_markdown
 from web.panel.state import PanelState
 
 __all__ = ["PANEL", "page"]
@@ -29,6 +30,7 @@ def _when(value: datetime | None, fmt: str = "%a %Y-%m-%d %H:%M %Z") -> str:
 
 
 _ENV.filters["when"] = _when
+_ENV.filters["discord_md"] = discord_markdown
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
