@@ -1,15 +1,17 @@
 """Browser tests need Debian's Chromium and Playwright for Python; without them they skip, and the
-run ends with one line saying so and how to install what they need."""
+run ends with one line saying so and how to install what they need (`.ci/run` installs Chromium
+and sets DIGESTBOT_BROWSER_TESTS=required, which turns the skip into a failure)."""
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 
 import pytest
 from _pytest.terminal import TerminalReporter
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("DIGESTBOT_CHROMIUM", "/usr/bin/chromium")  # Debian's package puts it here
 SKIP_REASON = "browser tests skipped"
 INSTALL = ("apt-get update && apt-get install -y --no-install-recommends chromium "
            "(and `pip install -e '.[dev]'` for Playwright; never `playwright install`)")
@@ -24,16 +26,28 @@ def browser_missing() -> str | None:
     return None
 
 
-def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
+_NOTICE = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: TerminalReporter, config: pytest.Config) -> None:
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if SKIP_REASON in str(r.longrepr)]
     if skipped:
-        terminalreporter.write_line(f"{len(skipped)} web panel browser tests skipped (no Chromium here); "
-                                    f"to run them: {INSTALL}", yellow=True)
+        config.stash[_NOTICE] = (f"{len(skipped)} web panel browser tests skipped (no Chromium here); "
+                                 f"to run them: {INSTALL}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After pytest's own summary line, so it is the last line of `make test`."""
+    notice = config.stash.get(_NOTICE, None)
+    if notice:
+        config.get_terminal_writer().line(notice, yellow=True)
 
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     reason = browser_missing()
+    if reason is not None and os.environ.get("DIGESTBOT_BROWSER_TESTS") == "required":  # CI: never skip them
+        pytest.fail(f"{reason}; to install: {INSTALL}")
     if reason is not None:
         pytest.skip(reason)
     return CHROMIUM
