@@ -25,7 +25,7 @@ import pytest
 import pytest_asyncio
 
 from adapters.telegram.render import TelegramRenderer
-from bot.models import Post
+from bot.models import Issue, Post
 from bot.ports import Destination
 from bot.store import Store
 from tests.corpus import CORPUS
@@ -171,6 +171,16 @@ def _stored(db: Path) -> bool:
         store.close()
 
 
+def _edition(db: Path, number: int, lang: str) -> Issue:
+    store = Store(db)
+    try:
+        issue = store.get_issue(next(r.entry_id for r in store.editions(number) if r.language == lang))
+    finally:
+        store.close()
+    assert issue is not None
+    return issue
+
+
 async def test_wrong_token_is_refused_then_login_shows_the_overview(running: Running) -> None:
     page = await running.page(login=False)
     await page.goto(running.url + "/plan")
@@ -215,7 +225,7 @@ async def test_plan_shows_the_drips_next_section_on_its_day(running: Running) ->
 async def test_issue_previews_as_each_platform_shows_them(running: Running) -> None:
     page = await running.page()
     await page.get_by_role("link", name="Issues").click()
-    await page.get_by_role("link", name="NLP Newsletter #7 (FR)").click()
+    await page.get_by_role("link", name=_edition(running.db, 7, "fr").ref.label, exact=True).click()
     section = page.locator("#section-tools_datasets")
     bubble = section.locator(".side-telegram .tg-bubble").first
     embed = section.locator(".side-discord .dc-embed").first
@@ -267,12 +277,7 @@ async def test_send_one_section_through_the_confirm_step(running: Running) -> No
     await page.get_by_role("button", name="Confirm: send to fr-drip").click()
     await page.wait_for_url(running.url + "/destinations/fr-drip")
     assert "delivered" in await page.get_by_role("status").first.inner_text()
-    store = Store(running.db)
-    try:
-        issue = store.get_issue(next(r.entry_id for r in store.editions(7) if r.language == "fr"))
-    finally:
-        store.close()
-    assert issue is not None
+    issue = _edition(running.db, 7, "fr")
     section = next(s for s in issue.sections if s.key == "tools_datasets")
     expected = TelegramRenderer().render(Post(kind="section", issue=issue.ref, section=section, notify=True),
                                          Destination("fr-drip", "telegram", "@digest_fr", languages=("fr",)))
