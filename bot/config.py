@@ -256,7 +256,12 @@ class WebConfig(_Strict):
     web panel when the environment variable named by `token_env` holds its login token."""
 
     listen: str | None = None
-    token_env: str = Field(default="DIGESTBOT_WEB_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    token_env: str = "DIGESTBOT_WEB_TOKEN"
+
+    @field_validator("token_env")
+    @classmethod
+    def _token_env(cls, value: str) -> str:
+        return _env_name(value)
 
     def token(self) -> str | None:
         """The panel's login token from the environment; None (panel off) when unset or blank."""
