@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web.panel import actions, pages
+from web.panel import actions, pages, runtime
 from web.panel.access import Gate, security_headers
 from web.panel.login import GATE, login, login_form, logout
 from web.panel.state import Measure, PanelState, PreviewFace
@@ -37,7 +37,12 @@ def setup_panel(app: web.Application, state: PanelState) -> None:
     router.add_get("/issues", pages.issues)
     router.add_get("/issues/{id}", pages.issue)
     router.add_get("/search", pages.search)
+    router.add_get("/destinations/new", runtime.new_form)  # before /destinations/{name}
+    router.add_post("/destinations/new", runtime.save)
     router.add_get("/destinations/{name}", pages.destination)
+    router.add_get("/destinations/{name}/edit", runtime.edit_form)
+    router.add_post("/destinations/{name}/edit", runtime.save)
+    router.add_post("/destinations/{name}/delete", runtime.delete)
     router.add_post("/destinations/{name}/pause", actions.pause)
     router.add_post("/destinations/{name}/resume", actions.resume)
     router.add_post("/destinations/{name}/retry", actions.retry)

@@ -72,7 +72,8 @@ async def destination(request: web.Request) -> web.Response:
     queue = [pair for pair in labelled if pair[0].state in OPEN_STATES]
     dead = [pair for pair in labelled if pair[0].state == "dead"]
     return page(request, "destination.html", dest=status, history=history, queue=queue, dead=dead,
-                can_act=name in service.destinations())
+                can_act=name in service.destinations(),
+                runtime=name not in {d.name for d in service.config.destinations})
 
 
 async def search(request: web.Request) -> web.Response:
