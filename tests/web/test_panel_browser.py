@@ -283,4 +283,6 @@ async def test_send_one_section_through_the_confirm_step(running: Running) -> No
                                          Destination("fr-drip", "telegram", "@digest_fr", languages=("fr",)))
     await running.fake.wait_for(lambda: len(running.fake.sent(CHANNEL)) >= len(expected), timeout=10)
     assert [m.text for m in running.fake.sent(CHANNEL)] == [part.text for part in expected]
+    link = page.get_by_role("link", name="open the message").first  # the history links to the message
+    assert (await link.get_attribute("href") or "").startswith("https://t.me/digest_fr/")
     await shot(page, "send-result")
