@@ -29,6 +29,8 @@ from bot.models import Issue, Post
 from bot.ports import Destination
 from bot.store import Store
 from tests.corpus import CORPUS
+from tests.fakes.discord import TOKEN as DISCORD_TOKEN
+from tests.fakes.discord import FakeDiscord, running_fake
 from tests.fakes.telegram import FakeTelegram
 from tests.web.panelkit import TOKEN
 
@@ -47,6 +49,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 class Running:
     url: str
     fake: FakeTelegram
+    discord: FakeDiscord
+    discord_channel: str
     config: Path
     db: Path
     browser: Any
@@ -99,8 +103,9 @@ async def running(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) 
     port = _free_port()
     db = tmp / "bot.db"
     config = tmp / "config.toml"
-    async with FakeTelegram(BOT_TOKEN, time_scale=0.01) as fake:
+    async with FakeTelegram(BOT_TOKEN, time_scale=0.01) as fake, running_fake() as discord:
         fake.add_chat(CHANNEL, "channel", username="digest_fr")
+        discord_channel = str(discord.default_channel)
         config.write_text(f"""
 [storage]
 path = "{db}"
@@ -109,10 +114,19 @@ listen = "127.0.0.1:{port}"
 [telegram]
 api_base_url = "{fake.base_url}"
 commands = false
+[discord]
+api_base_url = "{discord.api_base}"
+gateway_url = "{discord.gateway_url}"
+commands = false
 [[feeds]]
 name = "nlp"
 url = "{CORPUS}"
 poll_interval = "1h"
+[[destinations]]
+name = "en-discord"
+platform = "discord"
+channel = "{discord_channel}"
+languages = ["en"]
 [[destinations]]
 name = "fr-drip"
 platform = "telegram"
@@ -128,7 +142,8 @@ schedule = "digest 0 8 * * MON"
 timezone = "America/New_York"
 """, encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-        env.update({"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "DIGESTBOT_WEB_TOKEN": TOKEN, "PYTHONPATH": str(ROOT),
+        env.update({"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "DISCORD_BOT_TOKEN": DISCORD_TOKEN,
+                    "DIGESTBOT_WEB_TOKEN": TOKEN, "PYTHONPATH": str(ROOT),
                     "DIGESTBOT_TELEGRAM_TIME_SCALE": "0.01", "DIGESTBOT_CONSOLE_LOG": str(tmp / "console.jsonl")})
         stderr = tmp / "stderr.log"
         with stderr.open("wb") as err:
@@ -149,7 +164,7 @@ timezone = "America/New_York"
                     browser = await playwright.chromium.launch(executable_path=chromium_path, headless=True,
                                                                args=CHROMIUM_ARGS)
                     try:
-                        yield Running(url, fake, config, db, browser, env)
+                        yield Running(url, fake, discord, discord_channel, config, db, browser, env)
                     finally:
                         await browser.close()
             finally:
@@ -158,7 +173,7 @@ timezone = "America/New_York"
                 code = await asyncio.wait_for(proc.wait(), 30)
         log = stderr.read_text(encoding="utf-8", errors="replace")
         assert code == 0, log[-3000:]
-        assert TOKEN not in log
+        assert TOKEN not in log and DISCORD_TOKEN not in log
 
 
 def _stored(db: Path) -> bool:
@@ -286,3 +301,21 @@ async def test_send_one_section_through_the_confirm_step(running: Running) -> No
     link = page.get_by_role("link", name="open the message").first  # the history links to the message
     assert (await link.get_attribute("href") or "").startswith("https://t.me/digest_fr/")
     await shot(page, "send-result")
+
+
+async def test_delivered_posts_link_to_their_messages(running: Running) -> None:
+    """on_publish to the fake Discord: the destination's history lists each post with a link to it."""
+    issue = _edition(running.db, 7, "en")
+    await running.discord.wait_for(
+        lambda: len(running.discord.channel_messages(running.discord_channel)) > len(issue.sections), timeout=45)
+    page = await running.page()
+    await page.get_by_role("link", name="en-discord", exact=True).click()
+    history = page.locator("h2:text('History') + ul li")
+    await history.first.wait_for()
+    links = [await a.get_attribute("href") or "" for a in await page.get_by_role("link", name="open the message").all()]
+    posted = {str(m["id"]) for m in running.discord.channel_messages(running.discord_channel)}
+    assert links and all(f"/{running.discord_channel}/" in link for link in links)
+    assert {link.rsplit("/", 1)[1] for link in links} <= posted  # each link is a message the fake holds
+    texts = await history.all_inner_texts()
+    assert all(any(section.heading.strip() in text for text in texts) for section in issue.sections)
+    await shot(page, "destination-history", full_page=True)
