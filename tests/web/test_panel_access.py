@@ -70,9 +70,15 @@ async def test_login_sets_a_strict_expiring_session_cookie(tmp_path: Path) -> No
         assert response.status == 303 and response.headers["Location"] == "/"
         cookie = next(v for k, v in response.headers.items() if k == "Set-Cookie" and "digestbot_session=" in v)
         assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Max-Age=" in cookie
-        assert TOKEN not in cookie
+        assert TOKEN not in cookie and "Secure" not in cookie  # plain http on 127.0.0.1
         overview = await panel.client.get("/")
         assert overview.status == 200 and "fr-drip" in await overview.text()
+        html = await (await panel.client.get("/login")).text()  # behind a TLS proxy: Secure too
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert csrf is not None
+        behind_tls = await panel.client.post("/login", data={"token": TOKEN, "csrf_token": csrf.group(1)},
+                                             headers={"X-Forwarded-Proto": "https"}, allow_redirects=False)
+        assert "Secure" in behind_tls.headers["Set-Cookie"]
 
 
 async def test_wrong_token_is_401_and_missing_csrf_is_403(tmp_path: Path) -> None:

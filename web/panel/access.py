@@ -99,8 +99,11 @@ class Gate:
             await asyncio.sleep(min(_MAX_DELAY, self.delay_base * 2 ** (self._failures - 1)))
             return None
 
-    def set_cookie(self, response: web.StreamResponse, sid: str) -> None:
-        response.set_cookie(SESSION_COOKIE, sid, max_age=int(self.ttl), httponly=True, samesite="Strict", path="/")
+    def set_cookie(self, request: web.Request, response: web.StreamResponse, sid: str) -> None:
+        """HttpOnly, SameSite=Strict, expiring; Secure too when the browser came over https (the proxy says so)."""
+        secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+        response.set_cookie(SESSION_COOKIE, sid, max_age=int(self.ttl), httponly=True, samesite="Strict", path="/",
+                            secure=secure)
 
     # ------------------------------------------------------------------ middleware
     @web.middleware

@@ -21,6 +21,7 @@ class CalendarEntry:
     time: str  # "09:00" in the destination's zone
     what: str
     kind: str
+    key: str  # the section key (or "digest", "index") the colour stands for
     color: str  # "#3498db": one per section key, the same on every row
     queued: bool
 
@@ -37,12 +38,22 @@ class PlanCalendar:
     days: tuple[date, ...]
     rows: tuple[CalendarRow, ...]
 
+    @property
+    def legend(self) -> list[tuple[str, str]]:
+        """(colour, section key or kind) for every colour shown, in order of first appearance."""
+        seen: dict[str, str] = {}
+        for row in self.rows:
+            for cell in row.cells:
+                for entry in cell:
+                    seen.setdefault(entry.key, entry.color)
+        return [(color, key) for key, color in seen.items()]
+
 
 def _entry(delivery: PlannedDelivery, color: Callable[[str], int]) -> CalendarEntry:
     assert delivery.when is not None
     key = delivery.unit or delivery.kind
-    return CalendarEntry(delivery.when.strftime("%H:%M"), delivery.what, delivery.kind, f"#{color(key):06x}",
-                         delivery.queued)
+    return CalendarEntry(delivery.when.strftime("%H:%M"), delivery.what, delivery.kind, key.lstrip("#"),
+                         f"#{color(key):06x}", delivery.queued)
 
 
 def plan_calendar(plans: Sequence[DestinationPlan], now: datetime, days: int,

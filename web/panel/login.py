@@ -42,7 +42,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if sid is None:
         return _form(request, status=401, error="Wrong token.")
     response = web.HTTPSeeOther("/")
-    gate.set_cookie(response, sid)
+    gate.set_cookie(request, response, sid)
     response.del_cookie(LOGIN_COOKIE, path="/login")
     raise response
 
