@@ -90,8 +90,11 @@ async def test_wrong_token_is_401_and_missing_csrf_is_403(tmp_path: Path) -> Non
                                         allow_redirects=False)
         assert wrong.status == 401 and "Wrong token" in await wrong.text()
         assert "digestbot_session" not in wrong.cookies
-        no_csrf = await panel.client.post("/login", data={"token": TOKEN}, allow_redirects=False)
-        assert no_csrf.status == 403
+        forged = await panel.client.post("/login", data={"token": TOKEN, "csrf_token": "forged"},
+                                         allow_redirects=False)
+        assert forged.status == 403 and "digestbot_session" not in forged.cookies
+        bare = await panel.client.post("/login", data={"token": "guess"}, allow_redirects=False)
+        assert bare.status == 401  # a script posting only the token gets the same answers as the form
         token = await panel.login()
         for data in ({}, {"csrf_token": "forged"}, {"csrf_token": token + "x"}):
             response = await panel.client.post("/destinations/fr-drip/pause", data=data, allow_redirects=False)

@@ -31,11 +31,18 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.StreamResponse:
+    """The token → a session and a redirect to /; a wrong one → 401, each failure slower than the last.
+
+    The form's csrf_token is checked when sent (a forged one → 403); a client posting only `token`
+    (a script, a monitor) is not refused for lacking it: a login request carries the secret itself,
+    so a forged cross-site login could only log a browser in with the real token.
+    """
     form = await request.post()
-    bound = request.cookies.get(LOGIN_COOKIE, "")
     offered = form.get(CSRF_FIELD)
-    if not bound or not isinstance(offered, str) or not secrets.compare_digest(offered, bound):
-        raise web.HTTPForbidden(text="403: missing or wrong csrf_token (reload the login page and try again)")
+    if offered is not None:
+        bound = request.cookies.get(LOGIN_COOKIE, "")
+        if not bound or not isinstance(offered, str) or not secrets.compare_digest(offered, bound):
+            raise web.HTTPForbidden(text="403: wrong csrf_token (reload the login page and try again)")
     gate = request.app[GATE]
     token = form.get("token")
     sid = await gate.login(token) if isinstance(token, str) else None
