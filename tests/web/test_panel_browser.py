@@ -25,7 +25,8 @@ import pytest
 import pytest_asyncio
 
 from adapters.telegram.render import TelegramRenderer
-from bot.models import Issue, Post
+from bot.messages import SectionPost
+from bot.models import Issue
 from bot.ports import Destination
 from bot.store import Store
 from tests.corpus import CORPUS
@@ -294,7 +295,7 @@ async def test_send_one_section_through_the_confirm_step(running: Running) -> No
     assert "delivered" in await page.get_by_role("status").first.inner_text()
     issue = _edition(running.db, 7, "fr")
     section = next(s for s in issue.sections if s.key == "tools_datasets")
-    expected = TelegramRenderer().render(Post(kind="section", issue=issue.ref, section=section, notify=True),
+    expected = TelegramRenderer().render(SectionPost(issue=issue.ref, section=section, notify=True),
                                          Destination("fr-drip", "telegram", "@digest_fr", languages=("fr",)))
     await running.fake.wait_for(lambda: len(running.fake.sent(CHANNEL)) >= len(expected), timeout=10)
     assert [m.text for m in running.fake.sent(CHANNEL)] == [part.text for part in expected]

@@ -10,7 +10,7 @@ import pytest
 
 from adapters.discord.render import DiscordRenderer
 from adapters.telegram.render import TelegramRenderer
-from bot.models import Post
+from bot.messages import SectionPost
 from bot.ports import Destination
 from scheduler.plan import build_plan
 from scheduler.status import build_status
@@ -91,7 +91,7 @@ async def test_issue_page_shows_both_renderers_output(tmp_path: Path) -> None:
         issue = store.get_issue(ref.entry_id)
         assert issue is not None
         for section in issue.sections:
-            post = Post(kind="section", issue=issue.ref, section=section, notify=True)
+            post = SectionPost(issue=issue.ref, section=section, notify=True)
             telegram = TelegramRenderer().render(post, Destination("p", "telegram", "p"))
             discord = DiscordRenderer().render(post, Destination("p", "discord", "p"))
             block = re.search(rf'<section class="preview" id="section-{section.key}">(.*?)</section>', page, re.S)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.models import Query
+from bot.commands import Query, parse_command
+from bot.messages import SearchResults
 from scheduler.outbox import OPEN_STATES
 from scheduler.plan import build_plan
 from scheduler.status import build_status
@@ -80,7 +81,9 @@ async def search(request: web.Request) -> web.Response:
     state = request.app[PANEL]
     words = request.query.get("q", "").strip()
     lang = request.query.get("lang", "").strip().lower() or state.service.config.default_language
-    answer = state.engine.answer(Query("search", words, lang=lang, platform="web")) if words else None
+    answer = state.engine.answer(Query(parse_command("search", words), lang=lang, platform="web")) if words else None
+    hits = answer.hits if isinstance(answer, SearchResults) else ()
     store = state.service.store
-    ids = {hit.issue.entry_id: store.rowid_for_entry(hit.issue.entry_id) for hit in answer.hits} if answer else {}
-    return page(request, "search.html", words=words, lang=lang, answer=answer, ids=ids)
+    ids = {hit.issue.entry_id: store.rowid_for_entry(hit.issue.entry_id) for hit in hits}
+    return page(request, "search.html", words=words, lang=lang, hits=hits, message=getattr(answer, "message", ""),
+                ids=ids, asked=answer is not None)

@@ -15,7 +15,8 @@ from typing import Any
 import nh3
 from markupsafe import Markup
 
-from bot.models import Issue, Post, Section
+from bot.messages import SectionPost
+from bot.models import Issue, Section
 from bot.ports import Destination, Rendered
 from web.panel.state import Measure, PreviewFace
 
@@ -118,7 +119,7 @@ def preview_sections(issue: Issue, faces: Mapping[str, PreviewFace],
     """Every section of an issue rendered by every platform's renderer, as one post each."""
     previews = []
     for section in issue.sections:
-        post = Post(kind="section", issue=issue.ref, section=section, notify=True)
+        post = SectionPost(issue=issue.ref, section=section, notify=True)
         by_platform = {name: preview_parts(face, face.render(post, sample_destination(name, destinations)))
                        for name, face in faces.items()}
         previews.append(SectionPreview(section, by_platform))

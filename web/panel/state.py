@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.models import Post
+from bot.messages import Post
 from bot.ports import Destination, Rendered
 from bot.query import QueryEngine
 
