@@ -129,7 +129,7 @@ async def send(request: web.Request) -> web.StreamResponse:
                                 number, section)
             dest = service.destinations()[name]
             face = state.faces.get(dest.platform)
-            posts = [(p.label, preview_parts(face, p.parts) if face else (), p.parts) for p in planned]
+            posts = [(p.label, preview_parts(face, p.parts), p.parts) for p in planned]
             return page(request, "send.html", name=name, numbers=[], sections=[], preview=posts,
                         platform=dest.platform, issue="" if number is None else str(number), section=section or "")
         report = await send_to(service.planner, service.matcher, service.destinations(), service.platforms,

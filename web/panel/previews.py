@@ -80,7 +80,9 @@ def _embed(data: Mapping[str, Any]) -> EmbedCard:
                      footer=str((data.get("footer") or {}).get("text", "")))
 
 
-def _message(face: PreviewFace, part: Rendered) -> MessagePreview:
+def _message(face: PreviewFace | None, part: Rendered) -> MessagePreview:
+    if face is None:  # a platform without a drawn preview (the console): its text as is
+        return MessagePreview(part.kind, part.text, notify=part.notify)
     payload = part.payload
     measures = tuple(face.measure(part))
     if face.platform == "telegram":
@@ -103,7 +105,7 @@ def _message(face: PreviewFace, part: Rendered) -> MessagePreview:
     return MessagePreview(part.kind, part.text, measures=measures, notify=part.notify)
 
 
-def preview_parts(face: PreviewFace, parts: Sequence[Rendered]) -> tuple[MessagePreview, ...]:
+def preview_parts(face: PreviewFace | None, parts: Sequence[Rendered]) -> tuple[MessagePreview, ...]:
     """Already rendered messages (a dry run of `send`) as the panel draws them."""
     return tuple(_message(face, part) for part in parts)
 
