@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from pathlib import Path
@@ -167,3 +168,36 @@ async def test_token_env_names_the_variable(tmp_path: Path, monkeypatch: pytest.
         await panel.login()
         assert (await panel.client.get("/")).status == 200
 
+
+
+def test_sessions_expire() -> None:
+    now = [1000.0]
+    gate = Gate("right-token", ttl=60.0, clock=lambda: now[0])
+
+    class _Request:
+        def __init__(self, sid: str) -> None:
+            self.cookies = {"digestbot_session": sid}
+
+    sid = asyncio.run(gate.login("right-token"))
+    assert sid is not None
+    assert gate.session(_Request(sid)) is not None  # type: ignore[arg-type]
+    now[0] += 61
+    assert gate.session(_Request(sid)) is None  # type: ignore[arg-type]
+
+
+async def test_every_form_control_is_labelled(tmp_path: Path) -> None:
+    """Keyboard and screen-reader users reach every control by its label."""
+    async with running_panel(write_config(tmp_path)) as panel:
+        await panel.login()
+        for path in ("/", "/plan", "/issues", "/search?q=bert", "/destinations/fr-drip", "/destinations/fr-drip/send",
+                     "/destinations/new", "/destinations/fr-drip/edit", "/login"):
+            page = await (await panel.client.get(path)).text()
+            labels = set(re.findall(r'<label for="([^"]+)"', page))
+            for control in re.findall(r"<(?:input|select|textarea)\b[^>]*>", page):
+                if 'type="hidden"' in control:
+                    continue
+                ident = re.search(r'id="([^"]+)"', control)
+                assert ident is not None and ident.group(1) in labels, (path, control)
+            for button in re.findall(r"<button[^>]*>(.*?)</button>", page, re.S):
+                assert button.strip(), (path, "a button without text")
+            assert 'class="skip" href="#main"' in page and '<main id="main">' in page
