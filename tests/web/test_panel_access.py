@@ -201,3 +201,18 @@ async def test_every_form_control_is_labelled(tmp_path: Path) -> None:
             for button in re.findall(r"<button[^>]*>(.*?)</button>", page, re.S):
                 assert button.strip(), (path, "a button without text")
             assert 'class="skip" href="#main"' in page and '<main id="main">' in page
+
+
+@pytest.mark.parametrize(("host", "warned"), [("127.0.0.1", False), ("0.0.0.0", True)])
+async def test_listening_beyond_this_machine_warns_about_tls(host: str, warned: bool,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    from scheduler.outbox import Outbox
+    from tests.corpus import corpus_store
+    from web import Metrics, WebState, create_app, start_server
+
+    store = corpus_store()
+    app = create_app(WebState(store, Metrics(store, Outbox(store.db), dict, ()), lambda: True))
+    caplog.set_level(logging.WARNING, logger="web.app")
+    runner = await start_server(app, host, 0)
+    await runner.cleanup()
+    assert any("TLS-terminating proxy" in r.getMessage() for r in caplog.records) is warned
