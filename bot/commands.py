@@ -151,7 +151,9 @@ class Query:
     """A command and who asked it, platform-neutral.
 
     `lang` is the asker's language; `is_admin`/`is_private` are what the platform
-    says about the asker and the chat (the engine decides what needs them).
+    says about the asker and the chat (the engine decides what needs them);
+    `chat_aliases` are other names of the same chat (a Telegram channel's "@username"),
+    so a chat configured by name is recognised.
     """
 
     command: Command
@@ -161,6 +163,7 @@ class Query:
     user: str = ""
     is_admin: bool = False
     is_private: bool = True
+    chat_aliases: tuple[str, ...] = ()
 
 
 def section_names(text: str) -> tuple[str, ...]:

@@ -128,7 +128,8 @@ class QueryEngine:
             case _:
                 assert_never(command)
 
-    def lang_for(self, platform: str, chat: str, user_locale: str | None, server_locale: str | None = None) -> str:
+    def lang_for(self, platform: str, chat: str, user_locale: str | None, server_locale: str | None = None,
+                 chat_aliases: Sequence[str] = ()) -> str:
         """The language to answer in when the asker named none: the one order every platform follows.
 
         The chat's `/language` setting, then the user's own locale when an edition exists in
@@ -142,9 +143,10 @@ class QueryEngine:
         user = normalize_language(user_locale)
         if user and self.store.list_issues(lang=user, limit=1):
             return user
-        for dest in (*self.destinations, *self.store.subscriptions(platform)):
-            if dest.platform == platform and dest.chat == chat and dest.languages:
-                return normalize_language(dest.languages[0]) or self.default_lang
+        dest = self._configured(platform, chat, chat_aliases) or next(
+            (d for d in self.store.subscriptions(platform) if d.chat == chat), None)
+        if dest is not None and dest.languages:
+            return normalize_language(dest.languages[0]) or self.default_lang
         if server := normalize_language(server_locale):
             return server
         # No edition in the user's language, nothing else said: still reply in it when we can (help, notes).
@@ -361,7 +363,7 @@ class QueryEngine:
             available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
             return ErrorAnswer(lang=lang, message=t(
                 "query.subscribe_unknown_sections", lang, names=_echo(", ".join(unknown)), available=available))
-        configured = self._configured(query.platform, query.chat)
+        configured = self._configured(query.platform, query.chat, query.chat_aliases)
         existing = {d.name: d for d in self.store.subscriptions(query.platform)}
         name = configured.name if configured else f"{query.platform}:{query.chat}"
         destination = Destination(
@@ -379,9 +381,11 @@ class QueryEngine:
                 lines.append(t(f"query.subscribe_{key}", lang, terms=", ".join(f"“{term}”" for term in terms[key])))
         return Subscribed(lang=lang, destination=destination.name, message="\n".join(lines))
 
-    def _configured(self, platform: str, chat: str) -> Destination | None:
-        """The config.toml destination this chat is, if any."""
-        return next((d for d in self.destinations if d.platform == platform and d.chat == chat), None)
+    def _configured(self, platform: str, chat: str, aliases: Sequence[str] = ()) -> Destination | None:
+        """The config.toml destination this chat is (by id, or by a name such as "@channel"), if any."""
+        names = {chat, *(alias.lower() for alias in aliases)}
+        return next((d for d in self.destinations
+                     if d.platform == platform and (d.chat in names or d.chat.lower() in names)), None)
 
     def _section_names(self, keys: Sequence[str], lang: str) -> list[str]:
         """Section keys as a reader knows them: the newest title in `lang` ("Outils et jeux de données")."""
@@ -394,7 +398,7 @@ class QueryEngine:
     def _unsubscribe(self, query: Query, lang: str) -> Answer:
         if not query.is_private and not query.is_admin:
             return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
-        configured = self._configured(query.platform, query.chat)
+        configured = self._configured(query.platform, query.chat, query.chat_aliases)
         removed = self.store.delete_subscription(configured.name if configured else f"{query.platform}:{query.chat}")
         return Notice(lang=lang, message=t("query.unsubscribe_done" if removed else "query.unsubscribe_none", lang))
 

@@ -204,3 +204,31 @@ async def test_subscribe_with_filters_on_telegram(tmp_path: Path) -> None:
     assert sub.options["include"] == ["BERT"] and sub.options["exclude"] == ["crypto coin"]
     assert fake.rejected() == []
     store.close()
+
+
+async def test_telegram_subscribe_in_a_channel_configured_by_username_updates_it(tmp_path: Path) -> None:
+    config = Config(feeds=[FeedConfig(name="nlp", url=str(CORPUS))],
+                    destinations=[DestinationConfig(name="fr-channel", platform="telegram", chat="@digest_fr",
+                                                    languages=["fr"])])
+    store = Store(tmp_path / "bot.db")
+    Ingestor(store, config).ingest_bytes(CORPUS.read_bytes(), "nlp")
+    service = DeliveryService(config, store, {}, Ingestor(store, config))
+    engine = _engine(store, *service.destinations().values())
+    async with FakeTelegram(TOKEN, time_scale=0.01) as fake:
+        fake.add_chat(CHANNEL, "channel", username="digest_fr")
+        platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
+        task = asyncio.create_task(platform.serve(engine))
+        await fake.wait_for(lambda: fake.pollers)
+        try:
+            fake.user_says(CHANNEL, "/subscribe outils -crypto")
+            await fake.wait_for(lambda: bool(fake.sent(CHANNEL)))
+            reply = fake.sent(CHANNEL)[0].text
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await platform.close()
+    assert reply.startswith("Mis à jour") and "Outils et jeux de données" in reply  # the channel's language: fr
+    assert [d.name for d in store.subscriptions()] == ["fr-channel"]
+    assert fake.rejected() == []
+    store.close()
