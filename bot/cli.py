@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -21,41 +22,20 @@ import click
 
 from bot import __version__
 from bot.config import Config, FeedConfig, bundled_feed_path, default_config, load_config, resolve_config_path
-from bot.errors import ConfigError, DigestbotError, FeedError
+from bot.errors import ConfigError, DigestbotError, FeedError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
 from bot.models import Issue, Query
-from bot.ports import Platform
+from bot.ports import Adapter
 from bot.query import QueryEngine
+from bot.redact import SECRET_FILTER, protect, redact
 from bot.sections import SectionAliases
 from bot.store import Store
 
 log = logging.getLogger("digestbot")
 
-_COMMAND_WORDS = ("section", "sections", "latest", "issues", "search", "help", "start", "language",
-                  "subscribe", "unsubscribe")
-
 
 # ---------------------------------------------------------------------- logging
-class SecretFilter(logging.Filter):
-    """Replaces every known secret in every log record: no token ever reaches a log."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 8]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
-        for secret in self.secrets:
-            redacted = redacted.replace(secret, "[REDACTED]")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
 def _setup_logging(config: Config, verbose: bool) -> None:
     level = logging.DEBUG if verbose else getattr(logging, config.log_level)
     handler = logging.StreamHandler(sys.stderr)
@@ -65,10 +45,10 @@ def _setup_logging(config: Config, verbose: bool) -> None:
     for platform in platforms:
         with contextlib.suppress(ConfigError):
             secrets.append(config.secret(platform))
-    handler.addFilter(SecretFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    protect(*secrets)  # the one redaction filter, on this handler and the libraries' loggers
     for noisy in ("httpx", "httpcore", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
@@ -108,13 +88,16 @@ def _fail(message: str, code: int = 1) -> None:
 
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
-    """Known errors become one clear line and exit status 1 (2 for configuration)."""
+    """Known errors become one clear line and exit status 1 (2 for configuration); nothing shows a secret."""
     try:
         yield
     except ConfigError as exc:
-        _fail(f"config: {exc}", 2)
+        _fail(f"config: {redact(str(exc), SECRET_FILTER.secrets)}", 2)
     except DigestbotError as exc:
-        _fail(str(exc))
+        _fail(redact(str(exc), SECRET_FILTER.secrets))
+    except Exception as exc:  # a bug: the traceback goes to the (redacting) log at DEBUG, one line to the user
+        log.debug("unexpected error", exc_info=exc)
+        _fail(redact(f"unexpected {type(exc).__name__}: {exc} (run with -v for details)", SECRET_FILTER.secrets))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -248,9 +231,9 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
         query = Query(command=command.lstrip("/").split("@")[0] or "help", args=args,
                       lang=lang or ctx.config.default_language, platform="console", chat="cli")
         answer = engine.answer(query)
-        from adapters.console import ConsolePlatform
+        from adapters.console import ConsoleRenderer
 
-        for part in ConsolePlatform().render_answer(answer):
+        for part in ConsoleRenderer().render_answer(answer):
             click.echo(part.text)
         if answer.kind == "error":
             raise SystemExit(1)
@@ -280,16 +263,20 @@ def check_config(ctx: Context) -> None:
 
 
 # ---------------------------------------------------------------------- delivery
-def _platforms(config: Config, store: Store | None = None) -> dict[str, Platform]:
-    """Build the platforms in use (console always), reading tokens from the environment.
+def _console(config: Config) -> Adapter:
+    from adapters.console import console_adapter
+
+    return console_adapter(jsonl_path=config.console.log, delay=config.console.delay)
+
+
+def _platforms(config: Config, store: Store | None = None) -> dict[str, Adapter]:
+    """Build the adapters in use (console always), reading tokens from the environment.
 
     A platform is in use when a configured destination uses it, when `/subscribe` stored
     a destination on it, or when its token is set and it answers commands: that is how
     a community subscribes in the first place.
     """
-    from adapters.console import ConsolePlatform
-
-    platforms: dict[str, Platform] = {"console": ConsolePlatform(jsonl_path=os.environ.get("DIGESTBOT_CONSOLE_LOG"))}
+    platforms: dict[str, Adapter] = {"console": _console(config)}
     used = config.platforms_in_use()
     if store is not None:
         used |= {dest.platform for dest in store.subscriptions()}
@@ -303,22 +290,34 @@ def _platforms(config: Config, store: Store | None = None) -> dict[str, Platform
         if section.commands:
             used.add(name)
     if "telegram" in used:
-        from adapters.telegram import create_platform as create_telegram
+        from adapters.telegram import create_adapter as create_telegram
 
         platforms["telegram"] = create_telegram(config)
     if "discord" in used:
-        from adapters.discord import create_platform as create_discord
+        from adapters.discord import create_adapter as create_discord
 
         platforms["discord"] = create_discord(config)
     return platforms
 
 
-def _service(ctx: Context, store: Store, platforms: dict[str, Platform]) -> Any:
+def _service(ctx: Context, store: Store, platforms: dict[str, Adapter]) -> Any:
     from scheduler.service import DeliveryService, validate_schedules
 
     validate_schedules(ctx.config)
     ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
     return DeliveryService(ctx.config, store, platforms, ingestor)
+
+
+async def _start_all(platforms: dict[str, Adapter]) -> None:
+    """Connect every sender (for `run --once` and `send`): a refused token is a config error (exit 2)."""
+    for adapter in platforms.values():
+        await adapter.sender.start()
+
+
+async def _close_all(platforms: dict[str, Adapter]) -> None:
+    for adapter in platforms.values():
+        with contextlib.suppress(Exception):
+            await adapter.close()
 
 
 async def _run(ctx: Context, once: bool) -> None:
@@ -334,62 +333,51 @@ async def _run(ctx: Context, once: bool) -> None:
     serving: list[asyncio.Task[None]] = []
     try:
         if once:
-            for platform in platforms.values():
-                await platform.start()
+            await _start_all(platforms)
             await service.run_once()
             return
-        serving = [asyncio.create_task(_supervise(p, engine), name=f"serve-{p.name}") for p in platforms.values()]
+        serving = [asyncio.create_task(_supervise(service, adapter, engine), name=f"serve-{adapter.name}")
+                   for adapter in platforms.values() if adapter.commands is not None]
         log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
                  ", ".join(sorted(platforms)))
-        for task in serving:
-            task.add_done_callback(lambda done: _stop_on_config_error(done, stop))
         await service.run(stop)
-        for task in serving:
-            if task.done() and not task.cancelled() and isinstance(task.exception(), ConfigError):
-                raise task.exception()  # type: ignore[misc]
     finally:
         for task in serving:
             task.cancel()
         for task in serving:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for platform in platforms.values():
-            with contextlib.suppress(Exception):
-                await platform.close()
+        await _close_all(platforms)
         store.close()
         log.info("digestbot stopped")
 
 
-def _stop_on_config_error(task: asyncio.Task[None], stop: asyncio.Event) -> None:
-    if not task.cancelled() and isinstance(task.exception(), ConfigError):
-        stop.set()
+async def _supervise(service: Any, adapter: Adapter, engine: QueryEngine) -> None:
+    """Keep one platform connected and answering commands; an outage or a refused token stops only it.
 
-
-async def _supervise(platform: Platform, engine: QueryEngine) -> None:
-    """Keep one platform connected and answering commands; an outage never stops the others.
-
-    A refused token is a configuration error and ends the bot; anything else (network,
-    the platform down) is logged and retried with backoff, while the outbox keeps the
-    platform's posts until it is back.
+    A refused token pauses that platform's destinations with the reason (shown by `digestbot
+    status`; their queued posts keep their attempts); a later successful login lifts it.
     """
-    delay = 5.0
-    while True:
-        try:
-            await platform.start()
-            delay = 5.0
-            await platform.serve(engine)
-            return
-        except asyncio.CancelledError:
-            raise
-        except ConfigError:
-            raise
-        except Exception as exc:
-            log.error("%s: cannot connect or serve (%s: %s); retrying in %.0fs", platform.name,
-                      type(exc).__name__, exc, delay)
-            with contextlib.suppress(Exception):
-                await platform.close()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 300.0)
+    from adapters.supervisor import supervise
+    from scheduler.worker import TOKEN_REFUSED
+
+    def destinations() -> list[str]:
+        return [d.name for d in service.destinations().values() if d.platform == adapter.name]
+
+    def on_refused(exc: TokenRefused) -> None:
+        now = time.time()
+        for name in destinations():
+            service.outbox.ensure_dest(name, now)
+            service.outbox.pause(name, f"{TOKEN_REFUSED}: {exc}", now)
+
+    def on_connected() -> None:
+        states = service.outbox.dest_states()
+        for name in destinations():
+            state = states.get(name)
+            if state is not None and (state.paused_reason or "").startswith(TOKEN_REFUSED):
+                service.outbox.unpause(name)
+
+    await supervise(adapter, engine, on_refused=on_refused, on_connected=on_connected)
 
 
 @main.command()
@@ -409,9 +397,7 @@ def status(ctx: Context) -> None:
     """Feeds (last poll, errors) and destinations (next run, last delivery, paused, outbox counts)."""
     with _errors():
         store = ctx.store()
-        from adapters.console import ConsolePlatform
-
-        service = _service(ctx, store, {"console": ConsolePlatform()})
+        service = _service(ctx, store, {"console": _console(ctx.config)})
         click.echo(json.dumps(service.status(), ensure_ascii=False, indent=2, default=str))
 
 
@@ -433,15 +419,12 @@ async def _send(ctx: Context, destination: str, number: int | None, section_key:
     platforms = _platforms(ctx.config, store)
     service = _service(ctx, store, platforms)
     try:
-        for platform in platforms.values():
-            await platform.start()
+        await _start_all(platforms)
         if not store.list_issues(limit=1):
             await service.run_once()
         return int(await service.send_now(destination, issue=number, section=section_key))
     finally:
-        for platform in platforms.values():
-            with contextlib.suppress(Exception):
-                await platform.close()
+        await _close_all(platforms)
 
 
 @main.command()
@@ -452,9 +435,7 @@ def retry(ctx: Context, destination: str) -> None:
     """Un-pause a destination and re-queue its dead posts."""
     with _errors():
         store = ctx.store()
-        from adapters.console import ConsolePlatform
-
-        service = _service(ctx, store, {"console": ConsolePlatform()})
+        service = _service(ctx, store, {"console": _console(ctx.config)})
         click.echo(f"{destination}: {service.retry(destination)} post(s) re-queued")
 
 

@@ -108,6 +108,8 @@ class TelegramConfig(_Strict):
     api_base_url: str = "https://api.telegram.org/bot"
     file_base_url: str | None = None
     commands: bool = True
+    # Multiplies every flood window: 1 for Telegram; lower for a Bot API server with tighter windows.
+    time_scale: float = Field(default=1.0, gt=0, le=1)
 
 
 class DiscordConfig(_Strict):
@@ -117,6 +119,13 @@ class DiscordConfig(_Strict):
     gateway_url: str = ""
     application_id: str | None = None
     commands: bool = True
+
+
+class ConsoleConfig(_Strict):
+    """The console platform (demos, tests, a terminal): where deliveries are also logged, how slow it is."""
+
+    log: str | None = None  # also append each delivered part to this file as one JSON line (fsync'ed)
+    delay: float = Field(default=0.0, ge=0, le=60)  # mean seconds per send (±50 %), to mimic a network
 
 
 class DeliveryConfig(_Strict):
@@ -214,6 +223,7 @@ class Config(_Strict):
     sections: SectionsConfig = Field(default_factory=SectionsConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     destinations: list[DestinationConfig] = Field(default_factory=list)
     default_language: str = "en"

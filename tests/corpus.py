@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.config import Config
 from bot.ingest import Ingestor
 from bot.models import Issue, Post
-from bot.ports import Destination, Platform, Sent
+from bot.ports import Destination, Outlet, Sent
 from bot.store import Store
 
 CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
@@ -29,11 +29,11 @@ def corpus_issues() -> tuple[Issue, ...]:
     return tuple(issue for issue in issues if issue is not None)
 
 
-async def deliver_sections(platform: Platform, issue: Issue, dest: Destination) -> list[Sent]:
+async def deliver_sections(platform: Outlet, issue: Issue, dest: Destination) -> list[Sent]:
     """What the outbox does for one destination: every section in order, one key per part."""
     sent: list[Sent] = []
     for number, section in enumerate(issue.sections):
         post = Post(kind="section", issue=issue.ref, section=section, notify=number == 0)
-        for index, part in enumerate(platform.render(post, dest)):
-            sent.append(await platform.send(dest, part, key=f"{issue.entry_id}:{section.key}:{index}"))
+        for index, part in enumerate(platform.renderer.render(post, dest)):
+            sent.append(await platform.sender.send(dest, part, key=f"{issue.entry_id}:{section.key}:{index}"))
     return sent

@@ -432,7 +432,7 @@ class DiscordRenderer:
         if not payloads:
             payloads = [{"content": escape_text(answer.message) or "…"}]
         ephemeral = answer.kind == "error"
-        parts = []
+        parts: list[Rendered] = []
         for payload in payloads:
             if ephemeral:
                 payload["ephemeral"] = True

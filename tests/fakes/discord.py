@@ -787,32 +787,31 @@ class FakeDiscord:
 async def running_fake(**limits: Any) -> AsyncIterator[FakeDiscord]:
     """A running fake (short windows by default: 5 msgs / 0.5 s per channel, 50 / 0.1 s global).
 
-    `discord.http.Route.BASE` is set here, once, and restored after, with the default gateway.
+    Clients reach it through their constructor (`api_base_url`, `gateway_url`): nothing global is patched.
     """
-    from discord.gateway import DiscordWebSocket
-    from discord.http import Route
-
     fake = await FakeDiscord(**{"channel_window": 0.5, "global_window": 0.1, **limits}).start()
-    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
-    Route.BASE = fake.api_base
     try:
         yield fake
     finally:
-        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
         await fake.close()
 
 
 @contextlib.asynccontextmanager
 async def connected_platform(fake: FakeDiscord, **options: Any) -> AsyncIterator[Any]:
-    """A started `DiscordPlatform` (real discord.py) on `fake`, paced to the fake's windows."""
-    from adapters.discord import DiscordPlatform, Pacer
+    """A connected Discord `Adapter` (real discord.py) on `fake`, paced to the fake's windows."""
+    adapter = fake_adapter(fake, **options)
+    await adapter.sender.start()
+    try:
+        yield adapter
+    finally:
+        await adapter.close()
+
+
+def fake_adapter(fake: FakeDiscord, token: str = TOKEN, **options: Any) -> Any:
+    """The Discord adapter pointed at `fake` (not started), paced to the fake's windows."""
+    from adapters.discord import Pacer, discord_adapter
 
     settings = {"pacer": Pacer(global_limit=48, global_window=fake.global_window,
                                channel_limit=fake.channel_limit, channel_window=fake.channel_window),
                 "guild_ready_timeout": 0.01, "ready_timeout": 10.0, **options}
-    platform = DiscordPlatform(TOKEN, api_base_url=fake.api_base, gateway_url=fake.gateway_url, **settings)
-    await platform.start()
-    try:
-        yield platform
-    finally:
-        await platform.close()
+    return discord_adapter(token, api_base_url=fake.api_base, gateway_url=fake.gateway_url, **settings)
