@@ -1,18 +1,17 @@
 """Shared pieces for the scheduler/outbox tests: a settable clock, issues, a scripted platform.
 
-The platform here is a test double at the port boundary (`bot.ports.Platform`):
-it renders with the real console renderer and raises our delivery errors on cue.
+The platform here is a test double at the port boundary (`bot.ports.Outlet`): it renders
+with the real console renderer and, as the sender, raises our delivery errors on cue.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.console import ConsolePlatform
+from adapters.console import ConsoleRenderer
 from bot.config import Config, DeliveryConfig, DestinationConfig, FeedConfig
 from bot.errors import FeedUnavailable
 from bot.models import Block, Issue, Item, Post, Section, Span
@@ -95,7 +94,7 @@ class Call:
 
 @dataclass
 class ScriptedPlatform:
-    """Renders like the console; `faults[dest]` holds errors raised by the next calls to that destination."""
+    """Renders like the console; as the sender, `faults[dest]` holds errors raised by the next calls there."""
 
     clock: Clock
     name: str = "console"
@@ -104,7 +103,15 @@ class ScriptedPlatform:
     faults: dict[str, list[Exception]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._console = ConsolePlatform(io.StringIO(), max_chars=self.max_chars)
+        self._console = ConsoleRenderer(max_chars=self.max_chars)
+
+    @property
+    def renderer(self) -> ConsoleRenderer:
+        return self._console
+
+    @property
+    def sender(self) -> ScriptedPlatform:
+        return self
 
     async def start(self) -> None: ...
 

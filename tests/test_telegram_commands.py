@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram import TelegramPlatform
+from adapters.telegram import telegram_adapter
+from bot.ports import Adapter
 from bot.query import QueryEngine
 from bot.store import Store
 from tests.corpus import corpus_store
@@ -41,9 +42,9 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(fake: FakeTelegram, engine: QueryEngine) -> AsyncIterator[TelegramPlatform]:
-    platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
-    task = asyncio.create_task(platform.serve(engine))
+async def bot(fake: FakeTelegram, engine: QueryEngine) -> AsyncIterator[Adapter]:
+    platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
+    task = asyncio.create_task(platform.commands.serve(engine))
     await fake.wait_for(lambda: fake.pollers)
     yield platform
     task.cancel()
@@ -58,7 +59,6 @@ async def ask(fake: FakeTelegram, text: str, *, chat: int = PRIVATE, lang: str |
     before = len(fake.sent(chat))
     fake.user_says(chat, text, user_id=user, language_code=lang)
     await fake.wait_for(lambda: len(fake.sent(chat)) >= before + replies)
-    await asyncio.sleep(0.05)  # let any further part arrive
     return fake.sent(chat)[before:]
 
 
@@ -66,7 +66,7 @@ def _all_text(messages: list[FakeMessage]) -> str:
     return "\n".join(m.text for m in messages)
 
 
-async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: Adapter) -> None:
     await fake.wait_for(lambda: len(fake.commands) >= 3)
     default = fake.commands[('{"type": "default"}', "")]
     french = fake.commands[('{"type": "default"}', "fr")]
@@ -76,7 +76,7 @@ async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: 
     assert fake.calls("getMe") and fake.calls("deleteWebhook")
 
 
-async def test_section_outils_in_french(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_section_outils_in_french(fake: FakeTelegram, bot: Adapter) -> None:
     replies = await ask(fake, "/section outils", lang="fr")
     text = _all_text(replies)
     assert "Outils et jeux de données" in text.splitlines()[0]
@@ -86,7 +86,7 @@ async def test_section_outils_in_french(fake: FakeTelegram, bot: TelegramPlatfor
     assert not fake.rejected()
 
 
-async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: Adapter) -> None:
     replies = await ask(fake, "/section tools 3", lang="fr")
     first = replies[0].text
     assert "#3" in first and ("Outils" in first or "Tools" in first)
@@ -108,7 +108,7 @@ async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: Tele
     assert not fake.rejected()
 
 
-async def test_sections_latest_search(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_sections_latest_search(fake: FakeTelegram, bot: Adapter) -> None:
     sections = _all_text(await ask(fake, "/sections", lang="fr"))
     assert "Publications" in sections and "Outils" in sections
     latest = _all_text(await ask(fake, "/latest", lang="en"))
@@ -128,14 +128,14 @@ async def test_sections_latest_search(fake: FakeTelegram, bot: TelegramPlatform)
     ("/search", "What should I look for"),
     ("/section \u202eأدوات\u202c שלום", "I found no section"),
 ])
-async def test_bad_inputs_get_helpful_replies(fake: FakeTelegram, bot: TelegramPlatform, text: str,
+async def test_bad_inputs_get_helpful_replies(fake: FakeTelegram, bot: Adapter, text: str,
                                               expected: str) -> None:
     replies = await ask(fake, text, lang="en")
     assert expected in _all_text(replies)
     assert not fake.rejected()
 
 
-async def test_five_thousand_characters(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_five_thousand_characters(fake: FakeTelegram, bot: Adapter) -> None:
     replies = await ask(fake, "/section " + "é<x>&" * 1000, lang="en")
     assert replies and all(len(m.text) <= 4096 for m in replies)
     assert not fake.rejected()
@@ -143,7 +143,7 @@ async def test_five_thousand_characters(fake: FakeTelegram, bot: TelegramPlatfor
     assert replies and not fake.rejected()
 
 
-async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: TelegramPlatform,
+async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: Adapter,
                                                        store: Store) -> None:
     done = _all_text(await ask(fake, "/subscribe outils", lang="fr"))
     assert "Abonn" in done or "Subscribed" in done
@@ -160,7 +160,7 @@ async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: 
     assert "Unsubscribed" in gone
 
 
-async def test_language_command_changes_replies(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_language_command_changes_replies(fake: FakeTelegram, bot: Adapter) -> None:
     chat = 2002
     fake.add_chat(chat, "private")
     await ask(fake, "/language fr", chat=chat, user=chat, lang="en")
@@ -168,24 +168,26 @@ async def test_language_command_changes_replies(fake: FakeTelegram, bot: Telegra
     assert "rubrique" in reply.lower() or "numéro" in reply.lower()
 
 
-async def test_channel_post_commands(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_channel_post_commands(fake: FakeTelegram, bot: Adapter) -> None:
     channel = -100555
     fake.add_chat(channel, "channel", username="digest_chan")
     replies = await ask(fake, "/sections@digest_test_bot", chat=channel, lang=None)
     assert "Publications" in _all_text(replies)
     before = len(fake.sent(channel))
     fake.user_says(channel, "/sections@someone_else_bot", language_code=None)
-    await asyncio.sleep(0.2)
-    assert len(fake.sent(channel)) == before
+    follow_up = await ask(fake, "/latest@digest_test_bot", chat=channel, lang=None)  # answered after it
+    assert len(fake.sent(channel)) == before + len(follow_up)  # the other bot's command got no reply
 
 
-async def test_spammer_is_throttled_politely(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_spammer_is_throttled_politely(fake: FakeTelegram, bot: Adapter) -> None:
     chat = 3003
     fake.add_chat(chat, "private")
     for _ in range(12):
         fake.user_says(chat, "/help", user_id=chat)
-    await fake.wait_for(lambda: any("too fast" in m.text for m in fake.sent(chat)))
-    await asyncio.sleep(0.2)
+    verdicts = bot.commands.throttle.verdicts  # type: ignore[union-attr]
+    await fake.wait_for(lambda: sum(verdicts.values()) == 12)  # every command was judged …
+    assert verdicts == {"ok": 5, "warn": 1, "drop": 6}
+    await fake.wait_for(lambda: len(fake.sent(chat)) >= 6)  # … and what was answered has arrived
     replies = fake.sent(chat)
     assert sum("too fast" in m.text for m in replies) == 1
     assert len(replies) == 6  # five answers, one warning, then silence
@@ -195,8 +197,8 @@ async def test_spammer_is_throttled_politely(fake: FakeTelegram, bot: TelegramPl
 async def test_token_never_logged(fake: FakeTelegram, engine: QueryEngine,
                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.3)
-    task = asyncio.create_task(platform.serve(engine))
+    platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.3)
+    task = asyncio.create_task(platform.commands.serve(engine))
     try:
         await fake.wait_for(lambda: fake.pollers)
         await ask(fake, "/latest")
@@ -210,7 +212,7 @@ async def test_token_never_logged(fake: FakeTelegram, engine: QueryEngine,
     logged = caplog.text + "\n".join(str(r.__dict__) for r in caplog.records)
     assert "getUpdates" in logged  # httpx and PTB did log the traffic …
     assert TOKEN not in logged and TOKEN.split(":")[1] not in logged  # … without the token
-    assert "TelegramPlatform(base_url=" in repr(platform) and TOKEN not in repr(platform)
+    assert "TelegramSender(base_url=" in repr(platform.sender) and TOKEN not in repr(platform.sender)
 
 
 def test_throttle_allows_a_burst_warns_once_and_forgets_idle_senders() -> None:

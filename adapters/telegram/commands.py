@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,9 +57,15 @@ class CommandThrottle:
         self.clock = clock
         self._seen: dict[tuple[int, int], deque[float]] = {}
         self._warned: dict[tuple[int, int], float] = {}
+        self.verdicts: Counter[str] = Counter()  # how many commands got each verdict (diagnostics, tests)
 
     def check(self, chat: int, user: int) -> str:
         """"ok" to answer, "warn" to say "slow down" once, "drop" to ignore."""
+        verdict = self._check(chat, user)
+        self.verdicts[verdict] += 1
+        return verdict
+
+    def _check(self, chat: int, user: int) -> str:
         now = self.clock()
         if len(self._seen) > _MAX_TRACKED:
             self._forget_idle(now)
