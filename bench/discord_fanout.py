@@ -25,11 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.discord import Pacer, discord_adapter  # noqa: E402
-from bot.ports import Adapter  # noqa: E402
 from bot.config import Config, bundled_feed_path  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
 from bot.models import IndexEntry, Issue, Post, SectionRef  # noqa: E402
-from bot.ports import Destination  # noqa: E402
+from bot.ports import Adapter, Destination  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.fakes.discord import TOKEN, FakeDiscord  # noqa: E402
 
