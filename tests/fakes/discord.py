@@ -120,6 +120,7 @@ class FakeDiscord:
         self._sequence = 0
         self._callback_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.identified = asyncio.Event()
+        self.identifies = 0  # IDENTIFY frames accepted: one per (re)connection of a client
         self._interaction_channels: dict[str, str] = {}
         self._clicked: dict[str, dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
@@ -680,6 +681,7 @@ class FakeDiscord:
                         "application": {"id": self.app_id, "flags": 0}, "private_channels": [],
                         "relationships": [], "presences": []})
                     await self._dispatch(ws, "GUILD_CREATE", self.guild_payload())
+                    self.identifies += 1
                     self.identified.set()
                 elif op == 6:
                     await self._dispatch(ws, "RESUMED", {})
@@ -687,6 +689,12 @@ class FakeDiscord:
             if ws in self._sockets:
                 self._sockets.remove(ws)
         return ws
+
+    async def drop_gateway(self, code: int = 4011) -> None:
+        """Close every gateway connection with `code`; 4011 (sharding required) is one discord.py
+        does not resume from: its `connect()` raises, as after a real unrecoverable outage."""
+        for ws in list(self._sockets):
+            await ws.close(code=code, message=b"Sharding required.")
 
     def guild_payload(self) -> dict[str, Any]:
         return {
