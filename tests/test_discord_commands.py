@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
-
-import asyncio
 
 import pytest
 import pytest_asyncio
