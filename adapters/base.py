@@ -8,7 +8,8 @@ must be the same on every platform, subclasses write only the wire calls.
   commands registered again;
 - a refused token becomes `TokenRefused` once and for all (no retry loop, no network call
   after it); other start failures become `PlatformUnavailable`;
-- `send`/`edit` start the connection if needed, run under the pacing hook, and map every
+- `send`/`edit` check and type the payload (`_payload`: a malformed stored one is `Rejected`),
+  start the connection if needed, and map every
   library error onto `bot.errors` (`_delivery_error`); anything unforeseen becomes
   `RetryLater` rather than a crash;
 - every message that leaves, of any error, is redacted of the connection's secrets, and
@@ -21,12 +22,12 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
-from typing import Generic
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, Generic
 
 from typing_extensions import TypeVar
 
-from bot.errors import DeliveryError, DigestbotError, PlatformUnavailable, RetryLater, TokenRefused
+from bot.errors import DeliveryError, DigestbotError, PlatformUnavailable, Rejected, RetryLater, TokenRefused
 from bot.ports import Destination, Rendered, Sent, StoredPayload
 from bot.redact import protect, redact
 
@@ -68,6 +69,10 @@ class Connection(ABC, Generic[P]):
     @abstractmethod
     async def _disconnect(self) -> None:
         """Release everything `_connect` opened; must work after a half-done `_connect`."""
+
+    @abstractmethod
+    def _payload(self, kind: str, payload: Mapping[str, Any]) -> P:
+        """A payload as it comes (from a renderer, or as JSON from the outbox) → its type; ValueError if malformed."""
 
     @abstractmethod
     async def _send(self, dest: Destination, part: Rendered[P], key: str) -> Sent:
@@ -179,14 +184,24 @@ class Connection(ABC, Generic[P]):
         except PlatformUnavailable as exc:
             raise RetryLater(destination, exc.reason) from None
 
-    async def send(self, dest: Destination, part: Rendered[P], *, key: str) -> Sent:
-        """Deliver one message (see `bot.ports.Sender`)."""
-        await self._ensure_started(dest.name)
-        with self.delivery_errors(dest.name):
-            return await self._send(dest, part, key)
+    def _typed(self, destination: str, part: Rendered[Any]) -> Rendered[P]:
+        """The part with its payload checked and typed: a malformed one can never be sent (`Rejected`)."""
+        try:
+            payload = self._payload(part.kind, part.payload)
+        except ValueError as exc:
+            raise Rejected(destination, f"malformed {self.name} payload: {exc}") from None
+        return Rendered(kind=part.kind, text=part.text, payload=payload, notify=part.notify)
 
-    async def edit(self, dest: Destination, sent: Sent, part: Rendered[P]) -> Sent:
-        """Replace a delivered message (see `bot.ports.Sender`)."""
+    async def send(self, dest: Destination, part: Rendered[Any], *, key: str) -> Sent:
+        """Deliver one message (see `bot.ports.Sender`); the payload may come typed or as stored JSON."""
+        typed = self._typed(dest.name, part)
         await self._ensure_started(dest.name)
         with self.delivery_errors(dest.name):
-            return await self._edit(dest, sent, part)
+            return await self._send(dest, typed, key)
+
+    async def edit(self, dest: Destination, sent: Sent, part: Rendered[Any]) -> Sent:
+        """Replace a delivered message (see `bot.ports.Sender`)."""
+        typed = self._typed(dest.name, part)
+        await self._ensure_started(dest.name)
+        with self.delivery_errors(dest.name):
+            return await self._edit(dest, sent, typed)

@@ -168,14 +168,23 @@ class Outlet(Protocol):
         ...
 
 
+R = TypeVar("R", bound=Renderer[Any], default=Renderer[Any], covariant=True)
+S = TypeVar("S", bound=Sender[Any], default=Sender[Any], covariant=True)
+C = TypeVar("C", bound=CommandSource | None, default=CommandSource | None, covariant=True)
+
+
 @dataclass(frozen=True, slots=True)
-class Adapter:
-    """One platform's three roles, as its package builds them (`commands` None: takes no commands)."""
+class Adapter(Generic[R, S, C]):
+    """One platform's three roles, as its package builds them (`commands` None: takes no commands).
+
+    Generic so that a platform's factory can say what it builds (tests reach the concrete
+    sender); everything else uses the bare `Adapter`.
+    """
 
     name: str
-    renderer: Renderer[Any]
-    sender: Sender[Any]
-    commands: CommandSource | None = None
+    renderer: R
+    sender: S
+    commands: C
 
     async def close(self) -> None:
         """Close the command source and the sender (they may share a connection; both are idempotent)."""

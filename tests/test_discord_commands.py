@@ -127,7 +127,10 @@ async def test_help_is_answered_after_a_supervised_reconnect(fake_discord: FakeD
     connected: list[int] = []
     supervisor = asyncio.create_task(supervise(adapter, engine, first_delay=0.05,
                                                on_connected=lambda: connected.append(adapter.sender.generation)))
-    syncs = lambda: len(fake_discord.requests_to("PUT", "/commands"))  # noqa: E731 - a probe, read twice
+
+    def syncs() -> int:
+        return len(fake_discord.requests_to("PUT", "/commands"))
+
     try:
         await fake_discord.wait_for(lambda: syncs() == 1)
         assert (await fake_discord.interact("help"))["type"] == 4

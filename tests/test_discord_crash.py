@@ -62,7 +62,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_nothing(tmp_pat
             target = delivered() + 1
             proc = await start()
             try:
-                await fake.wait_for(lambda target=target: delivered() >= target, timeout=30)
+                await fake.wait_for(lambda: delivered() >= target, timeout=30)  # noqa: B023 - awaited here
             except TimeoutError:
                 proc.send_signal(signal.SIGABRT)
                 await proc.wait()

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from adapters.discord import Pacer
+from adapters.discord import DiscordAdapter, Pacer
 from bot.errors import DestinationForbidden, Rejected, RetryLater
 from bot.models import Block, IssueRef, Item, Post, Section, Span
-from bot.ports import Adapter, Destination, Rendered
+from bot.ports import Destination, Rendered
 from bot.store import Store
 from tests.corpus import corpus_store, deliver_sections
 from tests.fakes.discord import TOKEN, FakeDiscord, fake_adapter
@@ -25,7 +25,7 @@ def _dest(channel: str, **options: object) -> Destination:
 _deliver = deliver_sections
 
 async def test_channel_receives_every_section_of_latest_issue_once_in_order(
-        discord_platform: Adapter, fake_discord: FakeDiscord, store: Store) -> None:
+        discord_platform: DiscordAdapter, fake_discord: FakeDiscord, store: Store) -> None:
     issue = store.latest("fr")
     assert issue is not None
     dest = _dest(fake_discord.default_channel)
@@ -48,7 +48,7 @@ async def test_channel_receives_every_section_of_latest_issue_once_in_order(
     assert all(r.body.get("enforce_nonce") is True for r in fake_discord.requests_to("POST", "/messages"))
 
 @pytest.mark.parametrize("fmt", ["embeds", "text"])
-async def test_whole_corpus_zero_rejected(discord_platform: Adapter, fake_discord: FakeDiscord,
+async def test_whole_corpus_zero_rejected(discord_platform: DiscordAdapter, fake_discord: FakeDiscord,
                                           store: Store, fmt: str) -> None:
     issues = [store.get_issue(ref.entry_id) for ref in store.list_issues(limit=100)]
     channels = {i.entry_id: fake_discord.add_channel(f"c{n}") for n, i in enumerate(issues) if i}
@@ -65,7 +65,7 @@ def _section_with(text: str) -> tuple[IssueRef, Section]:
     return ref, Section("publications", "Publications 📙 @here", "Publications @here", "📙", 0, (item,))
 
 @pytest.mark.parametrize("fmt", ["embeds", "text"])
-async def test_everyone_in_feed_text_pings_nobody(discord_platform: Adapter, fake_discord: FakeDiscord,
+async def test_everyone_in_feed_text_pings_nobody(discord_platform: DiscordAdapter, fake_discord: FakeDiscord,
                                                   fmt: str) -> None:
     ref, section = _section_with("Hello @everyone and @here, read this.")
     dest = _dest(fake_discord.default_channel, format=fmt)
@@ -75,7 +75,7 @@ async def test_everyone_in_feed_text_pings_nobody(discord_platform: Adapter, fak
     assert any("@everyone" in m["content"] or "@here" in m["content"] for m in messages)
     assert fake_discord.pings == [] and not any(m["mention_everyone"] for m in messages)
 
-async def test_429_burst_is_survived_without_duplicates(discord_platform: Adapter,
+async def test_429_burst_is_survived_without_duplicates(discord_platform: DiscordAdapter,
                                                         fake_discord: FakeDiscord) -> None:
     dest = _dest(fake_discord.default_channel)
     fake_discord.inject_429(fake_discord.default_channel, count=3, retry_after=0.02)
@@ -97,7 +97,7 @@ async def test_long_rate_limit_becomes_retry_later(fake_discord: FakeDiscord) ->
     finally:
         await sender.close()
 
-async def test_403_pauses_at_once_without_retry_loop(discord_platform: Adapter,
+async def test_403_pauses_at_once_without_retry_loop(discord_platform: DiscordAdapter,
                                                      fake_discord: FakeDiscord) -> None:
     channel = fake_discord.add_channel("secret", forbidden=True)
     with pytest.raises(DestinationForbidden):
@@ -105,7 +105,7 @@ async def test_403_pauses_at_once_without_retry_loop(discord_platform: Adapter,
     assert len(fake_discord.requests_to("POST", f"/channels/{channel}/messages")) == 1
     assert len(fake_discord.forbidden_hits) == 1
 
-async def test_400_is_rejected_and_5xx_retries_later(discord_platform: Adapter,
+async def test_400_is_rejected_and_5xx_retries_later(discord_platform: DiscordAdapter,
                                                      fake_discord: FakeDiscord) -> None:
     dest = _dest(fake_discord.default_channel)
     with pytest.raises(Rejected) as caught:
@@ -118,7 +118,7 @@ async def test_400_is_rejected_and_5xx_retries_later(discord_platform: Adapter,
     assert TOKEN not in str(caught.value) and TOKEN not in str(later.value)
 
 async def test_thread_mode_posts_header_once_and_sections_in_thread(
-        discord_platform: Adapter, fake_discord: FakeDiscord, store: Store) -> None:
+        discord_platform: DiscordAdapter, fake_discord: FakeDiscord, store: Store) -> None:
     issue = store.latest("en")
     assert issue is not None
     channel = fake_discord.default_channel
@@ -131,7 +131,7 @@ async def test_thread_mode_posts_header_once_and_sections_in_thread(
     assert {s.chat_id for s in sent} == {thread}
     assert fake_discord.rejected == []
 
-async def test_index_is_edited_in_place(discord_platform: Adapter, fake_discord: FakeDiscord) -> None:
+async def test_index_is_edited_in_place(discord_platform: DiscordAdapter, fake_discord: FakeDiscord) -> None:
     dest = _dest(fake_discord.default_channel)
     sent = await discord_platform.sender.send(dest, Rendered("text", "v1", {"content": "index v1"}), key="index")
     edited = await discord_platform.sender.edit(dest, sent, Rendered("text", "v2", {"content": "index v2"}))

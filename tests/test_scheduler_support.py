@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.console import ConsoleRenderer
+from adapters.console import ConsolePayload, ConsoleRenderer
 from bot.config import Config, DeliveryConfig, DestinationConfig, FeedConfig
 from bot.errors import FeedUnavailable
 from bot.models import Block, Issue, Item, Post, Section, Span
@@ -117,10 +117,10 @@ class ScriptedPlatform:
 
     async def close(self) -> None: ...
 
-    def render(self, post: Post, dest: Destination) -> list[Rendered]:
+    def render(self, post: Post, dest: Destination) -> list[Rendered[ConsolePayload]]:
         return self._console.render(post, dest)
 
-    def render_answer(self, answer: Any) -> list[Rendered]:
+    def render_answer(self, answer: Any) -> list[Rendered[ConsolePayload]]:
         return self._console.render_answer(answer)
 
     def _fault(self, dest: Destination) -> None:

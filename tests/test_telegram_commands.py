@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram import telegram_adapter
-from bot.ports import Adapter
+from adapters.telegram import TelegramAdapter, telegram_adapter
 from bot.query import QueryEngine
 from bot.store import Store
 from tests.corpus import corpus_store
@@ -42,7 +41,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(fake: FakeTelegram, engine: QueryEngine) -> AsyncIterator[Adapter]:
+async def bot(fake: FakeTelegram, engine: QueryEngine) -> AsyncIterator[TelegramAdapter]:
     platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
     task = asyncio.create_task(platform.commands.serve(engine))
     await fake.wait_for(lambda: fake.pollers)
@@ -66,7 +65,7 @@ def _all_text(messages: list[FakeMessage]) -> str:
     return "\n".join(m.text for m in messages)
 
 
-async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: Adapter) -> None:
+async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     await fake.wait_for(lambda: len(fake.commands) >= 3)
     default = fake.commands[('{"type": "default"}', "")]
     french = fake.commands[('{"type": "default"}', "fr")]
@@ -76,7 +75,7 @@ async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: 
     assert fake.calls("getMe") and fake.calls("deleteWebhook")
 
 
-async def test_section_outils_in_french(fake: FakeTelegram, bot: Adapter) -> None:
+async def test_section_outils_in_french(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     replies = await ask(fake, "/section outils", lang="fr")
     text = _all_text(replies)
     assert "Outils et jeux de données" in text.splitlines()[0]
@@ -86,7 +85,7 @@ async def test_section_outils_in_french(fake: FakeTelegram, bot: Adapter) -> Non
     assert not fake.rejected()
 
 
-async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: Adapter) -> None:
+async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     replies = await ask(fake, "/section tools 3", lang="fr")
     first = replies[0].text
     assert "#3" in first and ("Outils" in first or "Tools" in first)
@@ -102,13 +101,14 @@ async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: Adap
     edited = replies[-1]
     assert edited.text != first and "#3" in edited.text
     assert len(fake.sent(PRIVATE)) >= count  # edited in place (long pages may add parts)
+    assert edited.buttons
     back = next(b["callback_data"] for b in edited.buttons[0] if b["text"] == "◀")
     fake.press_button(edited, back, language_code="fr")
     await fake.wait_for(lambda: len(edited.edits) >= 2)
     assert not fake.rejected()
 
 
-async def test_sections_latest_search(fake: FakeTelegram, bot: Adapter) -> None:
+async def test_sections_latest_search(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     sections = _all_text(await ask(fake, "/sections", lang="fr"))
     assert "Publications" in sections and "Outils" in sections
     latest = _all_text(await ask(fake, "/latest", lang="en"))
@@ -128,14 +128,14 @@ async def test_sections_latest_search(fake: FakeTelegram, bot: Adapter) -> None:
     ("/search", "What should I look for"),
     ("/section \u202eأدوات\u202c שלום", "I found no section"),
 ])
-async def test_bad_inputs_get_helpful_replies(fake: FakeTelegram, bot: Adapter, text: str,
+async def test_bad_inputs_get_helpful_replies(fake: FakeTelegram, bot: TelegramAdapter, text: str,
                                               expected: str) -> None:
     replies = await ask(fake, text, lang="en")
     assert expected in _all_text(replies)
     assert not fake.rejected()
 
 
-async def test_five_thousand_characters(fake: FakeTelegram, bot: Adapter) -> None:
+async def test_five_thousand_characters(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     replies = await ask(fake, "/section " + "é<x>&" * 1000, lang="en")
     assert replies and all(len(m.text) <= 4096 for m in replies)
     assert not fake.rejected()
@@ -143,7 +143,7 @@ async def test_five_thousand_characters(fake: FakeTelegram, bot: Adapter) -> Non
     assert replies and not fake.rejected()
 
 
-async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: Adapter,
+async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: TelegramAdapter,
                                                        store: Store) -> None:
     done = _all_text(await ask(fake, "/subscribe outils", lang="fr"))
     assert "Abonn" in done or "Subscribed" in done
@@ -160,7 +160,7 @@ async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: 
     assert "Unsubscribed" in gone
 
 
-async def test_language_command_changes_replies(fake: FakeTelegram, bot: Adapter) -> None:
+async def test_language_command_changes_replies(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     chat = 2002
     fake.add_chat(chat, "private")
     await ask(fake, "/language fr", chat=chat, user=chat, lang="en")
@@ -168,7 +168,7 @@ async def test_language_command_changes_replies(fake: FakeTelegram, bot: Adapter
     assert "rubrique" in reply.lower() or "numéro" in reply.lower()
 
 
-async def test_channel_post_commands(fake: FakeTelegram, bot: Adapter) -> None:
+async def test_channel_post_commands(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     channel = -100555
     fake.add_chat(channel, "channel", username="digest_chan")
     replies = await ask(fake, "/sections@digest_test_bot", chat=channel, lang=None)
@@ -179,12 +179,12 @@ async def test_channel_post_commands(fake: FakeTelegram, bot: Adapter) -> None:
     assert len(fake.sent(channel)) == before + len(follow_up)  # the other bot's command got no reply
 
 
-async def test_spammer_is_throttled_politely(fake: FakeTelegram, bot: Adapter) -> None:
+async def test_spammer_is_throttled_politely(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     chat = 3003
     fake.add_chat(chat, "private")
     for _ in range(12):
         fake.user_says(chat, "/help", user_id=chat)
-    verdicts = bot.commands.throttle.verdicts  # type: ignore[union-attr]
+    verdicts = bot.commands.throttle.verdicts
     await fake.wait_for(lambda: sum(verdicts.values()) == 12)  # every command was judged …
     assert verdicts == {"ok": 5, "warn": 1, "drop": 6}
     await fake.wait_for(lambda: len(fake.sent(chat)) >= 6)  # … and what was answered has arrived

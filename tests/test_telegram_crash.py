@@ -52,7 +52,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_at_most_one_per
         for _ in range(KILLS):
             target = len(fake.sent()) + step
             proc = await start()
-            await fake.wait_for(lambda target=target: len(fake.sent()) >= target, timeout=60)
+            await fake.wait_for(lambda: len(fake.sent()) >= target, timeout=60)  # noqa: B023 - awaited here
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
         assert not all(_section_count(fake.sent(c), latest) == len(latest.sections) for c in CHATS), \

@@ -1,4 +1,4 @@
-"""Delivery end to end: Adapter (real PTB Bot + FloodLimiter) against the fake Bot API."""
+"""Delivery end to end: TelegramAdapter (real PTB Bot + FloodLimiter) against the fake Bot API."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram import telegram_adapter
+from adapters.telegram import TelegramAdapter, telegram_adapter
 from bot.config import Config, DestinationConfig, FeedConfig
 from bot.errors import DestinationForbidden, Rejected, RetryLater
 from bot.ingest import Ingestor
 from bot.models import IndexEntry, Issue, Post, SectionRef
-from bot.ports import Adapter, Destination, Rendered
+from bot.ports import Destination, Rendered
 from bot.store import Store
 from scheduler.service import DeliveryService
 from tests.corpus import CORPUS, corpus_issues, deliver_sections
@@ -37,7 +37,7 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def platform(fake: FakeTelegram) -> AsyncIterator[Adapter]:
+async def platform(fake: FakeTelegram) -> AsyncIterator[TelegramAdapter]:
     platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE)
     await platform.sender.start()
     yield platform
@@ -90,7 +90,7 @@ async def test_pipeline_posts_latest_fr_issue_once_in_order_then_index(fake: Fak
 
 
 @pytest.mark.parametrize("images", ["none", "first", "all"])
-async def test_whole_corpus_is_accepted(fake: FakeTelegram, platform: Adapter, corpus: list[Issue],
+async def test_whole_corpus_is_accepted(fake: FakeTelegram, platform: TelegramAdapter, corpus: list[Issue],
                                         images: str) -> None:
     """Every section of every issue, sent for real; preview and topic options rotate over the issues.
 
@@ -130,7 +130,7 @@ async def test_whole_corpus_is_accepted(fake: FakeTelegram, platform: Adapter, c
     assert topics and topics <= {3, 7, None}
 
 
-async def test_flood_storm_is_survived(fake: FakeTelegram, platform: Adapter, corpus: list[Issue]) -> None:
+async def test_flood_storm_is_survived(fake: FakeTelegram, platform: TelegramAdapter, corpus: list[Issue]) -> None:
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     dest = _dest("@digest_fr")
     parts = [(s, p) for s in issue.sections
@@ -151,7 +151,7 @@ async def test_flood_storm_is_survived(fake: FakeTelegram, platform: Adapter, co
     assert sum(r.status == 429 for r in fake.requests) == 4  # only the injected ones: no self-inflicted flood
 
 
-async def test_reply_retries_a_short_flood_wait_in_place(fake: FakeTelegram, platform: Adapter) -> None:
+async def test_reply_retries_a_short_flood_wait_in_place(fake: FakeTelegram, platform: TelegramAdapter) -> None:
     fake.add_chat(55, "private")
     fake.flood_storm(2, retry_after=1, chat_id=55)
     message = await platform.sender.application.bot.send_message(55, "hello")  # default: 2 retries in place
@@ -159,7 +159,7 @@ async def test_reply_retries_a_short_flood_wait_in_place(fake: FakeTelegram, pla
     assert [r.status for r in fake.requests if r.method == "sendMessage"] == [429, 429, 200]
 
 
-async def test_forbidden_pauses_only_that_destination(fake: FakeTelegram, platform: Adapter) -> None:
+async def test_forbidden_pauses_only_that_destination(fake: FakeTelegram, platform: TelegramAdapter) -> None:
     fake.add_chat(-100222, "channel")
     fake.kick(-100222)
     part = Rendered(kind="text", text="hi", payload={"html": "<b>hi</b>"})
@@ -170,7 +170,7 @@ async def test_forbidden_pauses_only_that_destination(fake: FakeTelegram, platfo
     assert sent.url == "https://t.me/digest_fr/1"
 
 
-async def test_bad_request_is_rejected_and_errors_map(fake: FakeTelegram, platform: Adapter) -> None:
+async def test_bad_request_is_rejected_and_errors_map(fake: FakeTelegram, platform: TelegramAdapter) -> None:
     bad = Rendered(kind="text", text="x", payload={"html": "<b>unclosed"})
     with pytest.raises(Rejected) as info:
         await platform.sender.send(_dest("@digest_fr"), bad, key="a")
@@ -183,7 +183,7 @@ async def test_bad_request_is_rejected_and_errors_map(fake: FakeTelegram, platfo
         await platform.sender.send(_dest("-4242"), Rendered(kind="text", text="x", payload={"html": "x"}), key="c")
 
 
-async def test_migrated_group_is_followed_and_remembered(fake: FakeTelegram, platform: Adapter) -> None:
+async def test_migrated_group_is_followed_and_remembered(fake: FakeTelegram, platform: TelegramAdapter) -> None:
     fake.add_chat(-555, "group")
     fake.migrate(-555, -1009999)
     dest = _dest("-555")
@@ -196,7 +196,7 @@ async def test_migrated_group_is_followed_and_remembered(fake: FakeTelegram, pla
     assert len(fake.sent(-1009999)) == 2
 
 
-async def test_index_is_posted_then_edited_in_place(fake: FakeTelegram, platform: Adapter,
+async def test_index_is_posted_then_edited_in_place(fake: FakeTelegram, platform: TelegramAdapter,
                                                     corpus: list[Issue]) -> None:
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     dest = _dest("@digest_fr")
@@ -216,7 +216,7 @@ async def test_index_is_posted_then_edited_in_place(fake: FakeTelegram, platform
     assert fake.rejected()[-1].description.startswith("Bad Request: message is not modified")
 
 
-async def test_photos_then_text_and_notification_flags(fake: FakeTelegram, platform: Adapter,
+async def test_photos_then_text_and_notification_flags(fake: FakeTelegram, platform: TelegramAdapter,
                                                        corpus: list[Issue]) -> None:
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     section = next(s for s in issue.sections if s.key == "tools_datasets")

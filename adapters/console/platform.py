@@ -11,6 +11,7 @@ import json
 import os
 import random
 import sys
+from collections.abc import Mapping
 from typing import IO, Any, TextIO, TypedDict
 
 from adapters.base import Connection
@@ -71,6 +72,9 @@ class ConsoleSender(Connection[ConsolePayload]):
         if log is not None:
             log.close()
 
+    def _payload(self, kind: str, payload: Mapping[str, Any]) -> ConsolePayload:
+        return ConsolePayload()  # everything is in `Rendered.text`
+
     async def _send(self, dest: Destination, part: Rendered[ConsolePayload], key: str) -> Sent:
         if self.delay:
             await asyncio.sleep(self.delay * random.uniform(0.5, 1.5))
@@ -97,6 +101,7 @@ class ConsoleSender(Connection[ConsolePayload]):
 
 
 def console_adapter(stream: TextIO | None = None, *, jsonl_path: str | None = None, delay: float = 0.0,
-                    max_chars: int = 4000) -> Adapter:
+                    max_chars: int = 4000) -> Adapter[ConsoleRenderer, ConsoleSender, None]:
     """Renderer and sender of the console; it takes no chat commands (`digestbot ask` answers them)."""
-    return Adapter("console", ConsoleRenderer(max_chars), ConsoleSender(stream, jsonl_path=jsonl_path, delay=delay))
+    return Adapter("console", ConsoleRenderer(max_chars), ConsoleSender(stream, jsonl_path=jsonl_path, delay=delay),
+                   None)

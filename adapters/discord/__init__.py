@@ -13,13 +13,16 @@ from bot.ports import Adapter
 if TYPE_CHECKING:
     from bot.config import Config
 
-__all__ = ["DiscordCommands", "DiscordRenderer", "DiscordSender", "Pacer", "create_adapter", "discord_adapter",
-           "nonce_for"]
+__all__ = ["DiscordAdapter", "DiscordCommands", "DiscordRenderer", "DiscordSender", "Pacer", "create_adapter",
+           "discord_adapter", "nonce_for"]
+
+#: What `discord_adapter` builds: the three roles with their concrete types.
+DiscordAdapter = Adapter[DiscordRenderer, DiscordSender, DiscordCommands]
 
 
 def discord_adapter(token: str, *, api_base_url: str = DEFAULT_API_BASE, gateway_url: str = "",
                     application_id: str | None = None, commands: bool = True, pacer: Pacer | None = None,
-                    **options: object) -> Adapter:
+                    **options: object) -> DiscordAdapter:
     """The three roles on one connection; `options` go to `DiscordSender` (timeouts, token_key …)."""
     sender = DiscordSender(token, api_base_url=api_base_url, gateway_url=gateway_url,
                            application_id=application_id, pacer=pacer, **options)  # type: ignore[arg-type]
@@ -27,7 +30,7 @@ def discord_adapter(token: str, *, api_base_url: str = DEFAULT_API_BASE, gateway
     return Adapter("discord", renderer, sender, DiscordCommands(sender, renderer, enabled=commands))
 
 
-def create_adapter(config: Config) -> Adapter:
+def create_adapter(config: Config) -> DiscordAdapter:
     """The adapter as config.toml describes it: token from `config.secret("discord")`, URLs from [discord]."""
     section = config.discord
     key, source = (("discord.token_file", section.token_file) if section.token_file

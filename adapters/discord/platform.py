@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import discord
@@ -26,7 +26,7 @@ from adapters.discord.pacing import Pacer
 from adapters.discord.payloads import DiscordPayload, ThreadSpec, payload_of
 from adapters.discord.render import SUPPRESS_NOTIFICATIONS
 from adapters.discord.routing import DEFAULT_API_BASE, Routes, route_client
-from bot.errors import DeliveryError, Rejected
+from bot.errors import DeliveryError
 from bot.ports import Destination, Rendered, Sent
 
 __all__ = ["DEFAULT_API_BASE", "DiscordSender", "message_kwargs", "nonce_for"]
@@ -120,7 +120,6 @@ class DiscordSender(Connection[DiscordPayload]):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        self._threads.clear()
 
     def _token_refused(self, exc: BaseException) -> bool:
         return token_refused(exc)
@@ -190,16 +189,12 @@ class DiscordSender(Connection[DiscordPayload]):
             self._guilds[thread_id] = await self._guild_of(channel_id)
             return thread_id
 
-    @staticmethod
-    def _payload(dest: Destination, part: Rendered[DiscordPayload]) -> DiscordPayload:
-        try:
-            return payload_of(part.kind, part.payload)
-        except ValueError as exc:
-            raise Rejected(dest.name, str(exc)) from None
+    def _payload(self, kind: str, payload: Mapping[str, Any]) -> DiscordPayload:
+        return payload_of(kind, payload)
 
     async def _send(self, dest: Destination, part: Rendered[DiscordPayload], key: str) -> Sent:
         """Post one message; `key` (the outbox row id) becomes the nonce."""
-        payload = self._payload(dest, part)
+        payload = part.payload
         channel_id = int(dest.chat)
         silent = not part.notify or bool(int(payload.get("flags", 0)) & SUPPRESS_NOTIFICATIONS)
         target = channel_id
@@ -213,7 +208,7 @@ class DiscordSender(Connection[DiscordPayload]):
 
     async def _edit(self, dest: Destination, sent: Sent, part: Rendered[DiscordPayload]) -> Sent:
         """Replace a sent message's content (an index after new sections, an edited section)."""
-        payload = self._payload(dest, part)
+        payload = part.payload
         channel_id = int(sent.chat_id)
         message = self._require().get_partial_messageable(channel_id).get_partial_message(int(sent.message_ids[0]))
         async with self.pace(None):

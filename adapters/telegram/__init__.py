@@ -13,13 +13,17 @@ from bot.ports import Adapter
 if TYPE_CHECKING:
     from bot.config import Config
 
-__all__ = ["TelegramCommands", "TelegramRenderer", "TelegramSender", "create_adapter", "message_url",
+__all__ = ["TelegramAdapter", "TelegramCommands", "TelegramRenderer", "TelegramSender", "create_adapter", "message_url",
            "telegram_adapter"]
+
+#: What `telegram_adapter` builds: the three roles with their concrete types.
+TelegramAdapter = Adapter[TelegramRenderer, TelegramSender, TelegramCommands]
 
 
 def telegram_adapter(token: str, *, base_url: str = DEFAULT_API_BASE, base_file_url: str | None = None,
                      commands: bool = True, time_scale: float = 1.0, poll_timeout: float = 10.0,
-                     token_key: str = "telegram.token_env", token_source: str = "$TELEGRAM_BOT_TOKEN") -> Adapter:
+                     token_key: str = "telegram.token_env",
+                     token_source: str = "$TELEGRAM_BOT_TOKEN") -> TelegramAdapter:
     """The three roles on one connection: renderer, sender, command source.
 
     `time_scale` multiplies every flood window (and the command throttle's period): 1 for
@@ -34,7 +38,7 @@ def telegram_adapter(token: str, *, base_url: str = DEFAULT_API_BASE, base_file_
     return Adapter("telegram", renderer, sender, source)
 
 
-def create_adapter(config: Config) -> Adapter:
+def create_adapter(config: Config) -> TelegramAdapter:
     """The adapter as config.toml describes it; the token comes from `config.secret("telegram")`."""
     section = config.telegram
     key, source = (("telegram.token_file", section.token_file) if section.token_file

@@ -10,7 +10,7 @@ within Telegram's limits. A fresh Application is built at every `start`, so clos
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, LinkPreviewOptions, Message
@@ -130,16 +130,16 @@ class TelegramSender(Connection[TelegramPayload]):
     def _token_refused(self, exc: BaseException) -> bool:
         return token_refused(exc)
 
+    def _payload(self, kind: str, payload: Mapping[str, Any]) -> TelegramPayload:
+        return payload_of(kind, payload)
+
     def _delivery_error(self, exc: Exception, destination: str) -> DeliveryError | None:
         return delivery_error(exc, destination)
 
     # ------------------------------------------------------------------ delivery (wire calls)
     async def _send(self, dest: Destination, part: Rendered[TelegramPayload], key: str) -> Sent:
         """Deliver one message; a migrated group is followed once and remembered in `migrations`."""
-        try:
-            payload = payload_of(part.kind, part.payload)
-        except ValueError as exc:
-            raise Rejected(dest.name, str(exc)) from None
+        payload = part.payload
         chat = self.migrations.get(dest.chat, dest.chat)
         migrated_from: str | None = None
         try:
@@ -189,7 +189,7 @@ class TelegramSender(Connection[TelegramPayload]):
         message_id = int(sent.message_ids[0])
         try:
             if part.kind == "text":
-                text: TextPayload = payload_of(part.kind, part.payload)  # type: ignore[assignment]
+                text: TextPayload = part.payload  # type: ignore[assignment]
                 await bot.edit_message_text(
                     text=text["html"], chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
                     reply_markup=markup(text.get("buttons")),
@@ -204,6 +204,4 @@ class TelegramSender(Connection[TelegramPayload]):
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 raise
-        except ValueError as exc:
-            raise Rejected(dest.name, str(exc)) from None
         return sent

@@ -30,7 +30,7 @@ from aiohttp import WSMsgType, web
 __all__ = ["DISCORD_LOCALES", "FakeDiscord", "Recorded", "connected_platform", "running_fake", "valid_command_name"]
 
 TOKEN = "fake-discord-token"
-_JSON = web.RequestKey("json", object)
+_JSON: web.RequestKey[Any] = web.RequestKey("json", object)  # the parsed body: any JSON value
 _EPOCH = 1420070400000
 SUPPRESS_EMBEDS = 1 << 2
 SUPPRESS_NOTIFICATIONS = 1 << 12
@@ -421,7 +421,7 @@ class FakeDiscord:
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         body = request[_JSON] or []
-        stored = []
+        stored: list[dict[str, Any]] = []
         for index, command in enumerate(body):
             errors = self.validate_command(command)
             if errors:
@@ -463,8 +463,8 @@ class FakeDiscord:
             if problems:
                 errors[field_name] = problems
         options: dict[str, Any] = {}
-        for index, option in enumerate(command.get("options") or ()):
-            problems = self.validate_command(option, option=True)
+        for index, sub_option in enumerate(command.get("options") or ()):
+            problems = self.validate_command(sub_option, option=True)
             if problems:
                 options[str(index)] = problems
         if options:

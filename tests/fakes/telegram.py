@@ -633,7 +633,7 @@ class FakeTelegram:
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
 
     @staticmethod
-    def _text(params: dict[str, Any], field_name: str, limit: int, *, required: bool) -> tuple[str, str, list]:
+    def _text(params: dict[str, Any], field_name: str, limit: int, *, required: bool) -> tuple[str, str, list[Any]]:
         raw = params.get(field_name)
         if raw is None or raw == "":
             if required:
