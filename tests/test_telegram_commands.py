@@ -194,6 +194,23 @@ async def test_spammer_is_throttled_politely(fake: FakeTelegram, bot: TelegramAd
     assert not any(r.status == 429 for r in fake.requests)
 
 
+async def test_commands_are_answered_again_after_close_and_serve(fake: FakeTelegram, engine: QueryEngine) -> None:
+    """The supervisor's cycle (close → start → serve) on one adapter: each new connection gets the handlers."""
+    platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.3)
+    for round_ in range(3):
+        task = asyncio.create_task(platform.commands.serve(engine))
+        try:
+            await fake.wait_for(lambda: fake.pollers)
+            assert "/section" in _all_text(await ask(fake, "/help"))
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await platform.close()
+        assert platform.sender.generation == round_ + 1
+        await fake.wait_for(lambda: not fake.pollers)
+
+
 async def test_token_never_logged(fake: FakeTelegram, engine: QueryEngine,
                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
