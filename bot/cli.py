@@ -246,10 +246,7 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
 def check_config(ctx: Context) -> None:
     """Validate config.toml (keys, schedules, timezones, sections, token variables) and say what is wrong."""
     with _errors():
-        config = ctx.config
-        from scheduler.service import validate_schedules
-
-        validate_schedules(config)
+        config = ctx.config  # loading validates every schedule (bot/schedule.py)
         aliases = ctx.aliases()
         for dest in config.destinations:
             for name in dest.sections:
@@ -301,9 +298,8 @@ def _platforms(config: Config, store: Store | None = None) -> dict[str, Adapter]
 
 
 def _service(ctx: Context, store: Store, platforms: dict[str, Adapter]) -> Any:
-    from scheduler.service import DeliveryService, validate_schedules
+    from scheduler.service import DeliveryService
 
-    validate_schedules(ctx.config)
     ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
     return DeliveryService(ctx.config, store, platforms, ingestor)
 
@@ -390,15 +386,46 @@ def run(ctx: Context, once: bool) -> None:
         asyncio.run(_run(ctx, once))
 
 
+def _report_service(ctx: Context) -> Any:
+    """A DeliveryService that only reads (status, plan): no platform is started, nothing is sent."""
+    return _service(ctx, ctx.store(), {"console": _console(ctx.config)})
+
+
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times, durations in seconds).")
 @_config_option
 @pass_context
-def status(ctx: Context) -> None:
-    """Feeds (last poll, errors) and destinations (next run, last delivery, paused, outbox counts)."""
+def status(ctx: Context, as_json: bool) -> None:
+    """Feeds (last poll, errors, issues) and destinations (schedule, next run, queue, counts, paused and why)."""
     with _errors():
-        store = ctx.store()
-        service = _service(ctx, store, {"console": _console(ctx.config)})
-        click.echo(json.dumps(service.status(), ensure_ascii=False, indent=2, default=str))
+        from scheduler.report import status_text
+        from scheduler.status import build_status, to_json
+
+        report = build_status(_report_service(ctx))
+        if as_json:
+            click.echo(json.dumps(to_json(report), ensure_ascii=False, indent=2))
+        else:
+            click.echo(status_text(report))
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How many days ahead to plan.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times in each destination's zone).")
+@_config_option
+@pass_context
+def plan(ctx: Context, days: int, as_json: bool) -> None:
+    """Every delivery planned for the next days, per destination: when, what, and to where."""
+    with _errors():
+        from scheduler.plan import build_plan, plan_json
+        from scheduler.report import plan_text
+
+        service = _report_service(ctx)
+        now = service.clock()
+        plans = build_plan(service, days, now)
+        if as_json:
+            click.echo(json.dumps(plan_json(plans, now, days), ensure_ascii=False, indent=2))
+        else:
+            click.echo(plan_text(plans, days))
 
 
 @main.command()

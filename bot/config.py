@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.errors import ConfigError
+from bot.schedule import ScheduleError, parse_schedule
 
 __all__ = [
     "Config",
@@ -32,7 +33,6 @@ __all__ = [
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
-_CRON_FIELDS = 5
 
 
 def parse_duration(value: str | int | float) -> float:
@@ -143,9 +143,6 @@ class DeliveryConfig(_Strict):
         return parse_duration(value)
 
 
-_SCHEDULE = re.compile(r"^(on_publish|(cron|digest)\s+.+)$")
-
-
 class DestinationConfig(_Strict):
     """One place posts go to. Platform options are optional and platform-specific."""
 
@@ -182,16 +179,11 @@ class DestinationConfig(_Strict):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        value = " ".join(value.split())
-        match = _SCHEDULE.match(value)
-        if not match:
-            raise ValueError(
-                f"{value!r} is not a schedule: use 'on_publish', 'cron <5 fields>' or 'digest <5 fields>'"
-            )
-        if match.group(2):
-            expression = value.split(" ", 1)[1]
-            _check_cron(expression)
-        return value
+        """The one schedule parser (bot/schedule.py): config accepts exactly what the scheduler runs."""
+        try:
+            return parse_schedule(value).text
+        except ScheduleError as exc:
+            raise ValueError(str(exc)) from exc
 
     @field_validator("languages")
     @classmethod
@@ -207,13 +199,6 @@ class DestinationConfig(_Strict):
     @property
     def target(self) -> str:
         return self.chat or self.channel or self.name
-
-
-def _check_cron(expression: str) -> None:
-    """Shape only; the scheduler package checks each field's values with APScheduler
-    (`scheduler.jobs.validate_schedules`), since the engine never imports it."""
-    if len(expression.split()) != _CRON_FIELDS:
-        raise ValueError(f"cron {expression!r} must have 5 fields: minute hour day month day_of_week")
 
 
 class Config(_Strict):

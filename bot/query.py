@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 from bot.i18n import normalize_language, supported_languages, t
 from bot.models import Answer, Issue, IssueRef, Query, SearchHit, SectionRef
 from bot.ports import Destination
+from bot.schedule import ScheduleError, parse_schedule
 from bot.sections import SectionAliases, normalize
 from bot.store import Store, StoredHit
 
@@ -34,7 +35,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _NUMBER = re.compile(r"^#?(\d{1,4})$")
-_SCHEDULE = re.compile(r"^(on_publish|(cron|digest)(\s+\S+){5})$")
 _LANG_NAMES = {"en": "English", "fr": "français", "pt-br": "português", "zh": "中文", "tr": "Türkçe",
                "es": "español", "ar": "العربية"}
 
@@ -43,6 +43,15 @@ def _clean(text: str) -> str:
     """Drop control and bidi-override characters, collapse spaces, cap the length."""
     text = _CONTROL.sub("", text[: MAX_ARGS * 4])
     return " ".join(text.split())[:MAX_ARGS]
+
+
+def _check_schedule(text: str) -> tuple[str, str | None]:
+    """(schedule, None) when the scheduler can run it, else (text, the reason naming the field)."""
+    text = " ".join(text.split()) or "on_publish"
+    try:
+        return parse_schedule(text).text, None
+    except ScheduleError as exc:
+        return text, str(exc)
 
 
 def _echo(text: str, limit: int = 60) -> str:
@@ -299,10 +308,10 @@ class QueryEngine:
         if not query.is_private and not query.is_admin:
             return Answer(kind="error", lang=lang, message=t("query.subscribe_admin_only", lang))
         section_part, _, schedule_part = _clean(query.args).partition("|")
-        schedule = " ".join(schedule_part.split()) or "on_publish"
-        if not _SCHEDULE.match(schedule):
-            return Answer(kind="error", lang=lang,
-                          message=t("query.subscribe_bad_schedule", lang, schedule=_echo(schedule)))
+        schedule, problem = _check_schedule(schedule_part)
+        if problem is not None:
+            return Answer(kind="error", lang=lang, message=t(
+                "query.subscribe_bad_schedule", lang, schedule=_echo(schedule), reason=_echo(problem, 160)))
         keys, unknown = self._resolve_section_names(section_part.replace(",", " ").split(), lang)
         if unknown:
             edition, _ = self._edition(None, lang)

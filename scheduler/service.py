@@ -25,23 +25,26 @@ from bot.destinations import destination_from_config
 from bot.errors import ConfigError, DigestbotError, FeedError
 from bot.models import IssueRef
 from bot.ports import Destination, Outlet
+from bot.schedule import CronDrip, OnPublish, ScheduleError
 from bot.sections import SectionAliases
 from bot.store import Store
-from scheduler.cron import due_tick, parse_schedule, validate_schedules
+from scheduler.cron import ScheduleTrigger, due_tick
 from scheduler.outbox import Outbox, OutboxRow
-from scheduler.planner import Planner
+from scheduler.planner import Planner, schedule_of
 from scheduler.selection import SectionMatcher, matches_issue
+from scheduler.status import build_status, to_json
 from scheduler.worker import DeliveryWorker
 
 if TYPE_CHECKING:
     from bot.ingest import Ingestor
 
-__all__ = ["DeliveryService", "validate_schedules"]
+__all__ = ["INVALID_SCHEDULE", "DeliveryService"]
 
 log = logging.getLogger(__name__)
 
 _SUBSCRIPTION_CHECK = 1.0  # seconds between cheap checks of Store.subscriptions_version()
 _IDLE_WAIT = 1.0
+INVALID_SCHEDULE = "invalid schedule:"  # prefix of the pause reason of a destination whose schedule cannot run
 
 
 def _utcnow() -> datetime:
@@ -69,6 +72,7 @@ class DeliveryService:
         self.worker = DeliveryWorker(self.outbox, senders, self.destinations, config.delivery, self._now,
                                      on_sent=self._after_sent)
         self._dests: dict[str, Destination] | None = None
+        self._invalid: dict[str, tuple[Destination, str]] = {}
         self._subs_version: int | None = None
         self._wake = asyncio.Event()
         self._prepared = False
@@ -77,15 +81,52 @@ class DeliveryService:
     def _now(self) -> float:
         return self._clock().timestamp()
 
+    def clock(self) -> datetime:
+        """The service's current time (aware); tests move it, `status` and `plan` read it."""
+        return self._clock()
+
     def destinations(self) -> dict[str, Destination]:
-        """Configured destinations, then those created by `/subscribe` (config wins a name clash)."""
+        """Configured destinations, then those created by `/subscribe` (config wins a name clash).
+
+        Only destinations whose schedule parses are returned; the others (a subscription
+        stored before its schedule text became invalid) are set apart in `invalid()` and
+        paused, so one bad row can never stop the service.
+        """
         if self._dests is None:
             dests = {d.name: destination_from_config(d) for d in self.config.destinations}
             for sub in self.store.subscriptions():
                 dests.setdefault(sub.name, sub)
+            self._invalid = {}
+            for name, dest in list(dests.items()):
+                try:
+                    schedule_of(dest)
+                except ScheduleError as exc:
+                    self._invalid[name] = (dest, f"{INVALID_SCHEDULE} {exc}")
+                    del dests[name]
             self._dests = dests
             self._subs_version = self.store.subscriptions_version()
         return self._dests
+
+    def invalid(self) -> dict[str, tuple[Destination, str]]:
+        """Destinations set apart because their schedule cannot run: name → (destination, reason)."""
+        self.destinations()
+        return dict(self._invalid)
+
+    def _pause_invalid(self) -> None:
+        """Pause destinations whose schedule cannot run; resume those paused for it and now fixed."""
+        now = self._now()
+        invalid = self.invalid()
+        for name, (_, why) in invalid.items():
+            state = self.outbox.ensure_dest(name, now)
+            if state.paused_reason != why:
+                self.outbox.pause(name, why, now)
+                log.error("destination %s paused: %s", name, why)
+        states = self.outbox.dest_states()
+        for name in self.destinations():
+            reason = states[name].paused_reason if name in states else None
+            if reason and reason.startswith(INVALID_SCHEDULE):
+                self.outbox.unpause(name)
+                log.info("destination %s resumed: its schedule is valid again", name)
 
     def _refresh_subscriptions(self) -> bool:
         """Pick up destinations added or removed at run time; True when something changed."""
@@ -93,8 +134,8 @@ class DeliveryService:
         if version == self._subs_version:
             return False
         self._dests = None
-        self.destinations()
-        self.outbox.mark_removed(self.destinations())
+        self.outbox.mark_removed([*self.destinations(), *self._invalid])
+        self._pause_invalid()
         self._sync_jobs()
         return True
 
@@ -106,7 +147,8 @@ class DeliveryService:
         now = self._now()
         for name in dests:
             self.outbox.ensure_dest(name, now)
-        gone = self.outbox.mark_removed(dests)
+        gone = self.outbox.mark_removed([*dests, *self._invalid])
+        self._pause_invalid()
         for name in gone:
             log.warning("destination %s is no longer configured; its queued posts stay queued", name)
         self._prepared = True
@@ -119,7 +161,7 @@ class DeliveryService:
         self.planner.admit(dests)
         count = 0
         for dest in dests.values():
-            if dest.schedule == "on_publish" and dest.platform in self.platforms:
+            if isinstance(schedule_of(dest), OnPublish) and dest.platform in self.platforms:
                 for entry_id in self.outbox.open_admissions(dest.name):
                     count += self.planner.enqueue_issue(dest, entry_id)
         if count:
@@ -158,16 +200,15 @@ class DeliveryService:
         for dest in self.destinations().values():
             if (only is not None and dest.name != only) or dest.platform not in self.platforms:
                 continue
-            schedule = parse_schedule(dest.schedule, dest.timezone)
-            trigger = schedule.trigger()
-            if trigger is None:
+            schedule = schedule_of(dest)
+            if isinstance(schedule, OnPublish):
                 continue
             state = self.outbox.ensure_dest(dest.name, now)
             if state.last_tick_at is None:
                 self.outbox.set_last_tick(dest.name, now)
                 continue
             last = datetime.fromtimestamp(state.last_tick_at, UTC)
-            fire, missed = due_tick(trigger, last, now_dt, grace)
+            fire, missed = due_tick(schedule, last, now_dt, grace)
             if fire is None and not missed:
                 continue
             self.outbox.set_last_tick(dest.name, now)
@@ -176,7 +217,7 @@ class DeliveryService:
                 continue
             if missed > 1:
                 log.info("destination %s: %d missed ticks coalesced into one", dest.name, missed)
-            count += self.planner.digest(dest) if schedule.mode == "digest" else self.planner.drip(dest)
+            count += self.planner.drip(dest) if isinstance(schedule, CronDrip) else self.planner.digest(dest)
         if count:
             self._wake.set()
         return count
@@ -205,9 +246,10 @@ class DeliveryService:
                                        args=[feed.name], id=job_id, name=job_id, next_run_time=datetime.now(UTC),
                                        **self._job_defaults())
         for dest in self.destinations().values():
-            trigger = parse_schedule(dest.schedule, dest.timezone).trigger()
-            if trigger is None:
+            schedule = schedule_of(dest)
+            if isinstance(schedule, OnPublish):
                 continue
+            trigger = ScheduleTrigger(schedule)
             job_id = f"tick:{dest.name}"
             wanted.add(job_id)
             job = self.scheduler.get_job(job_id)
@@ -261,40 +303,8 @@ class DeliveryService:
 
     # ------------------------------------------------------------------ maintenance commands
     def status(self) -> dict[str, Any]:
-        """Feeds (last poll, errors) and destinations (next run, last delivery, pause, outbox counts)."""
-        now_dt = self._clock()
-        feeds = []
-        states = {s.name: s for s in self.store.feed_states()}
-        for feed in self.config.feeds:
-            fs = states.get(feed.name)
-            feeds.append({
-                "name": feed.name, "url": feed.url, "poll_interval": feed.poll_interval,
-                "last_poll": fs.last_polled if fs else None, "last_ok": fs.last_ok if fs else None,
-                "last_error": fs.last_error if fs else None, "error_count": fs.error_count if fs else 0,
-            })
-        counts = self.outbox.counts()
-        dest_states = self.outbox.dest_states()
-        last_deliveries = self.outbox.last_deliveries()
-        destinations = []
-        dests = self.destinations()
-        for name in list(dests) + [n for n in dest_states if n not in dests]:
-            dest = dests.get(name)
-            ds = dest_states.get(name)
-            next_run: str | None = None
-            if dest is not None:
-                trigger = parse_schedule(dest.schedule, dest.timezone).trigger()
-                fire = trigger.get_next_fire_time(None, now_dt) if trigger is not None else None
-                next_run = fire.isoformat() if fire else "on publish"
-            destinations.append({
-                "name": name, "platform": dest.platform if dest else None,
-                "schedule": dest.schedule if dest else None, "removed": dest is None,
-                "next_run": next_run,
-                "last_delivery": _iso(last_deliveries.get(name)),
-                "paused": ds.paused_reason if ds else None,
-                "outbox": {state: counts.get(name, {}).get(state, 0)
-                           for state in ("pending", "sending", "sent", "failed", "dead")},
-            })
-        return {"feeds": feeds, "destinations": destinations}
+        """`status --json`'s data (see scheduler/status.py, which builds it)."""
+        return to_json(build_status(self))
 
     async def send_now(self, destination: str, issue: int | None = None, section: str | None = None) -> int:
         """Push an edition (or one section) to a destination now; returns rows enqueued (then delivered)."""
@@ -326,6 +336,8 @@ class DeliveryService:
 
     def _dest(self, name: str) -> Destination:
         dest = self.destinations().get(name)
+        if dest is None and name in self._invalid:
+            raise DigestbotError(f"destination {name!r} is paused: {self._invalid[name][1]}")
         if dest is None:
             raise ConfigError(f"destinations.{name}", "unknown destination (see `digestbot status`)")
         return dest
@@ -334,6 +346,3 @@ class DeliveryService:
         refs = self.store.editions(number) if number is not None else self.store.list_issues(limit=10_000)
         return next((r for r in refs if matches_issue(dest, r)), None)
 
-
-def _iso(epoch: float | None) -> str | None:
-    return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None

@@ -27,7 +27,7 @@ def _run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None)
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "ingest", "preview", "ask", "check-config", "status", "send", "retry", "demo"):
+    for command in ("run", "ingest", "preview", "ask", "check-config", "status", "plan", "send", "retry", "demo"):
         assert command in result.output
     for command in ("preview", "ask", "ingest", "check-config"):
         sub = CliRunner().invoke(main, [command, "--help"])
@@ -72,7 +72,7 @@ def test_ask_answers_from_a_fresh_database(tmp_path: Path) -> None:
     [
         ("[storage]\npaht = 'x'\n", "storage.paht", "unknown key"),
         ("[[destinations]]\nname='d'\nplatform='console'\nschedule='cron 61 * * * *'\n",
-         "destinations.d.schedule", "maximum value (59)"),
+         "destinations.d.schedule", 'minute: "61" is not valid (allowed: 0-59)'),
         ("[[destinations]]\nname='d'\nplatform='console'\nschedule='weekly'\n", "destinations.d.schedule", "schedule"),
         ("[[destinations]]\nname='d'\nplatform='console'\ntimezone='Mars/Olympus'\n", "destinations.d.timezone",
          "unknown timezone"),
