@@ -123,13 +123,15 @@ async def _run_with_refused(tmp_path: Path, env: dict[str, str], token: str, var
                 proc.send_signal(signal.SIGTERM)
             code = await asyncio.wait_for(proc.wait(), 30)
     assert code == 0
-    _, status, _ = await _cli(tmp_path, env, "status")
+    _, status, _ = await _cli(tmp_path, env, "status", "--json")
     remote = next(d for d in json.loads(status)["destinations"] if d["name"] == "remote")
     assert remote["paused"].startswith("token refused") and variable in remote["paused"]
+    _, table, _ = await _cli(tmp_path, env, "status")
+    assert "token refused" in table
     with sqlite3.connect(db) as conn:
         attempts = conn.execute("select count(*), max(attempts) from outbox where destination = 'remote'").fetchone()
     assert attempts[0] > 0 and attempts[1] == 0  # queued, and not one attempt burnt
-    _assert_nowhere(token, tmp_path, stderr.read_text(encoding="utf-8"), status)
+    _assert_nowhere(token, tmp_path, stderr.read_text(encoding="utf-8"), status, table)
 
 
 async def test_run_with_a_refused_telegram_token_keeps_the_console_going(tmp_path: Path) -> None:
@@ -175,5 +177,5 @@ async def test_an_error_page_echoing_the_request_path_leaks_nothing(tmp_path: Pa
                 proc.send_signal(signal.SIGTERM)
                 assert await asyncio.wait_for(proc.wait(), 30) == 0
         assert any(GOOD in r.description for r in fake.requests if r.status == 502)  # the page did echo it
-        _, status, _ = await _cli(tmp_path, env, "status")
+        _, status, _ = await _cli(tmp_path, env, "status", "--json")
         _assert_nowhere(GOOD, tmp_path, stderr.read_text(encoding="utf-8"), status)
