@@ -304,10 +304,24 @@ def _service(ctx: Context, store: Store, platforms: dict[str, Adapter]) -> Any:
     return DeliveryService(ctx.config, store, platforms, ingestor)
 
 
-async def _start_all(platforms: dict[str, Adapter]) -> None:
+async def _start_all(service: Any, platforms: dict[str, Adapter]) -> None:
     """Connect every sender (for `run --once` and `send`): a refused token is a config error (exit 2)."""
     for adapter in platforms.values():
         await adapter.sender.start()
+        _lift_token_pauses(service, adapter.name)
+
+
+def _lift_token_pauses(service: Any, platform: str) -> None:
+    """The platform logged in: its destinations paused for a refused token may deliver again."""
+    from scheduler.worker import TOKEN_REFUSED
+
+    states = service.outbox.dest_states()
+    for dest in service.destinations().values():
+        state = states.get(dest.name)
+        if dest.platform == platform and state is not None and \
+                (state.paused_reason or "").startswith(TOKEN_REFUSED):
+            log.info("destination %s: %s accepted the token again; resuming", dest.name, platform)
+            service.outbox.unpause(dest.name)
 
 
 async def _close_all(platforms: dict[str, Adapter]) -> None:
@@ -329,7 +343,7 @@ async def _run(ctx: Context, once: bool) -> None:
     serving: list[asyncio.Task[None]] = []
     try:
         if once:
-            await _start_all(platforms)
+            await _start_all(service, platforms)
             await service.run_once()
             return
         serving = [asyncio.create_task(_supervise(service, adapter, engine), name=f"serve-{adapter.name}")
@@ -366,14 +380,8 @@ async def _supervise(service: Any, adapter: Adapter, engine: QueryEngine) -> Non
             service.outbox.ensure_dest(name, now)
             service.outbox.pause(name, f"{TOKEN_REFUSED}: {exc}", now)
 
-    def on_connected() -> None:
-        states = service.outbox.dest_states()
-        for name in destinations():
-            state = states.get(name)
-            if state is not None and (state.paused_reason or "").startswith(TOKEN_REFUSED):
-                service.outbox.unpause(name)
-
-    await supervise(adapter, engine, on_refused=on_refused, on_connected=on_connected)
+    await supervise(adapter, engine, on_refused=on_refused,
+                    on_connected=lambda: _lift_token_pauses(service, adapter.name))
 
 
 @main.command()
@@ -446,7 +454,7 @@ async def _send(ctx: Context, destination: str, number: int | None, section_key:
     platforms = _platforms(ctx.config, store)
     service = _service(ctx, store, platforms)
     try:
-        await _start_all(platforms)
+        await _start_all(service, platforms)
         if not store.list_issues(limit=1):
             await service.run_once()
         return int(await service.send_now(destination, issue=number, section=section_key))

@@ -140,6 +140,11 @@ async def test_run_with_a_refused_telegram_token_keeps_the_console_going(tmp_pat
         _config(tmp_path, "telegram", fake.base_url)
         await _run_with_refused(tmp_path, _env(TELEGRAM_BOT_TOKEN=REFUSED_TELEGRAM), REFUSED_TELEGRAM,
                                 "TELEGRAM_BOT_TOKEN")
+        # the token fixed: the pause lifts by itself and the posts kept for it go out
+        code, _, err = await _cli(tmp_path, _env(TELEGRAM_BOT_TOKEN=GOOD), "run", "--once")
+        assert code == 0, err
+        assert _paused(tmp_path / "bot.db", "remote") is None
+        assert fake.sent(CHANNEL)
 
 
 async def test_run_with_a_refused_discord_token_keeps_the_console_going(tmp_path: Path) -> None:
