@@ -23,8 +23,8 @@ test: $(STAMP)
 TESTS_NOT_STRICT := '^tests/(test_query|test_feed|test_telegram_render|test_outbox)\.py$$'
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot adapters scheduler tests bench
-	$(BIN)/mypy bot scheduler adapters
+	$(BIN)/ruff check bot adapters scheduler web tests bench
+	$(BIN)/mypy bot scheduler adapters web
 	$(BIN)/mypy tests --exclude $(TESTS_NOT_STRICT)
 
 bench: $(STAMP)

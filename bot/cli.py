@@ -21,12 +21,23 @@ from typing import Any, Literal
 import click
 
 from bot import __version__
-from bot.config import Config, FeedConfig, bundled_feed_path, default_config, load_config, resolve_config_path
+from bot.checks import OnlineProbe, offline_problems, online_problems, stored_section_keys
+from bot.config import (
+    Config,
+    FeedConfig,
+    bundled_feed_path,
+    config_problems,
+    default_config,
+    load_config,
+    partial_config,
+    read_raw,
+    resolve_config_path,
+)
 from bot.errors import ConfigError, DigestbotError, FeedError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
 from bot.models import Issue, Query
-from bot.ports import Adapter
+from bot.ports import Adapter, Destination
 from bot.query import QueryEngine
 from bot.redact import SECRET_FILTER, protect, redact
 from bot.sections import SectionAliases
@@ -34,17 +45,44 @@ from bot.store import Store
 
 log = logging.getLogger("digestbot")
 
+_COMMAND_WORDS = ("section", "sections", "latest", "issues", "search", "help", "start", "language",
+                  "subscribe", "unsubscribe")
+
 
 # ---------------------------------------------------------------------- logging
-def _setup_logging(config: Config, verbose: bool) -> None:
-    level = logging.DEBUG if verbose else getattr(logging, config.log_level)
+class _DropNotices(logging.Filter):
+    """Drops third-party notices an operator cannot act on (discord.py's voice support at every start)."""
+
+    NOTICES = ("PyNaCl is not installed", "davey is not installed")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.NOTICES)
+
+
+LogFormat = Literal["text", "json"]
+#: Commands that answer on stdout: their log is warnings only (unless -v), so the answer is what shows.
+_QUIET_COMMANDS = frozenset({"ask", "preview", "check-config", "status", "plan"})
+
+
+def _formatter(log_format: LogFormat) -> logging.Formatter:
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        return JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp="time",
+                             rename_fields={"levelname": "level", "name": "logger"})
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _setup_logging(config: Config, verbose: bool, log_format: LogFormat = "text", quiet: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else getattr(logging, config.log_level)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_formatter(log_format))
     secrets: list[str] = []
     platforms: tuple[Literal["telegram", "discord"], ...] = ("telegram", "discord")
     for platform in platforms:
         with contextlib.suppress(ConfigError):
             secrets.append(config.secret(platform))
+    handler.addFilter(_DropNotices())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -57,18 +95,21 @@ def _setup_logging(config: Config, verbose: bool) -> None:
 class Context:
     """Lazily built parts shared by the subcommands."""
 
-    def __init__(self, config_path: str | None, verbose: bool, config: Config | None = None) -> None:
+    def __init__(self, config_path: str | None, verbose: bool, config: Config | None = None, *,
+                 log_format: LogFormat = "text", quiet: bool = False) -> None:
         self.config_path = resolve_config_path(config_path)
         self.verbose = verbose
+        self.log_format: LogFormat = log_format
+        self.quiet = quiet
         self._config = config
         if config is not None:
-            _setup_logging(config, verbose)
+            _setup_logging(config, verbose, log_format, quiet)
 
     @property
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path)
-            _setup_logging(self._config, self.verbose)
+            _setup_logging(self._config, self.verbose, self.log_format, self.quiet)
         return self._config
 
     def store(self, path: str | None = None) -> Store:
@@ -104,11 +145,13 @@ def _errors() -> Iterator[None]:
 @click.option("--config", "config_path", metavar="PATH",
               help="config.toml to use (default: $DIGESTBOT_CONFIG, else ./config.toml, else built-in defaults).")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="DIGESTBOT_LOG_FORMAT", help="json: one JSON object per line, for log collectors.")
 @click.version_option(__version__, prog_name="digestbot")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_path: str | None, verbose: bool, log_format: LogFormat) -> None:
     """digestbot: newsletter issues split into sections, delivered to Telegram and Discord."""
-    ctx.obj = Context(config_path, verbose)
+    ctx.obj = Context(config_path, verbose, log_format=log_format, quiet=ctx.invoked_subcommand in _QUIET_COMMANDS)
 
 
 def _config_option(func: Any) -> Any:
@@ -241,22 +284,50 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
 
 # ---------------------------------------------------------------------- config
 @main.command("check-config")
+@click.option("--online", is_flag=True,
+              help="Also call each platform once (bot, chats, topics, channels) and fetch each feed once.")
 @_config_option
 @pass_context
-def check_config(ctx: Context) -> None:
-    """Validate config.toml (keys, schedules, timezones, sections, token variables) and say what is wrong."""
+def check_config(ctx: Context, online: bool) -> None:
+    """Validate config.toml and list every problem, one line each starting with its key (exit 2 if any)."""
     with _errors():
-        config = ctx.config  # loading validates every schedule (bot/schedule.py)
-        aliases = ctx.aliases()
-        for dest in config.destinations:
-            for name in dest.sections:
-                known = aliases.known_keys()
-                if name != "*" and name not in known and aliases.key_for(name) not in known:
-                    raise ConfigError(f"destinations.{dest.name}.sections", f"unknown section {name!r}")
-        for platform in sorted(config.platforms_in_use() - {"console"}):
-            config.secret(platform)  # type: ignore[arg-type]
-        source = ctx.config_path or "built-in defaults"
-        click.echo(f"{source}: OK — {len(config.feeds)} feed(s), {len(config.destinations)} destination(s)")
+        path = ctx.config_path
+        if path is None:
+            config: Config | None = default_config()
+            problems: list[ConfigError] = []
+        else:
+            config, problems = config_problems(read_raw(path), path.parent)
+        usable = config if config is not None else partial_config(read_raw(path), path.parent) if path else None
+        if usable is not None:
+            problems += offline_problems(usable, stored_section_keys(usable.storage.path))
+            if online:  # the valid parts, on each platform whose own section (and token) has no problem
+                broken = {p.key.split(".")[0] for p in problems}
+                probes = {k: v for k, v in _online_probes(usable).items() if k not in broken}
+                problems += asyncio.run(online_problems(usable, probes))
+        source = path or "built-in defaults"
+        if problems:
+            for problem in problems:
+                click.echo(f"{problem.key}: {problem.reason}", err=True)
+            click.echo(f"{source}: {len(problems)} problem(s)", err=True)
+            raise SystemExit(2)
+        assert config is not None
+        checked = " (online: platforms and feeds answered)" if online else ""
+        click.echo(f"{source}: OK — {len(config.feeds)} feed(s), {len(config.destinations)} destination(s){checked}")
+
+
+def _online_probes(config: Config) -> dict[str, OnlineProbe]:
+    """The live check of each platform in use, from its adapter."""
+    probes: dict[str, OnlineProbe] = {}
+    used = config.platforms_in_use()
+    if "telegram" in used:
+        from adapters.telegram.probe import probe_telegram
+
+        probes["telegram"] = probe_telegram
+    if "discord" in used:
+        from adapters.discord.probe import probe_discord
+
+        probes["discord"] = probe_discord
+    return probes
 
 
 # ---------------------------------------------------------------------- delivery
@@ -334,24 +405,31 @@ async def _run(ctx: Context, once: bool) -> None:
     store = ctx.store()
     platforms = _platforms(ctx.config, store)
     service = _service(ctx, store, platforms)
-    engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language)
+    from web import MeteredEngine, Metrics
+
+    metrics = Metrics(store, service.outbox, service.destinations, (*_COMMAND_WORDS, "page"))
+    engine = MeteredEngine(store, ctx.aliases(), ctx.config.default_language, metrics=metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     serving: list[asyncio.Task[None]] = []
+    web_runner = None
     try:
         if once:
             await _start_all(service, platforms)
             await service.run_once()
             return
+        web_runner = await _start_web(ctx.config, store, metrics, lambda: bool(service.scheduler.running))
         serving = [asyncio.create_task(_supervise(service, adapter, engine), name=f"serve-{adapter.name}")
                    for adapter in platforms.values() if adapter.commands is not None]
         log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
                  ", ".join(sorted(platforms)))
         await service.run(stop)
     finally:
+        if web_runner is not None:
+            await web_runner.cleanup()
         for task in serving:
             task.cancel()
         for task in serving:
@@ -360,6 +438,19 @@ async def _run(ctx: Context, once: bool) -> None:
         await _close_all(platforms)
         store.close()
         log.info("digestbot stopped")
+
+
+async def _start_web(config: Config, store: Store, metrics: Any, scheduler_running: Any) -> Any:
+    """`[web] listen`: /healthz and /metrics in this event loop (absent: no HTTP server)."""
+    address = config.web.address
+    if address is None:
+        return None
+    from web import WebState, create_app, start_server
+
+    try:
+        return await start_server(create_app(WebState(store, metrics, scheduler_running)), *address)
+    except OSError as exc:
+        raise ConfigError("web.listen", f"cannot listen on {config.web.listen}: {exc.strerror or exc}") from exc
 
 
 async def _supervise(service: Any, adapter: Adapter, engine: QueryEngine) -> None:
@@ -440,26 +531,87 @@ def plan(ctx: Context, days: int, as_json: bool) -> None:
 @click.argument("destination")
 @click.option("--issue", "number", type=int, help="Issue number (default: the newest).")
 @click.option("--section", "section_key", metavar="KEY", help="Only this section.")
+@click.option("--dry-run", is_flag=True, help="Print exactly what would be sent (as the platform gets it).")
 @_config_option
 @pass_context
-def send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> None:
-    """Push an issue (or one section of it) to a destination now."""
+def send(ctx: Context, destination: str, number: int | None, section_key: str | None, dry_run: bool) -> None:
+    """Push an issue (or one section of it) to one destination now and report each post (exit 1 if any failed)."""
     with _errors():
-        count = asyncio.run(_send(ctx, destination, number, section_key))
-        click.echo(f"{destination}: {count} message(s) delivered")
+        if dry_run:
+            for planned in asyncio.run(_plan_send(ctx, destination, number, section_key)):
+                click.echo(f"── {destination} ← {planned.label} ({len(planned.parts)} message(s))")
+                for i, part in enumerate(planned.parts, 1):
+                    click.echo(f"[{i}/{len(planned.parts)}] {part.kind}")
+                    click.echo(json.dumps(dict(part.payload), ensure_ascii=False, indent=2)
+                               if part.payload else part.text)
+            click.echo(f"{destination}: dry run, nothing sent")
+            return
+        report = asyncio.run(_send(ctx, destination, number, section_key))
+        if not report.posts:
+            click.echo(f"{destination}: nothing new to send for {report.edition} (already queued or delivered; "
+                       "--section KEY sends one section again)")
+            return
+        for post in report.posts:
+            outcome = "delivered" if post.state == "delivered" else f"{post.state}: {post.reason}"
+            click.echo(f"{destination} ← {post.label} ({post.messages} message(s)): {outcome}")
+        delivered = sum(1 for post in report.posts if post.state == "delivered")
+        click.echo(f"{destination}: {delivered} of {len(report.posts)} post(s) delivered")
+        if not report.ok:
+            raise SystemExit(1)
 
 
-async def _send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> int:
+async def _send_parts(ctx: Context, destination: str) -> tuple[Store, dict[str, Adapter], Any]:
+    """The store (ingested first if empty), the destination's platform only, and the service."""
     store = ctx.store()
-    platforms = _platforms(ctx.config, store)
-    service = _service(ctx, store, platforms)
+    if not store.list_issues(limit=1):
+        ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
+        for feed in ctx.config.feeds or [_feed_for(ctx, None)]:
+            try:
+                await ingestor.poll(feed)
+            except FeedError as exc:
+                log.error("feed %s: %s", feed.name, exc.reason)
+    # Build only the destination's platform: another platform's missing token is not this send's problem.
+    platform_of = {sub.name: sub.platform for sub in store.subscriptions()}
+    platform_of.update({d.name: d.platform for d in ctx.config.destinations})
+    only = [d for d in ctx.config.destinations if d.name == destination]
+    every = _platforms(ctx.config.model_copy(update={"destinations": only}), None if only else store)
+    wanted = {"console", platform_of.get(destination, "console")}
+    platforms = {name: platform for name, platform in every.items() if name in wanted}
+    return store, platforms, _service(ctx, store, platforms)
+
+
+async def _plan_send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> list[Any]:
+    from scheduler.sendnow import plan_send
+
+    store, platforms, service = await _send_parts(ctx, destination)
     try:
-        await _start_all(service, platforms)
-        if not store.list_issues(limit=1):
-            await service.run_once()
-        return int(await service.send_now(destination, issue=number, section=section_key))
+        return plan_send(service.planner, service.matcher, service.destinations(), platforms, destination,
+                         number, section_key)
+    finally:
+        store.close()
+
+
+async def _send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> Any:
+    from scheduler.sendnow import send_to
+    from scheduler.worker import DeliveryWorker
+
+    store, platforms, service = await _send_parts(ctx, destination)
+
+    def worker_for(dest: Destination) -> DeliveryWorker:
+        senders = {name: adapter.sender for name, adapter in platforms.items()}
+        return DeliveryWorker(service.outbox, senders, lambda: {dest.name: dest}, ctx.config.delivery,
+                              service._now, on_sent=lambda row: service.planner.after_sent(dest, row),
+                              describe=service.describe)
+
+    try:
+        target = service.destinations().get(destination)
+        if target is not None and target.platform in platforms:
+            await _start_all(service, {target.platform: platforms[target.platform]})
+        return await send_to(service.planner, service.matcher, service.destinations(), platforms, worker_for,
+                             destination, number, section_key, clock=service._now)
     finally:
         await _close_all(platforms)
+        store.close()
 
 
 @main.command()
@@ -492,7 +644,8 @@ def demo(db_path: str, number: int, lang: str) -> None:
     results = asyncio.run(ingestor.poll(ctx.config.feeds[0]))
     click.echo(f"Ingested {len(results)} newsletter editions from the bundled feed into {db_path}.\n")
     store.close()
-    count = asyncio.run(_send(ctx, "console", number, None))
+    report = asyncio.run(_send(ctx, "console", number, None))
+    count = sum(post.messages for post in report.posts if post.state == "delivered")
     click.echo(f"\n{count} message(s) delivered to the console for issue #{number} ({lang.upper()}).")
 
 

@@ -32,6 +32,7 @@ from scheduler.cron import ScheduleTrigger, due_tick
 from scheduler.outbox import Outbox, OutboxRow
 from scheduler.planner import Planner, schedule_of
 from scheduler.selection import SectionMatcher, matches_issue
+from scheduler.sendnow import describe_unit
 from scheduler.status import build_status, to_json
 from scheduler.worker import DeliveryWorker
 
@@ -70,7 +71,7 @@ class DeliveryService:
         self.planner = Planner(store, self.outbox, renderers, self._now, spacing=config.delivery.spacing,
                                matcher=self.matcher)
         self.worker = DeliveryWorker(self.outbox, senders, self.destinations, config.delivery, self._now,
-                                     on_sent=self._after_sent)
+                                     on_sent=self._after_sent, describe=self.describe)
         self._dests: dict[str, Destination] | None = None
         self._invalid: dict[str, tuple[Destination, str]] = {}
         self._subs_version: int | None = None
@@ -224,6 +225,10 @@ class DeliveryService:
 
     async def _tick_job(self, name: str) -> None:
         self.run_due(only=name)
+
+    def describe(self, row: OutboxRow) -> str:
+        """"Publications · NLP Newsletter #7 (FR)": a queued post in a maintainer's words (logs, send)."""
+        return describe_unit(self.planner.issue(row.entry_id), row.unit)
 
     def _after_sent(self, row: OutboxRow) -> None:
         dest = self.destinations().get(row.destination)

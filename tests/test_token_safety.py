@@ -29,10 +29,10 @@ REFUSED_DISCORD = "refused-discord-token-0123456789abcdef"
 CHANNEL = -1001234
 
 
-def _config(tmp_path: Path, platform: str, base: str, gateway: str = "") -> Path:
+def _config(tmp_path: Path, platform: str, base: str, gateway: str = "", channel: str = "") -> Path:
     section = (f'[telegram]\napi_base_url = "{base}"\ntime_scale = 0.01\n' if platform == "telegram"
                else f'[discord]\napi_base_url = "{base}"\ngateway_url = "{gateway}"\n')
-    chat = f'chat = "{CHANNEL}"' if platform == "telegram" else 'channel = "1"'
+    chat = f'chat = "{CHANNEL}"' if platform == "telegram" else f'channel = "{channel}"'
     config = tmp_path / "config.toml"
     config.write_text(
         f'[storage]\npath = "{tmp_path / "bot.db"}"\n\n'
@@ -99,7 +99,7 @@ async def test_refused_telegram_token_is_a_config_error_for_send_and_run_once(tm
 
 async def test_refused_discord_token_is_a_config_error_for_send_and_run_once(tmp_path: Path) -> None:
     async with running_fake() as fake:
-        _config(tmp_path, "discord", fake.api_base, fake.gateway_url)
+        _config(tmp_path, "discord", fake.api_base, fake.gateway_url, fake.default_channel)
         await _one_line_exit_2(tmp_path, _env(DISCORD_BOT_TOKEN=REFUSED_DISCORD), "discord.token_env",
                                "DISCORD_BOT_TOKEN", REFUSED_DISCORD)
         assert fake.channel_messages(fake.default_channel) == []
@@ -149,7 +149,7 @@ async def test_run_with_a_refused_telegram_token_keeps_the_console_going(tmp_pat
 
 async def test_run_with_a_refused_discord_token_keeps_the_console_going(tmp_path: Path) -> None:
     async with running_fake() as fake:
-        _config(tmp_path, "discord", fake.api_base, fake.gateway_url)
+        _config(tmp_path, "discord", fake.api_base, fake.gateway_url, fake.default_channel)
         await _run_with_refused(tmp_path, _env(DISCORD_BOT_TOKEN=REFUSED_DISCORD), REFUSED_DISCORD,
                                 "DISCORD_BOT_TOKEN")
 
