@@ -32,6 +32,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/telegram_fanout.py
 	$(BIN)/python bench/discord_fanout.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/split.py
 
 clean:
 	rm -rf $(VENV) *.egg-info digestbot-demo.db

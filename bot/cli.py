@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -33,14 +34,16 @@ from bot.config import (
     read_raw,
     resolve_config_path,
 )
-from bot.errors import ConfigError, DigestbotError, FeedError, TokenRefused
+from bot.errors import ConfigError, DigestbotError, FeedError, StorageError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
+from bot.lock import InstanceLock, holder
 from bot.models import Issue, Query
 from bot.ports import Adapter, Destination
 from bot.query import QueryEngine
 from bot.redact import SECRET_FILTER, protect, redact
 from bot.sections import SectionAliases
+from bot.storagefault import StorageHealth, check_storage_path, probe_write, storage_error
 from bot.store import Store
 
 log = logging.getLogger("digestbot")
@@ -112,8 +115,19 @@ class Context:
             _setup_logging(self._config, self.verbose, self.log_format, self.quiet)
         return self._config
 
-    def store(self, path: str | None = None) -> Store:
-        return Store(path or self.config.storage.path)
+    def store(self, path: str | None = None, *, read_only: bool = False) -> Store:
+        return Store(path or self.config.storage.path, read_only=read_only)
+
+    @contextlib.contextmanager
+    def single_instance(self, path: str | None = None) -> Iterator[InstanceLock | None]:
+        """Held by every command that delivers: one bot per database, or posts go out twice."""
+        target = path or self.config.storage.path
+        if target == ":memory:":
+            yield None
+            return
+        check_storage_path(target)
+        with InstanceLock(target) as lock:
+            yield lock
 
     def aliases(self) -> SectionAliases:
         return SectionAliases(self.config.sections.aliases)
@@ -134,6 +148,8 @@ def _errors() -> Iterator[None]:
         yield
     except ConfigError as exc:
         _fail(f"config: {redact(str(exc), SECRET_FILTER.secrets)}", 2)
+    except StorageError as exc:
+        _fail(redact(str(exc), SECRET_FILTER.secrets), 2)
     except DigestbotError as exc:
         _fail(redact(str(exc), SECRET_FILTER.secrets))
     except Exception as exc:  # a bug: the traceback goes to the (redacting) log at DEBUG, one line to the user
@@ -368,11 +384,11 @@ def _platforms(config: Config, store: Store | None = None) -> dict[str, Adapter]
     return platforms
 
 
-def _service(ctx: Context, store: Store, platforms: dict[str, Adapter]) -> Any:
+def _service(ctx: Context, store: Store, platforms: dict[str, Adapter], health: StorageHealth | None = None) -> Any:
     from scheduler.service import DeliveryService
 
     ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
-    return DeliveryService(ctx.config, store, platforms, ingestor)
+    return DeliveryService(ctx.config, store, platforms, ingestor, health=health)
 
 
 async def _start_all(service: Any, platforms: dict[str, Adapter]) -> None:
@@ -401,10 +417,16 @@ async def _close_all(platforms: dict[str, Adapter]) -> None:
             await adapter.close()
 
 
-async def _run(ctx: Context, once: bool) -> None:
+async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
     store = ctx.store()
+    try:
+        probe_write(store.db.conn, store.path)  # a full disk is one line at start, not a failure later
+    except (sqlite3.Error, OSError) as exc:
+        store.close()
+        raise storage_error(store.path, exc) from exc
     platforms = _platforms(ctx.config, store)
-    service = _service(ctx, store, platforms)
+    health = StorageHealth(store.path, on_change=lock.publish if lock is not None else None)
+    service = _service(ctx, store, platforms, health)
     from web import MeteredEngine, Metrics
 
     metrics = Metrics(store, service.outbox, service.destinations, (*_COMMAND_WORDS, "page"))
@@ -481,13 +503,13 @@ async def _supervise(service: Any, adapter: Adapter, engine: QueryEngine) -> Non
 @pass_context
 def run(ctx: Context, once: bool) -> None:
     """Poll feeds, schedule and deliver posts, and answer commands until stopped (SIGINT/SIGTERM)."""
-    with _errors():
-        asyncio.run(_run(ctx, once))
+    with _errors(), ctx.single_instance() as lock:
+        asyncio.run(_run(ctx, once, lock))
 
 
-def _report_service(ctx: Context) -> Any:
+def _report_service(ctx: Context, store: Store | None = None) -> Any:
     """A DeliveryService that only reads (status, plan): no platform is started, nothing is sent."""
-    return _service(ctx, ctx.store(), {"console": _console(ctx.config)})
+    return _service(ctx, store or ctx.store(), {"console": _console(ctx.config)})
 
 
 @main.command()
@@ -500,11 +522,50 @@ def status(ctx: Context, as_json: bool) -> None:
         from scheduler.report import status_text
         from scheduler.status import build_status, to_json
 
-        report = build_status(_report_service(ctx))
+        store, problem = _status_store(ctx)
+        report = build_status(_report_service(ctx, store))
+        storage = _storage_status(store.path, problem)
         if as_json:
-            click.echo(json.dumps(to_json(report), ensure_ascii=False, indent=2))
+            click.echo(json.dumps({**to_json(report), "storage": storage}, ensure_ascii=False, indent=2))
         else:
             click.echo(status_text(report))
+            click.echo(_storage_text(storage))
+
+
+def _status_store(ctx: Context) -> tuple[Store, str | None]:
+    """The store as `status` reads it: written as usual, or read-only when the disk refuses writes."""
+    try:
+        return ctx.store(), None
+    except StorageError as exc:
+        if not Path(exc.path).is_file():
+            raise
+        return ctx.store(read_only=True), exc.cause
+
+
+def _storage_status(path: str, own_problem: str | None) -> dict[str, Any]:
+    """Who runs on this database and what it says of the disk (see `bot.lock`)."""
+    running = holder(path) if path != ":memory:" else None
+    problem = running.storage_problem if running else None
+    return {
+        "path": path, "running_pid": running.pid if running else None,
+        "error": problem.cause if problem else own_problem,
+        "error_since": _epoch_iso(problem.since) if problem else None,
+    }
+
+
+def _storage_text(storage: dict[str, Any]) -> str:
+    running = f"digestbot running as process {storage['running_pid']}" if storage["running_pid"] else "not running"
+    line = f"\nStorage\n  {storage['path']} ({running})"
+    if storage["error"]:
+        since = f" since {storage['error_since']}" if storage["error_since"] else ""
+        line += f"\n  CANNOT WRITE: {storage['error']}{since} (posts stay queued; resumes once fixed)"
+    return line
+
+
+def _epoch_iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 @main.command()
@@ -536,7 +597,7 @@ def plan(ctx: Context, days: int, as_json: bool) -> None:
 @pass_context
 def send(ctx: Context, destination: str, number: int | None, section_key: str | None, dry_run: bool) -> None:
     """Push an issue (or one section of it) to one destination now and report each post (exit 1 if any failed)."""
-    with _errors():
+    with _errors(), ctx.single_instance():
         if dry_run:
             for planned in asyncio.run(_plan_send(ctx, destination, number, section_key)):
                 click.echo(f"── {destination} ← {planned.label} ({len(planned.parts)} message(s))")
@@ -619,7 +680,7 @@ async def _send(ctx: Context, destination: str, number: int | None, section_key:
 @_config_option
 @pass_context
 def retry(ctx: Context, destination: str) -> None:
-    """Un-pause a destination and re-queue its dead posts."""
+    """Un-pause a destination and make its dead, failed and parked posts due now (works beside `run`)."""
     with _errors():
         store = ctx.store()
         service = _service(ctx, store, {"console": _console(ctx.config)})
@@ -636,16 +697,17 @@ def demo(db_path: str, number: int, lang: str) -> None:
     console = defaults.destinations[0].model_copy(update={"languages": [lang.lower()]})
     ctx = Context(None, False, defaults.model_copy(update={
         "storage": defaults.storage.model_copy(update={"path": db_path}), "destinations": [console]}))
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(db_path + suffix)
-    store = ctx.store()
-    ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
-    results = asyncio.run(ingestor.poll(ctx.config.feeds[0]))
-    click.echo(f"Ingested {len(results)} newsletter editions from the bundled feed into {db_path}.\n")
-    store.close()
-    report = asyncio.run(_send(ctx, "console", number, None))
-    count = sum(post.messages for post in report.posts if post.state == "delivered")
+    with _errors(), ctx.single_instance():
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(db_path + suffix)
+        store = ctx.store()
+        ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
+        results = asyncio.run(ingestor.poll(ctx.config.feeds[0]))
+        click.echo(f"Ingested {len(results)} newsletter editions from the bundled feed into {db_path}.\n")
+        store.close()
+        report = asyncio.run(_send(ctx, "console", number, None))
+        count = sum(post.messages for post in report.posts if post.state == "delivered")
     click.echo(f"\n{count} message(s) delivered to the console for issue #{number} ({lang.upper()}).")
 
 

@@ -45,6 +45,7 @@ __all__ = [
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_MIN_RETRY_WAIT, _MAX_RETRY_WAIT = 1.0, 7 * 86400.0
 
 
 _DAY = 86400.0
@@ -164,14 +165,23 @@ class FeedConfig(_Strict):
 
 
 class NewsletterConfig(_Strict):
-    """How to tell a newsletter entry from any other post of the same feed."""
+    """The newsletter's name, and how to tell its issues from other posts of the same feed.
 
-    title_pattern: str = r"(?i)newsletter|简报|boletín|bülten|نشرة|البريدية"
+    `name` labels every issue ("This Week in Rust #635"); unset, the feed's `<title>` does.
+    `title_pattern` is for mixed feeds only: set, an entry is an issue when its title matches
+    it (or two of its sections are known ones); unset, issues are recognised by the sections
+    most of the feed's entries share (see `bot.detect`).
+    """
+
+    name: str | None = None
+    title_pattern: str | None = None
     min_sections: int = 3
 
     @field_validator("title_pattern")
     @classmethod
-    def _regex(cls, value: str) -> str:
+    def _regex(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
         reason = unsafe_regex_reason(value)
         if reason:
             raise ValueError(reason)
@@ -281,11 +291,21 @@ class DeliveryConfig(_Strict):
     backoff_max: float = 900.0
     spacing: float = 0.0
     misfire_grace_time: float = 3600.0
+    max_retry_wait: float = 3600.0
 
-    @field_validator("backoff_base", "backoff_max", "spacing", "misfire_grace_time", mode="before")
+    @field_validator("backoff_base", "backoff_max", "spacing", "misfire_grace_time", "max_retry_wait",
+                     mode="before")
     @classmethod
     def _duration(cls, value: Any) -> float:
         return parse_duration(value)
+
+    @field_validator("max_retry_wait")
+    @classmethod
+    def _retry_wait_range(cls, value: float) -> float:
+        """A platform's `retry_after` or our backoff never parks a destination longer than this."""
+        if not _MIN_RETRY_WAIT <= value <= _MAX_RETRY_WAIT:
+            raise ValueError("must be between 1s and 7d")
+        return value
 
     @field_validator("backoff_base", "backoff_max", "spacing")
     @classmethod
@@ -437,6 +457,7 @@ def default_config() -> Config:
     return Config(
         storage=StorageConfig(path="digestbot.db"),
         feeds=[FeedConfig(name="nlp-newsletter", url=str(bundled_feed_path()))],
+        newsletter=NewsletterConfig(name="NLP Newsletter"),
         destinations=[DestinationConfig(name="console", platform="console", languages=["fr"])],
     )
 

@@ -12,11 +12,13 @@ from collections.abc import Sequence
 import httpx
 
 from bot.config import Config, FeedConfig
+from bot.detect import classify_feed
+from bot.edition import assign_numbers, number_series
 from bot.errors import FeedError
 from bot.feed import fetch_feed, parse_feed
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
-from bot.split import assign_numbers, split_entry
+from bot.split import split_entry
 from bot.store import SaveResult, Store
 
 __all__ = ["Ingestor", "split_entries"]
@@ -33,6 +35,7 @@ def split_entries(entries: Sequence[RawEntry], config: Config, aliases: SectionA
             issues.append(split_entry(entry, aliases=aliases, newsletter=config.newsletter))
         except Exception:  # the splitter promises not to raise; a bug must not stop the feed
             log.exception("could not split entry %r of feed %r; skipped", entry.entry_id, entry.feed)
+    issues = classify_feed(number_series(issues), config.newsletter, aliases, entries[0].feed if entries else "")
     known = store.list_issues(limit=500) if store is not None else []
     return assign_numbers(issues, known)
 

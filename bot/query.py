@@ -197,10 +197,17 @@ class QueryEngine:
 
     # ------------------------------------------------------------------ commands
     def _start(self, query: Query, lang: str) -> Answer:
-        return Answer(kind="text", lang=lang, message=t("query.start", lang) + "\n\n" + t("query.help", lang))
+        name = self._newsletter_name(lang)
+        return Answer(kind="text", lang=lang,
+                      message=t("query.start", lang, name=name) + "\n\n" + t("query.help", lang, name=name))
 
     def _help(self, query: Query, lang: str) -> Answer:
-        return Answer(kind="text", lang=lang, message=t("query.help", lang))
+        return Answer(kind="text", lang=lang, message=t("query.help", lang, name=self._newsletter_name(lang)))
+
+    def _newsletter_name(self, lang: str) -> str:
+        """The stored newsletters' names ("This Week in Rust"), newest first; a generic word before any."""
+        names = dict.fromkeys(ref.newsletter for ref in self.store.list_issues(limit=50) if ref.newsletter)
+        return ", ".join(names) or t("query.newsletter", lang)
 
     def _section(self, query: Query, lang: str) -> Answer:
         words, number = parse_section_args(query.args)
@@ -280,8 +287,7 @@ class QueryEngine:
         needles = [w.lower() for w in _WORD.findall(expression)] + cjk
         for hit in stored:
             if hit.entry_id not in cache:
-                issue = self.store.get_issue(hit.entry_id)
-                cache[hit.entry_id] = (issue.ref, list(self._refs(issue))) if issue else None
+                cache[hit.entry_id] = self.store.outline(hit.entry_id)  # not get_issue: items are not needed
             found = cache[hit.entry_id]
             if found is None or hit.section_position >= len(found[1]):
                 continue

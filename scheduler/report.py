@@ -51,6 +51,13 @@ def status_text(status: ServiceStatus) -> str:
         ("name", "platform", "schedule", "next run", "queue", "delivered", "failed", "dead", "paused"), rows)]
     if not status.destinations:
         lines.append("  (no destination)")
+    failed = [(d.name, f) for d in status.destinations for f in d.failed]
+    if failed:
+        lines += ["", "Waiting to retry (`digestbot retry NAME` sends them now)"]
+        lines += ["  " + line for line in _table(
+            ("destination", "post", "attempts", "next attempt", "error"),
+            [(name, f"{f.unit} part {f.part + 1}", str(f.attempts), _when(f.next_attempt), f.error or _NONE)
+             for name, f in failed])]
     return "\n".join(lines)
 
 

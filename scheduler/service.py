@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from bot.models import IssueRef
 from bot.ports import Destination, Outlet
 from bot.schedule import CronDrip, OnPublish, ScheduleError
 from bot.sections import SectionAliases
+from bot.storagefault import StorageHealth, is_storage_fault, probe_write
 from bot.store import Store
 from scheduler.cron import ScheduleTrigger, due_tick
 from scheduler.outbox import Outbox, OutboxRow
@@ -57,7 +59,7 @@ class DeliveryService:
 
     def __init__(self, config: Config, store: Store, platforms: Mapping[str, Outlet],
                  ingestor: Ingestor, *, clock: Callable[[], datetime] | None = None,
-                 scheduler: AsyncIOScheduler | None = None) -> None:
+                 scheduler: AsyncIOScheduler | None = None, health: StorageHealth | None = None) -> None:
         self.config = config
         self.store = store
         self.platforms = platforms
@@ -77,6 +79,8 @@ class DeliveryService:
         self._subs_version: int | None = None
         self._wake = asyncio.Event()
         self._prepared = False
+        self.health = health or StorageHealth(store.path)
+        self._missed_jobs: set[str] = set()  # jobs a storage outage interrupted: run again on recovery
 
     # ------------------------------------------------------------------ time and destinations
     def _now(self) -> float:
@@ -186,7 +190,8 @@ class DeliveryService:
     async def _poll_job(self, feed_name: str) -> None:
         feed = next((f for f in self.config.feeds if f.name == feed_name), None)
         if feed is not None:
-            await self._poll(feed)
+            with self._storage_guard(f"poll:{feed_name}"):
+                await self._poll(feed)
 
     def run_due(self, only: str | None = None) -> int:
         """Run the cron/digest ticks that are due by the clock (coalesced); returns rows enqueued.
@@ -224,7 +229,50 @@ class DeliveryService:
         return count
 
     async def _tick_job(self, name: str) -> None:
-        self.run_due(only=name)
+        with self._storage_guard(f"tick:{name}"):
+            self.run_due(only=name)
+
+    # ------------------------------------------------------------------ storage outages
+    @contextlib.contextmanager
+    def _storage_guard(self, job_id: str | None = None) -> Iterator[None]:
+        """A write that fails because of the disk (full, read-only) becomes an outage, not a crash.
+
+        The outage is recorded (logged sparingly, shown in `status`); the delivery loop then waits
+        for the disk and runs the interrupted job again. Other errors propagate unchanged.
+        """
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            if not is_storage_fault(exc):
+                raise
+            self.health.failed(exc)
+            if job_id is not None:
+                self._missed_jobs.add(job_id)
+
+    async def _wait_for_storage(self, stop: asyncio.Event) -> None:
+        """Probe every `retry_every` until writes work again, then catch up on what was missed.
+
+        Nothing is lost meanwhile: posts stay in the outbox, a delivery whose outcome could not be
+        recorded is still `sending` and goes out again (at least once), a poll that could not store
+        its issues left the feed's validators unsaved and is repeated now.
+        """
+        while self.health.problem is not None and not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.health.retry_every)
+            if stop.is_set():
+                return
+            with self._storage_guard():
+                probe_write(self.store.db.conn, self.store.path)
+                self.health.recovered()
+        with self._storage_guard():
+            for job_id in sorted(self._missed_jobs):
+                job = self.scheduler.get_job(job_id)
+                if job is not None and job.id.startswith("poll:"):
+                    job.modify(next_run_time=datetime.now(UTC))
+            self._missed_jobs.clear()
+            self._prepare()
+            self._plan()
+            self.run_due()
 
     def describe(self, row: OutboxRow) -> str:
         """"Publications · NLP Newsletter #7 (FR)": a queued post in a maintainer's words (logs, send)."""
@@ -277,22 +325,32 @@ class DeliveryService:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll, schedule and deliver until `stop` is set; the send in flight is finished first."""
-        self._prepare()
+        with self._storage_guard():
+            self._prepare()
         self._sync_jobs()
-        self._plan()
-        self.run_due()  # catch up ticks missed while down (coalesced, within the grace time)
+        with self._storage_guard():
+            self._plan()
+            self.run_due()  # catch up ticks missed while down (coalesced, within the grace time)
         self.scheduler.start()  # poll jobs run at once, then every poll_interval
         last_check = 0.0
         stop_task = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
+                if self.health.problem is not None:
+                    await self._wait_for_storage(stop)
+                    continue
                 now = self._now()
-                if now - last_check >= _SUBSCRIPTION_CHECK:
-                    last_check = now
-                    if self._refresh_subscriptions():
-                        self._plan()
-                        self.run_due()
-                if await self.worker.drain_round():
+                drained = 0
+                with self._storage_guard():
+                    if now - last_check >= _SUBSCRIPTION_CHECK:
+                        last_check = now
+                        if self._refresh_subscriptions():
+                            self._plan()
+                            self.run_due()
+                    drained = await self.worker.drain_round()
+                if self.health.problem is not None:
+                    continue
+                if drained:
                     await asyncio.sleep(0)
                     continue
                 self._wake.clear()
@@ -332,10 +390,10 @@ class DeliveryService:
         return count
 
     def retry(self, destination: str) -> int:
-        """Un-pause a destination and re-queue its dead rows; returns the rows re-queued."""
+        """Un-pause a destination and make its dead, failed and parked rows due now; returns how many."""
         self._dest(destination)
         self.outbox.unpause(destination)
-        count = self.outbox.requeue_dead(destination, self._now())
+        count = self.outbox.requeue(destination, self._now())
         self._wake.set()
         return count
 

@@ -16,7 +16,7 @@ from bot.schedule import OnPublish
 from scheduler.plan import DestinationPlan, ServiceView, iso, plan_destination
 from scheduler.planner import schedule_of
 
-__all__ = ["DestinationStatus", "FeedStatus", "ServiceStatus", "build_status", "to_json"]
+__all__ = ["DestinationStatus", "FailedPost", "FeedStatus", "ServiceStatus", "build_status", "to_json"]
 
 _STATES = ("pending", "sending", "sent", "failed", "dead")
 _MAX_ISSUES = 10_000
@@ -32,6 +32,18 @@ class FeedStatus:
     last_error: str | None
     error_count: int
     issues: int  # newsletter editions stored from this feed
+
+
+@dataclass(frozen=True, slots=True)
+class FailedPost:
+    """A post that failed and waits for its next attempt (capped by `delivery.max_retry_wait`)."""
+
+    entry_id: str
+    unit: str
+    part: int
+    attempts: int
+    next_attempt: datetime
+    error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,7 @@ class DestinationStatus:
     last_delivery: datetime | None = None
     paused: str | None = None
     removed: bool = False
+    failed: tuple[FailedPost, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +89,9 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
     counts = service.outbox.counts()
     dest_states = service.outbox.dest_states()
     last = service.outbox.last_deliveries()
+    waiting = {name: tuple(FailedPost(r["entry_id"], r["unit"], r["part"], r["attempts"],
+                                      datetime.fromtimestamp(r["next_attempt_at"], UTC), r["error"]) for r in rows)
+               for name, rows in service.outbox.waiting().items()}
     dests = service.destinations()
     invalid = service.invalid()
     destinations = []
@@ -93,7 +109,7 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
                 name=name, platform=dest.platform, to=dest.chat, schedule=schedule.text,
                 schedule_words=schedule.words(), timezone=dest.timezone, next_run=next_run,
                 queued=_waiting(plan), next=plan.deliveries[0].what if plan.deliveries else None,
-                outbox=outbox, last_delivery=delivered, paused=paused))
+                outbox=outbox, last_delivery=delivered, paused=paused, failed=waiting.get(name, ())))
         elif name in invalid:
             dest, reason = invalid[name]
             destinations.append(DestinationStatus(
@@ -131,6 +147,8 @@ def to_json(status: ServiceStatus) -> dict[str, Any]:
             "schedule_words": d.schedule_words, "timezone": d.timezone, "next_run": iso(d.next_run),
             "queued": d.queued, "next": d.next, "outbox": dict(d.outbox), "last_delivery": iso(d.last_delivery),
             "paused": d.paused, "removed": d.removed,
+            "failed": [{"entry_id": f.entry_id, "unit": f.unit, "part": f.part, "attempts": f.attempts,
+                        "next_attempt_at": iso(f.next_attempt), "error": f.error} for f in d.failed],
         } for d in status.destinations],
     }
 

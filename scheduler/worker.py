@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -163,9 +164,10 @@ class DeliveryWorker:
         if attempts >= self.delivery.max_attempts:
             return Outcome(row.id, "dead", now, error=f"gave up after {attempts} attempts: {reason}")
         if retry_after is not None:
-            delay = max(0.0, retry_after)
+            delay = retry_after if math.isfinite(retry_after) else self.delivery.max_retry_wait
         else:
             delay = backoff_delay(attempts, self.delivery.backoff_base, self.delivery.backoff_max, self.rng)
+        delay = min(max(0.0, delay), self.delivery.max_retry_wait)  # a huge retry_after must not park it for years
         log.warning("%s ✗ %s: %s; retry in %.1fs (attempt %d)", row.destination, self.describe(row), reason,
                     delay, attempts)
         return Outcome(row.id, "failed", now, error=reason, next_attempt_at=now + delay)

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from tests.corpus import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 
 
 def _run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

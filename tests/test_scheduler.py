@@ -25,11 +25,6 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 @pytest.fixture
-def store() -> Store:
-    return Store(":memory:")
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2024, 3, 25, 6, 0, tzinfo=UTC))  # a Monday
 
