@@ -376,7 +376,8 @@ class Store:
     def outline(self, entry_id: str) -> tuple[IssueRef, list[SectionRef]] | None:
         """An edition's name and section list without its items: what a search hit needs to show."""
         rows = list(self.db.query(
-            "select entry_id, link, title, language, number, published from issues where entry_id = ?", [entry_id]))
+            "select entry_id, link, title, language, number, published, newsletter from issues where entry_id = ?",
+            [entry_id]))
         if not rows:
             return None
         sections = [
