@@ -174,15 +174,28 @@ async def test_channel_post_commands(fake: FakeTelegram, bot: TelegramAdapter) -
     assert len(fake.sent(channel)) == before + len(follow_up)  # the other bot's command got no reply
 
 
-async def test_spammer_is_throttled_politely(fake: FakeTelegram, bot: TelegramAdapter) -> None:
+async def test_spammer_is_throttled_politely(fake: FakeTelegram, engine: QueryEngine) -> None:
+    from adapters.telegram.commands import CommandThrottle, TelegramCommands
+
+    # the throttle's clock stands still: all twelve commands fall in one window, however slow the machine
+    throttle = CommandThrottle(limit=5, period=10.0, clock=lambda: 0.0)
+    adapter = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
+    commands = TelegramCommands(adapter.sender, adapter.renderer, throttle=throttle)
+    task = asyncio.create_task(commands.serve(engine))
     chat = 3003
     fake.add_chat(chat, "private")
-    for _ in range(12):
-        fake.user_says(chat, "/help", user_id=chat)
-    verdicts = bot.commands.throttle.verdicts
-    await fake.wait_for(lambda: sum(verdicts.values()) == 12)  # every command was judged …
-    assert verdicts == {"ok": 5, "warn": 1, "drop": 6}
-    await fake.wait_for(lambda: len(fake.sent(chat)) >= 6)  # … and what was answered has arrived
+    try:
+        await fake.wait_for(lambda: fake.pollers)
+        for _ in range(12):
+            fake.user_says(chat, "/help", user_id=chat)
+        await fake.wait_for(lambda: sum(throttle.verdicts.values()) == 12)  # every command was judged …
+        assert throttle.verdicts == {"ok": 5, "warn": 1, "drop": 6}
+        await fake.wait_for(lambda: len(fake.sent(chat)) >= 6)  # … and what was answered has arrived
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await adapter.close()
     replies = fake.sent(chat)
     assert sum("too fast" in m.text for m in replies) == 1
     assert len(replies) == 6  # five answers, one warning, then silence
