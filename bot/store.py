@@ -24,8 +24,7 @@ from typing import Any, Literal
 import orjson
 import sqlite_utils
 
-from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
-from bot.ports import Destination
+from bot.models import Block, Destination, Issue, IssueRef, Item, Section, SectionRef
 from bot.storagefault import check_storage_path, storage_error
 
 __all__ = ["FeedState", "SaveResult", "Store", "StoredHit"]

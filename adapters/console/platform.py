@@ -16,7 +16,7 @@ from typing import IO, Any, TextIO, TypedDict
 
 from adapters.base import Connection
 from adapters.console.render import render_answer_text, render_post_text
-from bot.models import Answer, Post
+from bot.messages import Answer, Post
 from bot.ports import Adapter, Destination, Rendered, Sent
 
 __all__ = ["ConsolePayload", "ConsoleRenderer", "ConsoleSender", "console_adapter"]
@@ -30,16 +30,15 @@ class ConsoleRenderer:
     """Posts and answers as plain text (see `bot.ports.Renderer`).
 
     Args:
-        max_chars: split posts longer than this, between items (`options.max_chars` overrides).
+        max_chars: split posts longer than this, between items.
     """
 
     def __init__(self, max_chars: int = 4000) -> None:
         self.max_chars = max_chars
 
     def render(self, post: Post, dest: Destination) -> list[Rendered[ConsolePayload]]:
-        limit = int(dest.options.get("max_chars") or self.max_chars)
         return [Rendered(kind="text", text=text, payload=ConsolePayload(), notify=post.notify and i == 0)
-                for i, text in enumerate(render_post_text(post, limit))]
+                for i, text in enumerate(render_post_text(post, self.max_chars))]
 
     def render_answer(self, answer: Answer) -> list[Rendered[ConsolePayload]]:
         return [Rendered(kind="text", text=text, payload=ConsolePayload())
