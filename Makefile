@@ -19,7 +19,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot adapters scheduler web tests bench
-	$(BIN)/mypy bot web
+	$(BIN)/mypy bot scheduler adapters web tests  # --strict (pyproject), tests included
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -199,6 +199,8 @@ class _PlatformConfig(_Strict):
     token_file: str | None = None
     api_base_url: str
     commands: bool = True
+    # Multiplies every flood window: 1 for Telegram; lower for a Bot API server with tighter windows.
+    time_scale: float = Field(default=1.0, gt=0, le=1)
 
     @field_validator("token_env")
     @classmethod
@@ -284,6 +286,13 @@ class WebConfig(_Strict):
             return None
         host, _, port = self.listen.rpartition(":")
         return host.strip("[]"), int(port)
+
+
+class ConsoleConfig(_Strict):
+    """The console platform (demos, tests, a terminal): where deliveries are also logged, how slow it is."""
+
+    log: str | None = None  # also append each delivered part to this file as one JSON line (fsync'ed)
+    delay: float = Field(default=0.0, ge=0, le=60)  # mean seconds per send (±50 %), to mimic a network
 
 
 class DeliveryConfig(_Strict):
@@ -418,6 +427,7 @@ class Config(_Strict):
     sections: SectionsConfig = Field(default_factory=SectionsConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     destinations: list[DestinationConfig] = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,8 @@ class FeedServer:
 
     base: str = ""
     requests: list[web.Request] = field(default_factory=list)
-    routes: dict[str, Callable[[web.Request], web.StreamResponse]] = field(default_factory=dict)
+    routes: dict[str, Callable[[web.Request], web.StreamResponse | Awaitable[web.StreamResponse]]] = \
+        field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -53,9 +54,7 @@ async def server() -> AsyncIterator[FeedServer]:
         if handler is None:
             return web.Response(status=404)
         result = handler(request)
-        if asyncio.iscoroutine(result):
-            result = await result
-        return result
+        return result if isinstance(result, web.StreamResponse) else await result
 
     app = web.Application()
     app.router.add_route("GET", "/{tail:.*}", handle)
