@@ -66,6 +66,9 @@ class FeedConfig(_Strict):
     poll_interval: float = 1800.0
     timeout: float = 20.0
     max_bytes: int = 20 * 1024 * 1024
+    # An issue with more sections or items than this is stored but not delivered (bot.ingest.SizeLimits).
+    max_sections: int = Field(default=40, ge=1)
+    max_items: int = Field(default=400, ge=1)
 
     @field_validator("poll_interval", "timeout", mode="before")
     @classmethod

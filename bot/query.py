@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from bot.cleantext import clean_text
 from bot.i18n import normalize_language, supported_languages, t
 from bot.models import Answer, Issue, IssueRef, Query, SearchHit, SectionRef
 from bot.ports import Destination
@@ -30,7 +31,6 @@ MAX_SEARCH_WORDS = 8
 MAX_WORD = 40
 FUZZY_THRESHOLD = 74.0
 AMBIGUITY_MARGIN = 4.0
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _NUMBER = re.compile(r"^#?(\d{1,4})$")
@@ -41,7 +41,7 @@ _LANG_NAMES = {"en": "English", "fr": "français", "pt-br": "português", "zh": 
 
 def _clean(text: str) -> str:
     """Drop control and bidi-override characters, collapse spaces, cap the length."""
-    text = _CONTROL.sub("", text[: MAX_ARGS * 4])
+    text = clean_text(text[: MAX_ARGS * 4], for_matching=True)
     return " ".join(text.split())[:MAX_ARGS]
 
 
