@@ -133,7 +133,7 @@ class DeliveryService:
         dests = self.destinations()
         self.planner.forget()
         for result in results:
-            if result.status == "changed":
+            if result.status == "changed" and not result.held:  # a held issue is not delivered, edits neither
                 self.planner.on_changed(result, dests)
         self._plan()
         self._wake.set()
@@ -254,6 +254,7 @@ class DeliveryService:
                 wake_task.cancel()
         finally:
             stop_task.cancel()
+            self.ingestor.stop()  # an ingest in its worker thread stops too; shutdown never waits for it
             with contextlib.suppress(Exception):
                 self.scheduler.shutdown(wait=False)
 
@@ -269,6 +270,8 @@ class DeliveryService:
                 "name": feed.name, "url": feed.url, "poll_interval": feed.poll_interval,
                 "last_poll": fs.last_polled if fs else None, "last_ok": fs.last_ok if fs else None,
                 "last_error": fs.last_error if fs else None, "error_count": fs.error_count if fs else 0,
+                "held": [{"issue": h.entry_id, "title": h.title, "reason": h.reason}
+                         for h in self.store.held_issues(feed.name)],
             })
         counts = self.outbox.counts()
         dest_states = self.outbox.dest_states()
