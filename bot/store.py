@@ -353,8 +353,8 @@ class Store:
             same_number = row["number"] == issue.number or issue.number is None
             if row["content_hash"] == issue_hash and same_number:
                 if (row["link"], row["held"]) != (issue.link, held):  # moved, or a size limit changed
-                    self.db.table("issues").update(issue.entry_id, {"link": issue.link, "link_key": link_key(issue.link),
-                                                                    "held": held})
+                    self.db.table("issues").update(
+                        issue.entry_id, {"link": issue.link, "link_key": link_key(issue.link), "held": held})
                 return SaveResult(issue.entry_id, "unchanged", row["revision"], held=held)
             old_hashes = {
                 r["key"]: r["content_hash"]
