@@ -238,7 +238,7 @@ class Ingestor:
 
 
 def _log_held(feed_name: str, results: Sequence[SaveResult]) -> None:
-    held = [r for r in results if r.held and r.status != "unchanged"]
+    held = [r for r in results if r.held]  # every poll: it stays a problem until someone acts
     for result in held[:_HELD_LOG_LINES]:
         log.warning("feed %s: issue %r has %s: stored, not delivered", feed_name, result.entry_id, result.held)
     if len(held) > _HELD_LOG_LINES:
