@@ -40,13 +40,18 @@ _DONE = "feed big:"  # the ingest's closing log line starts with this
 
 
 def build_feed(entries: int) -> bytes:
-    """RSS with `entries` small newsletter issues (three sections each): all of them are split and stored."""
+    """RSS with `entries` small newsletter issues (three sections each): all of them are split and stored.
+
+    Issue numbers stay within the four digits the title parser reads: an edition without a
+    number is compared with every numbered one to borrow its number, which for tens of
+    thousands of them is quadratic (a separate matter from this benchmark).
+    """
     head = (b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>big</title>'
             b"<link>https://example.org/</link>\n")
     items = []
     for n in range(entries):
         items.append(
-            f"<item><title>NLP Newsletter #{n}</title><link>https://example.org/{n}/</link>"
+            f"<item><title>NLP Newsletter #{n % 9999 + 1}</title><link>https://example.org/{n}/</link>"
             f"<description><![CDATA["
             f"<h1>Publications 📙</h1><p>paper {n}</p><h1>Tools ⚙️</h1><p>tool {n}</p>"
             f"<h1>Education 🎓</h1><p>course {n}</p>]]></description></item>\n".encode())
