@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -214,6 +215,11 @@ class Ingestor:
 
     def _ingest(self, store: Store, data: bytes, feed_name: str, base_url: str,
                 stop: threading.Event | None = None) -> tuple[list[SaveResult], list[str]]:
+        with _cyclic_gc_paused():
+            return self._ingest_now(store, data, feed_name, base_url, stop)
+
+    def _ingest_now(self, store: Store, data: bytes, feed_name: str, base_url: str,
+                    stop: threading.Event | None) -> tuple[list[SaveResult], list[str]]:
         parsed = parse_feed(feed_name, data, base_url)
         split = _split(parsed.entries, self.config, self.aliases, store, stop)
         newsletters = [issue for issue in split.issues if issue.is_newsletter]
@@ -235,6 +241,35 @@ class Ingestor:
         if feed is None:
             return SizeLimits()
         return SizeLimits(max_sections=feed.max_sections, max_items=feed.max_items)
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = True
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a feed is ingested.
+
+    A large ingest makes millions of young objects; every full collection walks all of
+    them with the GIL held, stopping the event loop thread for up to a second each time
+    (measured with `bench/responsiveness.py`). What an ingest allocates is acyclic and
+    freed by reference counting, so pausing the collector costs nothing meanwhile.
+    """
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        _gc_pausers += 1
+        if _gc_pausers == 1:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def _log_held(feed_name: str, results: Sequence[SaveResult]) -> None:
