@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/telegram_fanout.py
 	$(BIN)/python bench/discord_fanout.py
+	$(BIN)/python bench/responsiveness.py
 
 clean:
 	rm -rf $(VENV) *.egg-info digestbot-demo.db
