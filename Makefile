@@ -18,14 +18,16 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot adapters scheduler tests bench
-	$(BIN)/mypy bot
+	$(BIN)/ruff check bot adapters scheduler web tests bench
+	$(BIN)/mypy bot web
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/telegram_fanout.py
 	$(BIN)/python bench/discord_fanout.py
+	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/split.py
 	$(BIN)/python bench/responsiveness.py
 
 clean:

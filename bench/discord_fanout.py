@@ -25,11 +25,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.discord import DiscordPlatform, Pacer  # noqa: E402
-from bot.config import Config, bundled_feed_path  # noqa: E402
+from bot.config import Config  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
 from bot.models import IndexEntry, Issue, Post, SectionRef  # noqa: E402
 from bot.ports import Destination  # noqa: E402
 from bot.store import Store  # noqa: E402
+from tests.corpus import CORPUS  # noqa: E402
 from tests.fakes.discord import TOKEN, FakeDiscord  # noqa: E402
 
 CHANNEL_LIMIT, CHANNEL_WINDOW, GLOBAL_LIMIT, GLOBAL_WINDOW = 5, 5.0, 50, 1.0
@@ -57,7 +58,7 @@ async def deliver(platform: DiscordPlatform, issue: Issue, dest: Destination) ->
 async def main(channels: int, scale: float, fmt: str, lang: str) -> int:
     logging.basicConfig(level=logging.ERROR)
     store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(bundled_feed_path().read_bytes(), "nlp")
+    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
     issue = store.latest(lang)
     assert issue is not None, f"no {lang} issue in the corpus"
     fake = await FakeDiscord(channel_limit=CHANNEL_LIMIT, channel_window=CHANNEL_WINDOW * scale,

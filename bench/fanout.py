@@ -21,10 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.console import ConsolePlatform  # noqa: E402
-from bot.config import Config, DestinationConfig, bundled_feed_path  # noqa: E402
+from bot.config import Config, DestinationConfig  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
 from bot.store import Store  # noqa: E402
 from scheduler.service import DeliveryService  # noqa: E402
+from tests.corpus import CORPUS  # noqa: E402
 
 
 async def main(destinations: int, lang: str) -> None:
@@ -34,7 +35,7 @@ async def main(destinations: int, lang: str) -> None:
             for n in range(destinations)])
         store = Store(Path(tmp) / "bench.db")
         ingestor = Ingestor(store, config)
-        ingestor.ingest_bytes(bundled_feed_path().read_bytes(), "nlp")
+        ingestor.ingest_bytes(CORPUS.read_bytes(), "nlp")
         console = ConsolePlatform(null)
         service = DeliveryService(config, store, {"console": console}, ingestor)
 

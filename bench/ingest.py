@@ -26,8 +26,8 @@ sys.path.insert(0, str(ROOT))
 from bot.config import Config  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
 from bot.store import Store  # noqa: E402
+from tests.corpus import CORPUS  # noqa: E402
 
-FEED = ROOT / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 _ENTRY = re.compile(rb"<entry>.*?</entry>", re.S)
 
 
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
     logging.disable(logging.INFO)  # the ingest logs a line per poll; not what we time
-    feeds = {"shared feed": FEED.read_bytes()}
+    feeds = {"shared feed": CORPUS.read_bytes()}
     feeds["10x feed"] = tenfold(feeds["shared feed"])
     print(f"{'feed':<12} {'bytes':>10} {'editions':>9} {'feedparser':>11} {'digestbot':>10} {'ratio':>6}")
     ratios = []

@@ -29,10 +29,10 @@ from bot.ingest import Ingestor  # noqa: E402
 from bot.models import Issue, Post  # noqa: E402
 from bot.ports import Destination, Rendered  # noqa: E402
 from bot.store import Store  # noqa: E402
+from tests.corpus import CORPUS  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 
 TOKEN = "700000:BENCH-token_abcdefghijklmnopqrstuvwx"
-CORPUS = ROOT / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 
 
 def chain_floor(messages: int, per_chat: float = 1.0, group: tuple[int, float] = (20, 60.0)) -> float:

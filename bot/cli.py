@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,14 +21,27 @@ from typing import Any, Literal
 import click
 
 from bot import __version__
-from bot.config import Config, FeedConfig, bundled_feed_path, default_config, load_config, resolve_config_path
-from bot.errors import ConfigError, DigestbotError, FeedError
+from bot.checks import OnlineProbe, offline_problems, online_problems, stored_section_keys
+from bot.config import (
+    Config,
+    FeedConfig,
+    bundled_feed_path,
+    config_problems,
+    default_config,
+    load_config,
+    partial_config,
+    read_raw,
+    resolve_config_path,
+)
+from bot.errors import ConfigError, DigestbotError, FeedError, StorageError
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
+from bot.lock import InstanceLock, holder
 from bot.models import Issue, Query
-from bot.ports import Platform
+from bot.ports import Destination, Platform
 from bot.query import QueryEngine
 from bot.sections import SectionAliases
+from bot.storagefault import StorageHealth, check_storage_path, probe_write, storage_error
 from bot.store import Store
 
 log = logging.getLogger("digestbot")
@@ -56,16 +70,40 @@ class SecretFilter(logging.Filter):
         return True
 
 
-def _setup_logging(config: Config, verbose: bool) -> None:
-    level = logging.DEBUG if verbose else getattr(logging, config.log_level)
+class _DropNotices(logging.Filter):
+    """Drops third-party notices an operator cannot act on (discord.py's voice support at every start)."""
+
+    NOTICES = ("PyNaCl is not installed", "davey is not installed")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.NOTICES)
+
+
+LogFormat = Literal["text", "json"]
+#: Commands that answer on stdout: their log is warnings only (unless -v), so the answer is what shows.
+_QUIET_COMMANDS = frozenset({"ask", "preview", "check-config", "status", "plan"})
+
+
+def _formatter(log_format: LogFormat) -> logging.Formatter:
+    if log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        return JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp="time",
+                             rename_fields={"levelname": "level", "name": "logger"})
+    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _setup_logging(config: Config, verbose: bool, log_format: LogFormat = "text", quiet: bool = False) -> None:
+    level = logging.DEBUG if verbose else logging.WARNING if quiet else getattr(logging, config.log_level)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_formatter(log_format))
     secrets: list[str] = []
     platforms: tuple[Literal["telegram", "discord"], ...] = ("telegram", "discord")
     for platform in platforms:
         with contextlib.suppress(ConfigError):
             secrets.append(config.secret(platform))
     handler.addFilter(SecretFilter(secrets))
+    handler.addFilter(_DropNotices())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -77,22 +115,36 @@ def _setup_logging(config: Config, verbose: bool) -> None:
 class Context:
     """Lazily built parts shared by the subcommands."""
 
-    def __init__(self, config_path: str | None, verbose: bool, config: Config | None = None) -> None:
+    def __init__(self, config_path: str | None, verbose: bool, config: Config | None = None, *,
+                 log_format: LogFormat = "text", quiet: bool = False) -> None:
         self.config_path = resolve_config_path(config_path)
         self.verbose = verbose
+        self.log_format: LogFormat = log_format
+        self.quiet = quiet
         self._config = config
         if config is not None:
-            _setup_logging(config, verbose)
+            _setup_logging(config, verbose, log_format, quiet)
 
     @property
     def config(self) -> Config:
         if self._config is None:
             self._config = load_config(self.config_path)
-            _setup_logging(self._config, self.verbose)
+            _setup_logging(self._config, self.verbose, self.log_format, self.quiet)
         return self._config
 
-    def store(self, path: str | None = None) -> Store:
-        return Store(path or self.config.storage.path)
+    def store(self, path: str | None = None, *, read_only: bool = False) -> Store:
+        return Store(path or self.config.storage.path, read_only=read_only)
+
+    @contextlib.contextmanager
+    def single_instance(self, path: str | None = None) -> Iterator[InstanceLock | None]:
+        """Held by every command that delivers: one bot per database, or posts go out twice."""
+        target = path or self.config.storage.path
+        if target == ":memory:":
+            yield None
+            return
+        check_storage_path(target)
+        with InstanceLock(target) as lock:
+            yield lock
 
     def aliases(self) -> SectionAliases:
         return SectionAliases(self.config.sections.aliases)
@@ -113,6 +165,8 @@ def _errors() -> Iterator[None]:
         yield
     except ConfigError as exc:
         _fail(f"config: {exc}", 2)
+    except StorageError as exc:
+        _fail(str(exc), 2)
     except DigestbotError as exc:
         _fail(str(exc))
 
@@ -121,11 +175,13 @@ def _errors() -> Iterator[None]:
 @click.option("--config", "config_path", metavar="PATH",
               help="config.toml to use (default: $DIGESTBOT_CONFIG, else ./config.toml, else built-in defaults).")
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              envvar="DIGESTBOT_LOG_FORMAT", help="json: one JSON object per line, for log collectors.")
 @click.version_option(__version__, prog_name="digestbot")
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, config_path: str | None, verbose: bool, log_format: LogFormat) -> None:
     """digestbot: newsletter issues split into sections, delivered to Telegram and Discord."""
-    ctx.obj = Context(config_path, verbose)
+    ctx.obj = Context(config_path, verbose, log_format=log_format, quiet=ctx.invoked_subcommand in _QUIET_COMMANDS)
 
 
 def _config_option(func: Any) -> Any:
@@ -258,25 +314,50 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
 
 # ---------------------------------------------------------------------- config
 @main.command("check-config")
+@click.option("--online", is_flag=True,
+              help="Also call each platform once (bot, chats, topics, channels) and fetch each feed once.")
 @_config_option
 @pass_context
-def check_config(ctx: Context) -> None:
-    """Validate config.toml (keys, schedules, timezones, sections, token variables) and say what is wrong."""
+def check_config(ctx: Context, online: bool) -> None:
+    """Validate config.toml and list every problem, one line each starting with its key (exit 2 if any)."""
     with _errors():
-        config = ctx.config
-        from scheduler.service import validate_schedules
+        path = ctx.config_path
+        if path is None:
+            config: Config | None = default_config()
+            problems: list[ConfigError] = []
+        else:
+            config, problems = config_problems(read_raw(path), path.parent)
+        usable = config if config is not None else partial_config(read_raw(path), path.parent) if path else None
+        if usable is not None:
+            problems += offline_problems(usable, stored_section_keys(usable.storage.path))
+            if online:  # the valid parts, on each platform whose own section (and token) has no problem
+                broken = {p.key.split(".")[0] for p in problems}
+                probes = {k: v for k, v in _online_probes(usable).items() if k not in broken}
+                problems += asyncio.run(online_problems(usable, probes))
+        source = path or "built-in defaults"
+        if problems:
+            for problem in problems:
+                click.echo(f"{problem.key}: {problem.reason}", err=True)
+            click.echo(f"{source}: {len(problems)} problem(s)", err=True)
+            raise SystemExit(2)
+        assert config is not None
+        checked = " (online: platforms and feeds answered)" if online else ""
+        click.echo(f"{source}: OK — {len(config.feeds)} feed(s), {len(config.destinations)} destination(s){checked}")
 
-        validate_schedules(config)
-        aliases = ctx.aliases()
-        for dest in config.destinations:
-            for name in dest.sections:
-                known = aliases.known_keys()
-                if name != "*" and name not in known and aliases.key_for(name) not in known:
-                    raise ConfigError(f"destinations.{dest.name}.sections", f"unknown section {name!r}")
-        for platform in sorted(config.platforms_in_use() - {"console"}):
-            config.secret(platform)  # type: ignore[arg-type]
-        source = ctx.config_path or "built-in defaults"
-        click.echo(f"{source}: OK — {len(config.feeds)} feed(s), {len(config.destinations)} destination(s)")
+
+def _online_probes(config: Config) -> dict[str, OnlineProbe]:
+    """The live check of each platform in use, from its adapter."""
+    probes: dict[str, OnlineProbe] = {}
+    used = config.platforms_in_use()
+    if "telegram" in used:
+        from adapters.telegram.probe import probe_telegram
+
+        probes["telegram"] = probe_telegram
+    if "discord" in used:
+        from adapters.discord.probe import probe_discord
+
+        probes["discord"] = probe_discord
+    return probes
 
 
 # ---------------------------------------------------------------------- delivery
@@ -313,31 +394,41 @@ def _platforms(config: Config, store: Store | None = None) -> dict[str, Platform
     return platforms
 
 
-def _service(ctx: Context, store: Store, platforms: dict[str, Platform]) -> Any:
-    from scheduler.service import DeliveryService, validate_schedules
+def _service(ctx: Context, store: Store, platforms: dict[str, Platform], health: StorageHealth | None = None) -> Any:
+    from scheduler.service import DeliveryService
 
-    validate_schedules(ctx.config)
     ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
-    return DeliveryService(ctx.config, store, platforms, ingestor)
+    return DeliveryService(ctx.config, store, platforms, ingestor, health=health)
 
 
-async def _run(ctx: Context, once: bool) -> None:
+async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
     store = ctx.store()
+    try:
+        probe_write(store.db.conn, store.path)  # a full disk is one line at start, not a failure later
+    except (sqlite3.Error, OSError) as exc:
+        store.close()
+        raise storage_error(store.path, exc) from exc
     platforms = _platforms(ctx.config, store)
-    service = _service(ctx, store, platforms)
-    engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language)
+    health = StorageHealth(store.path, on_change=lock.publish if lock is not None else None)
+    service = _service(ctx, store, platforms, health)
+    from web import MeteredEngine, Metrics
+
+    metrics = Metrics(store, service.outbox, service.destinations, (*_COMMAND_WORDS, "page"))
+    engine = MeteredEngine(store, ctx.aliases(), ctx.config.default_language, metrics=metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     serving: list[asyncio.Task[None]] = []
+    web_runner = None
     try:
         if once:
             for platform in platforms.values():
                 await platform.start()
             await service.run_once()
             return
+        web_runner = await _start_web(ctx.config, store, metrics, lambda: bool(service.scheduler.running))
         serving = [asyncio.create_task(_supervise(p, engine), name=f"serve-{p.name}") for p in platforms.values()]
         log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
                  ", ".join(sorted(platforms)))
@@ -348,6 +439,8 @@ async def _run(ctx: Context, once: bool) -> None:
             if task.done() and not task.cancelled() and isinstance(task.exception(), ConfigError):
                 raise task.exception()  # type: ignore[misc]
     finally:
+        if web_runner is not None:
+            await web_runner.cleanup()
         for task in serving:
             task.cancel()
         for task in serving:
@@ -358,6 +451,19 @@ async def _run(ctx: Context, once: bool) -> None:
                 await platform.close()
         store.close()
         log.info("digestbot stopped")
+
+
+async def _start_web(config: Config, store: Store, metrics: Any, scheduler_running: Any) -> Any:
+    """`[web] listen`: /healthz and /metrics in this event loop (absent: no HTTP server)."""
+    address = config.web.address
+    if address is None:
+        return None
+    from web import WebState, create_app, start_server
+
+    try:
+        return await start_server(create_app(WebState(store, metrics, scheduler_running)), *address)
+    except OSError as exc:
+        raise ConfigError("web.listen", f"cannot listen on {config.web.listen}: {exc.strerror or exc}") from exc
 
 
 def _stop_on_config_error(task: asyncio.Task[None], stop: asyncio.Event) -> None:
@@ -398,50 +504,179 @@ async def _supervise(platform: Platform, engine: QueryEngine) -> None:
 @pass_context
 def run(ctx: Context, once: bool) -> None:
     """Poll feeds, schedule and deliver posts, and answer commands until stopped (SIGINT/SIGTERM)."""
-    with _errors():
-        asyncio.run(_run(ctx, once))
+    with _errors(), ctx.single_instance() as lock:
+        asyncio.run(_run(ctx, once, lock))
+
+
+def _report_service(ctx: Context, store: Store | None = None) -> Any:
+    """A DeliveryService that only reads (status, plan): no platform is started, nothing is sent."""
+    from adapters.console import ConsolePlatform
+
+    return _service(ctx, store or ctx.store(), {"console": ConsolePlatform()})
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times, durations in seconds).")
 @_config_option
 @pass_context
-def status(ctx: Context) -> None:
-    """Feeds (last poll, errors) and destinations (next run, last delivery, paused, outbox counts)."""
+def status(ctx: Context, as_json: bool) -> None:
+    """Feeds (last poll, errors, issues) and destinations (schedule, next run, queue, counts, paused and why)."""
     with _errors():
-        store = ctx.store()
-        from adapters.console import ConsolePlatform
+        from scheduler.report import status_text
+        from scheduler.status import build_status, to_json
 
-        service = _service(ctx, store, {"console": ConsolePlatform()})
-        click.echo(json.dumps(service.status(), ensure_ascii=False, indent=2, default=str))
+        store, problem = _status_store(ctx)
+        report = build_status(_report_service(ctx, store))
+        storage = _storage_status(store.path, problem)
+        if as_json:
+            click.echo(json.dumps({**to_json(report), "storage": storage}, ensure_ascii=False, indent=2))
+        else:
+            click.echo(status_text(report))
+            click.echo(_storage_text(storage))
+
+
+def _status_store(ctx: Context) -> tuple[Store, str | None]:
+    """The store as `status` reads it: written as usual, or read-only when the disk refuses writes."""
+    try:
+        return ctx.store(), None
+    except StorageError as exc:
+        if not Path(exc.path).is_file():
+            raise
+        return ctx.store(read_only=True), exc.cause
+
+
+def _storage_status(path: str, own_problem: str | None) -> dict[str, Any]:
+    """Who runs on this database and what it says of the disk (see `bot.lock`)."""
+    running = holder(path) if path != ":memory:" else None
+    problem = running.storage_problem if running else None
+    return {
+        "path": path, "running_pid": running.pid if running else None,
+        "error": problem.cause if problem else own_problem,
+        "error_since": _epoch_iso(problem.since) if problem else None,
+    }
+
+
+def _storage_text(storage: dict[str, Any]) -> str:
+    running = f"digestbot running as process {storage['running_pid']}" if storage["running_pid"] else "not running"
+    line = f"\nStorage\n  {storage['path']} ({running})"
+    if storage["error"]:
+        since = f" since {storage['error_since']}" if storage["error_since"] else ""
+        line += f"\n  CANNOT WRITE: {storage['error']}{since} (posts stay queued; resumes once fixed)"
+    return line
+
+
+def _epoch_iso(epoch: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How many days ahead to plan.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times in each destination's zone).")
+@_config_option
+@pass_context
+def plan(ctx: Context, days: int, as_json: bool) -> None:
+    """Every delivery planned for the next days, per destination: when, what, and to where."""
+    with _errors():
+        from scheduler.plan import build_plan, plan_json
+        from scheduler.report import plan_text
+
+        service = _report_service(ctx)
+        now = service.clock()
+        plans = build_plan(service, days, now)
+        if as_json:
+            click.echo(json.dumps(plan_json(plans, now, days), ensure_ascii=False, indent=2))
+        else:
+            click.echo(plan_text(plans, days))
 
 
 @main.command()
 @click.argument("destination")
 @click.option("--issue", "number", type=int, help="Issue number (default: the newest).")
 @click.option("--section", "section_key", metavar="KEY", help="Only this section.")
+@click.option("--dry-run", is_flag=True, help="Print exactly what would be sent (as the platform gets it).")
 @_config_option
 @pass_context
-def send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> None:
-    """Push an issue (or one section of it) to a destination now."""
-    with _errors():
-        count = asyncio.run(_send(ctx, destination, number, section_key))
-        click.echo(f"{destination}: {count} message(s) delivered")
+def send(ctx: Context, destination: str, number: int | None, section_key: str | None, dry_run: bool) -> None:
+    """Push an issue (or one section of it) to one destination now and report each post (exit 1 if any failed)."""
+    with _errors(), ctx.single_instance():
+        if dry_run:
+            for planned in asyncio.run(_plan_send(ctx, destination, number, section_key)):
+                click.echo(f"── {destination} ← {planned.label} ({len(planned.parts)} message(s))")
+                for i, part in enumerate(planned.parts, 1):
+                    click.echo(f"[{i}/{len(planned.parts)}] {part.kind}")
+                    click.echo(json.dumps(dict(part.payload), ensure_ascii=False, indent=2)
+                               if part.payload else part.text)
+            click.echo(f"{destination}: dry run, nothing sent")
+            return
+        report = asyncio.run(_send(ctx, destination, number, section_key))
+        if not report.posts:
+            click.echo(f"{destination}: nothing new to send for {report.edition} (already queued or delivered; "
+                       "--section KEY sends one section again)")
+            return
+        for post in report.posts:
+            outcome = "delivered" if post.state == "delivered" else f"{post.state}: {post.reason}"
+            click.echo(f"{destination} ← {post.label} ({post.messages} message(s)): {outcome}")
+        delivered = sum(1 for post in report.posts if post.state == "delivered")
+        click.echo(f"{destination}: {delivered} of {len(report.posts)} post(s) delivered")
+        if not report.ok:
+            raise SystemExit(1)
 
 
-async def _send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> int:
+async def _send_parts(ctx: Context, destination: str) -> tuple[Store, dict[str, Platform], Any]:
+    """The store (ingested first if empty), the destination's platform only, and the service."""
     store = ctx.store()
-    platforms = _platforms(ctx.config, store)
-    service = _service(ctx, store, platforms)
+    if not store.list_issues(limit=1):
+        ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
+        for feed in ctx.config.feeds or [_feed_for(ctx, None)]:
+            try:
+                await ingestor.poll(feed)
+            except FeedError as exc:
+                log.error("feed %s: %s", feed.name, exc.reason)
+    # Build only the destination's platform: another platform's missing token is not this send's problem.
+    platform_of = {sub.name: sub.platform for sub in store.subscriptions()}
+    platform_of.update({d.name: d.platform for d in ctx.config.destinations})
+    only = [d for d in ctx.config.destinations if d.name == destination]
+    every = _platforms(ctx.config.model_copy(update={"destinations": only}), None if only else store)
+    wanted = {"console", platform_of.get(destination, "console")}
+    platforms = {name: platform for name, platform in every.items() if name in wanted}
+    return store, platforms, _service(ctx, store, platforms)
+
+
+async def _plan_send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> list[Any]:
+    from scheduler.sendnow import plan_send
+
+    store, platforms, service = await _send_parts(ctx, destination)
     try:
-        for platform in platforms.values():
-            await platform.start()
-        if not store.list_issues(limit=1):
-            await service.run_once()
-        return int(await service.send_now(destination, issue=number, section=section_key))
+        return plan_send(service.planner, service.matcher, service.destinations(), platforms, destination,
+                         number, section_key)
+    finally:
+        store.close()
+
+
+async def _send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> Any:
+    from scheduler.sendnow import send_to
+    from scheduler.worker import DeliveryWorker
+
+    store, platforms, service = await _send_parts(ctx, destination)
+
+    def worker_for(dest: Destination) -> DeliveryWorker:
+        return DeliveryWorker(service.outbox, platforms, lambda: {dest.name: dest}, ctx.config.delivery,
+                              service._now, on_sent=lambda row: service.planner.after_sent(dest, row),
+                              describe=service.describe)
+
+    try:
+        target = service.destinations().get(destination)
+        if target is not None:
+            await platforms[target.platform].start()
+        return await send_to(service.planner, service.matcher, service.destinations(), platforms, worker_for,
+                             destination, number, section_key, clock=service._now)
     finally:
         for platform in platforms.values():
             with contextlib.suppress(Exception):
                 await platform.close()
+        store.close()
 
 
 @main.command()
@@ -449,7 +684,7 @@ async def _send(ctx: Context, destination: str, number: int | None, section_key:
 @_config_option
 @pass_context
 def retry(ctx: Context, destination: str) -> None:
-    """Un-pause a destination and re-queue its dead posts."""
+    """Un-pause a destination and make its dead, failed and parked posts due now (works beside `run`)."""
     with _errors():
         store = ctx.store()
         from adapters.console import ConsolePlatform
@@ -468,15 +703,17 @@ def demo(db_path: str, number: int, lang: str) -> None:
     console = defaults.destinations[0].model_copy(update={"languages": [lang.lower()]})
     ctx = Context(None, False, defaults.model_copy(update={
         "storage": defaults.storage.model_copy(update={"path": db_path}), "destinations": [console]}))
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(db_path + suffix)
-    store = ctx.store()
-    ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
-    results = asyncio.run(ingestor.poll(ctx.config.feeds[0]))
-    click.echo(f"Ingested {len(results)} newsletter editions from the bundled feed into {db_path}.\n")
-    store.close()
-    count = asyncio.run(_send(ctx, "console", number, None))
+    with _errors(), ctx.single_instance():
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(db_path + suffix)
+        store = ctx.store()
+        ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
+        results = asyncio.run(ingestor.poll(ctx.config.feeds[0]))
+        click.echo(f"Ingested {len(results)} newsletter editions from the bundled feed into {db_path}.\n")
+        store.close()
+        report = asyncio.run(_send(ctx, "console", number, None))
+        count = sum(post.messages for post in report.posts if post.state == "delivered")
     click.echo(f"\n{count} message(s) delivered to the console for issue #{number} ({lang.upper()}).")
 
 

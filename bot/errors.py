@@ -18,6 +18,7 @@ __all__ = [
     "QueryError",
     "Rejected",
     "RetryLater",
+    "StorageError",
     "UnknownSection",
 ]
 
@@ -87,3 +88,12 @@ class DestinationForbidden(DeliveryError):
 
 class Rejected(DeliveryError):
     """400: the platform will never accept this message; dead-letter it, never retry."""
+
+
+class StorageError(DigestbotError):
+    """The database at `storage.path` cannot be opened or written (read-only, full, missing folder)."""
+
+    def __init__(self, path: str, cause: str) -> None:
+        super().__init__(f"storage.path {path}: {cause}")
+        self.path = path
+        self.cause = cause

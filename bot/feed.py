@@ -241,8 +241,9 @@ def parse_feed(name: str, body: bytes, base_url: str = "", *, lift: bool = True)
     language = parsed.feed.get("language")
     if lifted is not None:
         _restore(parsed.entries, lifted, parsed.get("encoding"))
-    entries = [_raw_entry(name, entry, language, base_url) for entry in parsed.entries]
-    return ParsedFeed(title=parsed.feed.get("title", ""), language=language, entries=entries)
+    title = " ".join((parsed.feed.get("title") or "").split())
+    entries = [_raw_entry(name, entry, language, base_url, title) for entry in parsed.entries]
+    return ParsedFeed(title=title, language=language, entries=entries)
 
 
 def _restore(entries: list[Any], lifted: Lifted, encoding: str | None) -> None:
@@ -258,7 +259,7 @@ def _restore(entries: list[Any], lifted: Lifted, encoding: str | None) -> None:
             detail["value"] = lifted.restore(detail["value"], encoding=encoding)
 
 
-def _raw_entry(feed: str, entry: Any, language: str | None, base_url: str) -> RawEntry:
+def _raw_entry(feed: str, entry: Any, language: str | None, base_url: str, feed_title: str = "") -> RawEntry:
     html, content_base = _content(entry)
     with warnings.catch_warnings():  # feedparser warns about its updated→published fallback
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -276,6 +277,7 @@ def _raw_entry(feed: str, entry: Any, language: str | None, base_url: str) -> Ra
         feed_language=entry.get("language") or language,
         base_url=content_base or link or base_url,
         feed=feed,
+        feed_title=feed_title,
     )
 
 

@@ -27,11 +27,14 @@ import httpx
 
 from bot.cleantext import clean_issue
 from bot.config import Config, FeedConfig
-from bot.errors import FeedError
+from bot.detect import classify_feed
+from bot.edition import assign_numbers, number_series
+from bot.errors import FeedError, StorageError
 from bot.feed import FetchResult, fetch_feed, parse_feed
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
-from bot.split import assign_numbers, split_entry
+from bot.split import split_entry
+from bot.storagefault import is_storage_fault
 from bot.store import SaveResult, Store
 
 __all__ = ["IngestStopped", "Ingestor", "SizeLimits", "split_entries"]
@@ -73,17 +76,18 @@ class _Split:
 
 
 def _split(entries: Sequence[RawEntry], config: Config, aliases: SectionAliases, store: Store | None,
-           stop: threading.Event | None = None) -> _Split:
+           stop: Callable[[], bool] | None = None) -> _Split:
     issues: list[Issue] = []
     failed: list[str] = []
     for n, entry in enumerate(entries):
-        if stop is not None and n % _CHECK_EVERY == 0 and stop.is_set():
+        if stop is not None and n % _CHECK_EVERY == 0 and stop():
             raise IngestStopped(entry.feed, "stopped by shutdown before anything was stored")
         try:
             issues.append(split_entry(entry, aliases=aliases, newsletter=config.newsletter))
         except Exception:  # the splitter promises not to raise; a bug must not stop the feed
             log.exception("could not split entry %r of feed %r; skipped", entry.entry_id, entry.feed)
             failed.append(entry.entry_id)
+    issues = classify_feed(number_series(issues), config.newsletter, aliases, entries[0].feed if entries else "")
     known = store.list_issues(limit=500) if store is not None else []
     return _Split([clean_issue(issue) for issue in assign_numbers(issues, known)], failed)
 
@@ -129,10 +133,10 @@ class Ingestor:
         if self.store.path == ":memory:":
             return self.store
         if self._worker_store is None:
-            self._worker_store = Store(self.store.path)
+            self._worker_store = self.store.reopen()
         return self._worker_store
 
-    async def _offload(self, work: Callable[[Store], T]) -> T:
+    async def _offload(self, work: Callable[[Store], T], cancelled: threading.Event | None = None) -> T:
         """Run `work` in a daemon thread: the loop stays free, and a shutdown never waits for it."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
@@ -160,7 +164,8 @@ class Ingestor:
         try:
             return await future
         except asyncio.CancelledError:
-            self._stop.set()  # only a shutdown cancels a poll
+            if cancelled is not None:
+                cancelled.set()  # the awaiting task is gone (a shutdown): the work stops at its next step
             raise
 
     # ------------------------------------------------------------------ polling
@@ -184,21 +189,29 @@ class Ingestor:
                 await self._offload(lambda store: store.record_feed_not_modified(feed.name, feed.url))
                 log.info("feed %s: not modified", feed.name)
                 return []
-            return await self._offload(lambda store: self._store_fetch(store, feed, fetched))
+            cancelled = threading.Event()
+            return await self._offload(lambda store: self._store_fetch(
+                store, feed, fetched, lambda: self._stop.is_set() or cancelled.is_set()), cancelled)
         except IngestStopped:
             raise
         except FeedError as exc:
             error = exc
-        except (sqlite3.Error, OSError) as exc:  # storage trouble: shown on the feed, retried next poll
+        except StorageError as exc:  # opening the worker's connection: the disk, as below
+            cause = exc.__cause__
+            raise (cause if isinstance(cause, sqlite3.Error | OSError) else exc) from None
+        except (sqlite3.Error, OSError) as exc:
+            if is_storage_fault(exc):
+                raise  # the disk (full, read-only): the service waits it out and polls again
             error = FeedError(feed.name, f"could not store the feed: {type(exc).__name__}: {exc}")
         with contextlib.suppress(sqlite3.Error, OSError):
             await self._offload(lambda store: store.record_feed_error(feed.name, feed.url, error.reason))
         log.error("%s", error)
         raise error
 
-    def _store_fetch(self, store: Store, feed: FeedConfig, fetched: FetchResult) -> list[SaveResult]:
+    def _store_fetch(self, store: Store, feed: FeedConfig, fetched: FetchResult,
+                     stop: Callable[[], bool]) -> list[SaveResult]:
         """Worker thread: parse, split, store, and only then save the validators (same transaction)."""
-        results, failed = self._ingest(store, fetched.body, feed.name, fetched.url, self._stop)
+        results, failed = self._ingest(store, fetched.body, feed.name, fetched.url, stop)
         warning = None
         if failed:
             warning = (f"{len(failed)} entr{'y' if len(failed) == 1 else 'ies'} could not be split (first:"
@@ -214,16 +227,16 @@ class Ingestor:
         return self._ingest(self.store, data, feed_name, base_url)[0]
 
     def _ingest(self, store: Store, data: bytes, feed_name: str, base_url: str,
-                stop: threading.Event | None = None) -> tuple[list[SaveResult], list[str]]:
+                stop: Callable[[], bool] | None = None) -> tuple[list[SaveResult], list[str]]:
         with _cyclic_gc_paused():
             return self._ingest_now(store, data, feed_name, base_url, stop)
 
     def _ingest_now(self, store: Store, data: bytes, feed_name: str, base_url: str,
-                    stop: threading.Event | None) -> tuple[list[SaveResult], list[str]]:
+                    stop: Callable[[], bool] | None) -> tuple[list[SaveResult], list[str]]:
         parsed = parse_feed(feed_name, data, base_url)
         split = _split(parsed.entries, self.config, self.aliases, store, stop)
         newsletters = [issue for issue in split.issues if issue.is_newsletter]
-        if stop is not None and stop.is_set():
+        if stop is not None and stop():
             raise IngestStopped(feed_name, "stopped by shutdown before anything was stored")
         limits = self._limits(feed_name)
         results = store.save_issues(newsletters, held=limits.over)

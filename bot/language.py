@@ -183,7 +183,7 @@ def infer_language(title: str, link: str, entry_id: str, text: str, feed_languag
 
 # --------------------------------------------------------------------------- issue numbers
 _TITLE_NUMBER = (
-    re.compile(r"(?i)(?<![a-z])(?:issue|edition|edición|edição|édition|numéro|número|nummer|sayı|no\.?|n[°º])\s*#?\s*(\d{1,4})\b"),
+    re.compile(r"(?i)(?<![a-z])(?:issue|edition|edición|edição|édition|numéro|número|number|nummer|sayı|no\.?|n[°º])\s*#?\s*(\d{1,4})\b"),
     re.compile(r"#\s*(\d{1,4})\b"),
     re.compile(r"第\s*(\d{1,4})\s*[期号號]"),
     re.compile(r"(?:العدد|الإصدار|الاصدار|النسخة|رقم)\s*#?\s*(\d{1,4})"),
@@ -191,6 +191,8 @@ _TITLE_NUMBER = (
 )
 _LINK_NUMBER = (
     re.compile(r"(?i)issue[\s_\-#]*(\d{1,4})(?!\d)"),
+    # "/538.html", "/issues/42/", but not a date's last part ("/2020/05/")
+    re.compile(r"(?i)(?<!/\d{4})(?<!/\d{2})(?<!/\d)/(\d{1,4})(?:\.html?|\.php)?/?(?:[?#]|$)"),
     re.compile(r"#[\s_\-]*(\d{1,4})(?!\d)"),
     re.compile(r"(?i)(?<![a-z])nlp[_\-](\d{1,4})(?![\d.])"),
     re.compile(r"(?i)newsletter[_\-]+-?(\d{1,4})(?=$|[_\-/.\[])"),
@@ -275,13 +277,34 @@ def _zh_number(text: str) -> int | None:
     return value or None
 
 
+def _is_year(value: int) -> bool:
+    return 1990 <= value <= 2099
+
+
 def _first_match(patterns: tuple[re.Pattern[str], ...], text: str) -> int | None:
+    """The first number a pattern finds that is not 0 and not a year ("Issue 2020 in review")."""
     for pattern in patterns:
-        match = pattern.search(text)
-        if match:
+        for match in pattern.finditer(text):
             value = int(match.group(1))
-            if 0 < value < 10000:
+            if 0 < value < 10000 and not _is_year(value):
                 return value
+    return None
+
+
+# After the newsletter's name, a bare number is the issue's: "This Week in Rust 635",
+# "Rust Weekly 12 — Subtitle"; never a version ("2.1") nor a count ("12 papers").
+_AFTER_NAME = r"\s*[-–—:|]?\s*(\d{1,4})(?![\d.,]|\s*[^\W\d_])"
+
+
+def _name_number(title: str, names: tuple[str, ...]) -> int | None:
+    folded = title.casefold()
+    for name in names:
+        name = " ".join(name.split()).casefold()
+        if len(name) < 3 or not folded.startswith(name):
+            continue
+        match = re.match(_AFTER_NAME, folded[len(name):])
+        if match and not _is_year(int(match.group(1))) and int(match.group(1)) > 0:
+            return int(match.group(1))
     return None
 
 
@@ -314,8 +337,9 @@ def _ordinal_number(text: str) -> int | None:
     return None
 
 
-def infer_number(title: str, link: str, entry_id: str, text: str) -> int | None:
-    """The issue number an edition states: "#7", "Issue#6", "_NLP_7", "ISSUE_4", "第六期", "الإصدار الخامس".
+def infer_number(title: str, link: str, entry_id: str, text: str, names: tuple[str, ...] = ()) -> int | None:
+    """The issue number an edition states: "#7", "Issue 538", "Vol. 3, Issue 5", "No. 12", "This Week in
+    Rust 635", "/issue-42/", "/538.html", "_NLP_7", "第六期", "الإصدار الخامس" — never a year, a version or a count.
 
     Args:
         title: tried first, digits then ordinal words.
@@ -323,12 +347,16 @@ def infer_number(title: str, link: str, entry_id: str, text: str) -> int | None:
         entry_id: read like the link.
         text: last resort, ordinal phrases only ("Welcome to the 7th issue", "第一期"); pass the
             preamble rather than the whole edition, where "Issue #1" of some other series may appear.
+        names: the newsletter's names (configured, feed title): a number right after one is the issue's.
 
     Returns:
         The number, or None when nothing says it (see `split.assign_numbers`).
     """
     title = unicodedata.normalize("NFKC", title or "")
     number = _first_match(_TITLE_NUMBER, title)
+    if number is not None:
+        return number
+    number = _name_number(title, names)
     if number is not None:
         return number
     for location in (link, entry_id):

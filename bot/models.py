@@ -6,6 +6,7 @@ changed by one of them, and so that equality means "same content".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,8 @@ __all__ = [
     "Span",
 ]
 
+
+_TITLE_LEAD = re.compile(r"\s*(?:[\[(（【#:：|]|\s[-–—]\s)")
 
 # --------------------------------------------------------------------------- rich text
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,7 @@ class RawEntry:
     feed_language: str | None = None  # the feed-level <language>, a weak hint
     base_url: str = ""
     feed: str = ""
+    feed_title: str = ""  # the feed's own <title>: the newsletter's name unless config names it
 
 
 # --------------------------------------------------------------------------- issues
@@ -242,6 +246,7 @@ class Issue:
     updated: datetime | None = None
     feed: str = ""
     is_newsletter: bool = True
+    newsletter: str = ""  # the newsletter's name ("This Week in Rust"), for labels
 
     @property
     def content_hash(self) -> str:
@@ -262,6 +267,7 @@ class Issue:
             language=self.language,
             number=self.number,
             published=self.published,
+            newsletter=self.newsletter,
         )
 
     def section(self, key: str) -> Section | None:
@@ -278,12 +284,18 @@ class IssueRef:
     language: str
     number: int | None
     published: datetime | None = None
+    newsletter: str = ""  # the newsletter's name; "" for editions stored before names were kept
 
     @property
     def label(self) -> str:
-        """Short human label: "NLP Newsletter #4 (FR)"."""
+        """Short human label: "This Week in Rust #635 (EN)".
+
+        Without a name (editions stored before names were kept), the title's lead stands in:
+        "Garden Weekly [FR] #4: …" → "Garden Weekly".
+        """
         number = f" #{self.number}" if self.number is not None else ""
-        return f"NLP Newsletter{number} ({self.language.upper()})"
+        name = self.newsletter or _TITLE_LEAD.split(self.title, maxsplit=1)[0].strip() or self.title
+        return f"{name}{number} ({self.language.upper()})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from bot.cleantext import clean_text
 from bot.i18n import normalize_language, supported_languages, t
 from bot.models import Answer, Issue, IssueRef, Query, SearchHit, SectionRef
 from bot.ports import Destination
+from bot.schedule import ScheduleError, parse_schedule
 from bot.sections import SectionAliases, normalize
 from bot.store import Store, StoredHit
 
@@ -34,7 +35,6 @@ AMBIGUITY_MARGIN = 4.0
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _NUMBER = re.compile(r"^#?(\d{1,4})$")
-_SCHEDULE = re.compile(r"^(on_publish|(cron|digest)(\s+\S+){5})$")
 _LANG_NAMES = {"en": "English", "fr": "français", "pt-br": "português", "zh": "中文", "tr": "Türkçe",
                "es": "español", "ar": "العربية"}
 
@@ -43,6 +43,15 @@ def _clean(text: str) -> str:
     """Drop control and bidi-override characters, collapse spaces, cap the length."""
     text = clean_text(text[: MAX_ARGS * 4], for_matching=True)
     return " ".join(text.split())[:MAX_ARGS]
+
+
+def _check_schedule(text: str) -> tuple[str, str | None]:
+    """(schedule, None) when the scheduler can run it, else (text, the reason naming the field)."""
+    text = " ".join(text.split()) or "on_publish"
+    try:
+        return parse_schedule(text).text, None
+    except ScheduleError as exc:
+        return text, str(exc)
 
 
 def _echo(text: str, limit: int = 60) -> str:
@@ -188,10 +197,17 @@ class QueryEngine:
 
     # ------------------------------------------------------------------ commands
     def _start(self, query: Query, lang: str) -> Answer:
-        return Answer(kind="text", lang=lang, message=t("query.start", lang) + "\n\n" + t("query.help", lang))
+        name = self._newsletter_name(lang)
+        return Answer(kind="text", lang=lang,
+                      message=t("query.start", lang, name=name) + "\n\n" + t("query.help", lang, name=name))
 
     def _help(self, query: Query, lang: str) -> Answer:
-        return Answer(kind="text", lang=lang, message=t("query.help", lang))
+        return Answer(kind="text", lang=lang, message=t("query.help", lang, name=self._newsletter_name(lang)))
+
+    def _newsletter_name(self, lang: str) -> str:
+        """The stored newsletters' names ("This Week in Rust"), newest first; a generic word before any."""
+        names = dict.fromkeys(ref.newsletter for ref in self.store.list_issues(limit=50) if ref.newsletter)
+        return ", ".join(names) or t("query.newsletter", lang)
 
     def _section(self, query: Query, lang: str) -> Answer:
         words, number = parse_section_args(query.args)
@@ -271,8 +287,7 @@ class QueryEngine:
         needles = [w.lower() for w in _WORD.findall(expression)] + cjk
         for hit in stored:
             if hit.entry_id not in cache:
-                issue = self.store.get_issue(hit.entry_id)
-                cache[hit.entry_id] = (issue.ref, list(self._refs(issue))) if issue else None
+                cache[hit.entry_id] = self.store.outline(hit.entry_id)  # not get_issue: items are not needed
             found = cache[hit.entry_id]
             if found is None or hit.section_position >= len(found[1]):
                 continue
@@ -299,10 +314,10 @@ class QueryEngine:
         if not query.is_private and not query.is_admin:
             return Answer(kind="error", lang=lang, message=t("query.subscribe_admin_only", lang))
         section_part, _, schedule_part = _clean(query.args).partition("|")
-        schedule = " ".join(schedule_part.split()) or "on_publish"
-        if not _SCHEDULE.match(schedule):
-            return Answer(kind="error", lang=lang,
-                          message=t("query.subscribe_bad_schedule", lang, schedule=_echo(schedule)))
+        schedule, problem = _check_schedule(schedule_part)
+        if problem is not None:
+            return Answer(kind="error", lang=lang, message=t(
+                "query.subscribe_bad_schedule", lang, schedule=_echo(schedule), reason=_echo(problem, 160)))
         keys, unknown = self._resolve_section_names(section_part.replace(",", " ").split(), lang)
         if unknown:
             edition, _ = self._edition(None, lang)

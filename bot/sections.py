@@ -180,6 +180,9 @@ _PUNCT_CATEGORIES = ("P", "S", "C", "Z")
 # "1、", "1.", "2)", "3 -", "#4", "IV." … at the start of a heading.
 _NUMBERING = re.compile(r"^\s*(?:#?\d{1,3}(?:\.\d{1,3})*(?:\s*[、.)）:：]|\s+[-–—](?=\s))|[IVX]{1,4}[.)])\s*")
 _MIN_PREFIX = 4
+# "Avant-propos d'Elvis" is the foreword; "Updates from the Rust Project" is a section of its own
+# (a longer heading names its own subject, and its key must not depend on which others the issue has).
+_MAX_EXTRA_WORDS = 2
 _FUZZY_THRESHOLD = 88.0
 
 
@@ -313,7 +316,7 @@ class SectionAliases:
         """Canonical key of a heading ("Outils et jeux de données ⚙️" → "tools_datasets").
 
         Order: exact name (the heading's language first), emoji, a known name that
-        starts the heading ("Avant-propos d'Elvis" → foreword) or that the heading
+        starts the heading with at most two more words ("Avant-propos d'Elvis" → foreword) or that the heading
         starts (a query word such as "outils"), a close name (typos), else a slug.
         """
         title, emoji = split_heading(heading)
@@ -332,7 +335,8 @@ class SectionAliases:
             return slugify(heading)
         if len(form) >= _MIN_PREFIX:
             for name, key in self._forms:
-                if len(name) >= _MIN_PREFIX and form.startswith(name + " "):
+                if len(name) >= _MIN_PREFIX and form.startswith(name + " ") \
+                        and len(form[len(name):].split()) <= _MAX_EXTRA_WORDS:
                     return key
             starts = {key for name, key in self._forms if name.startswith(form + " ") or name.startswith(form)}
             if len(starts) == 1:

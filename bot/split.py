@@ -1,23 +1,28 @@
-"""Feed entry → Issue → Sections → Items: the only reader of a newsletter's HTML structure.
+"""Feed entry → Issue → Sections: the only reader of a newsletter's HTML structure.
 
-The shape being read (kramdown output of the dair.ai NLP Newsletter, in 7 languages):
-sections are `<h1>` (or `<h2>` in some Chinese editions, possibly `<strong>`-wrapped
-and numbered "1、"); items open with a wholly bold paragraph
-(`<p><strong><em>Title</em></strong></p>`) or a sub-heading (`<h4>1.1 title</h4>`,
-`<h2>` stories under an `<h1>` "Top Stories"); "Mentions" sections hold untitled
-paragraphs. Around that: a table of contents before the first heading (Chinese
-editions), the English original inside HTML comments (Portuguese editions), a
-footer after a trailing `<hr />`, and the feed template's "was originally
-published by" line — none of which is content.
+Newsletters share a shape whatever their renderer: an introduction, then sections under
+headings of one level (`<h1>` in dair.ai's newsletter, `<h2>` in This Week in Rust
+and most Markdown-built newsletters), sub-headings and bold titles inside them for
+stories, lists of links, and around that a table of contents, a footer after a trailing
+`<hr />` and the feed template's "was originally published by" line, none of which is content.
 
-Decisions (tested in tests/test_split_shapes.py):
-- the section level is the smallest heading level used at least twice at top
-  level (else the only one used); deeper headings are item titles;
-- item titles lose "1.1 " style numbering and stray markdown asterisks;
-- an untitled list in an untitled context gives one item per list entry;
-- a wholly bold paragraph whose text is a known section name is a heading when
-  the name is `references` ("本文参考资料") or its emoji agrees with the name;
+Section rules (tested in tests/test_split_shapes.py and tests/test_split_rules.py):
+- the section level is the smallest heading level used at least twice at top level (else
+  the only one used); a heading at that level or above is a section;
+- a deeper heading is a section only when it is a peer of the section headings: it comes
+  right after the horizontal rule that closed the last section (the only one to), it continues the section
+  headings' numbering ("# 1、…", "## 2、…", "# 3、…"), or it names another known section
+  where they name known sections; otherwise it titles or groups items;
+- a wholly bold paragraph is a section only when it names a known section (`references`,
+  or a name whose emoji agrees with it), is not repeated in the issue (a label inside
+  every story is a label), and the section it would close has no bold item titles of its
+  own (there it is one more item title);
+- a first heading that repeats the entry's title or the newsletter's name is the issue's title;
+- headings repeated in one issue get `_2`, `_3` keys; the others keep the same key in
+  every issue of a newsletter (`jobs`);
 - `Section.html` is sanitised HTML regenerated from the items, never feed HTML.
+Items are read by `bot.items`; which entries are issues is `bot.detect`'s call; which issue an
+unnumbered edition belongs to is `bot.edition`'s.
 
 The splitter never raises: whatever the HTML, the worst case is an Issue with no
 sections (logged).
@@ -27,17 +32,18 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
 from bot.config import NewsletterConfig
+from bot.detect import entry_reason
+from bot.edition import assign_numbers
+from bot.items import HEADINGS, LISTS, ItemReader, is_bold_title, leading_strong, render
 from bot.language import infer_language, infer_number
-from bot.models import Block, Issue, IssueRef, Item, RawEntry, Section, blocks_text
-from bot.richtext import Fragment, RichTextBuilder
+from bot.models import Issue, Item, RawEntry, Section, blocks_text
 from bot.sections import SectionAliases, normalize, split_heading
 
 __all__ = ["assign_numbers", "split_entry"]
@@ -46,13 +52,14 @@ log = logging.getLogger(__name__)
 
 _HEADING_LEVEL = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _CONTAINERS = frozenset({"div", "section", "article", "main", "header", "footer", "center"})
-_BLOCKISH = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "p", "ul", "ol", "hr", "blockquote", "pre", "table",
-                       "figure", *_CONTAINERS})
-_LISTS = frozenset({"ul", "ol"})
+# E-mail newsletters lay their issues out in tables; a table whose cells hold blocks is opened up too.
+_LAYOUT = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th"})
+_LAYOUT_CONTENT = "h1, h2, h3, h4, h5, h6, p, ul, ol, blockquote"
+_BLOCKISH = frozenset({*HEADINGS, "p", "ul", "ol", "hr", "blockquote", "pre", "table", "figure", *_CONTAINERS})
 _WS = re.compile(r"\s+")
-_ITEM_NUMBERING = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})+\.?\s*")
 _PUBLISHED_BY = re.compile(r"(?i)was originally published by")
-_MAX_TITLE = 300
+# "1、", "2.", "3)", "4:" before a section name, but not "1.1" (an item's number).
+_SECTION_NUMBER = re.compile(r"^\s*#?\s*(\d{1,2})\s*[、.)）:：](?!\d)")
 _MAX_PSEUDO_HEADING = 60
 _MAX_FOOTER_NODES = 5
 _PSEUDO_KEYS = frozenset({"references"})
@@ -78,106 +85,44 @@ def split_entry(entry: RawEntry, *, aliases: SectionAliases | None = None,
     Args:
         entry: the feed entry, its HTML untouched.
         aliases: heading → canonical key table (config extras included).
-        newsletter: how to tell a newsletter from another post of the feed.
+        newsletter: `[newsletter]`: the name to label issues with, how to tell an issue.
 
     Returns:
-        Always an Issue; `is_newsletter=False` (logged at INFO) when the entry's
-        title does not look like a newsletter's and its sections are not the
-        newsletter's known ones, or when it has fewer than `min_sections` sections.
+        Always an Issue, labelled with `[newsletter] name`, else the feed's title. Its
+        `is_newsletter` is the verdict on this entry alone (`bot.detect.entry_reason`);
+        `bot.detect.classify_feed` decides with the whole feed in view.
     """
     config = newsletter or NewsletterConfig()
     table = _aliases(aliases)
+    names = tuple(n for n in (config.name, entry.feed_title) if n)
     try:
-        issue = _Splitter(entry, table).issue()
+        issue = _Splitter(entry, table, names).issue()
     except Exception:  # the promise is "never raises": a bug here must not stop a feed
         log.exception("entry %r: could not be split; stored without sections", entry.entry_id)
-        issue = _empty_issue(entry)
-    newsletterish = _is_newsletter(issue, config, table)
-    if not newsletterish:
-        log.info("entry %r (%s) is not a newsletter issue: %d section(s)", entry.entry_id,
-                 _short(issue.title), len(issue.sections))
-        issue = replace(issue, is_newsletter=False)
-    return issue
-
-
-def assign_numbers(issues: Sequence[Issue], known: Sequence[IssueRef] = ()) -> list[Issue]:
-    """Fill the `number` of editions that do not state it, from other editions of the same issue.
-
-    Editions of one issue share their images (translations reuse the figures), their
-    item links, the subtitle after the title's ':' (or most of its words: "GPT-2
-    Anotado, Entendendo self-distillation, Haiku…"), and their link slug once language
-    markers are removed. An edition takes the number of its best match when the match
-    is clear; numbers already stated are never changed.
-
-    Args:
-        issues: editions being ingested, in any order.
-        known: editions already stored (only title and link are compared for those).
-
-    Returns:
-        The issues in the same order, numbered where a match was found.
-    """
-    result = list(issues)
-    if all(issue.number is not None or not issue.is_newsletter for issue in result):
-        return result  # the usual case: every edition states its number, nothing to compare
-    profiles = [_Profile.of_issue(issue) for issue in result]
-    known_profiles = [_Profile.of_ref(ref) for ref in known if ref.number is not None]
-    changed = True
-    while changed:
-        changed = False
-        numbered = [p for p in profiles if p.number is not None] + known_profiles
-        for index, issue in enumerate(result):
-            if issue.number is not None or not issue.is_newsletter:
-                continue
-            mine = profiles[index]
-            best, best_score = None, 0.0
-            for other in numbered:
-                if other.entry_id == mine.entry_id:
-                    continue
-                score = mine.similarity(other)
-                if score > best_score:
-                    best, best_score = other, score
-                    if score >= 1.0:
-                        break  # similarity is at most 1.0: no later candidate can beat this one
-            if best is not None and best_score >= _MATCH_THRESHOLD:
-                result[index] = replace(issue, number=best.number)
-                profiles[index] = replace(mine, number=best.number)
-                log.info("entry %r: issue number %s taken from %r (score %.2f)", issue.entry_id, best.number,
-                         best.entry_id, best_score)
-                changed = True
-    return result
+        issue = _empty_issue(entry, names)
+    name = config.name or _WS.sub(" ", entry.feed_title or "").strip() or entry.feed
+    taken = entry_reason(issue, config, table).taken
+    return replace(issue, newsletter=name, is_newsletter=taken)
 
 
 # --------------------------------------------------------------------------- splitting
-@dataclass
-class _Draft:
-    title: str
-    blocks: list[Block] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
-    sources: list[str] = field(default_factory=list)
-
-    def take(self, fragment: Fragment) -> None:
-        self.blocks.extend(fragment.blocks)
-        self.images.extend(fragment.images)
-        self.links.extend(fragment.links)
-        self.sources.extend(fragment.sources)
-
-    def item(self) -> Item | None:
-        if not (self.title or self.blocks or self.images or self.links):
-            return None
-        return Item(title=self.title, body=tuple(self.blocks), images=tuple(dict.fromkeys(self.images)),
-                    links=tuple(dict.fromkeys(self.links)), sources=tuple(dict.fromkeys(self.sources)))
-
-
 @dataclass
 class _RawSection:
     heading: str
     nodes: list[Any] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class _Heading:
+    index: int
+    level: int
+    text: str
+
+
 class _Splitter:
-    def __init__(self, entry: RawEntry, aliases: SectionAliases) -> None:
+    def __init__(self, entry: RawEntry, aliases: SectionAliases, names: tuple[str, ...] = ()) -> None:
         self.entry = entry
+        self.names = names
         self.aliases = aliases
         self.base = entry.base_url or entry.link or ""
         self.title = _WS.sub(" ", entry.title or "").strip()
@@ -187,7 +132,7 @@ class _Splitter:
         nodes = self._top_nodes(html) if html.strip() else []
         preamble_nodes, raw_sections = self._sectioned(nodes)
         preamble_nodes = self._without_toc(preamble_nodes, raw_sections)
-        preamble = self._render(preamble_nodes).blocks
+        preamble = render(self.base, preamble_nodes).blocks
         preamble_text = blocks_text(tuple(preamble))
         lang_hint = _title_lang_hint(self.title, self.entry)
         sections: list[Section] = []
@@ -198,7 +143,7 @@ class _Splitter:
             used[key] = used.get(key, 0) + 1
             if used[key] > 1:
                 key = f"{key}_{used[key]}"
-            items = self._items(raw.nodes, key)
+            items = ItemReader(self.base).read(raw.nodes)
             heading = _WS.sub(" ", raw.heading).strip()
             sections.append(Section(key=key, heading=heading, title=title, emoji=emoji, position=position,
                                     items=tuple(items)))
@@ -210,7 +155,7 @@ class _Splitter:
             sample += "\n" + section.text[:_TEXT_SAMPLE]
         language = infer_language(self.title, self.entry.link, self.entry.entry_id, sample,
                                   self.entry.feed_language)
-        number = infer_number(self.title, self.entry.link, self.entry.entry_id, preamble_text)
+        number = infer_number(self.title, self.entry.link, self.entry.entry_id, preamble_text, self.names)
         return Issue(entry_id=self.entry.entry_id, link=self.entry.link, title=self.title,
                      published=self.entry.published, updated=self.entry.updated, language=language,
                      number=number, sections=tuple(sections), preamble=tuple(preamble), feed=self.entry.feed)
@@ -226,27 +171,19 @@ class _Splitter:
     def _sectioned(self, nodes: list[Any]) -> tuple[list[Any], list[_RawSection]]:
         """Cut top-level nodes at section headings: (preamble nodes, sections with their nodes)."""
         nodes = _without_published_by(nodes)
-        counts: dict[int, int] = {}
-        headings: dict[int, str] = {}
-        for index, node in enumerate(nodes):
-            level = _HEADING_LEVEL.get(node.tag)
-            if level is not None:
-                text = _WS.sub(" ", node.text(deep=True) or "").strip()
-                if text:
-                    headings[index] = text
-                    counts[level] = counts.get(level, 0) + 1
-        section_level = 0
-        if counts:
-            repeated = [lvl for lvl, n in counts.items() if n >= 2]
-            section_level = min(repeated) if repeated else min(counts)
+        headings = _headings(nodes)
+        level = _section_level(headings)
+        repeated = _RepeatedLabels(nodes, headings)
+        starts = {h.index: h.text for h in headings if h.level <= level}
+        starts.update(_peer_headings(nodes, headings, level, repeated, self.aliases))
+        if headings and self._is_title(headings[0].text):
+            starts.pop(headings[0].index, None)  # the issue's own title over its text, not a section
         preamble: list[Any] = []
         sections: list[_RawSection] = []
         for index, node in enumerate(nodes):
-            heading = None
-            if index in headings and _HEADING_LEVEL[node.tag] <= section_level:
-                heading = headings[index]
-            elif node.tag == "p" and (sections or not headings):
-                heading = self._pseudo_heading(node)
+            heading = starts.get(index)
+            if heading is None and node.tag == "p" and (sections or not headings):
+                heading = self._pseudo_heading(node, repeated, sections[-1].nodes if sections else [])
             if heading is not None:
                 sections.append(_RawSection(heading))
             elif sections:
@@ -257,9 +194,15 @@ class _Splitter:
             sections[-1].nodes = self._without_footer(sections[-1].nodes)
         return preamble, sections
 
-    def _pseudo_heading(self, node: Any) -> str | None:
-        """"<p><strong>本文参考资料</strong></p>": a section heading written as a bold paragraph."""
-        if _leading_strong(node) is None:
+    def _is_title(self, heading: str) -> bool:
+        """The heading repeats the entry's title or the newsletter's name."""
+        form = normalize(heading)
+        return len(form) >= 4 and any(form == normalize(name) for name in (self.title, *self.names))
+
+    def _pseudo_heading(self, node: Any, repeated: _RepeatedLabels, section: list[Any]) -> str | None:
+        """"<p><strong>本文参考资料</strong></p>": a section heading written as a bold paragraph
+        (unless the section it would close titles its items with bold paragraphs: one more title)."""
+        if leading_strong(node) is None:
             return None
         raw = node.text(deep=True) or ""
         if len(raw) > 3 * _MAX_PSEUDO_HEADING:
@@ -268,13 +211,14 @@ class _Splitter:
         if not text or len(text) > _MAX_PSEUDO_HEADING:
             return None
         key = self.aliases.exact_key(text)
-        if key is None:
+        if key is None or _label_form(text) in repeated:
             return None
         _title, emoji = split_heading(text)
         if key not in _PSEUDO_KEYS and (not emoji or self.aliases.emoji_key(emoji) != key):
             return None
-        fragment = self._render([node])
-        if not _is_bold_title(fragment):
+        if not is_bold_title(render(self.base, [node])):
+            return None
+        if any(n.tag == "p" and leading_strong(n) is not None for n in section):
             return None
         return text
 
@@ -283,7 +227,7 @@ class _Splitter:
         last_hr = max((i for i, n in enumerate(nodes) if n.tag == "hr"), default=-1)
         if last_hr >= 0:
             tail = [n for n in nodes[last_hr + 1:] if not _is_blank(n)]
-            if len(tail) <= _MAX_FOOTER_NODES:
+            if len(tail) <= _MAX_FOOTER_NODES and not any(n.tag in HEADINGS for n in tail):  # a story, not a footer
                 nodes = nodes[:last_hr]
         host = _host(self.entry.link)
         while nodes and host:
@@ -305,7 +249,7 @@ class _Splitter:
         titles.discard("")
         kept: list[Any] = []
         for node in preamble:
-            if node.tag in _LISTS:
+            if node.tag in LISTS:
                 text = normalize(node.text(deep=True) or "")
                 hits = sum(1 for t in titles if t in text)
                 if hits >= min(2, len(titles)):
@@ -313,120 +257,106 @@ class _Splitter:
             kept.append(node)
         return kept
 
-    # ------------------------------------------------------------------ items
-    def _items(self, nodes: list[Any], key: str) -> list[Item]:
-        items: list[Item] = []
-        current: _Draft | None = None  # a titled item collects until the next title
-        last_untitled: _Draft | None = None
-        pending = _Draft("")  # images/sources seen before any item
 
-        def close(draft: _Draft | None) -> None:
-            if draft is not None:
-                item = draft.item()
-                if item is not None:
-                    items.append(item)
+def _headings(nodes: list[Any]) -> list[_Heading]:
+    found: list[_Heading] = []
+    for index, node in enumerate(nodes):
+        level = _HEADING_LEVEL.get(node.tag)
+        if level is not None:
+            text = _WS.sub(" ", node.text(deep=True) or "").strip()
+            if text:
+                found.append(_Heading(index, level, text))
+    return found
 
-        def open_item(title: str) -> _Draft:
-            draft = _Draft(title)
-            draft.images.extend(pending.images)
-            draft.links.extend(pending.links)
-            draft.sources.extend(pending.sources)
-            pending.images.clear()
-            pending.links.clear()
-            pending.sources.clear()
-            return draft
 
-        def start_item(title: str, media: Fragment | None = None) -> _Draft:
-            """Close whatever is open and start a titled item (with the media of its title line)."""
-            close(current)
-            close(last_untitled)
-            draft = open_item(title)
-            if media is not None:
-                draft.images.extend(media.images)
-                draft.links.extend(media.links)
-            return draft
+def _section_level(headings: list[_Heading]) -> int:
+    """The smallest heading level used at least twice, else the only one used; 0 with no headings."""
+    counts: dict[int, int] = {}
+    for heading in headings:
+        counts[heading.level] = counts.get(heading.level, 0) + 1
+    if not counts:
+        return 0
+    repeated = [level for level, n in counts.items() if n >= 2]
+    return min(repeated) if repeated else min(counts)
 
-        for node in nodes:
-            tag = node.tag
-            if tag == "-text" and not (node.text_content or "").strip():
-                continue
-            if tag in _HEADING_LEVEL:
-                fragment = self._render([node])
-                title = _clean_title(_fragment_text(fragment))
-                if not title:
-                    continue
-                current, last_untitled = start_item(title, fragment), None
-                continue
-            if tag == "p":
-                split = self._title_with_body(node)
-                if split is not None:
-                    current, last_untitled = start_item(split[0]), None
-                    current.take(split[1])
-                    continue
-            fragment = self._render([node])
-            if tag == "p" and _is_bold_title(fragment):
-                title = _clean_title(_fragment_text(fragment))
-                if title:
-                    current, last_untitled = start_item(title, fragment), None
-                    continue
-            if not (fragment.blocks or fragment.images or fragment.links):
-                continue  # an empty paragraph ("<p><br /></p>")
-            if current is not None:
-                current.take(fragment)
-                continue
-            if not fragment.blocks:
-                # images or a lone "[source]": they belong to the paragraph just read, else the next item
-                target = last_untitled if last_untitled is not None else pending
-                target.take(fragment)
-                continue
-            if tag in _LISTS:
-                close(last_untitled)
-                last_untitled = None
-                for li in node.iter(include_text=False):
-                    if li.tag != "li":
-                        continue
-                    entry_fragment = self._render([li])
-                    if entry_fragment.blocks or entry_fragment.images:
-                        draft = open_item("")
-                        draft.take(entry_fragment)
-                        close(draft)
-                continue
-            close(last_untitled)
-            last_untitled = open_item("")
-            last_untitled.take(fragment)
-        close(current)
-        close(last_untitled)
-        return items
 
-    def _title_with_body(self, node: Any) -> tuple[str, Fragment] | None:
-        """"<p><strong><em>Title</em></strong>\\nBody…</p>": a title line and its body in one paragraph."""
-        strong = _leading_strong(node)
-        if strong is None:
-            return None
-        # The cheap tests first: most paragraphs that open with a <strong> are titles alone.
-        rest = _siblings_after(strong)
-        if not rest:
-            return None
-        first = rest[0]
-        line_break = first.tag == "br" or (
-            first.tag == "-text" and (first.text_content or "").lstrip(" \t").startswith(("\n", "\r")))
-        if not line_break:
-            return None
-        title = _clean_title(strong.text(deep=True) or "")
-        if not title or len(title) > _MAX_TITLE:
-            return None
-        body = self._render(rest)
-        if not body.blocks:
-            return None
-        extra = self._render([strong])
-        body.links[:0] = extra.links
-        return title, body
+class _RepeatedLabels:
+    """Heading and bold-paragraph texts that occur more than once in the issue (labels, not sections).
 
-    def _render(self, nodes: Iterable[Any]) -> Fragment:
-        builder = RichTextBuilder(self.base)
-        for node in nodes:
-            builder.add(node)
-        return builder.fragment()
+    Counted on the first question only: most issues never ask.
+    """
+
+    def __init__(self, nodes: list[Any], headings: list[_Heading]) -> None:
+        self._nodes = nodes
+        self._headings = headings
+        self._forms: set[str] | None = None
+
+    def __contains__(self, form: object) -> bool:
+        if self._forms is None:
+            seen: dict[str, int] = {}
+            texts = [h.text for h in self._headings]
+            for node in self._nodes:
+                if node.tag == "p" and leading_strong(node) is not None:
+                    text = node.text(deep=True) or ""
+                    if len(text) <= 3 * _MAX_PSEUDO_HEADING:
+                        texts.append(text)
+            for text in texts:
+                key = _label_form(text)
+                if key:
+                    seen[key] = seen.get(key, 0) + 1
+            self._forms = {key for key, n in seen.items() if n > 1}
+        return form in self._forms
+
+
+def _label_form(text: str) -> str:
+    """What two labels are compared in: words, case-folded (cheaper than `normalize`, enough for a repeat)."""
+    return " ".join(text.split()).casefold()
+
+
+def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repeated: _RepeatedLabels,
+                   aliases: SectionAliases) -> dict[int, str]:
+    """Deeper headings that are peers of the section headings: right after a rule, continuing their
+    numbering, or naming another known section where the section headings name known sections."""
+    numbers = {n for h in headings if h.level <= level and (n := _section_number(h.text)) is not None}
+    known = {k for h in headings if h.level <= level and (k := _strict_key(aliases, h.text)) is not None}
+    first_section = min((h.index for h in headings if h.level <= level), default=len(nodes))
+    last_section = max((h.index for h in headings if h.level <= level), default=len(nodes))
+    # A closing block: one heading after a rule, past the last section heading (several are stories).
+    closing = [h.index for h in headings if h.level > level and h.index > last_section and _after_rule(nodes, h.index)]
+    peers: dict[int, str] = {}
+    for heading in headings:
+        if heading.level <= level or heading.index < first_section:
+            continue
+        number = _section_number(heading.text)
+        in_sequence = len(numbers) >= 2 and number is not None and number not in numbers \
+            and number <= max(numbers) + 1
+        key = _strict_key(aliases, heading.text) if len(known) >= 2 else None
+        peer = in_sequence or (key is not None and key not in known) or closing == [heading.index]
+        if peer and _label_form(heading.text) not in repeated:
+            peers[heading.index] = heading.text
+    return peers
+
+
+def _strict_key(aliases: SectionAliases, heading: str) -> str | None:
+    """The canonical key a heading names exactly or by its emoji; None for anything else."""
+    key = aliases.exact_key(heading)
+    if key is None:
+        key = aliases.emoji_key(split_heading(heading)[1])
+    return key if key is not None and key not in ("foreword", "references") else None
+
+
+def _section_number(text: str) -> int | None:
+    match = _SECTION_NUMBER.match(text)
+    return int(match.group(1)) if match else None
+
+
+def _after_rule(nodes: list[Any], index: int) -> bool:
+    """The node at `index` comes right after a horizontal rule (blank nodes aside)."""
+    for node in reversed(nodes[:index]):
+        if _is_blank(node):
+            continue
+        return bool(node.tag == "hr")
+    return False
 
 
 # --------------------------------------------------------------------------- helpers
@@ -449,7 +379,7 @@ def _flatten(container: Any) -> list[Any]:
             if (node.text_content or "").strip():
                 out.append(node)
             continue
-        if tag in _CONTAINERS and _holds_blocks(node):
+        if (tag in _CONTAINERS and _holds_blocks(node)) or (tag in _LAYOUT and _lays_out_blocks(node)):
             stack.append(node.child)
         else:
             out.append(node)
@@ -466,6 +396,11 @@ def _holds_blocks(node: Any) -> bool:
     return False
 
 
+def _lays_out_blocks(node: Any) -> bool:
+    """A layout table (e-mail newsletters): its cells hold headings, paragraphs or lists, not data."""
+    return node.css_first(_LAYOUT_CONTENT) is not None
+
+
 def _without_published_by(nodes: list[Any]) -> list[Any]:
     """Drop the feed template's "<title> was originally published by dair.ai at … on <date>." line."""
     tail_start = max(0, len(nodes) - 3)
@@ -475,31 +410,6 @@ def _without_published_by(nodes: list[Any]) -> list[Any]:
             continue
         kept.append(node)
     return kept
-
-
-def _leading_strong(node: Any) -> Any | None:
-    """The `<strong>` (or `<b>`) a paragraph opens with, after `<br />`, comments and blank text."""
-    child = node.first_child
-    while child is not None:
-        tag = child.tag
-        if tag == "-text":
-            if (child.text_content or "").strip():
-                return None
-        elif tag != "br" and tag != "-comment":
-            return child if tag == "strong" or tag == "b" else None
-        child = child.next
-    return None
-
-
-def _siblings_after(node: Any) -> list[Any]:
-    """The nodes after `node` in its parent, comments left out."""
-    rest: list[Any] = []
-    sibling = node.next
-    while sibling is not None:
-        if sibling.tag != "-comment":
-            rest.append(sibling)
-        sibling = sibling.next
-    return rest
 
 
 def _is_blank(node: Any) -> bool:
@@ -519,7 +429,7 @@ def _host(url: str) -> str:
 
 
 def _only_links_to(node: Any, host: str, base: str) -> bool:
-    """A short paragraph whose every link points to the site itself ("Subscribe 🔖 to the NLP Newsletter")."""
+    """A short paragraph whose every link points to the site itself ("Subscribe 🔖 to our newsletter")."""
     text = node.text(deep=True) or ""
     if len(text) > 200:
         return False
@@ -527,35 +437,6 @@ def _only_links_to(node: Any, host: str, base: str) -> bool:
     if not anchors:
         return False
     return all(_host(a.attributes.get("href") or "") == host for a in anchors)
-
-
-def _is_bold_title(fragment: Fragment) -> bool:
-    """One paragraph whose every visible character is bold, short enough to be a title."""
-    if len(fragment.blocks) != 1 or fragment.source_only:
-        return False
-    block = fragment.blocks[0]
-    if block.kind != "paragraph":
-        return False
-    visible = False
-    for span in block.spans:
-        if span.text.strip(" \n*_:"):
-            if not span.bold:
-                return False
-            visible = True
-    return visible and sum(len(span.text) for span in block.spans) <= _MAX_TITLE
-
-
-def _fragment_text(fragment: Fragment) -> str:
-    return " ".join(block.text for block in fragment.blocks)
-
-
-def _clean_title(text: str) -> str:
-    """"1.5用图网络模拟复杂物理" → "用图网络模拟复杂物理"; "Why BLEU?***" → "Why BLEU?"."""
-    text = _WS.sub(" ", text).strip()
-    stripped = _ITEM_NUMBERING.sub("", text, count=1)
-    if stripped:
-        text = stripped
-    return text.strip(" *_").strip()
 
 
 _CITATION = re.compile(r"\[(\d{1,3})\]")
@@ -597,25 +478,11 @@ def _title_lang_hint(title: str, entry: RawEntry) -> str | None:
     return None if code == "und" else code
 
 
-def _is_newsletter(issue: Issue, config: NewsletterConfig, aliases: SectionAliases) -> bool:
-    if len(issue.sections) < config.min_sections:
-        return False
-    try:
-        titled = re.search(config.title_pattern, issue.title) is not None
-    except re.error:
-        titled = False
-    if titled:
-        return True
-    canonical = {s.key for s in issue.sections if aliases.is_known(s.key) and s.key not in ("foreword",
-                                                                                            "references")}
-    return len(canonical) >= 2
-
-
-def _empty_issue(entry: RawEntry) -> Issue:
+def _empty_issue(entry: RawEntry, names: tuple[str, ...]) -> Issue:
     title = _WS.sub(" ", entry.title or "").strip()
     try:
         language = infer_language(title, entry.link, entry.entry_id, "", entry.feed_language)
-        number = infer_number(title, entry.link, entry.entry_id, "")
+        number = infer_number(title, entry.link, entry.entry_id, "", names)
     except Exception:  # pragma: no cover - inference is plain regex work
         language, number = "und", None
     return Issue(entry_id=entry.entry_id, link=entry.link, title=title, published=entry.published,
@@ -624,75 +491,3 @@ def _empty_issue(entry: RawEntry) -> Issue:
 
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# --------------------------------------------------------------------------- edition matching
-_MATCH_THRESHOLD = 0.5
-_SLUG_NOISE = re.compile(
-    r"(?i)(?:^|[-_.\[(#])(?:fr|pt-br|pt|zh|ch|cn|tr|es|ar|en)(?=$|[-_.\])#])|\.md$|issue[-_]?\d+|nlp[-_]\d+"
-)
-_WORDS = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
-
-
-def _subtitle(title: str) -> str:
-    for sep in (":", "：", " - ", " — "):
-        if sep in title:
-            return title.split(sep, 1)[1].strip()
-    return ""
-
-
-def _slug(link: str) -> str:
-    path = unquote(urlsplit(link).path if "://" in link else link)
-    path = path.strip("/").rsplit("/", 1)[-1]
-    path = _SLUG_NOISE.sub("_", path)
-    return re.sub(r"[-_.,\s]+", "_", path).strip("_").casefold()
-
-
-@dataclass(frozen=True)
-class _Profile:
-    entry_id: str
-    number: int | None
-    subtitle_words: frozenset[str]
-    slugs: frozenset[str]
-    images: frozenset[str]
-    links: frozenset[str]
-
-    @classmethod
-    def of_issue(cls, issue: Issue) -> _Profile:
-        images: set[str] = set()
-        links: set[str] = set()
-        for section in issue.sections:
-            for item in section.items:
-                images.update(item.images)
-                links.update(item.links)
-        return cls(issue.entry_id, issue.number, _word_set(_subtitle(issue.title)),
-                   frozenset(s for s in (_slug(issue.link), _slug(issue.entry_id)) if len(s) >= 8),
-                   frozenset(images), frozenset(links))
-
-    @classmethod
-    def of_ref(cls, ref: IssueRef) -> _Profile:
-        return cls(ref.entry_id, ref.number, _word_set(_subtitle(ref.title)),
-                   frozenset(s for s in (_slug(ref.link), _slug(ref.entry_id)) if len(s) >= 8),
-                   frozenset(), frozenset())
-
-    def similarity(self, other: _Profile) -> float:
-        """0..1: the strongest shared trait (same figures, same links, same subtitle, same slug)."""
-        scores = [
-            _jaccard(self.images, other.images) * 1.5 if len(self.images) >= 2 else 0.0,
-            _jaccard(self.links, other.links) if len(self.links) >= 3 else 0.0,
-            _jaccard(self.subtitle_words, other.subtitle_words) if len(self.subtitle_words) >= 3 else 0.0,
-            1.0 if self.slugs & other.slugs else 0.0,
-        ]
-        return min(1.0, max(scores))
-
-
-def _word_set(text: str) -> frozenset[str]:
-    return frozenset(w.casefold() for w in _WORDS.findall(text) if len(w) >= 3 or any(c.isdigit() for c in w))
-
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    shared = len(a & b)
-    return shared / (len(a) + len(b) - shared)  # |a ∪ b| without building the union
-

@@ -7,9 +7,11 @@ revision, which is what lets the scheduler re-send only what changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import re
 import sqlite3
 from collections import Counter
@@ -24,8 +26,9 @@ from urllib.parse import urlsplit
 import orjson
 import sqlite_utils
 
-from bot.models import Block, Issue, IssueRef, Item, Section
+from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
 from bot.ports import Destination
+from bot.storagefault import check_storage_path, storage_error
 
 __all__ = ["FeedState", "HeldIssue", "SaveResult", "Store", "StoredHit", "link_key"]
 
@@ -102,6 +105,38 @@ def _parse_dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def _connect(path: str) -> sqlite3.Connection:
+    return sqlite3.connect(path, timeout=30, check_same_thread=False)
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """A write transaction taken up front (BEGIN IMMEDIATE), so the busy timeout applies.
+
+    A deferred transaction that reads, then writes after another process wrote, fails at once
+    with "database is locked" whatever the timeout; schema set-up does exactly that.
+    Inside an open transaction this adds nothing.
+    """
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    if conn.in_transaction:
+        conn.commit()
+
+
+def _create_private(path: str) -> None:
+    """Create the database file 0600 if it does not exist yet (never loosens an existing one)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+
+
 class Store:
     """The engine's SQLite database (sqlite-utils); `:memory:` works for tests.
 
@@ -109,20 +144,47 @@ class Store:
     database through `db`, so a delivery and its bookkeeping share one file.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, connect: Callable[[str], sqlite3.Connection] | None = None,
+                 read_only: bool = False) -> None:
+        """Open (or create) the database; any failure is one `StorageError` naming the path and cause.
+
+        A new database file is created 0600 before SQLite opens it (SQLite gives its WAL and
+        SHM files the same mode): it holds chats and subscriptions, nobody else needs to read it.
+        `read_only` opens an existing file without writing anything (`status` on a full disk).
+        `connect` is the storage seam: tests pass a factory whose connection fails writes the way a
+        full disk does; by default it is `sqlite3.connect` with a 30 s busy timeout, so a second
+        process waits for a write in progress instead of failing with "database is locked".
+        """
         self.path = str(path)
-        if self.path == ":memory:":
-            # Not bound to one thread: the ingest worker thread writes through it (one at a time).
-            self.db = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
-        else:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self.db = sqlite_utils.Database(conn)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB: a large poll fits in one transaction
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self._create_tables()
+        self._connect = connect
+        try:
+            if self.path == ":memory:":
+                # Not bound to one thread: the ingest worker thread writes through it (one at a time).
+                self.db = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
+            else:
+                check_storage_path(self.path)
+                if read_only:
+                    conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                                           check_same_thread=False)
+                else:
+                    _create_private(self.path)
+                    conn = (connect or _connect)(self.path)
+                self.db = sqlite_utils.Database(conn)
+                if not read_only:
+                    self.db.execute("PRAGMA journal_mode=WAL")
+                    self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB: a large poll fits in one transaction
+            self.db.execute("PRAGMA foreign_keys=ON")
+            if not read_only:
+                with immediate(self.db.conn):  # waits its turn: two processes may open a new file at once
+                    self._create_tables()
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(self.path, exc) from exc
+
+    def reopen(self) -> Store:
+        """Another connection to the same database (through the same seam), for a worker thread:
+        SQLite transactions belong to a connection, so the worker's never mixes with the loop's."""
+        return Store(self.path, connect=self._connect)
 
     # ------------------------------------------------------------------ schema
     def _create_tables(self) -> None:
@@ -136,8 +198,10 @@ class Store:
                 {"entry_id": str, "feed": str, "link": str, "title": str, "published": str,
                  "updated": str, "language": str, "number": int, "content_hash": str, "revision": int,
                  "preamble": str, "is_newsletter": int, "first_seen": str, "last_changed": str,
-                 "link_key": str, "held": str},
+                 "link_key": str, "held": str, "newsletter": str},
                 pk="entry_id", if_not_exists=True)
+            if "newsletter" not in db.table("issues").columns_dict:  # databases from before names were kept
+                db.table("issues").add_column("newsletter", str)
             self._add_missing_columns()
             db.table("entry_aliases").create({"alias": str, "entry_id": str}, pk="alias", if_not_exists=True)
             db.table("sections").create(
@@ -341,7 +405,10 @@ class Store:
 
     def _save_issue(self, issue: Issue, held: str | None, unindexed: set[str]) -> SaveResult:
         existing = list(self.db.query(
-            "select revision, content_hash, number, link, held from issues where entry_id = ?", [issue.entry_id]))
+            "select revision, content_hash, number, link, held, newsletter from issues where entry_id = ?",
+            [issue.entry_id]))
+        if existing and existing[0]["newsletter"] != issue.newsletter:  # renamed in config: relabel, nothing else
+            self.db.table("issues").update(issue.entry_id, {"newsletter": issue.newsletter})
         item_json = [[orjson.dumps(item.to_json()).decode("utf-8") for item in section.items]
                      for section in issue.sections]  # serialised once: stored, and hashed
         section_hashes = [_section_hash(section.heading, items) for section, items in zip(issue.sections, item_json,
@@ -381,7 +448,7 @@ class Store:
             "published": _iso(issue.published), "updated": _iso(issue.updated), "language": issue.language,
             "number": issue.number, "content_hash": issue_hash, "revision": revision,
             "preamble": json.dumps([b.to_json() for b in issue.preamble], ensure_ascii=False),
-            "is_newsletter": int(issue.is_newsletter), "last_changed": _now(),
+            "is_newsletter": int(issue.is_newsletter), "last_changed": _now(), "newsletter": issue.newsletter,
             "link_key": link_key(issue.link), "held": held,
         }
         if first_seen:
@@ -452,8 +519,25 @@ class Store:
             published=_parse_dt(row["published"]), updated=_parse_dt(row["updated"]),
             language=row["language"], number=row["number"], sections=sections,
             preamble=tuple(Block.from_json(b) for b in json.loads(row["preamble"] or "[]")),
-            feed=row["feed"] or "", is_newsletter=bool(row["is_newsletter"]),
+            feed=row["feed"] or "", is_newsletter=bool(row["is_newsletter"]), newsletter=row["newsletter"] or "",
         )
+
+    def outline(self, entry_id: str) -> tuple[IssueRef, list[SectionRef]] | None:
+        """An edition's name and section list without its items: what a search hit needs to show."""
+        rows = list(self.db.query(
+            "select entry_id, link, title, language, number, published, newsletter from issues where entry_id = ?",
+            [entry_id]))
+        if not rows:
+            return None
+        sections = [
+            SectionRef(key=s["key"], heading=s["heading"], emoji=s["emoji"], position=s["position"],
+                       item_count=s["items"])
+            for s in self.db.query(
+                "select s.key, s.heading, s.emoji, s.position, (select count(*) from items i where i.entry_id ="
+                " s.entry_id and i.section_position = s.position) as items from sections s where s.entry_id = ?"
+                " order by s.position", [entry_id])
+        ]
+        return _ref(rows[0]), sections
 
     def rowid_for_entry(self, entry_id: str) -> int:
         """A short, stable number for an edition (fits in a 64-byte button payload)."""
@@ -478,7 +562,8 @@ class Store:
         if number is not None:
             where.append("number = ?")
             params.append(number)
-        sql = (f"select entry_id, link, title, language, number, published from issues where {' and '.join(where)}"
+        sql = ("select entry_id, link, title, language, number, published, newsletter from issues"
+               f" where {' and '.join(where)}"
                " order by published desc, coalesce(number, -1) desc, entry_id limit ?")
         params.append(max(1, min(limit, 10_000)))
         return [_ref(row) for row in self.db.query(sql, params)]
@@ -630,7 +715,7 @@ def _issue_hash(title: str, section_hashes: Iterable[str]) -> str:
 
 def _ref(row: dict[str, Any]) -> IssueRef:
     return IssueRef(entry_id=row["entry_id"], link=row["link"], title=row["title"], language=row["language"],
-                    number=row["number"], published=_parse_dt(row["published"]))
+                    number=row["number"], published=_parse_dt(row["published"]), newsletter=row["newsletter"] or "")
 
 
 def _hit(row: dict[str, Any]) -> StoredHit:

@@ -1,6 +1,5 @@
 """Schedules, the outbox and the delivery worker (imports `bot` only; reaches adapters via ports)."""
 
-from scheduler.cron import validate_schedules
 from scheduler.service import DeliveryService
 
-__all__ = ["DeliveryService", "validate_schedules"]
+__all__ = ["DeliveryService"]

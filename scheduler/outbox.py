@@ -25,11 +25,12 @@ from typing import Any, Literal
 import sqlite_utils
 
 from bot.ports import Rendered, Sent
+from bot.store import immediate
 
-__all__ = ["DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "row_key"]
+__all__ = ["OPEN_STATES", "DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "row_key"]
 
-OPEN_STATES = ("pending", "sending", "failed")
-_OPEN_SQL = "('pending', 'sending', 'failed')"
+OPEN_STATES = ("pending", "sending", "failed")  # rows still to deliver (also counted by web/metrics.py)
+_OPEN_SQL = "(" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
 
 
 def row_key(destination: str, entry_id: str, unit: str, revision: int, part: int, op: str) -> str:
@@ -128,8 +129,17 @@ class Outbox:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     # ------------------------------------------------------------------ schema
+    def _ready(self) -> bool:
+        """Every table, index and column in place: opening writes nothing (`status` on a full disk)."""
+        names = {row["name"] for row in self._query("select name from sqlite_master")}
+        if not {"outbox", "outbox_open", "outbox_issue", "dest_state", "dest_issues"} <= names:
+            return False
+        return any(row[1] == "chat_override" for row in self.db.conn.execute("pragma table_info(dest_state)"))
+
     def _create(self) -> None:
-        with self.db.atomic():
+        if self._ready():
+            return
+        with immediate(self.db.conn), self.db.atomic():
             self.db.execute("""
                 create table if not exists outbox (
                     id integer primary key autoincrement,
@@ -340,13 +350,24 @@ class Outbox:
         return {row["destination"]: row["t"] for row in self._query(
             "select destination, max(sent_at) as t from outbox where state = 'sent' group by destination")}
 
-    def requeue_dead(self, destination: str, now: float) -> int:
+    def requeue(self, destination: str, now: float) -> int:
+        """Make every waiting row of a destination due now: dead ones, failed ones waiting for a
+        retry, and pending ones parked in the future; attempts start again from zero."""
         with self.db.atomic():
             before = self.db.conn.total_changes
             self.db.execute(
                 "update outbox set state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? "
-                "where destination = ? and state = 'dead'", [now, now, destination])
+                "where destination = ? and (state in ('dead', 'failed') "
+                "or (state = 'pending' and next_attempt_at > ?))", [now, now, destination, now])
             return self.db.conn.total_changes - before
+
+    def waiting(self) -> dict[str, list[dict[str, Any]]]:
+        """Rows that failed and wait for their next attempt, per destination (for `status`)."""
+        waiting: dict[str, list[dict[str, Any]]] = {}
+        for row in self._query("select destination, entry_id, unit, part, attempts, next_attempt_at, error "
+                               "from outbox where state = 'failed' order by destination, id"):
+            waiting.setdefault(row.pop("destination"), []).append(row)
+        return waiting
 
     def counts(self) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from bot.models import IndexEntry, Issue, IssueRef, Post, Section, SectionRef
 from bot.ports import Destination, Platform, Rendered
+from bot.schedule import Digest, OnPublish, Schedule, parse_schedule
 from bot.store import SaveResult, Store
 from scheduler.outbox import NewRow, Outbox, OutboxRow
 from scheduler.selection import (
@@ -21,13 +22,23 @@ from scheduler.selection import (
     selection_fingerprint,
 )
 
-__all__ = ["DIGEST", "INDEX", "Planner"]
+__all__ = ["DIGEST", "INDEX", "Planner", "schedule_of"]
 
 log = logging.getLogger(__name__)
 
 DIGEST = "#digest"
 INDEX = "#index"
 _MAX_LIST = 10_000
+
+
+def schedule_of(dest: Destination) -> Schedule:
+    """The destination's parsed schedule.
+
+    Raises:
+        ScheduleError: the stored text is not a schedule (the service pauses such a destination
+            and never hands it to the planner).
+    """
+    return parse_schedule(dest.schedule, dest.timezone)
 
 
 class Planner:
@@ -95,26 +106,63 @@ class Planner:
             if dest.platform not in self.platforms:
                 continue
             state = self.outbox.ensure_dest(dest.name, now)
-            refs = self._candidates(dest, cache)
-            if not refs:
-                continue
-            known = self.outbox.known_issues(dest.name)
-            unknown = [r.entry_id for r in refs if r.entry_id not in known]
-            fingerprint = selection_fingerprint(dest)
-            if state.fingerprint != fingerprint:
-                newest = [r.entry_id for r in refs[: dest.backfill]]
-                take = [e for e in reversed(newest) if e not in known]
-                skip = [e for e in unknown if e not in take]
+            take, skip, first = self._admission(dest, state.fingerprint, cache)
+            if first:
                 self.outbox.record_issues(dest.name, take, skip, now)
-                self.outbox.set_fingerprint(dest.name, fingerprint)
+                self.outbox.set_fingerprint(dest.name, selection_fingerprint(dest))
                 log.info("destination %s: first start, backfilling %d edition(s), %d left in the archive",
                          dest.name, len(take), len(skip))
-            else:
-                take = list(reversed(unknown))
+            elif take:
                 self.outbox.record_issues(dest.name, take, (), now)
             if take:
                 admitted[dest.name] = take
         return admitted
+
+    def _admission(self, dest: Destination, fingerprint: str | None,
+                   cache: dict[str | None, list[IssueRef]]) -> tuple[list[str], list[str], bool]:
+        """(editions to admit in delivery order, editions to skip, whether this is a first sight)."""
+        refs = self._candidates(dest, cache)
+        if not refs:
+            return [], [], False
+        known = self.outbox.known_issues(dest.name)
+        unknown = [r.entry_id for r in refs if r.entry_id not in known]
+        if fingerprint != selection_fingerprint(dest):
+            newest = [r.entry_id for r in refs[: dest.backfill]]
+            take = [e for e in reversed(newest) if e not in known]
+            return take, [e for e in unknown if e not in take], True
+        return list(reversed(unknown)), [], False
+
+    def upcoming(self, dest: Destination) -> list[tuple[Issue, Section | None]]:
+        """What the destination receives next, in order, without changing anything.
+
+        Editions already admitted come first, then those the next planning pass would
+        admit (the same rule as `admit`). Each entry is (edition, section) for section
+        schedules and (edition, None) for a digest. Sections already enqueued are left out:
+        they are in the outbox.
+        """
+        state = self.outbox.dest_state(dest.name)
+        entry_ids = self.outbox.open_admissions(dest.name)
+        entry_ids += [e for e in self._admission(dest, state.fingerprint if state else None, {})[0]
+                      if e not in entry_ids]
+        digest = isinstance(schedule_of(dest), Digest)
+        found: list[tuple[Issue, Section | None]] = []
+        for entry_id in entry_ids:
+            issue, remaining = self._remaining(dest, entry_id)
+            if issue is None:
+                continue
+            if digest:
+                found.append((issue, None))
+            else:
+                found.extend((issue, section) for section in remaining)
+        return found
+
+    def _remaining(self, dest: Destination, entry_id: str) -> tuple[Issue | None, list[Section]]:
+        """An admitted edition and its selected sections not enqueued yet, in order."""
+        issue = self.issue(entry_id)
+        if issue is None:
+            return None, []
+        enqueued = self.outbox.units_enqueued(dest.name, entry_id)
+        return issue, [s for s in self._selected(dest, issue) if s.key not in enqueued]
 
     # ------------------------------------------------------------------ on_publish
     def enqueue_issue(self, dest: Destination, entry_id: str, revision: int = 0) -> int:
@@ -139,13 +187,8 @@ class Planner:
         """Release the next section not yet enqueued (oldest admitted edition first)."""
         now = self.clock()
         for entry_id in self.outbox.open_admissions(dest.name):
-            issue = self.issue(entry_id)
-            if issue is None:
-                self.outbox.set_done(dest.name, entry_id)
-                continue
-            enqueued = self.outbox.units_enqueued(dest.name, entry_id)
-            remaining = [s for s in self._selected(dest, issue) if s.key not in enqueued]
-            if not remaining:
+            issue, remaining = self._remaining(dest, entry_id)
+            if issue is None or not remaining:
                 self.outbox.set_done(dest.name, entry_id)
                 continue
             section = remaining[0]
@@ -181,7 +224,7 @@ class Planner:
         if issue is None:
             return 0
         self.outbox.record_issues(dest.name, [entry_id], (), self.clock())
-        if dest.schedule.startswith("digest"):
+        if isinstance(schedule_of(dest), Digest):
             now = self.clock()
             count = self.outbox.enqueue(self._digest_rows(dest, issue, 0, now), now)
             self.outbox.set_done(dest.name, entry_id)
@@ -203,7 +246,7 @@ class Planner:
     # ------------------------------------------------------------------ index
     def after_sent(self, dest: Destination, row: OutboxRow) -> int:
         """Once every selected section of an edition is out, post (or update) its index."""
-        if row.kind != "section" or not dest.options.get("index") or dest.schedule.startswith("digest"):
+        if row.kind != "section" or not dest.options.get("index") or isinstance(schedule_of(dest), Digest):
             return 0
         if row.part + 1 < row.parts or self.outbox.unsent_count(dest.name, row.entry_id, "section"):
             return 0  # not the last part out yet
@@ -253,7 +296,7 @@ class Planner:
             dest = dests.get(name)
             if dest is None or dest.on_edit == "ignore" or dest.platform not in self.platforms:
                 continue
-            if dest.schedule.startswith("digest"):
+            if isinstance(schedule_of(dest), Digest):
                 count += self._edit_digest(dest, issue, result)
             else:
                 count += self._edit_sections(dest, issue, result)
@@ -292,7 +335,7 @@ class Planner:
                                          result.revision, now)
         added = [key for key in result.added if key in selected]
         if added:
-            if dest.schedule == "on_publish":
+            if isinstance(schedule_of(dest), OnPublish):
                 count += self.enqueue_issue(dest, issue.entry_id)
             else:
                 self.outbox.set_done(dest.name, issue.entry_id, done=False)  # the drip picks them up

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -25,23 +26,28 @@ from bot.destinations import destination_from_config
 from bot.errors import ConfigError, DigestbotError, FeedError
 from bot.models import IssueRef
 from bot.ports import Destination, Platform
+from bot.schedule import CronDrip, OnPublish, ScheduleError
 from bot.sections import SectionAliases
+from bot.storagefault import StorageHealth, is_storage_fault, probe_write
 from bot.store import Store
-from scheduler.cron import due_tick, parse_schedule, validate_schedules
+from scheduler.cron import ScheduleTrigger, due_tick
 from scheduler.outbox import Outbox, OutboxRow
-from scheduler.planner import Planner
+from scheduler.planner import Planner, schedule_of
 from scheduler.selection import SectionMatcher, matches_issue
+from scheduler.sendnow import describe_unit
+from scheduler.status import build_status, to_json
 from scheduler.worker import DeliveryWorker
 
 if TYPE_CHECKING:
     from bot.ingest import Ingestor
 
-__all__ = ["DeliveryService", "validate_schedules"]
+__all__ = ["INVALID_SCHEDULE", "DeliveryService"]
 
 log = logging.getLogger(__name__)
 
 _SUBSCRIPTION_CHECK = 1.0  # seconds between cheap checks of Store.subscriptions_version()
 _IDLE_WAIT = 1.0
+INVALID_SCHEDULE = "invalid schedule:"  # prefix of the pause reason of a destination whose schedule cannot run
 
 
 def _utcnow() -> datetime:
@@ -53,7 +59,7 @@ class DeliveryService:
 
     def __init__(self, config: Config, store: Store, platforms: Mapping[str, Platform],
                  ingestor: Ingestor, *, clock: Callable[[], datetime] | None = None,
-                 scheduler: AsyncIOScheduler | None = None) -> None:
+                 scheduler: AsyncIOScheduler | None = None, health: StorageHealth | None = None) -> None:
         self.config = config
         self.store = store
         self.platforms = platforms
@@ -65,25 +71,65 @@ class DeliveryService:
         self.planner = Planner(store, self.outbox, platforms, self._now, spacing=config.delivery.spacing,
                                matcher=self.matcher)
         self.worker = DeliveryWorker(self.outbox, platforms, self.destinations, config.delivery, self._now,
-                                     on_sent=self._after_sent)
+                                     on_sent=self._after_sent, describe=self.describe)
         self._dests: dict[str, Destination] | None = None
+        self._invalid: dict[str, tuple[Destination, str]] = {}
         self._subs_version: int | None = None
         self._wake = asyncio.Event()
         self._prepared = False
+        self.health = health or StorageHealth(store.path)
+        self._missed_jobs: set[str] = set()  # jobs a storage outage interrupted: run again on recovery
 
     # ------------------------------------------------------------------ time and destinations
     def _now(self) -> float:
         return self._clock().timestamp()
 
+    def clock(self) -> datetime:
+        """The service's current time (aware); tests move it, `status` and `plan` read it."""
+        return self._clock()
+
     def destinations(self) -> dict[str, Destination]:
-        """Configured destinations, then those created by `/subscribe` (config wins a name clash)."""
+        """Configured destinations, then those created by `/subscribe` (config wins a name clash).
+
+        Only destinations whose schedule parses are returned; the others (a subscription
+        stored before its schedule text became invalid) are set apart in `invalid()` and
+        paused, so one bad row can never stop the service.
+        """
         if self._dests is None:
             dests = {d.name: destination_from_config(d) for d in self.config.destinations}
             for sub in self.store.subscriptions():
                 dests.setdefault(sub.name, sub)
+            self._invalid = {}
+            for name, dest in list(dests.items()):
+                try:
+                    schedule_of(dest)
+                except ScheduleError as exc:
+                    self._invalid[name] = (dest, f"{INVALID_SCHEDULE} {exc}")
+                    del dests[name]
             self._dests = dests
             self._subs_version = self.store.subscriptions_version()
         return self._dests
+
+    def invalid(self) -> dict[str, tuple[Destination, str]]:
+        """Destinations set apart because their schedule cannot run: name → (destination, reason)."""
+        self.destinations()
+        return dict(self._invalid)
+
+    def _pause_invalid(self) -> None:
+        """Pause destinations whose schedule cannot run; resume those paused for it and now fixed."""
+        now = self._now()
+        invalid = self.invalid()
+        for name, (_, why) in invalid.items():
+            state = self.outbox.ensure_dest(name, now)
+            if state.paused_reason != why:
+                self.outbox.pause(name, why, now)
+                log.error("destination %s paused: %s", name, why)
+        states = self.outbox.dest_states()
+        for name in self.destinations():
+            reason = states[name].paused_reason if name in states else None
+            if reason and reason.startswith(INVALID_SCHEDULE):
+                self.outbox.unpause(name)
+                log.info("destination %s resumed: its schedule is valid again", name)
 
     def _refresh_subscriptions(self) -> bool:
         """Pick up destinations added or removed at run time; True when something changed."""
@@ -91,8 +137,8 @@ class DeliveryService:
         if version == self._subs_version:
             return False
         self._dests = None
-        self.destinations()
-        self.outbox.mark_removed(self.destinations())
+        self.outbox.mark_removed([*self.destinations(), *self._invalid])
+        self._pause_invalid()
         self._sync_jobs()
         return True
 
@@ -104,7 +150,8 @@ class DeliveryService:
         now = self._now()
         for name in dests:
             self.outbox.ensure_dest(name, now)
-        gone = self.outbox.mark_removed(dests)
+        gone = self.outbox.mark_removed([*dests, *self._invalid])
+        self._pause_invalid()
         for name in gone:
             log.warning("destination %s is no longer configured; its queued posts stay queued", name)
         self._prepared = True
@@ -117,7 +164,7 @@ class DeliveryService:
         self.planner.admit(dests)
         count = 0
         for dest in dests.values():
-            if dest.schedule == "on_publish" and dest.platform in self.platforms:
+            if isinstance(schedule_of(dest), OnPublish) and dest.platform in self.platforms:
                 for entry_id in self.outbox.open_admissions(dest.name):
                     count += self.planner.enqueue_issue(dest, entry_id)
         if count:
@@ -130,6 +177,9 @@ class DeliveryService:
         except FeedError as exc:
             log.error("feed %s failed, will retry at the next poll: %s", feed.name, exc.reason)
             return
+        except asyncio.CancelledError:  # shutdown: the scheduler cancels its jobs; the ingest stops too
+            log.info("feed %s: poll interrupted by shutdown", feed.name)
+            return
         dests = self.destinations()
         self.planner.forget()
         for result in results:
@@ -141,7 +191,8 @@ class DeliveryService:
     async def _poll_job(self, feed_name: str) -> None:
         feed = next((f for f in self.config.feeds if f.name == feed_name), None)
         if feed is not None:
-            await self._poll(feed)
+            with self._storage_guard(f"poll:{feed_name}"):
+                await self._poll(feed)
 
     def run_due(self, only: str | None = None) -> int:
         """Run the cron/digest ticks that are due by the clock (coalesced); returns rows enqueued.
@@ -156,16 +207,15 @@ class DeliveryService:
         for dest in self.destinations().values():
             if (only is not None and dest.name != only) or dest.platform not in self.platforms:
                 continue
-            schedule = parse_schedule(dest.schedule, dest.timezone)
-            trigger = schedule.trigger()
-            if trigger is None:
+            schedule = schedule_of(dest)
+            if isinstance(schedule, OnPublish):
                 continue
             state = self.outbox.ensure_dest(dest.name, now)
             if state.last_tick_at is None:
                 self.outbox.set_last_tick(dest.name, now)
                 continue
             last = datetime.fromtimestamp(state.last_tick_at, UTC)
-            fire, missed = due_tick(trigger, last, now_dt, grace)
+            fire, missed = due_tick(schedule, last, now_dt, grace)
             if fire is None and not missed:
                 continue
             self.outbox.set_last_tick(dest.name, now)
@@ -174,13 +224,60 @@ class DeliveryService:
                 continue
             if missed > 1:
                 log.info("destination %s: %d missed ticks coalesced into one", dest.name, missed)
-            count += self.planner.digest(dest) if schedule.mode == "digest" else self.planner.drip(dest)
+            count += self.planner.drip(dest) if isinstance(schedule, CronDrip) else self.planner.digest(dest)
         if count:
             self._wake.set()
         return count
 
     async def _tick_job(self, name: str) -> None:
-        self.run_due(only=name)
+        with self._storage_guard(f"tick:{name}"):
+            self.run_due(only=name)
+
+    # ------------------------------------------------------------------ storage outages
+    @contextlib.contextmanager
+    def _storage_guard(self, job_id: str | None = None) -> Iterator[None]:
+        """A write that fails because of the disk (full, read-only) becomes an outage, not a crash.
+
+        The outage is recorded (logged sparingly, shown in `status`); the delivery loop then waits
+        for the disk and runs the interrupted job again. Other errors propagate unchanged.
+        """
+        try:
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            if not is_storage_fault(exc):
+                raise
+            self.health.failed(exc)
+            if job_id is not None:
+                self._missed_jobs.add(job_id)
+
+    async def _wait_for_storage(self, stop: asyncio.Event) -> None:
+        """Probe every `retry_every` until writes work again, then catch up on what was missed.
+
+        Nothing is lost meanwhile: posts stay in the outbox, a delivery whose outcome could not be
+        recorded is still `sending` and goes out again (at least once), a poll that could not store
+        its issues left the feed's validators unsaved and is repeated now.
+        """
+        while self.health.problem is not None and not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.health.retry_every)
+            if stop.is_set():
+                return
+            with self._storage_guard():
+                probe_write(self.store.db.conn, self.store.path)
+                self.health.recovered()
+        with self._storage_guard():
+            for job_id in sorted(self._missed_jobs):
+                job = self.scheduler.get_job(job_id)
+                if job is not None and job.id.startswith("poll:"):
+                    job.modify(next_run_time=datetime.now(UTC))
+            self._missed_jobs.clear()
+            self._prepare()
+            self._plan()
+            self.run_due()
+
+    def describe(self, row: OutboxRow) -> str:
+        """"Publications · NLP Newsletter #7 (FR)": a queued post in a maintainer's words (logs, send)."""
+        return describe_unit(self.planner.issue(row.entry_id), row.unit)
 
     def _after_sent(self, row: OutboxRow) -> None:
         dest = self.destinations().get(row.destination)
@@ -203,9 +300,10 @@ class DeliveryService:
                                        args=[feed.name], id=job_id, name=job_id, next_run_time=datetime.now(UTC),
                                        **self._job_defaults())
         for dest in self.destinations().values():
-            trigger = parse_schedule(dest.schedule, dest.timezone).trigger()
-            if trigger is None:
+            schedule = schedule_of(dest)
+            if isinstance(schedule, OnPublish):
                 continue
+            trigger = ScheduleTrigger(schedule)
             job_id = f"tick:{dest.name}"
             wanted.add(job_id)
             job = self.scheduler.get_job(job_id)
@@ -228,22 +326,32 @@ class DeliveryService:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll, schedule and deliver until `stop` is set; the send in flight is finished first."""
-        self._prepare()
+        with self._storage_guard():
+            self._prepare()
         self._sync_jobs()
-        self._plan()
-        self.run_due()  # catch up ticks missed while down (coalesced, within the grace time)
+        with self._storage_guard():
+            self._plan()
+            self.run_due()  # catch up ticks missed while down (coalesced, within the grace time)
         self.scheduler.start()  # poll jobs run at once, then every poll_interval
         last_check = 0.0
         stop_task = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
+                if self.health.problem is not None:
+                    await self._wait_for_storage(stop)
+                    continue
                 now = self._now()
-                if now - last_check >= _SUBSCRIPTION_CHECK:
-                    last_check = now
-                    if self._refresh_subscriptions():
-                        self._plan()
-                        self.run_due()
-                if await self.worker.drain_round():
+                drained = 0
+                with self._storage_guard():
+                    if now - last_check >= _SUBSCRIPTION_CHECK:
+                        last_check = now
+                        if self._refresh_subscriptions():
+                            self._plan()
+                            self.run_due()
+                    drained = await self.worker.drain_round()
+                if self.health.problem is not None:
+                    continue
+                if drained:
                     await asyncio.sleep(0)
                     continue
                 self._wake.clear()
@@ -260,42 +368,8 @@ class DeliveryService:
 
     # ------------------------------------------------------------------ maintenance commands
     def status(self) -> dict[str, Any]:
-        """Feeds (last poll, errors) and destinations (next run, last delivery, pause, outbox counts)."""
-        now_dt = self._clock()
-        feeds = []
-        states = {s.name: s for s in self.store.feed_states()}
-        for feed in self.config.feeds:
-            fs = states.get(feed.name)
-            feeds.append({
-                "name": feed.name, "url": feed.url, "poll_interval": feed.poll_interval,
-                "last_poll": fs.last_polled if fs else None, "last_ok": fs.last_ok if fs else None,
-                "last_error": fs.last_error if fs else None, "error_count": fs.error_count if fs else 0,
-                "held": [{"issue": h.entry_id, "title": h.title, "reason": h.reason}
-                         for h in self.store.held_issues(feed.name)],
-            })
-        counts = self.outbox.counts()
-        dest_states = self.outbox.dest_states()
-        last_deliveries = self.outbox.last_deliveries()
-        destinations = []
-        dests = self.destinations()
-        for name in list(dests) + [n for n in dest_states if n not in dests]:
-            dest = dests.get(name)
-            ds = dest_states.get(name)
-            next_run: str | None = None
-            if dest is not None:
-                trigger = parse_schedule(dest.schedule, dest.timezone).trigger()
-                fire = trigger.get_next_fire_time(None, now_dt) if trigger is not None else None
-                next_run = fire.isoformat() if fire else "on publish"
-            destinations.append({
-                "name": name, "platform": dest.platform if dest else None,
-                "schedule": dest.schedule if dest else None, "removed": dest is None,
-                "next_run": next_run,
-                "last_delivery": _iso(last_deliveries.get(name)),
-                "paused": ds.paused_reason if ds else None,
-                "outbox": {state: counts.get(name, {}).get(state, 0)
-                           for state in ("pending", "sending", "sent", "failed", "dead")},
-            })
-        return {"feeds": feeds, "destinations": destinations}
+        """`status --json`'s data (see scheduler/status.py, which builds it)."""
+        return to_json(build_status(self))
 
     async def send_now(self, destination: str, issue: int | None = None, section: str | None = None) -> int:
         """Push an edition (or one section) to a destination now; returns rows enqueued (then delivered)."""
@@ -318,15 +392,17 @@ class DeliveryService:
         return count
 
     def retry(self, destination: str) -> int:
-        """Un-pause a destination and re-queue its dead rows; returns the rows re-queued."""
+        """Un-pause a destination and make its dead, failed and parked rows due now; returns how many."""
         self._dest(destination)
         self.outbox.unpause(destination)
-        count = self.outbox.requeue_dead(destination, self._now())
+        count = self.outbox.requeue(destination, self._now())
         self._wake.set()
         return count
 
     def _dest(self, name: str) -> Destination:
         dest = self.destinations().get(name)
+        if dest is None and name in self._invalid:
+            raise DigestbotError(f"destination {name!r} is paused: {self._invalid[name][1]}")
         if dest is None:
             raise ConfigError(f"destinations.{name}", "unknown destination (see `digestbot status`)")
         return dest
@@ -335,6 +411,3 @@ class DeliveryService:
         refs = self.store.editions(number) if number is not None else self.store.list_issues(limit=10_000)
         return next((r for r in refs if matches_issue(dest, r)), None)
 
-
-def _iso(epoch: float | None) -> str | None:
-    return datetime.fromtimestamp(epoch, UTC).isoformat() if epoch is not None else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -44,7 +45,8 @@ class DeliveryWorker:
     def __init__(self, outbox: Outbox, platforms: Mapping[str, Platform],
                  destinations: Callable[[], Mapping[str, Destination]], delivery: DeliveryConfig,
                  clock: Callable[[], float], *, on_sent: Callable[[OutboxRow], object] | None = None,
-                 rng: random.Random | None = None, concurrency: int = 64) -> None:
+                 rng: random.Random | None = None, concurrency: int = 64,
+                 describe: Callable[[OutboxRow], str] | None = None) -> None:
         self.outbox = outbox
         self.platforms = platforms
         self.destinations = destinations
@@ -53,6 +55,7 @@ class DeliveryWorker:
         self.on_sent = on_sent
         self.rng = rng or random.Random()
         self._limit = asyncio.Semaphore(concurrency)
+        self.describe = describe or (lambda row: f"{row.unit} of {row.entry_id}")
 
     def _ready(self, now: float) -> list[_Attempt]:
         dests = self.destinations()
@@ -94,6 +97,16 @@ class DeliveryWorker:
                     self.on_sent(attempt.row)
                 except Exception:  # a bug in follow-up work must not stop delivery
                     log.exception("destination %s: follow-up of a delivered post failed", attempt.dest.name)
+        self._log_outcome(attempt.row, outcome)
+
+    def _log_outcome(self, row: OutboxRow, outcome: Outcome) -> None:
+        """One line per post that went out (its last part) and one per post that went dead."""
+        if outcome.state == "sent" and row.part + 1 >= row.parts and log.isEnabledFor(logging.INFO):
+            log.info("%s ← %s (%d message%s)", row.destination, self.describe(row), row.parts,
+                     "" if row.parts == 1 else "s")
+        elif outcome.state == "dead":
+            log.error("%s ✗ %s: %s (dead; `digestbot retry %s` re-queues it)", row.destination,
+                      self.describe(row), outcome.error, row.destination)
 
     async def drain(self, max_rounds: int = 1_000_000) -> int:
         """Rounds until nothing is ready now (backoffs in the future are left for later)."""
@@ -119,8 +132,6 @@ class DeliveryWorker:
             self.outbox.pause(dest.name, exc.reason, now)
             return Outcome(row.id, "pending", now, error=f"forbidden: {exc.reason}")
         except Rejected as exc:
-            log.error("destination %s rejected %s part %d of %s: %s; dead-lettered",
-                      dest.name, row.unit, row.part + 1, row.entry_id, exc.reason)
             return Outcome(row.id, "dead", self.clock(), error=f"rejected: {exc.reason}")
         except DeliveryError as exc:
             return self._retry(row, str(exc), None)
@@ -142,11 +153,12 @@ class DeliveryWorker:
         now = self.clock()
         attempts = row.attempts + 1
         if attempts >= self.delivery.max_attempts:
-            log.error("%s: giving up after %d attempts: %s", row.destination, attempts, reason)
-            return Outcome(row.id, "dead", now, error=f"gave up: {reason}")
+            return Outcome(row.id, "dead", now, error=f"gave up after {attempts} attempts: {reason}")
         if retry_after is not None:
-            delay = max(0.0, retry_after)
+            delay = retry_after if math.isfinite(retry_after) else self.delivery.max_retry_wait
         else:
             delay = backoff_delay(attempts, self.delivery.backoff_base, self.delivery.backoff_max, self.rng)
-        log.warning("%s: retry in %.1fs (attempt %d): %s", row.destination, delay, attempts, reason)
+        delay = min(max(0.0, delay), self.delivery.max_retry_wait)  # a huge retry_after must not park it for years
+        log.warning("%s ✗ %s: %s; retry in %.1fs (attempt %d)", row.destination, self.describe(row), reason,
+                    delay, attempts)
         return Outcome(row.id, "failed", now, error=reason, next_attempt_at=now + delay)

@@ -1,15 +1,27 @@
-"""Fixtures shared across test modules: the fake Discord, a real discord.py client on it, and that
-client serving slash commands (with the requesting module's `engine` fixture)."""
+"""Fixtures shared across test modules: the one `store`, the fake Discord, a real discord.py client on it,
+and that client serving slash commands (with the requesting module's `engine` fixture)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import pytest
 import pytest_asyncio
 
+from bot.store import Store
+from tests.corpus import corpus_store
 from tests.fakes.discord import FakeDiscord, connected_platform, running_fake
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest) -> Iterator[Store]:
+    """An in-memory store of the test's own: empty, or holding the corpus when the test (or its module,
+    `pytestmark = pytest.mark.corpus`) is marked `corpus`."""
+    db = corpus_store() if request.node.get_closest_marker("corpus") else Store(":memory:")
+    yield db
+    db.close()
 
 
 @pytest_asyncio.fixture

@@ -1,23 +1,36 @@
-"""The shared corpus as tests use it: the bundled feed, ingested through the real engine."""
+"""The shared corpus as tests and benches use it: the bundled feed, ingested through the real engine.
+
+`CORPUS` is the one path to the snapshot for every test and benchmark (the package's own copy).
+"""
 
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
 
-from bot.config import Config
+from bot.config import Config, NewsletterConfig, bundled_feed_path
 from bot.ingest import Ingestor
 from bot.models import Issue, Post
 from bot.ports import Destination, Platform, Sent
 from bot.store import Store
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
+CORPUS = bundled_feed_path()
+
+
+@cache
+def _ingested() -> Store:
+    store = Store(":memory:")
+    Ingestor(store, Config(newsletter=NewsletterConfig(name="NLP Newsletter"))).ingest_bytes(CORPUS.read_bytes(), "nlp")
+    return store
 
 
 def corpus_store() -> Store:
-    """A fresh in-memory store holding every newsletter edition of the corpus."""
+    """A fresh in-memory store holding every newsletter edition of the corpus (a copy: tests may write).
+
+    The corpus is ingested once per session and copied with SQLite's backup API, which takes
+    milliseconds, so every test gets its own store without paying for the ingest again.
+    """
     store = Store(":memory:")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
+    _ingested().db.conn.backup(store.db.conn)
     return store
 
 

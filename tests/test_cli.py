@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from tests.corpus import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 
 
 def _run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -27,7 +27,7 @@ def _run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None)
 def test_help_lists_every_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "ingest", "preview", "ask", "check-config", "status", "send", "retry", "demo"):
+    for command in ("run", "ingest", "preview", "ask", "check-config", "status", "plan", "send", "retry", "demo"):
         assert command in result.output
     for command in ("preview", "ask", "ingest", "check-config"):
         sub = CliRunner().invoke(main, [command, "--help"])
@@ -72,13 +72,14 @@ def test_ask_answers_from_a_fresh_database(tmp_path: Path) -> None:
     [
         ("[storage]\npaht = 'x'\n", "storage.paht", "unknown key"),
         ("[[destinations]]\nname='d'\nplatform='console'\nschedule='cron 61 * * * *'\n",
-         "destinations.d.schedule", "maximum value (59)"),
+         "destinations.d.schedule", 'minute: "61" is not valid (allowed: 0-59)'),
         ("[[destinations]]\nname='d'\nplatform='console'\nschedule='weekly'\n", "destinations.d.schedule", "schedule"),
         ("[[destinations]]\nname='d'\nplatform='console'\ntimezone='Mars/Olympus'\n", "destinations.d.timezone",
          "unknown timezone"),
         ("[[destinations]]\nname='d'\nplatform='console'\nsections=['nonsense']\n", "destinations.d.sections",
          "unknown section"),
-        ("[[destinations]]\nname='d'\nplatform='telegram'\nchat='@x'\n", "telegram.token_env", "TELEGRAM_BOT_TOKEN"),
+        ("[[destinations]]\nname='d'\nplatform='telegram'\nchat='@xchan'\n", "telegram.token_env",
+         "TELEGRAM_BOT_TOKEN"),
         ("[telegram]\ntoken = '123:abc'\n", "token", "must not"),
         ("[[feeds]]\nname='f'\nurl='x'\npoll_interval='soon'\n", "feeds.f.poll_interval", "duration"),
         ("not toml = = =", "config.toml", "TOML"),

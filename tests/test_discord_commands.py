@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +11,6 @@ from bot.query import QueryEngine
 from tests.corpus import corpus_store
 from tests.fakes.discord import EPHEMERAL, FakeDiscord
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 
 @pytest_asyncio.fixture
 async def engine() -> QueryEngine:

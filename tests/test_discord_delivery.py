@@ -11,13 +11,10 @@ from bot.errors import DestinationForbidden, Rejected, RetryLater
 from bot.models import Block, IssueRef, Item, Post, Section, Span
 from bot.ports import Destination, Rendered
 from bot.store import Store
-from tests.corpus import corpus_store, deliver_sections
+from tests.corpus import deliver_sections
 from tests.fakes.discord import TOKEN, FakeDiscord
 
-
-@pytest.fixture(scope="module")
-def store() -> Store:
-    return corpus_store()
+pytestmark = pytest.mark.corpus
 
 def _dest(channel: str, **options: object) -> Destination:
     return Destination(name=f"discord:{channel}", platform="discord", chat=channel, options=options)

@@ -131,7 +131,7 @@ async def test_stacked_gzip_bomb_is_refused_in_one_line_without_inflating(server
     assert done.code == 1
     assert "stacked content encodings 'gzip, gzip' refused" in _one_line(done.stderr)
     assert done.peak < baseline.peak + 16 * 1024 * 1024, (done.peak, baseline.peak)
-    status = json.loads((await cli(tmp_path, "status", "--config", str(tmp_path / "config.toml"))).stdout)
+    status = json.loads((await cli(tmp_path, "status", "--json", "--config", str(tmp_path / "config.toml"))).stdout)
     assert "stacked" in status["feeds"][0]["last_error"]
 
 
@@ -178,7 +178,7 @@ async def test_duplicate_ids_keep_the_last_and_never_block_the_feed(server: Feed
         assert done.code == 0, done.stderr
         assert "malformed" not in done.stderr
     assert done.stderr.count("repeat an id") == 1  # logged once per poll
-    status = json.loads((await cli(tmp_path, "status", "--config", str(path))).stdout)
+    status = json.loads((await cli(tmp_path, "status", "--json", "--config", str(path))).stdout)
     assert status["feeds"][0]["last_error"] is None and status["feeds"][0]["last_ok"]
     second = await cli(tmp_path, "ask", "/search second", "--config", str(path))
     first = await cli(tmp_path, "ask", "/search first", "--config", str(path))
@@ -191,7 +191,7 @@ async def test_a_failed_poll_shows_in_status(server: FeedServer, tmp_path: Path)
     path = config(tmp_path, server.url("/down"))
     done = await cli(tmp_path, "ingest", "--config", str(path))
     assert done.code == 1 and "HTTP 503" in done.stderr
-    status = json.loads((await cli(tmp_path, "status", "--config", str(path))).stdout)
+    status = json.loads((await cli(tmp_path, "status", "--json", "--config", str(path))).stdout)
     assert "HTTP 503" in status["feeds"][0]["last_error"] and status["feeds"][0]["error_count"] == 1
 
 
@@ -238,7 +238,7 @@ async def test_an_issue_with_10000_sections_is_stored_not_delivered(server: Feed
     posts = delivered(tmp_path)
     assert len(posts) == 4 and all("#1 " in post["text"] for post in posts)  # #1's sections and index
     assert "10,003 sections, over the limit of 40" in done.stderr and "stored, not delivered" in done.stderr
-    status = json.loads((await cli(tmp_path, "status", "--config", str(path))).stdout)
+    status = json.loads((await cli(tmp_path, "status", "--json", "--config", str(path))).stdout)
     (held,) = status["feeds"][0]["held"]
     assert held["issue"] == "https://e.org/2" and "10,003 sections" in held["reason"]
     listing = await cli(tmp_path, "ask", "/issues", "--config", str(path))
@@ -259,7 +259,7 @@ async def test_size_limits_are_configurable_and_a_held_issue_goes_out_once_allow
     done = await cli(tmp_path, "run", "--once", "--config", str(path))
     assert done.code == 0, done.stderr
     assert len(delivered(tmp_path)) == 5  # four sections and an index
-    status = json.loads((await cli(tmp_path, "status", "--config", str(path))).stdout)
+    status = json.loads((await cli(tmp_path, "status", "--json", "--config", str(path))).stdout)
     assert status["feeds"][0]["held"] == []
 
 

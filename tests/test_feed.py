@@ -18,8 +18,8 @@ from bot.feed import USER_AGENT, fetch_feed, parse_feed
 from bot.ingest import Ingestor
 from bot.models import Issue, RawEntry
 from bot.store import Store
+from tests.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 FEED_BYTES = CORPUS.read_bytes()
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>

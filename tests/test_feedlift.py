@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.errors import FeedMalformed
 from bot.feed import parse_feed
 from bot.feedlift import lift_payloads
+from tests.corpus import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 BODY = "<p>" + "Un paragraphe assez long pour être levé, avec des accents é è à. " * 8 + "</p>"
 ESCAPED = BODY.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,11 +17,9 @@ import pytest_asyncio
 from adapters.telegram import TelegramPlatform
 from bot.query import QueryEngine
 from bot.store import Store
-from tests.corpus import corpus_store
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 TOKEN = "424242:AAH-secret_token_value_0123456789"
 SCALE = 0.01
 PRIVATE = 1001
@@ -30,17 +27,15 @@ DEFAULT_SCOPE = '{"type": "default"}'
 
 #: Client language tag → the start of our /help and of the /sections title in that language.
 HELP_STARTS = {
-    "es": ("Divido la NLP Newsletter", "Secciones de NLP Newsletter #5 (ES)"),
-    "pt-br": ("Eu divido a NLP Newsletter", "Seções de NLP Newsletter #6 (PT-BR)"),
-    "tr": ("NLP Newsletter'ı bölümlere ayırıyor", "bölümleri:"),
+    "es": ("Divido NLP Newsletter", "Secciones de NLP Newsletter #5 (ES)"),
+    "pt-br": ("Eu divido NLP Newsletter", "Seções de NLP Newsletter #6 (PT-BR)"),
+    "tr": ("NLP Newsletter içeriğini bölümlere ayırıyor", "bölümleri:"),
     "zh": ("我把 NLP Newsletter 拆分成栏目", "NLP Newsletter #7 (ZH) 的栏目"),
-    "ar": ("أقسّم النشرة NLP Newsletter", "أقسام NLP Newsletter #5 (AR)"),
+    "ar": ("أقسّم NLP Newsletter", "أقسام NLP Newsletter #5 (AR)"),
 }
 
 
-@pytest.fixture(scope="module")
-def store() -> Store:
-    return corpus_store()
+pytestmark = pytest.mark.corpus
 
 
 @pytest.fixture

@@ -105,3 +105,39 @@ def test_no_number_is_invented(title: str) -> None:
 ])
 def test_language_codes_are_normalised(code: str | None, expected: str | None) -> None:
     assert normalize_language_code(code) == expected
+
+
+# --------------------------------------------------------------------------- issue numbers of any newsletter
+@pytest.mark.parametrize(("title", "link", "number"), [
+    ("Golang Weekly #7", "https://x.example/p/", 7),
+    ("Python Weekly - Issue 538", "https://x.example/p/", 538),
+    ("Data Digest Issue#6: Queues", "https://x.example/p/", 6),
+    ("The Monthly No. 12 — Winter", "https://x.example/p/", 12),
+    ("This Week in Rust 635", "https://this-week-in-rust.org/blog/2026/01/21/this-week-in-rust/", 635),
+    ("Rust Weekly 12: TensorFlow 2.1 and 10 papers", "https://x.example/p/", 12),
+    ("Garden Letter, Vol. 3, Issue 5", "https://x.example/p/", 5),
+    ("Garden Letter Volume 3 Number 5", "https://x.example/p/", 5),
+    ("A quiet week", "https://x.example/issue-42/", 42),
+    ("A quiet week", "https://x.example/archive/538.html", 538),
+    ("A quiet week", "https://x.example/issues/17/", 17),
+])
+def test_issue_number_forms(title: str, link: str, number: int) -> None:
+    names = ("This Week in Rust", "Rust Weekly")
+    assert infer_number(title, link, "urn:x", "", names) == number
+
+
+@pytest.mark.parametrize(("title", "link"), [
+    ("TensorFlow 2.1 is out", "https://x.example/p/"),  # a version
+    ("10 papers to read this summer", "https://x.example/p/"),  # a count
+    ("Rust Weekly 10 papers to read", "https://x.example/p/"),  # a count, even after the name
+    ("Rust Weekly 2.1 released", "https://x.example/p/"),  # a version, even after the name
+    ("Best of 2025", "https://x.example/p/"),  # a year
+    ("Issue 2024 in review", "https://x.example/p/"),  # a year, even after "issue"
+    ("Rust Weekly 2026", "https://x.example/p/"),  # a year after the name
+    ("A quiet week", "https://x.example/2020/05/"),  # a date's month in the link
+    ("A quiet week", "https://x.example/blog/2026/01/21/this-week-in-rust/"),  # a date in the link
+    ("A quiet week", "https://x.example/2019/"),  # a year in the link
+    ("Python 3 for gardeners", "https://x.example/p/"),  # a number after a word that is not the name
+])
+def test_issue_number_traps(title: str, link: str) -> None:
+    assert infer_number(title, link, "urn:x", "", ("This Week in Rust", "Rust Weekly")) is None

@@ -25,11 +25,6 @@ from tests.test_scheduler_support import (
 
 
 @pytest.fixture
-def store() -> Store:
-    return Store(":memory:")
-
-
-@pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2024, 3, 25, 6, 0, tzinfo=UTC))
 
@@ -236,3 +231,25 @@ async def test_a_migrated_chat_is_remembered_for_later_posts(store: Store, clock
     before = len(platform.chats)
     await restarted.run_once()
     assert platform.chats[before:] and set(platform.chats[before:]) == {"-1009"}
+
+
+@pytest.mark.parametrize("retry_after", [999_999_999.0, float("inf"), None])
+async def test_waits_are_capped_and_retry_releases_failed_and_parked_rows(
+        store: Store, clock: Clock, platform: ScriptedPlatform, feeder: Feeder, retry_after: float | None) -> None:
+    service = make_service(make_config(dest("a"), max_retry_wait="10m", backoff_max="1d", backoff_base="1d"),
+                           store, clock, platform, feeder)
+    platform.faults["a"] = [RetryLater("a", "flood", retry_after=retry_after)]
+    feeder.publish(make_issue("fr-4"))
+    await service.run_once()
+    [head] = [r for r in service.outbox.rows("a") if r.state == "failed"]
+    wait = head.next_attempt_at - clock.now.timestamp()
+    assert 0 < wait <= 600  # never longer than max_retry_wait, whatever was asked
+    [shown] = {d["name"]: d for d in service.status()["destinations"]}["a"]["failed"]
+    assert shown["attempts"] == 1
+    assert datetime.fromisoformat(shown["next_attempt_at"]).timestamp() == pytest.approx(head.next_attempt_at, abs=1)
+    # a row parked in the future (as an older version of the bot could leave it) is released too
+    store.db.execute("update outbox set next_attempt_at = ? where id = ?", [clock.now.timestamp() + 1e9, head.id + 1])
+    assert service.retry("a") == 2
+    await service.worker.drain()
+    assert [h.split(" —")[0] for h in platform.headers("a")] == [s[1] for s in SECTIONS]
+    assert service.retry("a") == 0  # sent rows are never re-queued

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.config import Config
@@ -11,8 +9,7 @@ from bot.ingest import Ingestor
 from bot.models import Query
 from bot.query import QueryEngine, build_fts_query, parse_section_args
 from bot.store import Store
-
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
+from tests.corpus import CORPUS
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.errors import ConfigError
+from bot.schedule import CronDrip, parse_schedule
 from bot.store import Store
-from scheduler.cron import crontab_trigger, due_tick, validate_schedules
+from scheduler.cron import ScheduleTrigger, due_tick
 from tests.test_scheduler_support import (
     Clock,
     Feeder,
@@ -21,11 +22,6 @@ from tests.test_scheduler_support import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-@pytest.fixture
-def store() -> Store:
-    return Store(":memory:")
 
 
 @pytest.fixture
@@ -169,27 +165,42 @@ async def test_missed_ticks_are_coalesced_within_grace_and_skipped_beyond(
     assert len(platform.sends("drip")) == 2  # the schedule carries on normally
 
 
+def _cron(text: str, timezone: str = "UTC") -> CronDrip:
+    schedule = parse_schedule(f"cron {text}", timezone)
+    assert isinstance(schedule, CronDrip)
+    return schedule
+
+
 def test_due_tick_and_crontab_weekdays() -> None:
-    trigger = crontab_trigger("0 8 * * 0", "UTC")  # crontab 0 = Sunday
+    trigger = ScheduleTrigger(_cron("0 8 * * 0"))  # crontab 0 = Sunday
     fire = trigger.get_next_fire_time(None, datetime(2024, 3, 25, tzinfo=UTC))
     assert fire is not None and fire.strftime("%a %H:%M") == "Sun 08:00"
-    weekdays = crontab_trigger("30 7 * * 1-5", "UTC")
+    weekdays = ScheduleTrigger(_cron("30 7 * * 1-5"))
     fire = weekdays.get_next_fire_time(None, datetime(2024, 3, 23, tzinfo=UTC))  # a Saturday
     assert fire is not None and fire.strftime("%a %H:%M") == "Mon 07:30"
+    assert weekdays.get_next_fire_time(fire, fire) == fire + timedelta(days=1)
     last = datetime(2024, 3, 25, 9, 0, tzinfo=UTC)
-    hourly = crontab_trigger("0 * * * *", "UTC")
+    hourly = _cron("0 * * * *")
     assert due_tick(hourly, last, last + timedelta(minutes=59), 60) == (None, 0)
     assert due_tick(hourly, last, last + timedelta(hours=5, minutes=1), 120) == (last + timedelta(hours=5), 5)
     assert due_tick(hourly, last, last + timedelta(hours=5, minutes=3), 120) == (None, 5)
 
 
-def test_validate_schedules_names_the_key() -> None:
-    with pytest.raises(ConfigError) as info:
-        validate_schedules(make_config(dest("bad", schedule="cron 0 25 * * *")))
-    assert info.value.key == "destinations.bad.schedule"
-    with pytest.raises(ConfigError):
-        validate_schedules(make_config(dest("bad", schedule="cron 0 9 * * funday")))
-    validate_schedules(make_config(dest("ok", schedule="digest 0 8 * * MON")))
+def test_trigger_fires_in_the_destinations_zone_across_dst() -> None:
+    """The APScheduler job and bot/schedule.py agree: 09:00 Paris is 08:00 UTC, then 07:00 UTC after March 29."""
+    trigger = ScheduleTrigger(_cron("0 9 * * *", "Europe/Paris"))
+    fire = trigger.get_next_fire_time(None, datetime(2026, 3, 28, 10, tzinfo=UTC))
+    assert fire is not None and fire.astimezone(UTC).hour == 7
+    before = trigger.get_next_fire_time(None, datetime(2026, 3, 27, 10, tzinfo=UTC))
+    assert before is not None and before.astimezone(UTC).hour == 8
+
+
+def test_config_names_the_schedule_key() -> None:
+    with pytest.raises(ValueError, match='hour: "25"'):
+        make_config(dest("bad", schedule="cron 0 25 * * *"))
+    with pytest.raises(ValueError, match="day of week"):
+        make_config(dest("bad", schedule="cron 0 9 * * funday"))
+    assert make_config(dest("ok", schedule="digest @weekly")).destinations[0].schedule == "digest 0 0 * * 0"
 
 
 async def test_restart_reconciles_destinations_without_duplicates(
@@ -210,8 +221,7 @@ async def test_restart_reconciles_destinations_without_duplicates(
     restarted._sync_jobs()
     jobs = {j.id: j for j in restarted.scheduler.get_jobs()}
     assert set(jobs) == {"poll:nlp", "tick:changed"}
-    assert str(jobs["tick:changed"].trigger.timezone) == "Asia/Tokyo"
-    assert "hour='18'" in str(jobs["tick:changed"].trigger)
+    assert str(jobs["tick:changed"].trigger) == "schedule[cron 0 18 * * * Asia/Tokyo]"
     assert len(platform.sends("kept")) == 4  # nothing resent
     assert [h.split("#")[1] for h in platform.headers("added")] == ["4 (FR)"] * 4  # backfill 1, not the archive
     status = {d["name"]: d for d in restarted.status()["destinations"]}

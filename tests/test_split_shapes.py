@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 
 import pytest
 
 from bot.config import NewsletterConfig
+from bot.detect import classify_feed
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
 from bot.split import split_entry
@@ -285,15 +285,19 @@ def test_relative_urls_resolve_against_base_url_then_link() -> None:
 
 
 # --------------------------------------------------------------------------- newsletter or not
-def test_non_newsletter_is_flagged_and_logged(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="bot.split"):
-        issue = split("<p>Natural language processing has made progress.</p><h2>Tokenization</h2><p>x</p>",
-                      title="Fundamentals of NLP (Chapter 1): Tokenization", entry_id="urn:fundamentals",
-                      link="https://dair.ai/Fundamentals-of-NLP-Chapter-1/")
-    assert issue.is_newsletter is False
-    assert issue.number is None
-    messages = [r.getMessage() for r in caplog.records if r.name == "bot.split"]
-    assert len(messages) == 1 and "urn:fundamentals" in messages[0]
+def test_non_newsletter_is_flagged_and_the_feed_logs_once(caplog: pytest.LogCaptureFixture) -> None:
+    post = split("<p>Natural language processing has made progress.</p><h2>Tokenization</h2><p>x</p>",
+                 title="Fundamentals of NLP (Chapter 1): Tokenization", entry_id="urn:fundamentals",
+                 link="https://dair.ai/Fundamentals-of-NLP-Chapter-1/")
+    assert post.is_newsletter is False
+    assert post.number is None
+    with caplog.at_level(logging.INFO):
+        result = classify_feed([split(THREE), post, split(THREE, entry_id="urn:other")], NewsletterConfig(),
+                               SectionAliases(), "nlp")
+    assert [issue.is_newsletter for issue in result] == [True, False, True]
+    messages = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert messages == ["feed nlp: 2 of 3 entries are issues (2 by title); skipped 1: fewer sections than "
+                        "min_sections"]
 
 
 def test_newsletter_rule_title_or_known_sections() -> None:
@@ -369,14 +373,12 @@ def test_empty_content_gives_an_issue_without_sections() -> None:
     assert (issue.language, issue.number, issue.is_newsletter) == ("es", 10, False)
 
 
-def test_huge_content_is_split_in_reasonable_time() -> None:
+def test_huge_content_is_split_whole() -> None:
+    """How long it takes is bench/split.py's question; here, that nothing is lost or merged."""
     items = "".join(f"<p><strong><em>Item {n}</em></strong></p><p>{'word ' * 50}</p>" for n in range(20))
     html = "".join(f"<h1>Section {n} 📙</h1>{items}" for n in range(200))
     assert len(html) > 1_000_000
-    start = time.perf_counter()
     issue = split(html)
-    elapsed = time.perf_counter() - start
     assert len(issue.sections) == 200
     assert all(len(s.items) == 20 for s in issue.sections)
     assert issue.sections[1].key == "publications_2"
-    assert elapsed < 10

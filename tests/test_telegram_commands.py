@@ -7,25 +7,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from adapters.telegram import TelegramPlatform
 from bot.query import QueryEngine
 from bot.store import Store
-from tests.corpus import corpus_store
 from tests.fakes.telegram import FakeMessage, FakeTelegram
 
-CORPUS = Path(__file__).resolve().parents[1] / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
 TOKEN = "424242:AAH-secret_token_value_0123456789"
 SCALE = 0.01  # flood windows 100× shorter in both the fake and the limiter
 PRIVATE = 1001
 
 
-@pytest.fixture(scope="module")
-def store() -> Store:
-    return corpus_store()
+pytestmark = pytest.mark.corpus
 
 
 @pytest.fixture

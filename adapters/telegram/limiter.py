@@ -101,12 +101,13 @@ class FloodLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def __init__(self, *, overall: tuple[int, float] = (30, 1.0), per_chat: tuple[int, float] = (1, 1.0),
                  per_group: tuple[int, float] = (20, 60.0), time_scale: float = 1.0, margin: float = 0.002,
-                 max_retries: int = 2, max_retry_wait: float = 30.0,
+                 max_retries: int = 2, max_retry_wait: float = 30.0, max_block: float = 3600.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.scale = time_scale
         self.margin = margin
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
+        self.max_block = max_block  # like the outbox's max_retry_wait: a huge retry_after never blocks for years
         self.clock = clock
         self._overall = _Window(overall[0], overall[1] * time_scale + margin)
         self._per_chat = per_chat
@@ -202,7 +203,7 @@ class FloodLimiter(BaseRateLimiter[dict[str, Any]]):
 
     def block(self, chat_id: object, seconds: float, *, everywhere: bool = False) -> None:
         """Honour a 429: no message to this chat (or at all) for `seconds` nominal seconds."""
-        until = self.clock() + seconds * self.scale
+        until = self.clock() + min(seconds, self.max_block) * self.scale
         if everywhere:
             self._global_blocked = max(self._global_blocked, until)
         else:

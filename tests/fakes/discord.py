@@ -125,6 +125,8 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.response_delay = 0.0  # seconds between storing a created message and answering
+        # view channel, send messages, embed links, create public threads, send messages in threads
+        self.bot_permissions = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 35) | (1 << 38)
         self.default_channel = self.add_channel("digest")
 
     # ----------------------------------------------------------------------- setup
@@ -133,10 +135,13 @@ class FakeDiscord:
         ms = int(time.time() * 1000) - _EPOCH
         return str((ms << 22) + next(self._ids))
 
-    def add_channel(self, name: str, *, forbidden: bool = False) -> str:
+    def add_channel(self, name: str, *, forbidden: bool = False, deny: int = 0) -> str:
+        """A text channel; `forbidden`: the bot cannot see it (403); `deny`: permission bits an
+        @everyone overwrite denies there (the bot sees the channel but may not, e.g., post)."""
         channel_id = self.snowflake()
+        overwrites = [{"id": self.guild_id, "type": 0, "allow": "0", "deny": str(deny)}] if deny else []
         self.channels[channel_id] = {"id": channel_id, "type": 0, "guild_id": self.guild_id, "name": name,
-                                     "position": len(self.channels), "permission_overwrites": [], "nsfw": False,
+                                     "position": len(self.channels), "permission_overwrites": overwrites, "nsfw": False,
                                      "parent_id": None, "topic": None, "rate_limit_per_user": 0, "flags": 0,
                                      "last_message_id": None}
         self.messages[channel_id] = []
@@ -182,6 +187,8 @@ class FakeDiscord:
             ("PUT", "/applications/{app}/guilds/{guild}/commands", self._put_commands),
             ("GET", "/applications/{app}/guilds/{guild}/commands", self._get_commands),
             ("GET", "/channels/{channel}", self._get_channel),
+            ("GET", "/guilds/{guild}/roles", self._get_roles),
+            ("GET", "/guilds/{guild}/members/{user}", self._get_member),
             ("POST", "/channels/{channel}/messages", self._create_message),
             ("GET", "/channels/{channel}/messages/{message}", self._get_message),
             ("PATCH", "/channels/{channel}/messages/{message}", self._edit_message),
@@ -481,6 +488,24 @@ class FakeDiscord:
         if channel in self.forbidden:
             return self._error(403, 50001, "Missing Access")
         return None
+
+    def _bot_role(self) -> dict[str, Any]:
+        """The managed role Discord gives a bot when it joins with the invite's permissions."""
+        return {"id": f"{self.guild_id}0", "name": "digestbot", "permissions": str(self.bot_permissions),
+                "position": 1, "color": 0, "hoist": False, "managed": True, "mentionable": False, "flags": 0,
+                "tags": {"bot_id": self.app_id}}
+
+    async def _get_roles(self, request: web.Request) -> web.Response:
+        if request.match_info["guild"] != self.guild_id:
+            return self._error(404, 10004, "Unknown Guild")
+        return self._json([*self.guild_payload()["roles"], self._bot_role()])
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        if request.match_info["guild"] != self.guild_id:
+            return self._error(404, 10004, "Unknown Guild")
+        if request.match_info["user"] != self.bot_user["id"]:
+            return self._error(404, 10007, "Unknown Member")
+        return self._json({**self.guild_payload()["members"][0], "roles": [self._bot_role()["id"]]})
 
     async def _get_channel(self, request: web.Request) -> web.Response:
         channel = request.match_info["channel"]

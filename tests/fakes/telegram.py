@@ -899,8 +899,11 @@ class FakeTelegram:
         chat = self._chat(params)
         return {**chat.to_json(), "accent_color_id": 0, "max_reaction_count": 11,
                 "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-                                        "premium_subscription": False}}
+                                        "premium_subscription": False, "gifts_from_channels": False}}
 
     def _m_sendchataction(self, params: dict[str, Any]) -> bool:
-        self._chat(params)
+        chat = self._chat(params)
+        thread = params.get("message_thread_id")
+        if thread is not None and (not chat.is_forum or thread not in chat.topics):
+            raise ApiError(400, "Bad Request: message thread not found")
         return True

@@ -1,0 +1,85 @@
+"""`status` and `plan` as text for a terminal: aligned tables, times in each destination's zone.
+
+Only formatting lives here; the data comes from scheduler/status.py and
+scheduler/plan.py, which `--json` prints as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from scheduler.plan import DestinationPlan
+from scheduler.status import ServiceStatus
+
+__all__ = ["plan_text", "status_text"]
+
+_NONE = "—"
+
+
+def _when(when: datetime | None) -> str:
+    """ "Tue 2026-12-01 09:00 CET": the day matters in a plan, seconds do not."""
+    return when.strftime("%a %Y-%m-%d %H:%M %Z") if when is not None else _NONE
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)]
+    return ["  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in (headers, *rows)]
+
+
+def status_text(status: ServiceStatus) -> str:
+    """Two tables: feeds (last poll, last error, issues stored), then destinations."""
+    lines = ["Feeds"]
+    lines += ["  " + line for line in _table(
+        ("name", "last poll", "last error", "issues"),
+        [(f.name, _when(f.last_poll), f.last_error or _NONE, str(f.issues)) for f in status.feeds])]
+    if not status.feeds:
+        lines.append("  (no feed configured)")
+    held = [(f.name, h) for f in status.feeds for h in f.held]
+    if held:
+        lines += ["", "Held: stored, not delivered (over feeds.max_sections / max_items)"]
+        lines += [f"  {name}: {h.title or h.entry_id} — {h.reason}" for name, h in held]
+    lines += ["", "Destinations"]
+    rows = []
+    for d in status.destinations:
+        if d.removed:
+            schedule, next_run = "(no longer configured)", _NONE
+        else:
+            schedule = d.schedule_words or d.schedule or _NONE
+            next_run = _when(d.next_run) if d.next_run else ("on publish" if d.schedule == "on_publish" else _NONE)
+        queue = f"{d.queued}, next: {d.next}" if d.next else str(d.queued)
+        rows.append((d.name, d.platform or _NONE, schedule, next_run, queue, str(d.outbox.get("sent", 0)),
+                     str(d.outbox.get("failed", 0)), str(d.outbox.get("dead", 0)), d.paused or _NONE))
+    lines += ["  " + line for line in _table(
+        ("name", "platform", "schedule", "next run", "queue", "delivered", "failed", "dead", "paused"), rows)]
+    if not status.destinations:
+        lines.append("  (no destination)")
+    failed = [(d.name, f) for d in status.destinations for f in d.failed]
+    if failed:
+        lines += ["", "Waiting to retry (`digestbot retry NAME` sends them now)"]
+        lines += ["  " + line for line in _table(
+            ("destination", "post", "attempts", "next attempt", "error"),
+            [(name, f"{f.unit} part {f.part + 1}", str(f.attempts), _when(f.next_attempt), f.error or _NONE)
+             for name, f in failed])]
+    return "\n".join(lines)
+
+
+def plan_text(plans: Sequence[DestinationPlan], days: int) -> str:
+    """Per destination: a line per delivery (when, what), idle ticks summed up, then what follows."""
+    lines = [f"Deliveries planned for the next {days} day(s), in each destination's time zone."]
+    for plan in plans:
+        lines += ["", f"{plan.name} → {plan.platform} {plan.to} — {plan.schedule_words}"]
+        if plan.paused:
+            lines.append(f"  PAUSED: {plan.paused} (nothing goes out until this is fixed)")
+        rows = [(f"{_when(d.when)} (queued)" if d.queued else _when(d.when), d.what) for d in plan.deliveries]
+        lines += ["  " + line for line in _table(("when", "what"), rows)] if rows else ["  nothing in this window"]
+        if plan.idle_ticks:
+            first, last = plan.idle_ticks[0], plan.idle_ticks[-1]
+            span = _when(first) if first == last else f"{_when(first)} … {_when(last)}"
+            lines.append(f"  {len(plan.idle_ticks)} more tick(s) with nothing to send yet: {span}")
+        if plan.then:
+            lines.append(f"  then {plan.then}")
+    if not plans:
+        lines.append("(no destination)")
+    return "\n".join(lines)

@@ -1,0 +1,169 @@
+"""What the service is doing: feeds, destinations, queues — the data behind `digestbot status`.
+
+One function builds it (`build_status`); `to_json` gives the stable JSON shape
+(ISO 8601 times with offsets and no microseconds, durations in whole seconds) that
+`status --json` prints and a web panel can serve. "What is next" is the first entry
+of the destination's plan, so `status` and `plan` never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.schedule import OnPublish
+from bot.store import HeldIssue
+from scheduler.plan import DestinationPlan, ServiceView, iso, plan_destination
+from scheduler.planner import schedule_of
+
+__all__ = ["DestinationStatus", "FailedPost", "FeedStatus", "ServiceStatus", "build_status", "to_json"]
+
+_STATES = ("pending", "sending", "sent", "failed", "dead")
+_MAX_ISSUES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    name: str
+    url: str
+    poll_interval: int  # seconds
+    last_poll: datetime | None
+    last_ok: datetime | None
+    last_error: str | None
+    error_count: int
+    issues: int  # newsletter editions stored from this feed
+    held: tuple[HeldIssue, ...] = ()  # stored but not delivered: over a size limit
+
+
+@dataclass(frozen=True, slots=True)
+class FailedPost:
+    """A post that failed and waits for its next attempt (capped by `delivery.max_retry_wait`)."""
+
+    entry_id: str
+    unit: str
+    part: int
+    attempts: int
+    next_attempt: datetime
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DestinationStatus:
+    """One destination as a maintainer needs to see it; `removed` ones only have their outbox left."""
+
+    name: str
+    platform: str | None
+    to: str | None
+    schedule: str | None
+    schedule_words: str | None
+    timezone: str | None
+    next_run: datetime | None  # next tick in the destination's zone; None for on_publish and removed ones
+    queued: int  # posts waiting: already in the outbox, plus those the next ticks will release
+    next: str | None  # what goes out next ("Publications #7 (FR)")
+    outbox: dict[str, int] = field(default_factory=dict)  # rows by state
+    last_delivery: datetime | None = None
+    paused: str | None = None
+    removed: bool = False
+    failed: tuple[FailedPost, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    generated_at: datetime
+    feeds: tuple[FeedStatus, ...]
+    destinations: tuple[DestinationStatus, ...]
+
+
+def build_status(service: ServiceView, now: datetime | None = None) -> ServiceStatus:
+    """Feeds (last poll, last error, issues stored) and destinations (schedule, next run, queue, counts, pause)."""
+    now = now or service.clock()
+    service.planner.forget()
+    states = {s.name: s for s in service.store.feed_states()}
+    feeds = []
+    for feed in service.config.feeds:
+        fs = states.get(feed.name)
+        feeds.append(FeedStatus(
+            name=feed.name, url=feed.url, poll_interval=round(feed.poll_interval),
+            last_poll=_parse(fs.last_polled) if fs else None, last_ok=_parse(fs.last_ok) if fs else None,
+            last_error=fs.last_error if fs else None, error_count=fs.error_count if fs else 0,
+            issues=len(service.store.list_issues(feed=feed.name, limit=_MAX_ISSUES)),
+            held=tuple(service.store.held_issues(feed.name))))
+    counts = service.outbox.counts()
+    dest_states = service.outbox.dest_states()
+    last = service.outbox.last_deliveries()
+    waiting = {name: tuple(FailedPost(r["entry_id"], r["unit"], r["part"], r["attempts"],
+                                      datetime.fromtimestamp(r["next_attempt_at"], UTC), r["error"]) for r in rows)
+               for name, rows in service.outbox.waiting().items()}
+    dests = service.destinations()
+    invalid = service.invalid()
+    destinations = []
+    for name in [*dests, *invalid, *(n for n in dest_states if n not in dests and n not in invalid)]:
+        outbox = {state: counts.get(name, {}).get(state, 0) for state in _STATES}
+        delivered = _time(last.get(name))
+        ds = dest_states.get(name)
+        paused = ds.paused_reason if ds else None
+        if name in dests:
+            dest = dests[name]
+            schedule = schedule_of(dest)
+            next_run = None if isinstance(schedule, OnPublish) else schedule.next_fire(now)
+            plan = plan_destination(service, dest, now, next_run or now)
+            destinations.append(DestinationStatus(
+                name=name, platform=dest.platform, to=dest.chat, schedule=schedule.text,
+                schedule_words=schedule.words(), timezone=dest.timezone, next_run=next_run,
+                queued=_waiting(plan), next=plan.deliveries[0].what if plan.deliveries else None,
+                outbox=outbox, last_delivery=delivered, paused=paused, failed=waiting.get(name, ())))
+        elif name in invalid:
+            dest, reason = invalid[name]
+            destinations.append(DestinationStatus(
+                name=name, platform=dest.platform, to=dest.chat, schedule=dest.schedule, schedule_words=None,
+                timezone=dest.timezone, next_run=None, queued=_open(outbox), next=None, outbox=outbox,
+                last_delivery=delivered, paused=reason))
+        else:
+            destinations.append(DestinationStatus(
+                name=name, platform=None, to=None, schedule=None, schedule_words=None, timezone=None,
+                next_run=None, queued=_open(outbox), next=None, outbox=outbox, last_delivery=delivered,
+                paused=paused, removed=True))
+    return ServiceStatus(now, tuple(feeds), tuple(destinations))
+
+
+def _waiting(plan: DestinationPlan) -> int:
+    """Posts in the outbox plus everything the destination's next ticks will release (the whole backlog)."""
+    return sum(1 for d in plan.deliveries if d.queued) + plan.backlog
+
+
+def _open(outbox: dict[str, int]) -> int:
+    return outbox["pending"] + outbox["sending"] + outbox["failed"]
+
+
+def to_json(status: ServiceStatus) -> dict[str, Any]:
+    """The stable JSON shape of `status --json`."""
+    return {
+        "generated_at": iso(status.generated_at),
+        "feeds": [{
+            "name": f.name, "url": f.url, "poll_interval": f.poll_interval, "last_poll": iso(f.last_poll),
+            "last_ok": iso(f.last_ok), "last_error": f.last_error, "error_count": f.error_count,
+            "issues": f.issues,
+            "held": [{"issue": h.entry_id, "title": h.title, "reason": h.reason} for h in f.held],
+        } for f in status.feeds],
+        "destinations": [{
+            "name": d.name, "platform": d.platform, "to": d.to, "schedule": d.schedule,
+            "schedule_words": d.schedule_words, "timezone": d.timezone, "next_run": iso(d.next_run),
+            "queued": d.queued, "next": d.next, "outbox": dict(d.outbox), "last_delivery": iso(d.last_delivery),
+            "paused": d.paused, "removed": d.removed,
+            "failed": [{"entry_id": f.entry_id, "unit": f.unit, "part": f.part, "attempts": f.attempts,
+                        "next_attempt_at": iso(f.next_attempt), "error": f.error} for f in d.failed],
+        } for d in status.destinations],
+    }
+
+
+def _parse(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    when = datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _time(epoch: float | None) -> datetime | None:
+    return datetime.fromtimestamp(epoch, UTC) if epoch is not None else None
+

@@ -1,0 +1,72 @@
+"""The aiohttp application factory and its server, run in the bots' event loop."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.store import Store
+from web.health import check_health
+from web.metrics import CONTENT_TYPE, Metrics
+
+__all__ = ["APP_STATE", "WebState", "create_app", "start_server"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class WebState:
+    """What the HTTP face reads from the running bot; handlers get it from `request.app[APP_STATE]`."""
+
+    store: Store
+    metrics: Metrics
+    scheduler_running: Callable[[], bool]
+
+
+APP_STATE = web.AppKey("digestbot", WebState)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    state = request.app[APP_STATE]
+    health = check_health(state.store, state.scheduler_running)
+    return web.json_response(health.to_json(), status=200 if health.ok else 503,
+                             headers={"Cache-Control": "no-store"})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = request.app[APP_STATE].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
+
+
+def create_app(state: WebState) -> web.Application:
+    """The application with every route; later faces (the panel) add theirs here."""
+    app = web.Application()
+    app[APP_STATE] = state
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/metrics", _metrics)
+    return app
+
+
+async def start_server(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve `app` on host:port in the running loop; `await runner.cleanup()` stops it."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    if not _loopback(host):
+        log.warning("web: listening on %s, beyond this machine; put a TLS-terminating proxy in front", host)
+    log.info("web: http://%s:%d/healthz and /metrics", host, port)
+    return runner
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,103 @@
+"""`GET /metrics`: the bot's state in the Prometheus text format (prometheus-client).
+
+Delivery and feed figures are read from the database at scrape time — the outbox and the
+feed table are already the source of truth, so a restart never resets or double-counts
+them. Command answers are counted as they happen (they are not stored anywhere).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+
+from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from bot.models import Answer, Query
+from bot.ports import Destination
+from bot.query import QueryEngine
+from bot.store import Store
+from scheduler.outbox import OPEN_STATES, Outbox
+
+__all__ = ["CONTENT_TYPE", "MeteredEngine", "Metrics"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _StateCollector(Collector):
+    """Outbox and feed figures, read at each scrape."""
+
+    def __init__(self, store: Store, outbox: Outbox, destinations: Callable[[], Mapping[str, Destination]]) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.destinations = destinations
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        labels = ["destination", "platform"]
+        families = {
+            "sent": GaugeMetricFamily("digestbot_delivered_messages", "Messages delivered", labels=labels),
+            "failed": GaugeMetricFamily("digestbot_failed_messages",
+                                        "Messages whose last attempt failed, waiting for a retry", labels=labels),
+            "dead": GaugeMetricFamily("digestbot_dead_messages",
+                                      "Messages given up on (`digestbot retry` re-queues them)", labels=labels),
+        }
+        queue = GaugeMetricFamily("digestbot_queue_depth", "Messages queued and not yet delivered", labels=labels)
+        dests = self.destinations()
+        for name, states in sorted(self.outbox.counts().items()):
+            dest = dests.get(name)
+            platform = dest.platform if dest is not None else "removed"
+            for state, family in families.items():
+                family.add_metric([name, platform], states.get(state, 0))
+            queue.add_metric([name, platform], sum(states.get(state, 0) for state in OPEN_STATES))
+        yield from families.values()
+        yield queue
+        last_ok = GaugeMetricFamily("digestbot_feed_last_success_timestamp_seconds",
+                                    "When the feed was last fetched successfully (Unix time)", labels=["feed"])
+        errors = GaugeMetricFamily("digestbot_feed_consecutive_errors",
+                                   "Polls that failed since the last successful one", labels=["feed"])
+        for feed in self.store.feed_states():
+            if feed.last_ok:
+                last_ok.add_metric([feed.name], _epoch(feed.last_ok))
+            errors.add_metric([feed.name], feed.error_count)
+        yield last_ok
+        yield errors
+
+
+def _epoch(value: str) -> float:
+    try:
+        return datetime.fromisoformat(value).timestamp()
+    except ValueError:
+        return 0.0
+
+
+class Metrics:
+    """One registry per running bot (not the process-global one, so tests stay independent)."""
+
+    def __init__(self, store: Store, outbox: Outbox, destinations: Callable[[], Mapping[str, Destination]],
+                 commands: Iterable[str]) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(_StateCollector(store, outbox, destinations))
+        self.commands = frozenset(commands)
+        self.answers = Counter("digestbot_command_answers", "Chat commands answered", ["command", "platform"],
+                               registry=self.registry)
+
+    def count_answer(self, query: Query) -> None:
+        command = query.command if query.command in self.commands else "other"
+        self.answers.labels(command=command, platform=query.platform).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MeteredEngine(QueryEngine):
+    """The query engine, counting each answer by command for /metrics."""
+
+    def __init__(self, *args: object, metrics: Metrics, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.metrics = metrics
+
+    def answer(self, query: Query) -> Answer:
+        result = super().answer(query)
+        self.metrics.count_answer(query)
+        return result
