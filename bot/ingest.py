@@ -108,14 +108,9 @@ class Ingestor:
         self.client = client
         self.aliases = aliases or SectionAliases(config.sections.aliases)
         self._lock = threading.Lock()  # one ingest at a time through the worker's connection
-        self._stop = threading.Event()
         self._worker_store: Store | None = None
 
     # ------------------------------------------------------------------ worker thread
-    def stop(self) -> None:
-        """Shutting down: an ingest in progress stops at its next step, storing nothing."""
-        self._stop.set()
-
     def close(self) -> None:
         """Close the worker's connection, unless an ingest still holds it (it dies with the process)."""
         if self._worker_store is not None and self._lock.acquire(blocking=False):
@@ -137,7 +132,11 @@ class Ingestor:
         return self._worker_store
 
     async def _offload(self, work: Callable[[Store], T], cancelled: threading.Event | None = None) -> T:
-        """Run `work` in a daemon thread: the loop stays free, and a shutdown never waits for it."""
+        """Run `work` in a daemon thread: the loop stays free, and a shutdown never waits for it.
+
+        A shutdown cancels the awaiting task (APScheduler cancels its running jobs); `cancelled`
+        then tells the work to stop at its next step, and the process exits without joining it.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
 
@@ -191,7 +190,7 @@ class Ingestor:
                 return []
             cancelled = threading.Event()
             return await self._offload(lambda store: self._store_fetch(
-                store, feed, fetched, lambda: self._stop.is_set() or cancelled.is_set()), cancelled)
+                store, feed, fetched, cancelled.is_set), cancelled)
         except IngestStopped:
             raise
         except FeedError as exc:

@@ -362,7 +362,6 @@ class DeliveryService:
                 wake_task.cancel()
         finally:
             stop_task.cancel()
-            self.ingestor.stop()  # an ingest in its worker thread stops too; shutdown never waits for it
             with contextlib.suppress(Exception):
                 self.scheduler.shutdown(wait=False)
 
