@@ -52,7 +52,7 @@ def clean_text(text: str, *, for_matching: bool = False) -> str:
 
 
 def clean_issue(issue: Issue) -> Issue:
-    """Every text of a split issue cleaned (titles, headings, item and link text, URLs).
+    """Every text of a split issue cleaned (titles, newsletter name, headings, item and link text, URLs).
 
     Cleaning after the split, not the feed's HTML before it, is what catches characters
     written as entities (`&#x1b;`, `&#8238;`), which only exist once the HTML is parsed.
@@ -60,11 +60,11 @@ def clean_issue(issue: Issue) -> Issue:
     """
     sections = tuple(_section(s) for s in issue.sections)
     preamble = _blocks(issue.preamble)
-    title, link = clean_text(issue.title), clean_text(issue.link)
-    if (title is issue.title and link is issue.link and preamble is issue.preamble
+    title, link, name = clean_text(issue.title), clean_text(issue.link), clean_text(issue.newsletter)
+    if (title is issue.title and link is issue.link and name is issue.newsletter and preamble is issue.preamble
             and all(a is b for a, b in zip(sections, issue.sections, strict=True))):
         return issue
-    return replace(issue, title=title, link=link, sections=sections, preamble=preamble)
+    return replace(issue, title=title, link=link, newsletter=name, sections=sections, preamble=preamble)
 
 
 def _strings(values: tuple[str, ...]) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ import feedparser
 import httpx
 
 from bot import __version__
+from bot.cleantext import clean_text
 from bot.errors import FeedMalformed, FeedUnavailable
 from bot.feedlift import Lifted, lift_payloads
 from bot.models import RawEntry
@@ -241,7 +242,7 @@ def parse_feed(name: str, body: bytes, base_url: str = "", *, lift: bool = True)
     language = parsed.feed.get("language")
     if lifted is not None:
         _restore(parsed.entries, lifted, parsed.get("encoding"))
-    title = " ".join((parsed.feed.get("title") or "").split())
+    title = clean_text(" ".join((parsed.feed.get("title") or "").split()))  # it names the newsletter in posts
     entries = [_raw_entry(name, entry, language, base_url, title) for entry in parsed.entries]
     return ParsedFeed(title=title, language=language, entries=entries)
 

@@ -37,9 +37,10 @@ def test_clean_issue_reaches_every_text_and_keeps_clean_objects() -> None:
     section = Section("k", "Head\x1b]0;x\x07", "Head\x85", "⚙️", 0, (item,))
     fine = Section("f", "Fine", "Fine", "", 1, (Item(title="ok", body=()),))
     issue = Issue(entry_id="e", link="https://e.org/\x00", title="T\u2066", published=None, language="en", number=1,
-                  sections=(section, fine), preamble=(Block("paragraph", (Span("p\x1b[0m"),)),))
+                  sections=(section, fine), preamble=(Block("paragraph", (Span("p\x1b[0m"),)),),
+                  newsletter="Weekly\u202e")
     cleaned = clean_issue(issue)
-    assert cleaned.title == "T" and cleaned.link == "https://e.org/"
+    assert cleaned.title == "T" and cleaned.link == "https://e.org/" and cleaned.newsletter == "Weekly"
     assert cleaned.preamble[0].text == "p"
     head = cleaned.sections[0]
     assert (head.heading, head.title) == ("Head", "Head")

@@ -86,8 +86,9 @@ def issue_xml(title: str, link: str, sections: list[tuple[str, str]], guid: str 
             f"<description><![CDATA[{body}]]></description></item>")
 
 
-def rss(*items: str) -> bytes:
-    return ('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel><title>NLP</title>'
+def rss(*items: str, title: str = "NLP") -> bytes:
+    return ('<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+            f"<title>{title}</title>"
             "<link>https://example.org/</link>" + "".join(items) + "</channel></rss>").encode()
 
 
@@ -273,7 +274,7 @@ async def test_escape_and_bidi_characters_never_reach_a_reader(server: FeedServe
     entry = issue_xml("NLP Newsletter [AR] #7: \u202eشسي\u202c", "https://e.org/7",
                       [HOSTILE, ("Publications 📙", "كلمة\u200f (RLM kept) 👩\u200d💻 (ZWJ kept)"),
                        ("Education 🎓", "tab\tkept")])
-    path = config(tmp_path, serve(server, "/hostile", rss(entry)))
+    path = config(tmp_path, serve(server, "/hostile", rss(entry, title="NLP \u202eevil\u202c Weekly")))
     done = await cli(tmp_path, "run", "--once", "--config", str(path))
     assert done.code == 0, done.stderr
     preview = await cli(tmp_path, "preview", "--json", "--config", str(path))
