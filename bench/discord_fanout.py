@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 from adapters.discord import DiscordPlatform, Pacer  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
-from bot.models import IndexEntry, Issue, Post, SectionRef  # noqa: E402
+from bot.messages import IndexEntry, IndexPost, SectionPost  # noqa: E402
+from bot.models import Issue, SectionRef  # noqa: E402
 from bot.ports import Destination  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.corpus import CORPUS  # noqa: E402
@@ -41,7 +42,7 @@ async def deliver(platform: DiscordPlatform, issue: Issue, dest: Destination) ->
     count = 0
     entries = []
     for number, section in enumerate(issue.sections):
-        post = Post(kind="section", issue=issue.ref, section=section, notify=number == 0)
+        post = SectionPost(issue=issue.ref, section=section, notify=number == 0)
         first_url = None
         for index, part in enumerate(platform.render(post, dest)):
             sent = await platform.send(dest, part, key=f"{dest.chat}:{section.key}:{index}")
@@ -49,7 +50,7 @@ async def deliver(platform: DiscordPlatform, issue: Issue, dest: Destination) ->
             count += 1
         entries.append(IndexEntry(SectionRef(section.key, section.heading, section.emoji, section.position,
                                              len(section.items)), first_url))
-    for part in platform.render(Post(kind="index", issue=issue.ref, index=tuple(entries), notify=False), dest):
+    for part in platform.render(IndexPost(issue=issue.ref, entries=tuple(entries), notify=False), dest):
         await platform.send(dest, part, key=f"{dest.chat}:index")
         count += 1
     return count

@@ -31,9 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.console import ConsolePlatform  # noqa: E402
+from bot.commands import Query, parse_command  # noqa: E402
 from bot.config import Config, DestinationConfig  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
-from bot.models import Issue, Query  # noqa: E402
+from bot.models import Issue  # noqa: E402
 from bot.query import QueryEngine  # noqa: E402
 from bot.store import Store  # noqa: E402
 from scheduler.service import DeliveryService  # noqa: E402
@@ -63,7 +64,7 @@ def timings(engine: QueryEngine, command: str, repeat: int) -> list[float]:
     samples = []
     for _ in range(repeat):
         for args, lang in QUERIES[command]:
-            query = Query(command=command, args=args, lang=lang)
+            query = Query(parse_command(command, args), lang=lang)
             start = time.perf_counter()
             engine.answer(query)
             samples.append(time.perf_counter() - start)

@@ -26,7 +26,8 @@ from adapters.telegram import TelegramPlatform  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.errors import RetryLater  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
-from bot.models import Issue, Post  # noqa: E402
+from bot.messages import SectionPost  # noqa: E402
+from bot.models import Issue  # noqa: E402
 from bot.ports import Destination, Rendered  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.corpus import CORPUS  # noqa: E402
@@ -70,7 +71,7 @@ async def run(channels: int, scale: float, lang: str, images: str) -> dict[str, 
         await platform.start()
         parts: list[Rendered] = []
         for number, section in enumerate(issue.sections):
-            post = Post(kind="section", issue=issue.ref, section=section, notify=number == 0)
+            post = SectionPost(issue=issue.ref, section=section, notify=number == 0)
             parts.extend(platform.render(post, dests[0]))
         retried = 0
 

@@ -22,6 +22,7 @@ import click
 
 from bot import __version__
 from bot.checks import OnlineProbe, offline_problems, online_problems, stored_section_keys
+from bot.commands import COMMANDS, Query, parse_command
 from bot.config import (
     Config,
     FeedConfig,
@@ -37,7 +38,8 @@ from bot.errors import ConfigError, DigestbotError, FeedError, StorageError
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
 from bot.lock import InstanceLock, holder
-from bot.models import Issue, Query
+from bot.messages import ErrorAnswer, NotFound
+from bot.models import Issue
 from bot.ports import Destination, Platform
 from bot.query import QueryEngine
 from bot.sections import SectionAliases
@@ -45,10 +47,6 @@ from bot.storagefault import StorageHealth, check_storage_path, probe_write, sto
 from bot.store import Store
 
 log = logging.getLogger("digestbot")
-
-_COMMAND_WORDS = ("section", "sections", "latest", "issues", "search", "help", "start", "language",
-                  "subscribe", "unsubscribe")
-
 
 # ---------------------------------------------------------------------- logging
 class SecretFilter(logging.Filter):
@@ -300,15 +298,14 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
                 with contextlib.suppress(FeedError):
                     asyncio.run(ingestor.poll(feed))
         engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language)
-        command, _, args = command_line.strip().partition(" ")
-        query = Query(command=command.lstrip("/").split("@")[0] or "help", args=args,
-                      lang=lang or ctx.config.default_language, platform="console", chat="cli")
+        query = Query(parse_command(command_line), lang=lang or ctx.config.default_language, platform="console",
+                      chat="cli")
         answer = engine.answer(query)
         from adapters.console import ConsolePlatform
 
         for part in ConsolePlatform().render_answer(answer):
             click.echo(part.text)
-        if answer.kind == "error":
+        if isinstance(answer, ErrorAnswer | NotFound):
             raise SystemExit(1)
 
 
@@ -413,7 +410,7 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
     service = _service(ctx, store, platforms, health)
     from web import MeteredEngine, Metrics
 
-    metrics = Metrics(store, service.outbox, service.destinations, (*_COMMAND_WORDS, "page"))
+    metrics = Metrics(store, service.outbox, service.destinations, (*COMMANDS, "page"))
     engine = MeteredEngine(store, ctx.aliases(), ctx.config.default_language, metrics=metrics)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -13,10 +13,23 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["normalize_language", "supported_languages", "t"]
+__all__ = ["LANGUAGES", "language_name", "normalize_language", "supported_languages", "t"]
 
 log = logging.getLogger(__name__)
 _FALLBACK = "en"
+
+#: The newsletter's edition languages, each with its own name for itself: the one list that
+#: language choices (Discord's `language` option), replies ("No Français edition …") and
+#: section aliases read.
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "fr": "Français",
+    "pt-br": "Português (BR)",
+    "zh": "中文",
+    "tr": "Türkçe",
+    "es": "Español",
+    "ar": "العربية",
+}
 
 
 @cache
@@ -51,15 +64,25 @@ def supported_languages() -> tuple[str, ...]:
 
 
 def normalize_language(code: str | None) -> str:
-    """Map "fr-FR", "pt_BR", "PT-br" to our codes ("fr", "pt-br"); "" for nothing."""
-    if not code:
-        return ""
-    code = code.strip().lower().replace("_", "-")
-    if code.startswith("pt-br") or code == "pt":
+    """The one language normaliser: "fr-FR", "pt_BR", "PT", "zh-Hans", "es-419" → "fr", "pt-br", "pt-br", "zh", "es".
+
+    A tag outside our list keeps its primary subtag ("ja-JP" → "ja"); "" for nothing
+    usable (empty, not a language tag).
+    """
+    value = (code or "").strip().lower().replace("_", "-")
+    if value in LANGUAGES:
+        return value
+    base = value.split("-")[0]
+    if base == "pt":
         return "pt-br"
-    if code.startswith("zh") or code == "ch":
+    if base in ("zh", "ch"):  # "[CH]" is how some editions tag Chinese
         return "zh"
-    return code.split("-")[0]
+    return base if base.isalpha() and 2 <= len(base) <= 3 else ""
+
+
+def language_name(lang: str) -> str:
+    """"fr" → "Français"; a code we have no name for is shown as is."""
+    return LANGUAGES.get(lang, lang)
 
 
 def t(key: str, lang: str | None = None, /, **params: Any) -> str:

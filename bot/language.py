@@ -15,9 +15,11 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
+from bot.i18n import LANGUAGES, normalize_language
+
 __all__ = ["infer_language", "infer_number", "normalize_language_code"]
 
-KNOWN = ("en", "fr", "pt-br", "zh", "tr", "es", "ar")
+KNOWN = tuple(LANGUAGES)
 
 # Language tags in brackets or parentheses: "[FR]", "(PT-BR)", "【ZH】", "[CH]".
 _TAGS = {
@@ -60,18 +62,8 @@ _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
 
 
 def normalize_language_code(code: str | None) -> str | None:
-    """"pt" / "pt-BR" / "pt_br" → "pt-br"; "zh-CN" → "zh"; "en-US" → "en"; others lower-cased base."""
-    if not code:
-        return None
-    value = code.strip().lower().replace("_", "-")
-    if not value:
-        return None
-    if value in KNOWN:
-        return value
-    base = value.split("-")[0]
-    if base == "pt":
-        return "pt-br"
-    return base if base.isalpha() and 2 <= len(base) <= 3 else None
+    """`bot.i18n.normalize_language`, with None for nothing usable."""
+    return normalize_language(code) or None
 
 
 def _script_language(text: str) -> str | None:

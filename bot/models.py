@@ -7,28 +7,23 @@ changed by one of them, and so that equality means "same content".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
-    "RawEntry",
-    "Answer",
-    "AnswerKind",
     "Block",
     "BlockKind",
-    "IndexEntry",
+    "Destination",
     "Issue",
     "IssueRef",
     "Item",
-    "Post",
-    "PostKind",
-    "Query",
-    "SearchHit",
+    "RawEntry",
     "Section",
     "SectionRef",
     "Span",
+    "blocks_text",
 ]
 
 
@@ -192,17 +187,6 @@ class Section:
     items: tuple[Item, ...]
 
     @property
-    def html(self) -> str:
-        """Sanitised HTML of the section, rebuilt from its items on demand.
-
-        Derived rather than stored: nothing on the delivery path needs it, and building
-        it for every section of every poll cost a noticeable part of an ingest.
-        """
-        from bot.richtext import section_html  # richtext imports this module
-
-        return section_html(self.heading, self.items)
-
-    @property
     def text(self) -> str:
         parts: list[str] = []
         for item in self.items:
@@ -211,20 +195,6 @@ class Section:
             if item.body:
                 parts.append(item.text)
         return "\n".join(parts)
-
-    @property
-    def content_hash(self) -> str:
-        """Stable hash of what a reader sees; an edit changes it, re-fetching does not."""
-        import hashlib
-        import json
-
-        payload = json.dumps(
-            [self.heading, [item.to_json() for item in self.items]], ensure_ascii=False, sort_keys=True
-        )
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
-
-    def iter_items(self) -> Iterator[Item]:
-        return iter(self.items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,16 +217,6 @@ class Issue:
     feed: str = ""
     is_newsletter: bool = True
     newsletter: str = ""  # the newsletter's name ("This Week in Rust"), for labels
-
-    @property
-    def content_hash(self) -> str:
-        import hashlib
-
-        digest = hashlib.sha256()
-        digest.update(self.title.encode("utf-8"))
-        for section in self.sections:
-            digest.update(section.content_hash.encode("ascii"))
-        return digest.hexdigest()[:32]
 
     @property
     def ref(self) -> IssueRef:
@@ -309,96 +269,23 @@ class SectionRef:
     item_count: int = 0
 
 
-# --------------------------------------------------------------------------- posts
-PostKind = Literal["section", "digest", "index"]
-
-
+# --------------------------------------------------------------------------- destinations
 @dataclass(frozen=True, slots=True)
-class IndexEntry:
-    """One line of an index post: a section and the URL of the message that carries it."""
+class Destination:
+    """A place posts go to: a Telegram chat/topic, a Discord channel, the console.
 
-    section: SectionRef
-    url: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Post:
-    """What the scheduler asks a platform to deliver to one destination.
-
-    - "section": one section of one edition (`section` set);
-    - "digest": one summary of the whole edition (`sections` set);
-    - "index": the table of contents linking to already-sent section messages.
-
-    `notify` is False for every post of an issue after its first, so subscribers
-    get one notification per issue.
+    `options` holds the platform-specific settings of the destination as given in
+    config.toml or by `/subscribe` (e.g. `images`, `link_preview`, `topic`,
+    `topics`, `format`, `thread`); adapters read what they understand.
     """
 
-    kind: PostKind
-    issue: IssueRef
-    section: Section | None = None
-    sections: tuple[Section, ...] = ()
-    index: tuple[IndexEntry, ...] = ()
-    notify: bool = True
-
-
-# --------------------------------------------------------------------------- queries
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A parsed chat command, platform-neutral.
-
-    `command` is the command word without slash ("section"); `args` is the raw
-    argument string (hostile until proven otherwise); `lang` is the asker's language.
-    """
-
-    command: str
-    args: str = ""
-    lang: str = "en"
-    platform: str = "console"
-    chat: str = ""
-    user: str = ""
-    is_admin: bool = False
-    is_private: bool = True
-
-
-AnswerKind = Literal[
-    "section",  # one section of an edition: `issue`, `section`, paging tokens
-    "sections",  # list of an edition's sections: `issue`, `sections`
-    "issues",  # list of editions: `issues`
-    "search",  # search hits: `hits`
-    "text",  # a plain message: `message` (help, confirmations)
-    "error",  # a helpful error: `message`, maybe `sections` to choose from
-]
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    issue: IssueRef
-    section: SectionRef
-    item_title: str
-    snippet: str
-    url: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """The engine's reply to a Query, rendered by each adapter in its own format.
-
-    `message` is already translated into the asker's language; adapters never
-    decide what a command means, only how the answer looks.
-    `prev_page`/`next_page` are opaque tokens (≤ 40 ASCII chars) that an adapter
-    puts into buttons; answering `Query("page", token)` gives the neighbouring page.
-    """
-
-    kind: AnswerKind
-    lang: str = "en"
-    message: str = ""
-    issue: IssueRef | None = None
-    section: Section | None = None
-    sections: tuple[SectionRef, ...] = ()
-    issues: tuple[IssueRef, ...] = ()
-    hits: tuple[SearchHit, ...] = ()
-    prev_page: str | None = None
-    next_page: str | None = None
-    page: int = 0
-    page_count: int = 0
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    name: str
+    platform: str
+    chat: str
+    languages: tuple[str, ...] = ()
+    sections: tuple[str, ...] = ("*",)
+    schedule: str = "on_publish"
+    timezone: str = "UTC"
+    on_edit: str = "ignore"
+    backfill: int = 1
+    options: Mapping[str, Any] = field(default_factory=dict)

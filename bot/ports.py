@@ -11,33 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from bot.models import Answer, Post
+from bot.messages import Answer, Post
+from bot.models import Destination
 
 if TYPE_CHECKING:
     from bot.query import QueryEngine
 
 __all__ = ["Destination", "Platform", "Rendered", "Sent"]
-
-
-@dataclass(frozen=True, slots=True)
-class Destination:
-    """A place posts go to: a Telegram chat/topic, a Discord channel, the console.
-
-    `options` holds the platform-specific settings of the destination as given in
-    config.toml or by `/subscribe` (e.g. `images`, `link_preview`, `topic`,
-    `topics`, `format`, `thread`); adapters read what they understand.
-    """
-
-    name: str
-    platform: str
-    chat: str
-    languages: tuple[str, ...] = ()
-    sections: tuple[str, ...] = ("*",)
-    schedule: str = "on_publish"
-    timezone: str = "UTC"
-    on_edit: str = "ignore"
-    backfill: int = 1
-    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

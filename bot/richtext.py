@@ -18,9 +18,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from bot.models import Block, BlockKind, Item, Span
+from bot.urls import safe_url
 
 __all__ = [
     "Fragment",
@@ -29,7 +29,6 @@ __all__ = [
     "blocks_to_html",
     "escape_text",
     "is_source_text",
-    "safe_url",
 ]
 
 #: Link texts that mark an item's source, in the newsletter's languages.
@@ -71,42 +70,15 @@ del _tags, _role, _tag
 _LIST_ENTRIES = frozenset({"li", "dt", "dd"})
 
 _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u2028\u2029\u200b]+")
-_ABSOLUTE_WEB = re.compile(r"(?i)https?://[^\s/?#@\\]+(?:[/?#][^\s\\]*)?$")
 _WORDISH = re.compile(r"[^\W_]")
 _NL = re.compile(r" *\n[ \n]*")
 _BARE_URL = re.compile(r"https?://[^\s<>\"'`，。、；）】》]+")
 _URL_TRAIL = ".,;:!?)]}*'\""
 _SOURCE_STRIP = " \t\n[]()（）【】<>«»*_-–—:：.,!|"
 MAX_DEPTH = 150
-MAX_URL = 2048
-_SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
-_WEB = frozenset({"http", "https"})
 
 Fmt = tuple[bool, bool, bool, "str | None"]  # bold, italic, code, href
 _PLAIN: Fmt = (False, False, False, None)
-
-
-def safe_url(raw: str | None, base: str, *, allow_mailto: bool = True) -> str | None:
-    """Absolute http(s) (or mailto) URL, resolved against `base`; None for anything else (javascript:, data:…)."""
-    if not raw:
-        return None
-    value = raw.strip()
-    if _ABSOLUTE_WEB.match(value):
-        return value if len(value) <= MAX_URL else None  # the common case, without urljoin's cost
-    value = _WS.sub("", value)
-    if not value or len(value) > MAX_URL:
-        return None
-    try:
-        absolute = urljoin(base, value) if base else value
-        parts = urlsplit(absolute)
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme in _WEB and parts.netloc:
-        return absolute
-    if allow_mailto and scheme == "mailto" and len(absolute) > 7:
-        return absolute
-    return None
 
 
 def is_source_text(text: str) -> bool:
@@ -161,10 +133,6 @@ class RichTextBuilder:
             self._element(node, tag, _PLAIN, 0)
         return self
 
-    def add_text(self, text: str) -> RichTextBuilder:
-        self._text(text, _PLAIN)
-        return self
-
     def fragment(self) -> Fragment:
         self._flush()
         source_only = bool(self._sources) and not self._has_plain_text
@@ -217,7 +185,7 @@ class RichTextBuilder:
         elif role == _R_CODE:
             self._walk(node, (fmt[0], fmt[1], True, fmt[3]), depth)
         elif role == _R_IMG:
-            src = safe_url(node.attributes.get("src"), self.base, allow_mailto=False)
+            src = safe_url(node.attributes.get("src"), self.base)
             if src:
                 self._images.append(src)
         elif role == _R_LIST:
@@ -235,7 +203,7 @@ class RichTextBuilder:
 
     def _anchor(self, node: Any, fmt: Fmt, depth: int) -> None:
         bold, italic, code, href = fmt
-        url = safe_url(node.attributes.get("href"), self.base)
+        url = safe_url(node.attributes.get("href"), self.base, allow_mailto=True)
         if url is None or href is not None:
             self._walk(node, fmt, depth)
             return
@@ -317,7 +285,7 @@ class RichTextBuilder:
         for match in _BARE_URL.finditer(text):
             url = match.group(0).rstrip(_URL_TRAIL)
             end = match.start() + len(url)
-            safe = safe_url(url, "")
+            safe = safe_url(url, allow_mailto=True)
             if not safe:
                 continue
             if match.start() > pos:
@@ -408,7 +376,7 @@ def _dedupe(values: list[str]) -> list[str]:
 
 
 def blocks_to_html(blocks: tuple[Block, ...] | list[Block]) -> str:
-    """Minimal, safe HTML for blocks (escaped text, b/i/code/a only): the sanitised `Section.html`."""
+    """Minimal, safe HTML for blocks (escaped text, b/i/code/a only), as `section_html` builds it."""
     parts: list[str] = []
     for block in blocks:
         inner = "".join([_span_html(span) for span in block.spans])

@@ -25,6 +25,9 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
+from bot.i18n import LANGUAGES as LANGUAGE_NAMES
+from bot.i18n import normalize_language
+
 __all__ = [
     "CANONICAL_EMOJI",
     "SectionAliases",
@@ -170,7 +173,7 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 
-LANGUAGES: tuple[str, ...] = ("en", "fr", "pt-br", "zh", "tr", "es", "ar")
+LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_NAMES)
 _EXTRA = "*"  # language slot of config-provided aliases
 
 _VARIATION = "\ufe0f\ufe0e"
@@ -408,14 +411,5 @@ class SectionAliases:
 
     @staticmethod
     def _lang(lang: str | None) -> str | None:
-        """"pt", "pt-BR", "pt_br" → "pt-br"; "zh-CN", "zh-hans" → "zh"; unknown → as given."""
-        if not lang:
-            return None
-        code = lang.strip().lower().replace("_", "-")
-        if code in LANGUAGES:
-            return code
-        base = code.split("-")[0]
-        for known in LANGUAGES:
-            if known.split("-")[0] == base:
-                return known
-        return code
+        """"pt", "pt-BR", "pt_br" → "pt-br"; "zh-CN", "zh-hans" → "zh" (`bot.i18n.normalize_language`)."""
+        return normalize_language(lang) or None

@@ -20,7 +20,7 @@ Section rules (tested in tests/test_split_shapes.py and tests/test_split_rules.p
 - a first heading that repeats the entry's title or the newsletter's name is the issue's title;
 - headings repeated in one issue get `_2`, `_3` keys; the others keep the same key in
   every issue of a newsletter (`jobs`);
-- `Section.html` is sanitised HTML regenerated from the items, never feed HTML.
+- a section's HTML (`richtext.section_html`) is regenerated from its items, never feed HTML.
 Items are read by `bot.items`; which entries are issues is `bot.detect`'s call; which issue an
 unnumbered edition belongs to is `bot.edition`'s.
 

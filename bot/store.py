@@ -26,8 +26,7 @@ from urllib.parse import urlsplit
 import orjson
 import sqlite_utils
 
-from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
-from bot.ports import Destination
+from bot.models import Block, Destination, Issue, IssueRef, Item, Section, SectionRef
 from bot.storagefault import check_storage_path, storage_error
 
 __all__ = ["FeedState", "HeldIssue", "SaveResult", "Store", "StoredHit", "link_key"]

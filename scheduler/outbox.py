@@ -109,7 +109,6 @@ class DestState:
     paused_reason: str | None
     paused_at: float | None
     last_tick_at: float | None
-    last_delivery_at: float | None
     created_at: float
     removed: bool
     chat_override: str | None = None
@@ -159,7 +158,7 @@ class Outbox:
             self.db.execute("""
                 create table if not exists dest_state (
                     name text primary key, fingerprint text, paused_reason text, paused_at real,
-                    last_tick_at real, last_delivery_at real, created_at real not null,
+                    last_tick_at real, created_at real not null,
                     removed integer not null default 0, chat_override text)""")
             columns = {row[1] for row in self.db.conn.execute("pragma table_info(dest_state)")}
             if "chat_override" not in columns:  # databases created before chat migrations were kept
@@ -391,6 +390,6 @@ def _dest(row: dict[str, Any]) -> DestState:
     return DestState(
         name=row["name"], fingerprint=row["fingerprint"], paused_reason=row["paused_reason"],
         paused_at=row["paused_at"], last_tick_at=row["last_tick_at"],
-        last_delivery_at=row["last_delivery_at"], created_at=row["created_at"], removed=bool(row["removed"]),
+        created_at=row["created_at"], removed=bool(row["removed"]),
         chat_override=row.get("chat_override"),
     )

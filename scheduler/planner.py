@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 
-from bot.models import IndexEntry, Issue, IssueRef, Post, Section, SectionRef
+from bot.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
+from bot.models import Issue, IssueRef, Section, SectionRef
 from bot.ports import Destination, Platform, Rendered
 from bot.schedule import Digest, OnPublish, Schedule, parse_schedule
 from bot.store import SaveResult, Store
@@ -175,7 +176,7 @@ class Planner:
         done = self.outbox.units_enqueued(dest.name, entry_id)
         rows: list[NewRow] = []
         for i, section in enumerate(s for s in self._selected(dest, issue) if s.key not in done):
-            post = Post(kind="section", issue=issue.ref, section=section, notify=notify and i == 0)
+            post = SectionPost(issue=issue.ref, section=section, notify=notify and i == 0)
             rows.extend(self._rows(dest, entry_id, section.key, "section", self._render(dest, post),
                                    now + i * self.spacing, revision))
         count = self.outbox.enqueue(rows, now)
@@ -192,7 +193,7 @@ class Planner:
                 self.outbox.set_done(dest.name, entry_id)
                 continue
             section = remaining[0]
-            post = Post(kind="section", issue=issue.ref, section=section,
+            post = SectionPost(issue=issue.ref, section=section,
                         notify=not self.outbox.has_rows(dest.name, entry_id))
             count = self.outbox.enqueue(
                 self._rows(dest, entry_id, section.key, "section", self._render(dest, post), now), now)
@@ -213,7 +214,7 @@ class Planner:
         return count
 
     def _digest_rows(self, dest: Destination, issue: Issue, revision: int, now: float) -> list[NewRow]:
-        post = Post(kind="digest", issue=issue.ref, sections=tuple(self._selected(dest, issue)),
+        post = DigestPost(issue=issue.ref, sections=tuple(self._selected(dest, issue)),
                     notify=revision == 0)
         return self._rows(dest, issue.entry_id, DIGEST, "digest", self._render(dest, post), now, revision)
 
@@ -235,7 +236,7 @@ class Planner:
         chosen = [s for s in issue.sections if s.key == section]
         if not chosen:
             return 0
-        post = Post(kind="section", issue=issue.ref, section=chosen[0],
+        post = SectionPost(issue=issue.ref, section=chosen[0],
                     notify=not self.outbox.has_rows(dest.name, entry_id))
         revision = self.outbox.max_revision(dest.name, entry_id, section)
         if self.outbox.unit_rows(dest.name, entry_id, section):
@@ -263,7 +264,7 @@ class Planner:
                 return 0
             first = rows[0].sent
             entries.append(IndexEntry(_section_ref(section), first.url if first else None))
-        post = Post(kind="index", issue=issue.ref, index=tuple(entries), notify=False)
+        post = IndexPost(issue=issue.ref, entries=tuple(entries))
         parts = self._render(dest, post)
         now = self.clock()
         existing = self.outbox.unit_rows(dest.name, row.entry_id, INDEX)
@@ -310,7 +311,7 @@ class Planner:
         if dest.on_edit == "repost":
             revision = self.outbox.max_revision(dest.name, issue.entry_id, DIGEST) + 1
             return self.outbox.enqueue(self._digest_rows(dest, issue, revision, now), now)
-        post = Post(kind="digest", issue=issue.ref, sections=tuple(self._selected(dest, issue)),
+        post = DigestPost(issue=issue.ref, sections=tuple(self._selected(dest, issue)),
                     notify=False)
         return self._edit_unit(dest, issue.entry_id, DIGEST, "digest", existing, self._render(dest, post),
                                result.revision, now)
@@ -324,7 +325,7 @@ class Planner:
             existing = self.outbox.unit_rows(dest.name, issue.entry_id, key)
             if section is None or not existing:
                 continue  # not released yet: it will go out with the new content
-            post = Post(kind="section", issue=issue.ref, section=section, notify=False)
+            post = SectionPost(issue=issue.ref, section=section, notify=False)
             parts = self._render(dest, post)
             if dest.on_edit == "repost":
                 revision = max(result.revision, self.outbox.max_revision(dest.name, issue.entry_id, key) + 1)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.errors import ConfigError, DigestbotError
-from bot.models import Issue, IssueRef, Post
+from bot.messages import DigestPost, SectionPost
+from bot.models import Issue, IssueRef
 from bot.ports import Destination, Platform, Rendered
 from scheduler.outbox import OutboxRow
 from scheduler.planner import DIGEST, INDEX, Planner
@@ -107,11 +108,11 @@ def plan_send(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Des
     dest, issue, platform = target.dest, target.issue, platforms[target.dest.platform]
     sections = selected_sections(dest, issue, matcher)
     if dest.schedule.startswith("digest"):
-        post = Post(kind="digest", issue=issue.ref, sections=tuple(sections), notify=True)
+        post = DigestPost(issue=issue.ref, sections=tuple(sections), notify=True)
         return [PlannedPost(describe_unit(issue, DIGEST), tuple(platform.render(post, dest)))]
     chosen = [s for s in issue.sections if s.key == target.key] if target.key else sections
     return [PlannedPost(describe_unit(issue, s.key),
-                        tuple(platform.render(Post(kind="section", issue=issue.ref, section=s, notify=i == 0),
+                        tuple(platform.render(SectionPost(issue=issue.ref, section=s, notify=i == 0),
                                               dest)))
             for i, s in enumerate(chosen)]
 

@@ -9,7 +9,8 @@ from functools import cache
 
 from bot.config import Config, NewsletterConfig, bundled_feed_path
 from bot.ingest import Ingestor
-from bot.models import Issue, Post
+from bot.messages import SectionPost
+from bot.models import Issue
 from bot.ports import Destination, Platform, Sent
 from bot.store import Store
 
@@ -46,7 +47,7 @@ async def deliver_sections(platform: Platform, issue: Issue, dest: Destination) 
     """What the outbox does for one destination: every section in order, one key per part."""
     sent: list[Sent] = []
     for number, section in enumerate(issue.sections):
-        post = Post(kind="section", issue=issue.ref, section=section, notify=number == 0)
+        post = SectionPost(issue=issue.ref, section=section, notify=number == 0)
         for index, part in enumerate(platform.render(post, dest)):
             sent.append(await platform.send(dest, part, key=f"{issue.entry_id}:{section.key}:{index}"))
     return sent

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 
 from adapters.console import ConsolePlatform
-from bot.models import Answer, IndexEntry, Post, SectionRef
+from bot.messages import DigestPost, IndexEntry, IndexPost, Notice, SectionPost
+from bot.models import SectionRef
 from bot.ports import Destination, Platform
 from tests.test_scheduler_support import make_issue
 
@@ -18,7 +19,7 @@ def test_render_is_readable_and_deterministic() -> None:
     issue = make_issue("fr-4")
     console = ConsolePlatform(io.StringIO())
     assert isinstance(console, Platform)
-    post = Post(kind="section", issue=issue.ref, section=issue.sections[1])
+    post = SectionPost(issue=issue.ref, section=issue.sections[1])
     [part] = console.render(post, DEST)
     assert part == console.render(post, DEST)[0]
     lines = part.text.splitlines()
@@ -31,7 +32,7 @@ def test_render_is_readable_and_deterministic() -> None:
 def test_long_posts_split_at_item_boundaries_within_the_limit() -> None:
     issue = make_issue("fr-4", items=6, long=300)
     console = ConsolePlatform(io.StringIO(), max_chars=900)
-    parts = console.render(Post(kind="section", issue=issue.ref, section=issue.sections[0], notify=True), DEST)
+    parts = console.render(SectionPost(issue=issue.ref, section=issue.sections[0], notify=True), DEST)
     assert len(parts) > 2 and all(len(p.text) <= 900 for p in parts)
     assert parts[0].text.startswith(f"Publications 📙 — NLP Newsletter #4 (FR) (1/{len(parts)})")
     assert [p.notify for p in parts] == [True] + [False] * (len(parts) - 1)
@@ -41,11 +42,11 @@ def test_long_posts_split_at_item_boundaries_within_the_limit() -> None:
 def test_digest_and_index_posts() -> None:
     issue = make_issue("fr-4")
     console = ConsolePlatform(io.StringIO())
-    [digest] = console.render(Post(kind="digest", issue=issue.ref, sections=issue.sections), DEST)
+    [digest] = console.render(DigestPost(issue=issue.ref, sections=issue.sections), DEST)
     assert digest.text.startswith("📬 NLP Newsletter #4 — NLP Newsletter #4 (FR)\n\nhttps://dair.ai/fr-4")
     assert "🎓 Éducation\n  • Éducation item 0\n  • Éducation item 1" in digest.text
     ref = SectionRef(key="education", heading="Éducation 🎓", emoji="🎓", position=2)
-    [index] = console.render(Post(kind="index", issue=issue.ref, index=(IndexEntry(ref, "console://x"),)), DEST)
+    [index] = console.render(IndexPost(issue=issue.ref, entries=(IndexEntry(ref, "console://x"),)), DEST)
     assert index.text == "🗂 Index — NLP Newsletter #4 (FR)\n\n🎓 Éducation 🎓 → console://x"
 
 
@@ -55,7 +56,7 @@ async def test_send_prints_and_logs_each_part(tmp_path: Path) -> None:
     console = ConsolePlatform(stream, jsonl_path=str(log))
     await console.start()
     issue = make_issue("fr-4")
-    [part] = console.render(Post(kind="section", issue=issue.ref, section=issue.sections[0]), DEST)
+    [part] = console.render(SectionPost(issue=issue.ref, section=issue.sections[0]), DEST)
     sent = await console.send(DEST, part, key="k1")
     await console.edit(DEST, sent, part)
     await console.close()
@@ -68,5 +69,5 @@ async def test_send_prints_and_logs_each_part(tmp_path: Path) -> None:
 
 def test_render_answer() -> None:
     console = ConsolePlatform(io.StringIO())
-    [part] = console.render_answer(Answer(kind="text", message="Bonjour"))
+    [part] = console.render_answer(Notice(lang="fr", message="Bonjour"))
     assert part.text.strip() == "Bonjour"

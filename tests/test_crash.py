@@ -23,7 +23,7 @@ from adapters.console import ConsolePlatform
 from bot.config import DestinationConfig, bundled_feed_path, load_config
 from bot.destinations import destination_from_config
 from bot.ingest import Ingestor
-from bot.models import Post
+from bot.messages import SectionPost
 from bot.store import Store
 from scheduler.selection import selected_sections
 
@@ -52,7 +52,7 @@ def _expected(config_path: Path) -> tuple[list[str], int]:
     dest = destination_from_config(DestinationConfig(name="console-00", platform="console", languages=["fr"]))
     console = ConsolePlatform(io.StringIO())
     texts = [part.text for section in selected_sections(dest, issue)
-             for part in console.render(Post(kind="section", issue=issue.ref, section=section), dest)]
+             for part in console.render(SectionPost(issue=issue.ref, section=section), dest)]
     return texts, 1  # the sections' parts, then one index post
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from adapters.discord import DiscordPlatform, Pacer
 from bot.errors import DestinationForbidden, Rejected, RetryLater
-from bot.models import Block, IssueRef, Item, Post, Section, Span
+from bot.messages import SectionPost
+from bot.models import Block, IssueRef, Item, Section, Span
 from bot.ports import Destination, Rendered
 from bot.store import Store
 from tests.corpus import deliver_sections
@@ -66,7 +67,7 @@ async def test_everyone_in_feed_text_pings_nobody(discord_platform: DiscordPlatf
                                                   fmt: str) -> None:
     ref, section = _section_with("Hello @everyone and @here, read this.")
     dest = _dest(fake_discord.default_channel, format=fmt)
-    for n, part in enumerate(discord_platform.render(Post("section", ref, section), dest)):
+    for n, part in enumerate(discord_platform.render(SectionPost(ref, section), dest)):
         await discord_platform.send(dest, part, key=f"ping-{fmt}-{n}")
     messages = fake_discord.channel_messages(fake_discord.default_channel)
     assert any("@everyone" in m["content"] or "@here" in m["content"] for m in messages)

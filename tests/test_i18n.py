@@ -9,6 +9,7 @@ and the Telegram command lists must fit Telegram's 256-character descriptions.
 from __future__ import annotations
 
 import logging
+import re
 import string
 import tomllib
 from pathlib import Path
@@ -22,11 +23,13 @@ from adapters.discord.commands import CatalogueTranslator, DigestCommands, catal
 from adapters.telegram.commands import HANDLERS
 from adapters.telegram.platform import telegram_language_code
 from bot import i18n
+from bot.commands import COMMANDS, Unknown, parse_command
+from bot.i18n import LANGUAGES as LANGUAGE_NAMES
 from bot.i18n import normalize_language, supported_languages, t
 from tests.fakes.discord import DISCORD_LOCALES, FakeDiscord, valid_command_name
 
 LOCALES = Path(__file__).resolve().parents[1] / "bot" / "locales"
-LANGUAGES = ("en", "fr", "es", "pt-br", "tr", "zh", "ar")
+LANGUAGES = tuple(LANGUAGE_NAMES)
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")
 NAMESPACES = ("query", "telegram", "discord")
 
@@ -173,3 +176,22 @@ def test_client_language_tags_reach_the_catalogue(code: str, lang: str) -> None:
     assert normalize_language(code) == lang
     assert t("query.language_set", code) == t("query.language_set", lang) != t("query.language_set", "en")
 
+
+
+def test_one_language_list() -> None:
+    """Catalogues, Discord's language choices and the engine read the same list of languages."""
+    from adapters.discord.commands import LANGUAGE_CHOICES
+
+    assert set(supported_languages()) == set(LANGUAGE_NAMES)
+    assert [choice.value for choice in LANGUAGE_CHOICES] == list(LANGUAGE_NAMES)
+
+
+def test_one_command_list() -> None:
+    """The engine parses, Telegram registers and every help text lists the same commands."""
+    assert all(not isinstance(parse_command(f"/{name}"), Unknown) for name in COMMANDS)
+    assert [name for name, _ in HANDLERS] == list(COMMANDS)
+    listed = [name for name in COMMANDS if name not in ("start", "help")]
+    for lang in LANGUAGES:
+        help_text = t("query.help", lang)
+        assert all(re.search(rf"/{name}\b", help_text) for name in listed), lang
+        assert all(t(f"telegram.commands.{name}", lang) != f"telegram.commands.{name}" for name in COMMANDS)

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from bot.commands import Help, Query, SectionCommand, Subscribe, Unknown, parse_command
 from bot.config import Config
+from bot.i18n import t
 from bot.ingest import Ingestor
-from bot.models import Query
-from bot.query import QueryEngine, build_fts_query, parse_section_args
+from bot.messages import (
+    ErrorAnswer,
+    IssueList,
+    LanguageSet,
+    NotFound,
+    Notice,
+    SearchResults,
+    SectionAnswer,
+    SectionList,
+    Subscribed,
+)
+from bot.query import QueryEngine, build_fts_query
 from bot.store import Store
 from tests.corpus import CORPUS
+
+
+def _q(command: str, args: str = "", **asker: Any) -> Query:
+    """A query as a person would type it: the command word and its argument text."""
+    return Query(parse_command(command, args), **asker)
 
 
 @pytest.fixture(scope="module")
@@ -23,97 +42,100 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> QueryEngine:
                                    "Outils et jeux de données", "outils et jeux de donnees", "tools_datasets",
                                    "herramientas", "ferramentas"])
 def test_section_outils_matches_every_spelling(engine: QueryEngine, words: str) -> None:
-    answer = engine.answer(Query("section", words, lang="fr"))
-    assert answer.kind == "section", answer.message
-    assert answer.section is not None and answer.section.key == "tools_datasets"
-    assert answer.issue is not None and (answer.issue.language, answer.issue.number) == ("fr", 7)
+    answer = engine.answer(_q("section", words, lang="fr"))
+    assert isinstance(answer, SectionAnswer), answer
+    assert answer.section.key == "tools_datasets"
+    assert (answer.issue.language, answer.issue.number) == ("fr", 7)
     assert answer.section.heading.startswith("Outils et jeux de données")
 
 
 def test_section_with_issue_number(engine: QueryEngine) -> None:
-    answer = engine.answer(Query("section", "tools 3", lang="fr"))
-    assert answer.kind == "section"
-    assert answer.issue is not None and answer.issue.number == 3 and answer.issue.language == "fr"
-    assert answer.section is not None and answer.section.key == "tools_datasets"
-    english = engine.answer(Query("section", "education #6", lang="en"))
-    assert english.issue is not None and (english.issue.language, english.issue.number) == ("en", 6)
+    answer = engine.answer(_q("section", "tools 3", lang="fr"))
+    assert isinstance(answer, SectionAnswer)
+    assert answer.issue.number == 3 and answer.issue.language == "fr"
+    assert answer.section.key == "tools_datasets"
+    english = engine.answer(_q("section", "education #6", lang="en"))
+    assert isinstance(english, SectionAnswer) and (english.issue.language, english.issue.number) == ("en", 6)
 
 
 def test_falls_back_to_another_edition(engine: QueryEngine) -> None:
-    answer = engine.answer(Query("section", "tools 4", lang="en"))  # #4 has no EN edition in the snapshot
-    assert answer.kind == "section"
-    assert answer.issue is not None and answer.issue.number == 4 and answer.issue.language != "en"
-    assert "edition" in answer.message
-    german = engine.answer(Query("section", "education", lang="de"))
-    assert german.kind == "section" and german.message
-    assert german.issue is not None and (german.issue.language, german.issue.number) == ("en", 7)
-    turkish = engine.answer(Query("sections", "", lang="tr"))  # no Turkish edition: the newest issue in English
-    assert turkish.issue is not None and (turkish.issue.language, turkish.issue.number) == ("en", 7)
+    answer = engine.answer(_q("section", "tools 4", lang="en"))  # #4 has no EN edition in the snapshot
+    assert isinstance(answer, SectionAnswer)
+    assert answer.issue.number == 4 and answer.issue.language != "en"
+    assert "edition" in answer.note
+    german = engine.answer(_q("section", "education", lang="de"))
+    assert isinstance(german, SectionAnswer) and german.note
+    assert (german.issue.language, german.issue.number) == ("en", 7)
+    turkish = engine.answer(_q("sections", "", lang="tr"))  # no Turkish edition: the newest issue in English
+    assert isinstance(turkish, SectionList) and (turkish.issue.language, turkish.issue.number) == ("en", 7)
 
 
 @pytest.mark.parametrize("args", ["", "   ", "zzzz", "x" * 5000, "<b>bold</b>", "' OR 1=1 --", "\u202eslootu",
                                   "أدوات", "#", "99999", "tools 999"])
 def test_bad_section_arguments_get_helpful_answers(engine: QueryEngine, args: str) -> None:
-    answer = engine.answer(Query("section", args, lang="fr"))
-    assert answer.kind in {"error", "section"}
-    if answer.kind == "error":
+    answer = engine.answer(_q("section", args, lang="fr"))
+    assert isinstance(answer, ErrorAnswer | NotFound | SectionAnswer)
+    if not isinstance(answer, SectionAnswer):
         assert answer.message
         assert len(answer.message) < 600
         assert "x" * 100 not in answer.message
     if args in {"", "zzzz"}:
-        assert answer.kind == "error"
-        assert [s.key for s in answer.sections][:2] == ["foreword", "publications"]
+        assert isinstance(answer, NotFound)
+        assert [s.key for s in answer.choices][:2] == ["foreword", "publications"]
 
 
 def test_unknown_issue_lists_known_ones(engine: QueryEngine) -> None:
-    answer = engine.answer(Query("section", "tools 999", lang="fr"))
-    assert answer.kind == "error" and "#999" in answer.message.replace(" ", "") or "999" in answer.message
+    answer = engine.answer(_q("section", "tools 999", lang="fr"))
+    assert isinstance(answer, ErrorAnswer) and "999" in answer.message
     assert "#7" in answer.message
 
 
 def test_sections_latest_issues(engine: QueryEngine) -> None:
-    sections = engine.answer(Query("sections", "", lang="fr"))
-    assert sections.kind == "sections"
-    assert sections.issue is not None and sections.issue.number == 7
+    sections = engine.answer(_q("sections", "", lang="fr"))
+    assert isinstance(sections, SectionList)
+    assert sections.issue.number == 7
     assert "tools_datasets" in [s.key for s in sections.sections]
-    latest = engine.answer(Query("latest", lang="pt-br"))
-    assert latest.issue is not None and (latest.issue.language, latest.issue.number) == ("pt-br", 6)
-    issues = engine.answer(Query("issues", lang="fr"))
+    latest = engine.answer(_q("latest", lang="pt-br"))
+    assert isinstance(latest, SectionList) and (latest.issue.language, latest.issue.number) == ("pt-br", 6)
+    issues = engine.answer(_q("issues", lang="fr"))
+    assert isinstance(issues, IssueList)
     assert [i.number for i in issues.issues] == [7, 6, 5, 4, 3, 2, 1]
 
 
 def test_paging_tokens_walk_the_sections(engine: QueryEngine) -> None:
-    first = engine.answer(Query("sections", "4", lang="fr"))
+    first = engine.answer(_q("sections", "4", lang="fr"))
+    assert isinstance(first, SectionList)
     assert first.next_page and len(first.next_page) <= 40
     seen = []
     token = first.next_page
     while token:
-        page = engine.answer(Query("page", token, lang="fr"))
-        assert page.kind == "section" and page.section is not None
+        page = engine.answer(_q("page", token, lang="fr"))
+        assert isinstance(page, SectionAnswer)
         seen.append(page.section.key)
         token = page.next_page
     assert seen == [s.key for s in first.sections]
-    assert engine.answer(Query("page", "s:99999:0")).kind == "error"
-    assert engine.answer(Query("page", "'; drop table issues; --")).kind == "error"
+    assert isinstance(engine.answer(_q("page", "s:99999:0")), ErrorAnswer)
+    assert isinstance(engine.answer(_q("page", "'; drop table issues; --")), ErrorAnswer)
 
 
 @pytest.mark.parametrize("words", ['"', '"bert', "bert*", "NEAR(bert model)", "-bert", "bert OR", "AND", "📙",
                                    "x" * 10_000, "a" * 50 + " " + "b" * 50, "col:bert", "(", "^bert", "'"])
 def test_hostile_search_never_raises(engine: QueryEngine, words: str) -> None:
-    answer = engine.answer(Query("search", words, lang="en"))
-    assert answer.kind in {"search", "error"}
+    answer = engine.answer(_q("search", words, lang="en"))
+    assert isinstance(answer, SearchResults | ErrorAnswer)
     assert answer.message
 
 
 def test_search_finds_items_in_the_askers_language_first(engine: QueryEngine) -> None:
-    answer = engine.answer(Query("search", "deepspeed", lang="fr"))
-    assert answer.kind == "search" and answer.hits
+    answer = engine.answer(_q("search", "deepspeed", lang="fr"))
+    assert isinstance(answer, SearchResults) and answer.hits
     assert all(hit.issue.language == "fr" for hit in answer.hits)
     assert any("DeepSpeed" in hit.item_title or "DeepSpeed" in hit.snippet for hit in answer.hits)
-    english = engine.answer(Query("search", "BERT", lang="en"))
-    assert english.hits and all(hit.issue.language == "en" for hit in english.hits)
-    chinese = engine.answer(Query("search", "分词器", lang="zh"))
-    assert chinese.hits and chinese.hits[0].issue.language == "zh"
+    english = engine.answer(_q("search", "BERT", lang="en"))
+    assert isinstance(english, SearchResults) and english.hits
+    assert all(hit.issue.language == "en" for hit in english.hits)
+    chinese = engine.answer(_q("search", "分词器", lang="zh"))
+    assert isinstance(chinese, SearchResults) and chinese.hits and chinese.hits[0].issue.language == "zh"
 
 
 def test_fts_query_builder_quotes_everything() -> None:
@@ -121,29 +143,33 @@ def test_fts_query_builder_quotes_everything() -> None:
     assert expression == '"bert"* "OR"* "NEAR"* "x"* "y"*'
     assert cjk == ["模型"] and truncated is False
     assert build_fts_query("!!! *** ---")[0] == ""
-    assert parse_section_args("tools 3") == ("tools", 3)
-    assert parse_section_args("#5") == ("", 5)
-    assert parse_section_args("4") == ("", 4)
-    assert parse_section_args("top 10 ideas") == ("top 10 ideas", None)
+    assert parse_command("section", "tools 3") == SectionCommand("tools", 3)
+    assert parse_command("/section #5") == SectionCommand("", 5)
+    assert parse_command("/section@digest_bot 4") == SectionCommand("", 4)
+    assert parse_command("section", "top 10 ideas") == SectionCommand("top 10 ideas", None)
+    assert parse_command("/subscribe outils, éthique | cron 0 9 * * *") == \
+        Subscribe(("outils", "éthique"), "cron 0 9 * * *")
+    assert parse_command("") == Help() and parse_command("/frobnicate x") == Unknown("frobnicate")
 
 
 def test_language_and_subscriptions(engine: QueryEngine) -> None:
-    chat = Query("language", "FR", lang="en", platform="telegram", chat="-100", is_private=False, is_admin=True)
-    assert engine.answer(chat).lang == "fr"
+    chat = _q("language", "FR", lang="en", platform="telegram", chat="-100", is_private=False, is_admin=True)
+    assert isinstance(set_fr := engine.answer(chat), LanguageSet) and set_fr.lang == "fr"
     assert engine.lang_for("telegram", "-100", "en") == "fr"
-    assert engine.answer(Query("language", "klingon", lang="en")).kind == "error"
-    refused = engine.answer(Query("subscribe", "outils", lang="fr", platform="telegram", chat="-200",
+    assert isinstance(engine.answer(_q("language", "klingon", lang="en")), ErrorAnswer)
+    refused = engine.answer(_q("subscribe", "outils", lang="fr", platform="telegram", chat="-200",
                                   is_private=False, is_admin=False))
-    assert refused.kind == "error"
-    done = engine.answer(Query("subscribe", "outils education", lang="fr", platform="telegram", chat="-200",
+    assert isinstance(refused, ErrorAnswer)
+    done = engine.answer(_q("subscribe", "outils education", lang="fr", platform="telegram", chat="-200",
                                is_private=False, is_admin=True))
-    assert done.kind == "text", done.message
+    assert isinstance(done, Subscribed) and done.destination == "telegram:-200", done
     (dest,) = [d for d in engine.store.subscriptions() if d.chat == "-200"]
     assert dest.sections == ("tools_datasets", "education") and dest.languages == ("fr",)
-    bad = engine.answer(Query("subscribe", "outils | cron nope", lang="fr", platform="telegram", chat="7"))
-    assert bad.kind == "error"
-    assert engine.answer(Query("unsubscribe", "", lang="fr", platform="telegram", chat="-200",
-                               is_private=False, is_admin=True)).kind == "text"
+    bad = engine.answer(_q("subscribe", "outils | cron nope", lang="fr", platform="telegram", chat="7"))
+    assert isinstance(bad, ErrorAnswer)
+    gone = engine.answer(_q("unsubscribe", "", lang="fr", platform="telegram", chat="-200",
+                            is_private=False, is_admin=True))
+    assert gone == Notice(lang="fr", message=t("query.unsubscribe_done", "fr"))
     assert [d for d in engine.store.subscriptions() if d.chat == "-200"] == []
 
 

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.models import Query
+from bot.commands import Query, parse_command
+from bot.messages import ErrorAnswer, Subscribed
 from bot.ports import Destination
 from bot.query import QueryEngine
 from bot.sections import SectionAliases
@@ -60,12 +61,13 @@ def _bad_subscription(store: Store) -> None:
 
 def test_subscribe_refuses_what_the_scheduler_cannot_run(store: Store) -> None:
     engine = QueryEngine(store, SectionAliases(), "en")
-    bad = engine.answer(Query("subscribe", "* | cron 99 99 * * *", lang="en", platform="telegram", chat="7"))
-    assert bad.kind == "error"
+    bad = engine.answer(Query(parse_command("/subscribe * | cron 99 99 * * *"), lang="en", platform="telegram",
+                              chat="7"))
+    assert isinstance(bad, ErrorAnswer)
     assert 'minute: "99"' in bad.message and "0-59" in bad.message
     assert store.subscriptions() == []
-    daily = engine.answer(Query("subscribe", "* | cron @daily", lang="en", platform="telegram", chat="7"))
-    assert daily.kind == "text", daily.message
+    daily = engine.answer(Query(parse_command("/subscribe * | cron @daily"), lang="en", platform="telegram", chat="7"))
+    assert isinstance(daily, Subscribed), daily
     assert [d.schedule for d in store.subscriptions()] == ["cron 0 0 * * *"]
 
 

@@ -15,7 +15,8 @@ from typing import Any
 from adapters.console import ConsolePlatform
 from bot.config import Config, DeliveryConfig, DestinationConfig, FeedConfig
 from bot.errors import FeedUnavailable
-from bot.models import Block, Issue, Item, Post, Section, Span
+from bot.messages import Post
+from bot.models import Block, Issue, Item, Section, Span
 from bot.ports import Destination, Rendered, Sent
 from bot.store import SaveResult, Store
 from scheduler.service import DeliveryService

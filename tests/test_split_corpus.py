@@ -18,6 +18,7 @@ import pytest
 from bot.config import bundled_feed_path
 from bot.feed import parse_feed
 from bot.models import Issue, Item
+from bot.richtext import section_html
 from bot.split import assign_numbers, split_entry
 
 # entry id → (language, number, [(heading, key, item count, first item, last item), …])
@@ -278,7 +279,7 @@ def test_pt_br_number_comes_from_its_english_edition_when_nothing_else_says_it(
 def _all_text(issue: Issue) -> str:
     parts = [issue.title, *(b.text for b in issue.preamble)]
     for section in issue.sections:
-        parts += [section.heading, section.html]
+        parts += [section.heading, section_html(section.heading, section.items)]
         for item in section.items:
             parts += [item.title, item.text, *item.links, *item.images, *item.sources]
             parts += [span.href or "" for block in item.body for span in block.spans]

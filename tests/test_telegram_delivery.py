@@ -13,7 +13,8 @@ from adapters.telegram import TelegramPlatform
 from bot.config import Config, DestinationConfig, FeedConfig
 from bot.errors import DestinationForbidden, Rejected, RetryLater
 from bot.ingest import Ingestor
-from bot.models import IndexEntry, Issue, Post, SectionRef
+from bot.messages import IndexEntry, IndexPost, SectionPost
+from bot.models import Issue, SectionRef
 from bot.ports import Destination, Rendered
 from bot.store import Store
 from scheduler.service import DeliveryService
@@ -134,7 +135,7 @@ async def test_flood_storm_is_survived(fake: FakeTelegram, platform: TelegramPla
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     dest = _dest("@digest_fr")
     parts = [(s, p) for s in issue.sections
-             for p in platform.render(Post(kind="section", issue=issue.ref, section=s), dest)]
+             for p in platform.render(SectionPost(issue=issue.ref, section=s), dest)]
     fake.flood_storm(4, retry_after=3)
     retries: list[float | None] = []
     for number, (_section, part) in enumerate(parts):
@@ -202,12 +203,12 @@ async def test_index_is_posted_then_edited_in_place(fake: FakeTelegram, platform
     dest = _dest("@digest_fr")
     refs = [SectionRef(s.key, s.heading, s.emoji, s.position) for s in issue.sections]
     entries = tuple(IndexEntry(ref, f"https://t.me/digest_fr/{n + 1}") for n, ref in enumerate(refs[:-1]))
-    post = Post(kind="index", issue=issue.ref, index=entries, notify=False)
+    post = IndexPost(issue=issue.ref, entries=entries, notify=False)
     (part,) = platform.render(post, dest)
     sent = await platform.send(dest, part, key="index")
     assert fake.sent(-1001234)[0].silent
-    grown = Post(kind="index", issue=issue.ref, notify=False,
-                 index=(*entries, IndexEntry(refs[-1], "https://t.me/digest_fr/99")))
+    grown = IndexPost(issue=issue.ref, notify=False,
+                      entries=(*entries, IndexEntry(refs[-1], "https://t.me/digest_fr/99")))
     (new_part,) = platform.render(grown, dest)
     assert await platform.edit(dest, sent, new_part) == sent
     message = fake.sent(-1001234)[0]
@@ -221,7 +222,7 @@ async def test_photos_then_text_and_notification_flags(fake: FakeTelegram, platf
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     section = next(s for s in issue.sections if s.key == "tools_datasets")
     dest = _dest("@digest_fr", images="all", link_preview=True)
-    post = Post(kind="section", issue=issue.ref, section=section, notify=True)
+    post = SectionPost(issue=issue.ref, section=section, notify=True)
     for number, part in enumerate(platform.render(post, dest)):
         await platform.send(dest, part, key=str(number))
     messages = fake.sent(-1001234)

@@ -10,7 +10,8 @@ import pytest
 from adapters.telegram.layout import Flow, compose
 from adapters.telegram.markup import Fragment, utf16_len
 from adapters.telegram.render import TelegramRenderer
-from bot.models import Answer, Block, IssueRef, Item, Post, Section, SectionRef, Span
+from bot.messages import DigestPost, IndexEntry, IndexPost, NotFound, Notice, SectionAnswer, SectionPost
+from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from tests.corpus import corpus_issues
 from tests.fakes.telegram import parse_html
@@ -64,7 +65,7 @@ def test_every_section_of_every_issue_in_all_18_option_combinations(corpus: list
     checked = 0
     for issue in corpus:
         for number, section in enumerate(issue.sections):
-            post = Post(kind="section", issue=issue.ref, section=section, notify=number == 0)
+            post = SectionPost(issue=issue.ref, section=section, notify=number == 0)
             rendered_by_images: dict[str, list[Rendered]] = {}
             for preview, images, threads in combos:
                 parts = RENDERER.render(post, _dest(link_preview=preview, images=images, **threads))
@@ -86,7 +87,7 @@ def test_every_section_of_every_issue_in_all_18_option_combinations(corpus: list
 def test_header_items_and_sources(corpus: list) -> None:
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     section = next(s for s in issue.sections if s.key == "tools_datasets")
-    (first, *_) = RENDERER.render(Post(kind="section", issue=issue.ref, section=section), _dest())
+    (first, *_) = RENDERER.render(SectionPost(issue=issue.ref, section=section), _dest())
     lines = first.text.split("\n")
     assert lines[0].startswith("⚙️ Outils et jeux de données")
     assert lines[1] == "NLP Newsletter #4 (FR)"
@@ -107,7 +108,7 @@ def _long_item(paragraphs: int, sentences: int, title: str = "Long") -> Item:
 def test_split_prefers_item_then_paragraph_then_sentence() -> None:
     small = Item(title="Petit", body=(Block("paragraph", (Span("Court."),)),))
     big = _long_item(paragraphs=20, sentences=20)
-    parts = RENDERER.render(Post(kind="section", issue=ISSUE, section=_section(small, big)), _dest())
+    parts = RENDERER.render(SectionPost(issue=ISSUE, section=_section(small, big)), _dest())
     assert len(parts) >= 3
     assert [re.search(r"\((\d+)/(\d+)\)", p.text.split("\n")[0]).groups() for p in parts] == \
         [(str(n), str(len(parts))) for n in range(1, len(parts) + 1)]
@@ -116,7 +117,7 @@ def test_split_prefers_item_then_paragraph_then_sentence() -> None:
         assert part.text.rstrip().endswith("fin.")  # paragraph boundary inside the big item
     huge = Item(title="Énorme", body=(Block("paragraph", (Span(" ".join(f"Phrase numéro {n}." for n in
                                                                        range(900))),)),))
-    parts = RENDERER.render(Post(kind="section", issue=ISSUE, section=_section(huge)), _dest())
+    parts = RENDERER.render(SectionPost(issue=ISSUE, section=_section(huge)), _dest())
     assert len(parts) > 1
     for part in parts[:-1]:
         assert re.search(r"Phrase numéro \d+\.$", part.text)  # sentence boundary, never mid-word
@@ -129,7 +130,7 @@ def test_never_cut_inside_a_link_or_a_word_and_utf16_counted() -> None:
     link_text = "un lien qui ne doit jamais être coupé " * 5
     item = Item(title="Emoji", body=(Block("paragraph", (Span(emoji_words), Span(link_text, href="https://l.example/"),
                                                          Span(" " + emoji_words))),))
-    parts = RENDERER.render(Post(kind="section", issue=ISSUE, section=_section(item)), _dest())
+    parts = RENDERER.render(SectionPost(issue=ISSUE, section=_section(item)), _dest())
     assert len(parts) >= 3
     links = 0
     for part in parts:
@@ -142,7 +143,7 @@ def test_never_cut_inside_a_link_or_a_word_and_utf16_counted() -> None:
 
 def test_unspaced_text_is_cut_at_sentence_marks_then_characters() -> None:
     chinese = "自然语言处理很有趣。" * 700 + "无" * 5000
-    parts = RENDERER.render(Post(kind="section", issue=ISSUE, section=_section(
+    parts = RENDERER.render(SectionPost(issue=ISSUE, section=_section(
         Item(title="中文", body=(Block("paragraph", (Span(chinese),)),)))), _dest())
     assert len(parts) >= 3
     assert parts[0].text.endswith("。")
@@ -154,7 +155,7 @@ def test_hostile_feed_text_is_escaped() -> None:
         Span("a < b && c > d &amp; "), Span("x", href="https://e.com/?a=1&b=2"), Span("q", href='https://e.com/"onclick="x'),
         Span("bad", href="javascript:alert(1)"), Span(" rel", href="/relative"), Span(" code<>", code=True),
         Span("gras", bold=True, italic=True, href="https://e.com/b"))),), sources=("https://e.com/src",))
-    (part,) = RENDERER.render(Post(kind="section", issue=ISSUE, section=_section(nasty)), _dest())
+    (part,) = RENDERER.render(SectionPost(issue=ISSUE, section=_section(nasty)), _dest())
     (text,) = _check(part)
     assert "<script>alert(1)</script> & co" in text and "a < b && c > d &amp;" in text
     html = part.payload["html"]
@@ -170,10 +171,10 @@ def test_images_photo_or_media_groups_then_text() -> None:
     item = Item(title="Images", body=(Block("paragraph", (Span("Texte."),)),),
                 images=(*images, "https://img.example/anim.gif", "/relative.png"))
     section = _section(item)
-    first = RENDERER.render(Post(kind="section", issue=ISSUE, section=section), _dest(images="first"))
+    first = RENDERER.render(SectionPost(issue=ISSUE, section=section), _dest(images="first"))
     assert [p.kind for p in first] == ["photo", "text"]
     assert first[0].payload["photo"] == images[0] and first[0].notify and not first[1].notify
-    every = RENDERER.render(Post(kind="section", issue=ISSUE, section=section), _dest(images="all"))
+    every = RENDERER.render(SectionPost(issue=ISSUE, section=section), _dest(images="all"))
     assert [p.kind for p in every] == ["media_group", "media_group", "text"]
     assert [len(p.payload["media"]) for p in every[:2]] == [6, 5]  # 11 → 6 + 5, never a group of one
     assert "caption" in every[0].payload["media"][0] and "caption" not in every[1].payload["media"][0]
@@ -182,9 +183,8 @@ def test_images_photo_or_media_groups_then_text() -> None:
 
 
 def test_index_and_digest_posts() -> None:
-    from bot.models import IndexEntry
     refs = [SectionRef(key=f"k{n}", heading=f"Rubrique {n} 📙", emoji="📙", position=n) for n in range(3)]
-    index = Post(kind="index", issue=ISSUE, notify=False, index=(
+    index = IndexPost(issue=ISSUE, notify=False, entries=(
         IndexEntry(refs[0], "https://t.me/chan/1"), IndexEntry(refs[1], "https://t.me/c/123/2"),
         IndexEntry(refs[2], None)))
     (part,) = RENDERER.render(index, _dest(topic=9))
@@ -192,7 +192,7 @@ def test_index_and_digest_posts() -> None:
     assert "Rubrique 2 📙" in text and part.payload["thread"] == 9 and not part.notify
     assert [e["url"] for e in entities if e["type"] == "text_link"][-2:] == \
         ["https://t.me/chan/1", "https://t.me/c/123/2"]
-    digest = Post(kind="digest", issue=ISSUE, sections=(_section(_long_item(2, 2, "A")), _section(
+    digest = DigestPost(issue=ISSUE, sections=(_section(_long_item(2, 2, "A")), _section(
         _long_item(1, 1, "B"), emoji="📙", key="publications")))
     parts = RENDERER.render(digest, _dest())
     assert "• A" in parts[0].text and "• B" in parts[0].text
@@ -202,21 +202,21 @@ def test_index_and_digest_posts() -> None:
 
 def test_answers_and_paging_buttons() -> None:
     section = _section(_long_item(1, 2))
-    answer = Answer(kind="section", lang="fr", issue=ISSUE, section=section, prev_page="s:1:1", next_page="s:1:3",
-                    page=2, page_count=7)
+    answer = SectionAnswer(lang="fr", issue=ISSUE, section=section, sections=(), prev_page="s:1:1",
+                           next_page="s:1:3", page=2, page_count=7)
     (part,) = RENDERER.render_answer(answer)
     assert part.payload["buttons"] == [[{"text": "◀", "data": "s:1:1"}, {"text": "▶", "data": "s:1:3"}]]
-    long_answer = Answer(kind="section", lang="fr", issue=ISSUE, section=_section(_long_item(20, 20)),
-                         next_page="s:1:3")
+    long_answer = SectionAnswer(lang="fr", issue=ISSUE, section=_section(_long_item(20, 20)), sections=(),
+                                next_page="s:1:3", page=1, page_count=7)
     parts = RENDERER.render_answer(long_answer)
     assert len(parts) > 1 and "buttons" in parts[-1].payload and "buttons" not in parts[0].payload
-    error = Answer(kind="error", lang="en", message="No section “<b>zz</b>”. Available sections:",
-                   sections=tuple(SectionRef(key="k", heading="Outils ⚙️", emoji="⚙️", position=0, item_count=3)
+    error = NotFound(lang="en", message="No section “<b>zz</b>”. Available sections:", issue=ISSUE,
+                     choices=tuple(SectionRef(key="k", heading="Outils ⚙️", emoji="⚙️", position=0, item_count=3)
                                   for _ in range(2)))
     (part,) = RENDERER.render_answer(error)
     text = _check(part)[0]
     assert text.startswith("⚠️ No section “<b>zz</b>”") and "1. Outils ⚙️ — 3 items" in text
-    huge = Answer(kind="text", lang="en", message="x" * 5000 + " " + "\u202eRTL שלום " * 300)
+    huge = Notice(lang="en", message="x" * 5000 + " " + "\u202eRTL שלום " * 300)
     for part in RENDERER.render_answer(huge):
         _check(part)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.models import Query
+from bot.commands import Query, parse_command
 from bot.sections import SectionAliases
 from scheduler.outbox import Outbox
 from tests.corpus import CORPUS, corpus_store
@@ -120,10 +120,10 @@ async def test_command_answers_are_counted_by_command() -> None:
     store = corpus_store()
     metrics = Metrics(store, Outbox(store.db), dict, ("section", "search"))
     engine = MeteredEngine(store, SectionAliases(), "en", metrics=metrics)
-    engine.answer(Query(command="section", args="outils", lang="fr", platform="telegram", chat="1"))
-    engine.answer(Query(command="section", args="tools", platform="telegram", chat="1"))
-    engine.answer(Query(command="search", args="bert", platform="discord", chat="2"))
-    engine.answer(Query(command="<script>", platform="discord", chat="2"))
+    engine.answer(Query(parse_command("section", "outils"), lang="fr", platform="telegram", chat="1"))
+    engine.answer(Query(parse_command("section", "tools"), platform="telegram", chat="1"))
+    engine.answer(Query(parse_command("search", "bert"), platform="discord", chat="2"))
+    engine.answer(Query(parse_command("<script>"), platform="discord", chat="2"))
     app = create_app(WebState(store, metrics, lambda: True))
     async with TestClient(TestServer(app)) as client:
         response = await client.get("/metrics")

@@ -14,7 +14,8 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.models import Answer, Query
+from bot.commands import Query
+from bot.messages import Answer
 from bot.ports import Destination
 from bot.query import QueryEngine
 from bot.store import Store
@@ -83,7 +84,7 @@ class Metrics:
                                registry=self.registry)
 
     def count_answer(self, query: Query) -> None:
-        command = query.command if query.command in self.commands else "other"
+        command = query.command.name if query.command.name in self.commands else "other"
         self.answers.labels(command=command, platform=query.platform).inc()
 
     def render(self) -> bytes:

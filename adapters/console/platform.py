@@ -14,7 +14,7 @@ import sys
 from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from adapters.console.render import render_answer_text, render_post_text
-from bot.models import Answer, Post
+from bot.messages import Answer, Post
 from bot.ports import Destination, Rendered, Sent
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class ConsolePlatform:
         """Args:
             stream: where posts are printed (default: sys.stdout at send time).
             jsonl_path: also log each delivered part as a JSON line (default: $DIGESTBOT_CONSOLE_LOG).
-            max_chars: split posts longer than this, between items (`options.max_chars` overrides).
+            max_chars: split posts longer than this, between items.
             delay: mean seconds each send takes (±50 %, at random), to mimic a network
                 platform in demos and crash tests (default: $DIGESTBOT_CONSOLE_DELAY, else 0).
         """
@@ -57,8 +57,7 @@ class ConsolePlatform:
 
     # ------------------------------------------------------------------ rendering (pure)
     def render(self, post: Post, dest: Destination) -> list[Rendered]:
-        limit = int(dest.options.get("max_chars") or self.max_chars)
-        texts = render_post_text(post, limit)
+        texts = render_post_text(post, self.max_chars)
         return [Rendered(kind="text", text=text, notify=post.notify and i == 0) for i, text in enumerate(texts)]
 
     def render_answer(self, answer: Answer) -> list[Rendered]:

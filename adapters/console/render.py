@@ -6,7 +6,10 @@ same parts: no clocks, no randomness, no terminal detection here.
 
 from __future__ import annotations
 
-from bot.models import Answer, Block, IssueRef, Item, Post, Section
+from typing import assert_never
+
+from bot import messages as msg
+from bot.models import Block, IssueRef, Item, Section, SectionRef
 
 __all__ = ["render_answer_text", "render_post_text", "split_text"]
 
@@ -15,15 +18,19 @@ _RULE = "─" * 40
 
 def _block(block: Block) -> str:
     text = "".join(span.text for span in block.spans).strip()
-    if block.kind == "bullet":
-        return f"  • {text}"
-    if block.kind == "ordered":
-        return f"  {block.number or 1}. {text}"
-    if block.kind == "quote":
-        return f"  > {text}"
-    if block.kind == "code":
-        return "\n".join(f"    {line}" for line in text.splitlines())
-    return text
+    match block.kind:
+        case "bullet":
+            return f"  • {text}"
+        case "ordered":
+            return f"  {block.number or 1}. {text}"
+        case "quote":
+            return f"  > {text}"
+        case "code":
+            return "\n".join(f"    {line}" for line in text.splitlines())
+        case "paragraph":
+            return text
+        case _:
+            assert_never(block.kind)
 
 
 def _item(item: Item) -> str:
@@ -44,12 +51,11 @@ def section_header(section: Section, issue: IssueRef) -> str:
     return f"{heading} — {issue.label}"
 
 
-def _section_chunks(post: Post) -> tuple[str, list[str]]:
-    assert post.section is not None
-    return section_header(post.section, post.issue), [_item(item) for item in post.section.items]
+def _section_chunks(issue: IssueRef, section: Section) -> tuple[str, list[str]]:
+    return section_header(section, issue), [_item(item) for item in section.items]
 
 
-def _digest_chunks(post: Post) -> tuple[str, list[str]]:
+def _digest_chunks(post: msg.DigestPost) -> tuple[str, list[str]]:
     header = f"📬 {post.issue.title} — {post.issue.label}"
     chunks = [post.issue.link] if post.issue.link else []
     for section in post.sections:
@@ -62,10 +68,10 @@ def _digest_chunks(post: Post) -> tuple[str, list[str]]:
     return header, chunks
 
 
-def _index_chunks(post: Post) -> tuple[str, list[str]]:
+def _index_chunks(post: msg.IndexPost) -> tuple[str, list[str]]:
     header = f"🗂 Index — {post.issue.label}"
     lines = [f"{(e.section.emoji + ' ') if e.section.emoji else ''}{e.section.heading} → {e.url or '(not linked)'}"
-             for e in post.index]
+             for e in post.entries]
     return header, ["\n".join(lines)] if lines else []
 
 
@@ -104,14 +110,17 @@ def split_text(header: str, chunks: list[str], max_chars: int) -> list[str]:
     return [f"{header} ({i}/{len(bodies)})\n\n{body}".rstrip() for i, body in enumerate(bodies, 1)]
 
 
-def render_post_text(post: Post, max_chars: int) -> list[str]:
+def render_post_text(post: msg.Post, max_chars: int) -> list[str]:
     """A post as one or more console messages."""
-    if post.kind == "section":
-        header, chunks = _section_chunks(post)
-    elif post.kind == "digest":
-        header, chunks = _digest_chunks(post)
-    else:
-        header, chunks = _index_chunks(post)
+    match post:
+        case msg.SectionPost(issue=issue, section=section):
+            header, chunks = _section_chunks(issue, section)
+        case msg.DigestPost():
+            header, chunks = _digest_chunks(post)
+        case msg.IndexPost():
+            header, chunks = _index_chunks(post)
+        case _:
+            assert_never(post)
     return split_text(header, chunks, max_chars)
 
 
@@ -120,26 +129,39 @@ def _issue_line(ref: IssueRef) -> str:
     return f"• {ref.label}: {ref.title}{date}\n  {ref.link}"
 
 
-def render_answer_text(answer: Answer, max_chars: int) -> list[str]:
+def _section_lines(issue: IssueRef, refs: tuple[SectionRef, ...]) -> list[str]:
+    if not refs:
+        return []
+    return [issue.label, *(f"{s.position + 1}. {(s.emoji + ' ') if s.emoji else ''}{s.heading} [{s.key}]"
+                           for s in refs)]
+
+
+def _hit_lines(hit: msg.SearchHit) -> list[str]:
+    lines = [f"• {hit.item_title or hit.section.heading} — {hit.issue.label}, {hit.section.heading}"]
+    if hit.snippet:
+        lines.append(f"  {hit.snippet}")
+    if hit.url:
+        lines.append(f"  {hit.url}")
+    return lines
+
+
+def render_answer_text(answer: msg.Answer, max_chars: int) -> list[str]:
     """A query answer as console messages."""
-    if answer.kind == "section" and answer.section is not None and answer.issue is not None:
-        post = Post(kind="section", issue=answer.issue, section=answer.section)
-        parts = render_post_text(post, max_chars)
+    if isinstance(answer, msg.SectionAnswer):
+        parts = split_text(*_section_chunks(answer.issue, answer.section), max_chars)
         if answer.page_count > 1:
-            parts[-1] += f"\n\n(page {answer.page + 1}/{answer.page_count})"
+            parts[-1] += f"\n\n(page {answer.page}/{answer.page_count})"
         return parts
     lines: list[str] = [answer.message] if answer.message else []
-    if answer.kind in ("sections", "error") and answer.sections:
-        if answer.issue is not None:
-            lines.append(answer.issue.label)
-        lines.extend(f"{s.position + 1}. {(s.emoji + ' ') if s.emoji else ''}{s.heading} [{s.key}]"
-                     for s in answer.sections)
-    if answer.issues:
-        lines.extend(_issue_line(ref) for ref in answer.issues)
-    for hit in answer.hits:
-        lines.append(f"• {hit.item_title or hit.section.heading} — {hit.issue.label}, {hit.section.heading}")
-        if hit.snippet:
-            lines.append(f"  {hit.snippet}")
-        if hit.url:
-            lines.append(f"  {hit.url}")
+    match answer:
+        case msg.SectionList(issue=issue, sections=refs) | msg.NotFound(issue=issue, choices=refs):
+            lines += _section_lines(issue, refs)
+        case msg.IssueList(issues=issues):
+            lines += map(_issue_line, issues)
+        case msg.SearchResults(hits=hits):
+            lines += (line for hit in hits for line in _hit_lines(hit))
+        case msg.ErrorAnswer() | msg.Help() | msg.Notice() | msg.Subscribed() | msg.LanguageSet():
+            pass
+        case _:
+            assert_never(answer)
     return split_text("", ["\n".join(lines)], max_chars) if lines else [""]

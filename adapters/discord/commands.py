@@ -17,8 +17,22 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
-from bot.i18n import normalize_language, supported_languages, t
-from bot.models import Answer, Query
+from bot.commands import (
+    Command,
+    Help,
+    Issues,
+    Latest,
+    Page,
+    Query,
+    SearchCommand,
+    SectionCommand,
+    SectionsCommand,
+    Subscribe,
+    Unsubscribe,
+    section_names,
+)
+from bot.i18n import LANGUAGES, normalize_language, supported_languages, t
+from bot.messages import ErrorAnswer
 from bot.ports import Rendered
 
 if TYPE_CHECKING:
@@ -29,15 +43,7 @@ __all__ = ["LANGUAGE_CHOICES", "CatalogueTranslator", "DigestCommands", "PageBut
 log = logging.getLogger(__name__)
 
 #: Edition languages of the newsletter, offered as choices of every `language` option.
-LANGUAGE_CHOICES = [
-    app_commands.Choice(name="English", value="en"),
-    app_commands.Choice(name="Français", value="fr"),
-    app_commands.Choice(name="Português (BR)", value="pt-br"),
-    app_commands.Choice(name="中文", value="zh"),
-    app_commands.Choice(name="Español", value="es"),
-    app_commands.Choice(name="Türkçe", value="tr"),
-    app_commands.Choice(name="العربية", value="ar"),
-]
+LANGUAGE_CHOICES = [app_commands.Choice(name=name, value=code) for code, name in LANGUAGES.items()]
 
 
 def _s(default: str, key: str) -> locale_str:
@@ -133,21 +139,20 @@ class DigestCommands(commands.Cog):
         permissions = interaction.permissions
         return bool(permissions.manage_guild or permissions.administrator)
 
-    async def _run(self, interaction: discord.Interaction, command: str, args: str = "",
-                   language: str | None = None) -> None:
+    async def _run(self, interaction: discord.Interaction, command: Command, language: str | None = None) -> None:
         lang = self._lang(interaction, language)
-        query = Query(command=command, args=args, lang=lang, platform="discord",
+        query = Query(command, lang=lang, platform="discord",
                       chat=str(interaction.channel_id or ""), user=str(interaction.user.id),
                       is_admin=self._is_admin(interaction), is_private=interaction.guild is None)
         deferred = False
-        if command in self.slow_commands:  # the engine is synchronous: acknowledge first, answer after
+        if command.name in self.slow_commands:  # the engine is synchronous: acknowledge first, answer after
             await interaction.response.defer(thinking=True)
             deferred = True
         try:
             answer = self.engine.answer(query)
         except Exception:  # the engine promises not to raise; a bug must still get a reply
-            log.exception("/%s failed", command)
-            answer = Answer(kind="error", lang=lang, message=t("discord.error_generic", lang))
+            log.exception("/%s failed", command.name)
+            answer = ErrorAnswer(lang=lang, message=t("discord.error_generic", lang))
         await self._reply(interaction, self.render_answer(answer), deferred=deferred)
 
     async def _reply(self, interaction: discord.Interaction, parts: list[Rendered], *, deferred: bool) -> None:
@@ -168,10 +173,10 @@ class DigestCommands(commands.Cog):
     async def turn_page(self, interaction: discord.Interaction, token: str) -> None:
         """A ◀/▶ click: the neighbouring section replaces the message in place."""
         lang = self._lang(interaction, None)
-        answer = self.engine.answer(Query(command="page", args=token, lang=lang, platform="discord",
+        answer = self.engine.answer(Query(Page(token), lang=lang, platform="discord",
                                           chat=str(interaction.channel_id or ""), user=str(interaction.user.id)))
         parts = self.render_answer(answer)
-        if answer.kind == "error":
+        if isinstance(answer, ErrorAnswer):
             await interaction.response.send_message(ephemeral=True, **_reply_kwargs(parts[0]))
             return
         kwargs = _reply_kwargs(parts[0])
@@ -201,8 +206,7 @@ class DigestCommands(commands.Cog):
     async def section(self, interaction: discord.Interaction, name: str,
                       issue: app_commands.Range[int, 1, 100000] | None = None,
                       language: str | None = None) -> None:
-        args = f"{name} {issue}" if issue is not None else name
-        await self._run(interaction, "section", args, language)
+        await self._run(interaction, SectionCommand(name, issue), language)
 
     @section.autocomplete("name")
     async def section_name_autocomplete(self, interaction: discord.Interaction,
@@ -229,7 +233,7 @@ class DigestCommands(commands.Cog):
     async def sections(self, interaction: discord.Interaction,
                        issue: app_commands.Range[int, 1, 100000] | None = None,
                        language: str | None = None) -> None:
-        await self._run(interaction, "sections", "" if issue is None else str(issue), language)
+        await self._run(interaction, SectionsCommand(issue), language)
 
     @app_commands.command(name=_s("latest", "cmd.latest.name"),
                           description=_s("The latest issue and its sections", "cmd.latest.description"))
@@ -237,7 +241,7 @@ class DigestCommands(commands.Cog):
     @app_commands.describe(language=_s("Edition language", "opt.language.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def latest(self, interaction: discord.Interaction, language: str | None = None) -> None:
-        await self._run(interaction, "latest", "", language)
+        await self._run(interaction, Latest(), language)
 
     @app_commands.command(name=_s("issues", "cmd.issues.name"),
                           description=_s("The issues I know", "cmd.issues.description"))
@@ -245,7 +249,7 @@ class DigestCommands(commands.Cog):
     @app_commands.describe(language=_s("Edition language", "opt.language.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def issues(self, interaction: discord.Interaction, language: str | None = None) -> None:
-        await self._run(interaction, "issues", "", language)
+        await self._run(interaction, Issues(), language)
 
     @app_commands.command(name=_s("search", "cmd.search.name"),
                           description=_s("Find items in the newsletter", "cmd.search.description"))
@@ -255,7 +259,7 @@ class DigestCommands(commands.Cog):
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def search(self, interaction: discord.Interaction, words: app_commands.Range[str, 1, 200],
                      language: str | None = None) -> None:
-        await self._run(interaction, "search", words, language)
+        await self._run(interaction, SearchCommand(words), language)
 
     @app_commands.command(name=_s("subscribe", "cmd.subscribe.name"),
                           description=_s("Post new issues in this channel", "cmd.subscribe.description"))
@@ -270,16 +274,15 @@ class DigestCommands(commands.Cog):
     @app_commands.guild_only()
     async def subscribe(self, interaction: discord.Interaction, sections: str = "",
                         schedule: str = "", language: str | None = None) -> None:
-        args = f"{sections} | {schedule}" if schedule.strip() else sections
-        await self._run(interaction, "subscribe", args, language)
+        await self._run(interaction, Subscribe(section_names(sections), " ".join(schedule.split())), language)
 
     @app_commands.command(name=_s("unsubscribe", "cmd.unsubscribe.name"),
                           description=_s("Stop posting new issues here", "cmd.unsubscribe.description"))
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     async def unsubscribe(self, interaction: discord.Interaction) -> None:
-        await self._run(interaction, "unsubscribe")
+        await self._run(interaction, Unsubscribe())
 
     @app_commands.command(name=_s("help", "cmd.help.name"), description=_s("What I can do", "cmd.help.description"))
     async def help(self, interaction: discord.Interaction) -> None:
-        await self._run(interaction, "help")
+        await self._run(interaction, Help())

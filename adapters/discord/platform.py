@@ -26,7 +26,7 @@ from adapters.discord.errors import delivery_errors
 from adapters.discord.pacing import Pacer
 from adapters.discord.render import SUPPRESS_NOTIFICATIONS, DiscordRenderer
 from bot.errors import ConfigError
-from bot.models import Answer, Post
+from bot.messages import Answer, Post
 from bot.ports import Destination, Rendered, Sent
 
 if TYPE_CHECKING:

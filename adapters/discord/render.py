@@ -12,14 +12,16 @@ import re
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, assert_never
 from urllib.parse import quote
 
 from discord.utils import escape_markdown
 
+from bot import messages as msg
 from bot.i18n import t
-from bot.models import Answer, Block, IndexEntry, IssueRef, Item, Post, Section, Span
+from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
+from bot.urls import safe_url
 
 __all__ = [
     "CONTENT_LIMIT",
@@ -72,10 +74,9 @@ def embed_length(embed: dict[str, Any]) -> int:
 
 # --------------------------------------------------------------------------- markdown
 def _safe_url(url: str | None) -> str | None:
-    """An http(s) URL usable inside `(...)` of a masked link, else None."""
-    if not url or not url.lower().startswith(("http://", "https://")):
-        return None
-    return quote(url, safe=":/?#@!$&'*+,;=%~-._[]")  # keeps valid URLs intact, encodes spaces and ( )
+    """A safe URL (`bot.urls.safe_url`) encoded for the `(...)` of a masked link, else None."""
+    checked = safe_url(url)
+    return quote(checked, safe=":/?#@!$&'*+,;=%~-._[]") if checked else None  # encodes spaces and ( )
 
 
 def escape_text(text: str) -> str:
@@ -244,32 +245,31 @@ def split_lines(lines: Sequence[str], limit: int = CONTENT_LIMIT, separator: str
 class _Options:
     format: str = "embeds"
     thread: bool = False
-    index: bool = True
 
     @classmethod
     def of(cls, dest: Destination | None) -> _Options:
         options = dest.options if dest is not None else {}
         fmt = str(options.get("format") or "embeds")
-        return cls(format=fmt if fmt in ("embeds", "text") else "embeds",
-                   thread=bool(options.get("thread", False)), index=bool(options.get("index", True)))
+        return cls(format=fmt if fmt in ("embeds", "text") else "embeds", thread=bool(options.get("thread", False)))
 
 
 class DiscordRenderer:
     """Turns posts and answers into Discord message payloads (see module docstring)."""
 
-    def render(self, post: Post, dest: Destination | None = None) -> list[Rendered]:
+    def render(self, post: msg.Post, dest: Destination | None = None) -> list[Rendered]:
         """One post → one or more messages, in order; only the first may notify."""
         options = _Options.of(dest)
         lang = post.issue.language
-        if post.kind == "section" and post.section is not None:
-            payloads = (self._section_embeds(post.issue, post.section, lang) if options.format == "embeds"
-                        else self._section_text(post.issue, post.section, lang))
-        elif post.kind == "digest":
-            payloads = self._digest(post.issue, post.sections, lang, options.format)
-        elif post.kind == "index":
-            payloads = self._index(post.issue, post.index, lang)
-        else:
-            raise ValueError(f"cannot render a {post.kind!r} post without its content")
+        match post:
+            case msg.SectionPost(issue=issue, section=section):
+                payloads = (self._section_embeds(issue, section, lang) if options.format == "embeds"
+                            else self._section_text(issue, section, lang))
+            case msg.DigestPost(issue=issue, sections=sections):
+                payloads = self._digest(issue, sections, lang, options.format)
+            case msg.IndexPost(issue=issue, entries=entries):
+                payloads = self._index(issue, entries, lang)
+            case _:
+                assert_never(post)
         parts: list[Rendered] = []
         for number, payload in enumerate(payloads):
             notify = post.notify and number == 0
@@ -378,7 +378,7 @@ class DiscordRenderer:
         groups = [embeds[i:i + EMBEDS_PER_MESSAGE] for i in range(0, len(embeds), EMBEDS_PER_MESSAGE)] or [[]]
         return [{"content": header, **({"embeds": g} if g else {})} for g in groups]
 
-    def _index(self, issue: IssueRef, entries: Sequence[IndexEntry], lang: str) -> list[dict[str, Any]]:
+    def _index(self, issue: IssueRef, entries: Sequence[msg.IndexEntry], lang: str) -> list[dict[str, Any]]:
         lines = [f"📑 **{t('discord.index_title', lang)} — {issue.label}**"]
         for entry in entries:
             name = escape_text(entry.section.heading)
@@ -387,58 +387,79 @@ class DiscordRenderer:
         return [{"content": c} for c in split_lines(lines)]
 
     # ----------------------------------------------------------------------- answers
-    def render_answer(self, answer: Answer) -> list[Rendered]:
+    def render_answer(self, answer: msg.Answer) -> list[Rendered]:
         """A query answer as messages; errors are ephemeral (only the asker sees them)."""
-        lang = answer.lang
-        payloads: list[dict[str, Any]]
-        if answer.kind == "section" and answer.section is not None and answer.issue is not None:
-            payloads = self._section_embeds(answer.issue, answer.section, lang)
-            if answer.message:  # e.g. "no FR edition of this issue; here is the EN one"
-                payloads[0]["content"] = _truncate_words(f"{escape_text(answer.message)}\n{payloads[0]['content']}",
-                                                         CONTENT_LIMIT)
-            buttons = [{"label": label, "token": token} for label, token in
-                       (("◀", answer.prev_page), ("▶", answer.next_page)) if token]
-            if buttons:  # prev/next section of the same edition; tokens are the engine's, ≤ 40 ASCII
-                payloads[-1]["buttons"] = buttons
-        elif answer.kind == "sections":
-            lines = []
-            if answer.issue is not None:
-                lines.append(f"**{answer.issue.label}** — {escape_text(_truncate_words(answer.issue.title, 300))}")
-            if answer.message:
-                lines.append(escape_text(answer.message))
-            for ref in answer.sections:
-                lines.append(f"- {escape_text(ref.heading)} ({ref.item_count})")
-            payloads = [{"content": c} for c in split_lines(lines)]
-        elif answer.kind == "issues":
-            lines = [escape_text(answer.message)] if answer.message else []
-            for edition in answer.issues:
-                url = _safe_url(edition.link)
-                label = f"[{edition.label}](<{url}>)" if url else edition.label
-                lines.append(f"- {label} — {escape_text(_truncate_words(edition.title, 200))}")
-            payloads = [{"content": c} for c in split_lines(lines)]
-        elif answer.kind == "search":
-            lines = [escape_text(answer.message)] if answer.message else []
-            for hit in answer.hits:
-                url = _safe_url(hit.url)
-                title = escape_text(_truncate_words(hit.item_title or hit.section.heading, 200))
-                title = f"[{title}](<{url}>)" if url else title
-                lines.append(f"- {hit.section.emoji} **{title}** — {hit.issue.label}\n"
-                             f"  {escape_text(_truncate_words(hit.snippet, 300))}")
-            payloads = [{"content": c} for c in split_lines(lines)]
-        else:
-            lines = [escape_text(answer.message or "…")]
-            lines += [f"- {escape_text(ref.heading)}" for ref in answer.sections]
-            payloads = [{"content": c} for c in split_lines(lines)]
-        if not payloads:
-            payloads = [{"content": escape_text(answer.message) or "…"}]
-        ephemeral = answer.kind == "error"
-        parts = []
-        for payload in payloads:
-            if ephemeral:
-                payload["ephemeral"] = True
-            kind = "embeds" if payload.get("embeds") else "text"
-            parts.append(Rendered(kind=kind, text=payload.get("content", ""), payload=payload))
-        return parts
+        match answer:
+            case msg.SectionAnswer():
+                payloads = self._section_answer(answer)
+            case msg.SectionList(issue=issue, message=message, sections=refs):
+                payloads = _messages([_issue_title(issue), *_escaped(message), *map(_section_count, refs)])
+            case msg.IssueList(message=message, issues=issues):
+                payloads = _messages([*_escaped(message), *map(_issue_line, issues)])
+            case msg.SearchResults(message=message, hits=hits):
+                payloads = _messages([*_escaped(message), *map(_hit_line, hits)])
+            case msg.NotFound(message=message, choices=refs):
+                payloads = _messages([escape_text(message or _ELLIPSIS), *(_bullet(r.heading) for r in refs)])
+            case msg.ErrorAnswer(message=message) | msg.Help(message=message) | msg.Notice(message=message) | \
+                    msg.Subscribed(message=message) | msg.LanguageSet(message=message):
+                payloads = _messages([escape_text(message or _ELLIPSIS)])
+            case _:
+                assert_never(answer)
+        ephemeral = isinstance(answer, msg.ErrorAnswer | msg.NotFound)
+        return [_reply(payload, ephemeral) for payload in payloads or [{"content": _ELLIPSIS}]]
+
+    def _section_answer(self, answer: msg.SectionAnswer) -> list[dict[str, Any]]:
+        """The section's embeds, the fallback note on top, ◀ ▶ under the last message."""
+        payloads = self._section_embeds(answer.issue, answer.section, answer.lang)
+        if answer.note:  # e.g. "no FR edition of this issue; here is the EN one"
+            payloads[0]["content"] = _truncate_words(f"{escape_text(answer.note)}\n{payloads[0]['content']}",
+                                                     CONTENT_LIMIT)
+        buttons = [{"label": label, "token": token} for label, token in
+                   (("◀", answer.prev_page), ("▶", answer.next_page)) if token]
+        if buttons:  # prev/next section of the same edition; tokens are the engine's, ≤ 40 ASCII
+            payloads[-1]["buttons"] = buttons
+        return payloads
+
+
+def _escaped(message: str) -> list[str]:
+    return [escape_text(message)] if message else []
+
+
+def _messages(lines: Sequence[str]) -> list[dict[str, Any]]:
+    return [{"content": c} for c in split_lines(lines)]
+
+
+def _reply(payload: dict[str, Any], ephemeral: bool) -> Rendered:
+    if ephemeral:
+        payload["ephemeral"] = True
+    return Rendered(kind="embeds" if payload.get("embeds") else "text", text=payload.get("content", ""),
+                    payload=payload)
+
+
+def _issue_title(issue: IssueRef) -> str:
+    return f"**{issue.label}** — {escape_text(_truncate_words(issue.title, 300))}"
+
+
+def _bullet(text: str) -> str:
+    return f"- {escape_text(text)}"
+
+
+def _section_count(ref: SectionRef) -> str:
+    return f"{_bullet(ref.heading)} ({ref.item_count})"
+
+
+def _issue_line(edition: IssueRef) -> str:
+    url = _safe_url(edition.link)
+    label = f"[{edition.label}](<{url}>)" if url else edition.label
+    return f"- {label} — {escape_text(_truncate_words(edition.title, 200))}"
+
+
+def _hit_line(hit: msg.SearchHit) -> str:
+    url = _safe_url(hit.url)
+    title = escape_text(_truncate_words(hit.item_title or hit.section.heading, 200))
+    title = f"[{title}](<{url}>)" if url else title
+    return (f"- {hit.section.emoji} **{title}** — {hit.issue.label}\n"
+            f"  {escape_text(_truncate_words(hit.snippet, 300))}")
 
 
 def _truncate_lines(text: str, limit: int) -> str:

@@ -8,7 +8,6 @@ update (chat, user, language, arguments), check admin rights where the engine ne
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -20,8 +19,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from bot.commands import ADMIN_COMMANDS, COMMANDS, Page, Query, clean, parse_command, split_command
 from bot.i18n import t
-from bot.models import Answer, Query
+from bot.messages import ErrorAnswer, Notice
 
 if TYPE_CHECKING:
     from adapters.telegram.platform import TelegramPlatform
@@ -31,13 +31,7 @@ __all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANDLERS", "CommandThrottle", "Digest"
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "section", "sections", "latest", "issues", "search", "subscribe",
-            "unsubscribe", "language")
-ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "language"})
-MAX_ARGS = 512  # Telegram allows 4096; no command of ours needs more than a few words
 _MAX_TRACKED = 10_000  # (chat, user) pairs remembered by the throttle before idle ones are forgotten
-_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+|$)(.*)$", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class CommandThrottle:
@@ -84,19 +78,6 @@ class Digest:
     throttle: CommandThrottle = field(default_factory=CommandThrottle)
 
 
-def clean_args(text: str) -> str:
-    """Command arguments as the engine may see them: bounded, no control or bidi-override characters."""
-    return _CONTROL.sub(" ", text)[:MAX_ARGS].strip()
-
-
-def split_command(text: str | None) -> tuple[str, str | None, str] | None:
-    """("section", "digest_bot" | None, "outils 3") for "/section@digest_bot outils 3"."""
-    match = _COMMAND.match(text or "")
-    if not match:
-        return None
-    return match.group(1).lower(), match.group(2), clean_args(match.group(3))
-
-
 async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat: Chat, user_id: int | None) -> bool | None:
     """Whether the user administers the chat (getChatMember); None when Telegram could not say."""
     if chat.type == ChatType.PRIVATE or chat.type == ChatType.CHANNEL:
@@ -125,7 +106,7 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
     verdict = digest.throttle.check(chat.id, user_id)
     if verdict != "ok":
         if verdict == "warn":
-            await digest.platform.reply(message, Answer(kind="text", lang=lang, message=t("telegram.slow_down", lang)))
+            await digest.platform.reply(message, Notice(lang=lang, message=t("telegram.slow_down", lang)))
         return
     if args is None:
         parsed = split_command(message.text)
@@ -135,17 +116,16 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
     if command in ADMIN_COMMANDS:
         admin = await _is_admin(context, chat, user.id if user else None)
         if admin is None:
-            await digest.platform.reply(message, Answer(kind="error", lang=lang,
-                                                        message=t("telegram.admin_check_failed", lang)))
+            await digest.platform.reply(message, ErrorAnswer(lang=lang, message=t("telegram.admin_check_failed", lang)))
             return
         is_admin = admin
-    query = Query(command=command, args=args, lang=lang, platform="telegram", chat=str(chat.id),
+    query = Query(parse_command(command, args), lang=lang, platform="telegram", chat=str(chat.id),
                   user=str(user_id), is_admin=is_admin, is_private=is_private)
     try:
         answer = digest.engine.answer(query)
     except Exception:  # the engine promises not to raise; a bug must still get a reply
         log.exception("engine failed on /%s", command)
-        answer = Answer(kind="error", lang=lang, message=t("telegram.error", lang))
+        answer = ErrorAnswer(lang=lang, message=t("telegram.error", lang))
     await digest.platform.reply(message, answer)
 
 
@@ -206,14 +186,14 @@ async def page_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     user = callback.from_user
     chat_key = str(chat.id) if chat else str(user.id)
     lang = digest.engine.lang_for("telegram", chat_key, user.language_code)
-    token = clean_args(callback.data or "")[:64]
-    query = Query(command="page", args=token, lang=lang, platform="telegram", chat=chat_key, user=str(user.id),
+    token = clean(callback.data or "")[:64]
+    query = Query(Page(token), lang=lang, platform="telegram", chat=chat_key, user=str(user.id),
                   is_private=bool(chat and chat.type == ChatType.PRIVATE))
     try:
         answer = digest.engine.answer(query)
     except Exception:
         log.exception("engine failed on a page callback")
-        answer = Answer(kind="error", lang=lang, message=t("telegram.error", lang))
+        answer = ErrorAnswer(lang=lang, message=t("telegram.error", lang))
     try:
         await callback.answer()
     except TelegramError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from adapters.telegram.markup import Fragment, escape, is_joiner, span_html, utf16_len
 from bot.models import Block, Span
@@ -71,12 +72,20 @@ class Flow:
 
     def add_block(self, block: Block, strength: int, *, max_size: int = 3800, separator: str | None = None) -> None:
         """Add one paragraph-level block, with a bullet, number or quote mark as its kind says."""
-        if block.kind == "code":
-            self._add_code(block, strength, max_size, separator)
-            return
-        prefix = {"bullet": "• ", "quote": "▎"}.get(block.kind, "")
-        if block.kind == "ordered":
-            prefix = f"{block.number or 1}. "
+        match block.kind:
+            case "code":
+                self._add_code(block, strength, max_size, separator)
+                return
+            case "bullet":
+                prefix = "• "
+            case "quote":
+                prefix = "▎"
+            case "ordered":
+                prefix = f"{block.number or 1}. "
+            case "paragraph":
+                prefix = ""
+            case _:
+                assert_never(block.kind)
         self.add_spans(block.spans, strength, prefix=prefix, max_size=max_size, separator=separator)
 
     def _add_code(self, block: Block, strength: int, max_size: int, separator: str | None) -> None:

@@ -1,7 +1,7 @@
 """Proactive flood control: never send faster than Telegram allows, rather than react to 429s.
 
 Telegram allows about 30 messages/s per bot, 1/s per chat and 20/min per group or channel
-(platform-limits.md). PTB's `AIORateLimiter` has no per-chat limit and counts a request
+(the Bot API FAQ). PTB's `AIORateLimiter` has no per-chat limit and counts a request
 when it starts, so a request that is slow on the wire can land inside the next window.
 Here every window counts a message from when it is reserved until its response arrives
 (an in-flight message never expires), which is always at or after the moment Telegram

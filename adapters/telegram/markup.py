@@ -8,22 +8,19 @@ code points Telegram may count instead): a message that fits here fits there.
 from __future__ import annotations
 
 import html
-import re
 import unicodedata
 from dataclasses import dataclass
 
 from bot.models import Span
+from bot.urls import safe_url
 
 __all__ = [
     "Fragment",
     "escape",
-    "safe_url",
     "span_html",
     "utf16_len",
 ]
 
-_URL = re.compile(r"^(https?|tg)://[^\s<>\"'\x00-\x1f\x7f]+$", re.IGNORECASE)
-_MAX_URL = 2048
 
 
 def utf16_len(text: str) -> int:
@@ -34,20 +31,6 @@ def utf16_len(text: str) -> int:
 def escape(text: str) -> str:
     """Escape the three characters Telegram's HTML parser treats as markup."""
     return html.escape(text, quote=False)
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if Telegram will accept it in `<a href>`, else None (the text stays, unlinked).
-
-    Feed HTML may hold relative links, `javascript:` or `mailto:` URLs and stray quotes;
-    none of them may reach an `href`.
-    """
-    if not url:
-        return None
-    url = url.strip()
-    if len(url) > _MAX_URL or not _URL.match(url):
-        return None
-    return url
 
 
 def span_html(text: str, span: Span) -> str:

@@ -42,7 +42,7 @@ from adapters.telegram.render import TelegramRenderer
 from bot.config import Config
 from bot.errors import Rejected
 from bot.i18n import supported_languages, t
-from bot.models import Answer, Post
+from bot.messages import Answer, Post
 from bot.ports import Destination, Rendered, Sent
 
 if TYPE_CHECKING:

@@ -11,13 +11,15 @@ import html
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, assert_never
 
 from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
-from adapters.telegram.markup import Fragment, escape, safe_url
+from adapters.telegram.markup import Fragment, escape
+from bot import messages as msg
 from bot.i18n import t
-from bot.models import Answer, Block, IssueRef, Item, Post, SearchHit, Section, SectionRef, Span
+from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
+from bot.urls import safe_url
 
 __all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer", "thread_for"]
 
@@ -81,19 +83,22 @@ class TelegramRenderer:
         self.caption_limit = caption_limit
 
     # ------------------------------------------------------------------ posts
-    def render(self, post: Post, dest: Destination) -> list[Rendered]:
+    def render(self, post: msg.Post, dest: Destination) -> list[Rendered]:
         """A post for one destination, honouring its options (images, link_preview, topic(s))."""
         options = dest.options or {}
         preview = bool(options.get("link_preview", False))
-        if post.kind == "section" and post.section is not None:
-            thread = thread_for(options, post.section.key)
-            parts = self._section_messages(post.section, post.issue, options.get("images", "none"))
-        elif post.kind == "digest":
-            thread = thread_for(options, None)
-            parts = self._digest_messages(post)
-        else:
-            thread = thread_for(options, None)
-            parts = self._index_messages(post)
+        match post:
+            case msg.SectionPost(issue=issue, section=section):
+                thread = thread_for(options, section.key)
+                parts = self._section_messages(section, issue, options.get("images", "none"))
+            case msg.DigestPost():
+                thread = thread_for(options, None)
+                parts = self._digest_messages(post)
+            case msg.IndexPost():
+                thread = thread_for(options, None)
+                parts = self._index_messages(post)
+            case _:
+                assert_never(post)
         rendered: list[Rendered] = []
         for index, (kind, text, payload) in enumerate(parts):
             payload = {**payload, "thread": thread}
@@ -168,7 +173,7 @@ class TelegramRenderer:
             parts.append(("media_group", caption.text if start == 0 else "", {"media": media}))
         return parts
 
-    def _digest_messages(self, post: Post) -> list[tuple[str, str, dict[str, Any]]]:
+    def _digest_messages(self, post: msg.DigestPost) -> list[tuple[str, str, dict[str, Any]]]:
         flow = Flow()
         for section in post.sections:
             flow.add(_section_title(section.emoji, section.title or section.heading), ITEM)
@@ -180,24 +185,23 @@ class TelegramRenderer:
         return [("text", m.text, {"html": m.html})
                 for m in compose(title, flow, subtitle=_issue_line(post.issue), limit=self.text_limit)]
 
-    def _index_messages(self, post: Post) -> list[tuple[str, str, dict[str, Any]]]:
+    def _index_messages(self, post: msg.IndexPost) -> list[tuple[str, str, dict[str, Any]]]:
         flow = Flow()
-        for entry in post.index:
+        for entry in post.entries:
             flow.add(_link(_clip(entry.section.heading), entry.url), BLOCK)
         title = Fragment.plain("📚 ") + _bold(_clip(post.issue.title))
         return [("text", m.text, {"html": m.html})
                 for m in compose(title, flow, subtitle=_issue_line(post.issue), limit=self.text_limit)]
 
     # ------------------------------------------------------------------ answers
-    def render_answer(self, answer: Answer) -> list[Rendered]:
+    def render_answer(self, answer: msg.Answer) -> list[Rendered]:
         """A command reply; paging tokens become ◀ ▶ buttons under the last message."""
-        lang = _ui_lang(answer.lang)
-        if answer.kind == "section" and answer.issue is not None and answer.section is not None:
-            messages = self.section_texts(answer.section, answer.issue, note=answer.message)
+        if isinstance(answer, msg.SectionAnswer):
+            messages = self.section_texts(answer.section, answer.issue, note=answer.note)
         else:
-            title, flow = self._answer_flow(answer, lang)
+            title, flow = self._answer_flow(answer, _ui_lang(answer.lang))
             messages = compose(title, flow, limit=self.text_limit)
-        buttons = self._buttons(answer)
+        buttons = _buttons(answer)
         rendered: list[Rendered] = []
         for index, message in enumerate(messages):
             payload: dict[str, Any] = {"html": message.html, "preview": False, "thread": None}
@@ -206,45 +210,43 @@ class TelegramRenderer:
             rendered.append(Rendered(kind="text", text=message.text, payload=payload))
         return rendered
 
-    @staticmethod
-    def _buttons(answer: Answer) -> list[list[dict[str, str]]]:
-        row: list[dict[str, str]] = []
-        for label, token in (("◀", answer.prev_page), ("▶", answer.next_page)):
-            if token and 0 < len(token.encode("utf-8")) <= 64:
-                row.append({"text": label, "data": token})
-        return [row] if row else []
-
-    def _answer_flow(self, answer: Answer, lang: str) -> tuple[Fragment, Flow]:
+    def _answer_flow(self, answer: msg.Answer, lang: str) -> tuple[Fragment, Flow]:
+        """A title from the answer's first line (or its edition), the rest and its listing below."""
         flow = Flow()
-        lines = [line for line in answer.message.split("\n") if line.strip()]
-        if answer.kind == "error":
-            title = Fragment.plain("⚠️ ") + _bold(_clip(lines[0], 300) if lines else t("telegram.error", lang))
-            rest = lines[1:]
-        elif answer.kind in ("sections", "section") and answer.issue is not None:
-            title = Fragment.plain("📚 ") + _link(_clip(answer.issue.label), answer.issue.link)
-            rest = lines
-        elif lines:
-            title = _bold(_clip(lines[0], 300)) if answer.kind != "text" else Fragment.plain(_clip(lines[0], 300))
-            rest = lines[1:]
-        else:
-            title = Fragment.plain("ℹ️")
-            rest = []
+        text = answer.note if isinstance(answer, msg.SectionAnswer) else answer.message
+        lines = [line for line in text.split("\n") if line.strip()]
+        first, rest = (_clip(lines[0], 300), lines[1:]) if lines else (None, [])
+        match answer:
+            case msg.ErrorAnswer() | msg.NotFound():
+                title = Fragment.plain("⚠️ ") + _bold(first or t("telegram.error", lang))
+            case msg.SectionList(issue=issue) | msg.SectionAnswer(issue=issue):
+                title = Fragment.plain("📚 ") + _link(_clip(issue.label), issue.link)
+                rest = lines
+            case msg.IssueList() | msg.SearchResults():
+                title = _bold(first) if first is not None else Fragment.plain("ℹ️")
+            case msg.Help() | msg.Notice() | msg.Subscribed() | msg.LanguageSet():
+                title = Fragment.plain(first) if first is not None else Fragment.plain("ℹ️")
+            case _:
+                assert_never(answer)
         for line in rest:
             flow.add_spans((Span(line),), BLOCK)
         self._add_listing(flow, answer, lang)
         return title, flow
 
-    def _add_listing(self, flow: Flow, answer: Answer, lang: str) -> None:
-        strength = ITEM
-        for ref in answer.sections:
-            flow.add(self._section_line(ref, lang), strength)
-            strength = BLOCK
-        for issue in answer.issues:
-            flow.add(Fragment.plain("• ") + _link(_clip(issue.label), issue.link)
-                     + Fragment.plain(" — " + _clip(issue.title, 150)), strength)
-            strength = BLOCK
-        for hit in answer.hits:
-            self._add_hit(flow, hit, lang)
+    def _add_listing(self, flow: Flow, answer: msg.Answer, lang: str) -> None:
+        match answer:
+            case msg.SectionList(sections=refs) | msg.NotFound(choices=refs):
+                for number, ref in enumerate(refs):
+                    flow.add(self._section_line(ref, lang), BLOCK if number else ITEM)
+            case msg.IssueList(issues=issues):
+                for number, issue in enumerate(issues):
+                    flow.add(Fragment.plain("• ") + _link(_clip(issue.label), issue.link)
+                             + Fragment.plain(" — " + _clip(issue.title, 150)), BLOCK if number else ITEM)
+            case msg.SearchResults(hits=hits):
+                for hit in hits:
+                    self._add_hit(flow, hit, lang)
+            case _:
+                pass
 
     @staticmethod
     def _section_line(ref: SectionRef, lang: str) -> Fragment:
@@ -254,7 +256,7 @@ class TelegramRenderer:
         return line
 
     @staticmethod
-    def _add_hit(flow: Flow, hit: SearchHit, lang: str) -> None:
+    def _add_hit(flow: Flow, hit: msg.SearchHit, lang: str) -> None:
         title = _clip(hit.item_title, 200) or _clip(hit.section.heading)
         flow.add(_link(title, hit.url) if hit.url else _bold(title), ITEM)
         where = f"{_clip(hit.section.heading, 80)} · {_clip(hit.issue.label, 80)}"
@@ -262,3 +264,17 @@ class TelegramRenderer:
         if hit.snippet.strip():
             flow.add_block(Block("paragraph", (Span(_clip(hit.snippet, 600)),)), BLOCK)
 
+
+def _buttons(answer: msg.Answer) -> list[list[dict[str, str]]]:
+    """◀ ▶ for the answers that page (tokens ≤ 64 bytes, Telegram's callback data limit)."""
+    tokens: tuple[tuple[str, str | None], ...]
+    match answer:
+        case msg.SectionAnswer(prev_page=previous, next_page=following):
+            tokens = (("◀", previous), ("▶", following))
+        case msg.SectionList(next_page=following) | msg.NotFound(next_page=following):
+            tokens = (("▶", following),)
+        case _:
+            tokens = ()
+    row = [{"text": label, "data": token} for label, token in tokens
+           if token and 0 < len(token.encode("utf-8")) <= 64]
+    return [row] if row else []

@@ -1,7 +1,7 @@
 """A fake Discord (REST API v10 + JSON gateway) on 127.0.0.1 for end-to-end tests of the real discord.py.
 
-It answers as Discord does where it matters to a client (see
-../shared/reference/platform-limits.md): exact `Content-Type: application/json`,
+It answers as Discord does where it matters to a client (as Discord's API documentation
+describes it): exact `Content-Type: application/json`,
 429 bodies with `retry_after`/`global`, `X-RateLimit-*` headers and a `Via` header,
 `400 {"code":50035,"errors":…}` for messages outside the limits, `403 {"code":50001}` for
 channels the bot may not post in, nonce + enforce_nonce deduplication. It records every

@@ -3,7 +3,7 @@
 It answers the methods digestbot uses (getMe, deleteWebhook, getUpdates long polling,
 sendMessage, sendPhoto, sendMediaGroup, editMessageText, editMessageReplyMarkup,
 answerCallbackQuery, set/get/deleteMyCommands, getChatMember, getChat) and enforces
-../shared/reference/platform-limits.md: strict HTML parsing (allowlisted tags, every
+the Bot API's documented limits: strict HTML parsing (allowlisted tags, every
 tag closed and properly nested, only known character references), text 1–4096 and
 captions ≤ 1024 after parsing (counted in UTF-16 units, the stricter reading), entity
 bounds in UTF-16, media groups of 2–10, flood limits (1/s per chat, 20/min per group or

@@ -1,0 +1,219 @@
+"""Chat commands as typed values, the one command list, and the one parser of command text.
+
+Adapters that receive structured options (Discord slash commands) build a command
+value directly; text that a person typed (`digestbot ask "/section outils 3"`, a
+Telegram message) goes through `parse_command`, here and only here. Either way the
+engine (`bot.query.QueryEngine`) receives a `Query` holding one of these values, never a
+re-joined argument string, and every argument is already bounded and free of control
+and bidi-override characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.cleantext import clean_text
+
+__all__ = [
+    "ADMIN_COMMANDS",
+    "COMMANDS",
+    "Command",
+    "Help",
+    "Issues",
+    "Language",
+    "Latest",
+    "Page",
+    "Query",
+    "SearchCommand",
+    "SectionCommand",
+    "SectionsCommand",
+    "Start",
+    "Subscribe",
+    "Unknown",
+    "Unsubscribe",
+    "clean",
+    "parse_command",
+    "split_command",
+    "section_names",
+]
+
+#: Every chat command, in the order menus and help list them.
+COMMANDS: tuple[str, ...] = ("start", "help", "section", "sections", "latest", "issues", "search", "subscribe",
+                             "unsubscribe", "language")
+#: Commands that change a chat's settings: administrators only, in groups and channels.
+ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "language"})
+
+MAX_ARGS = 500  # characters of an argument we look at; the rest is ignored
+_NUMBER = re.compile(r"^#?(\d{1,4})$")
+_LINE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+|$)(.*)$", re.DOTALL)
+
+
+def clean(text: str) -> str:
+    """Drop escapes, control, bidi-override and invisible characters (`bot.cleantext`), collapse spaces, cap."""
+    text = clean_text(text[: MAX_ARGS * 4], for_matching=True)
+    return " ".join(text.split())[:MAX_ARGS]
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    name: ClassVar[str] = "start"
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    name: ClassVar[str] = "help"
+
+
+@dataclass(frozen=True, slots=True)
+class SectionCommand:
+    """`/section <words> [issue]`: `words` names the section (may be empty: "which one?")."""
+
+    name: ClassVar[str] = "section"
+    words: str = ""
+    issue: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SectionsCommand:
+    name: ClassVar[str] = "sections"
+    issue: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Latest:
+    name: ClassVar[str] = "latest"
+
+
+@dataclass(frozen=True, slots=True)
+class Issues:
+    name: ClassVar[str] = "issues"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchCommand:
+    name: ClassVar[str] = "search"
+    words: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """`/subscribe [sections…] [| schedule]`: no sections means all; no schedule means on_publish."""
+
+    name: ClassVar[str] = "subscribe"
+    sections: tuple[str, ...] = ()
+    schedule: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Unsubscribe:
+    name: ClassVar[str] = "unsubscribe"
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """`/language [code]`: no code asks which language is in use."""
+
+    name: ClassVar[str] = "language"
+    code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A ◀ ▶ button: the engine's opaque page token."""
+
+    name: ClassVar[str] = "page"
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A command word we do not know (answered with a pointer to /help)."""
+
+    name: ClassVar[str] = "unknown"
+    word: str
+
+
+#: What a `Query` carries; every member has a class-level `name` (the command word).
+Command = (Start | Help | SectionCommand | SectionsCommand | Latest | Issues | SearchCommand | Subscribe
+           | Unsubscribe | Language | Page | Unknown)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A command and who asked it, platform-neutral.
+
+    `lang` is the asker's language; `is_admin`/`is_private` are what the platform
+    says about the asker and the chat (the engine decides what needs them).
+    """
+
+    command: Command
+    lang: str = "en"
+    platform: str = "console"
+    chat: str = ""
+    user: str = ""
+    is_admin: bool = False
+    is_private: bool = True
+
+
+def section_names(text: str) -> tuple[str, ...]:
+    """"outils, éthique" or "outils éthique" → ("outils", "éthique")."""
+    return tuple(clean(text).replace(",", " ").split())
+
+
+def _section_args(text: str) -> tuple[str, int | None]:
+    """"tools 3" → ("tools", 3): the section words and a trailing issue number."""
+    words = clean(text).split()
+    if words and (match := _NUMBER.match(words[-1])):
+        return " ".join(words[:-1]), int(match.group(1))
+    return " ".join(words), None
+
+
+def split_command(text: str | None) -> tuple[str, str | None, str] | None:
+    """("section", "digest_bot" | None, "outils 3") for "/section@digest_bot outils 3"; None if not a command."""
+    match = _LINE.match(text or "")
+    if not match:
+        return None
+    return match.group(1).lower(), match.group(2), clean(match.group(3))
+
+
+def parse_command(text: str, args: str | None = None) -> Command:
+    """A typed command from what a person typed.
+
+    `parse_command("/section@digest_bot outils 3")` parses a whole line (the slash and
+    a bot mention are optional); `parse_command("section", "outils 3")` parses the
+    arguments of a command word an adapter already knows. An empty line is `/help`.
+    """
+    if args is None:
+        line = text.strip()
+        parts = split_command(line if line.startswith("/") else f"/{line}")
+        if parts is None:
+            return Unknown(clean(text)[:32]) if line else Help()
+        word, _, args = parts
+    else:
+        word = text.strip().lstrip("/").split("@")[0]
+    parser = _PARSERS.get(word.lower())
+    return parser(args) if parser is not None else Unknown(clean(word)[:32])
+
+
+def _subscribe(args: str) -> Subscribe:
+    sections, _, schedule = clean(args).partition("|")
+    return Subscribe(section_names(sections), " ".join(schedule.split()))
+
+
+#: How each command word reads its argument text; "page" is a button's, not a person's.
+_PARSERS: dict[str, Callable[[str], Command]] = {
+    "start": lambda _: Start(),
+    "help": lambda _: Help(),
+    "section": lambda args: SectionCommand(*_section_args(args)),
+    "sections": lambda args: SectionsCommand(_section_args(args)[1]),
+    "latest": lambda _: Latest(),
+    "issues": lambda _: Issues(),
+    "search": lambda args: SearchCommand(clean(args)),
+    "subscribe": _subscribe,
+    "unsubscribe": lambda _: Unsubscribe(),
+    "language": lambda args: Language(clean(args)),
+    "page": lambda args: Page(args.strip()),
+}
