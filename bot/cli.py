@@ -100,6 +100,7 @@ def _setup_logging(config: Config, verbose: bool, log_format: LogFormat = "text"
     for platform in platforms:
         with contextlib.suppress(ConfigError):
             secrets.append(config.secret(platform))
+    secrets += [token for token in [config.web.token()] if token]
     handler.addFilter(SecretFilter(secrets))
     handler.addFilter(_DropNotices())
     root = logging.getLogger()
@@ -425,7 +426,8 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
                 await platform.start()
             await service.run_once()
             return
-        web_runner = await _start_web(ctx.config, store, metrics, lambda: bool(service.scheduler.running))
+        web_runner = await _start_web(ctx.config, store, metrics, lambda: bool(service.scheduler.running),
+                                      panel=_panel(ctx.config, service, engine))
         serving = [asyncio.create_task(_supervise(p, engine), name=f"serve-{p.name}") for p in platforms.values()]
         log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
                  ", ".join(sorted(platforms)))
@@ -450,17 +452,58 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
         log.info("digestbot stopped")
 
 
-async def _start_web(config: Config, store: Store, metrics: Any, scheduler_running: Any) -> Any:
-    """`[web] listen`: /healthz and /metrics in this event loop (absent: no HTTP server)."""
+async def _start_web(config: Config, store: Store, metrics: Any, scheduler_running: Any, panel: Any = None) -> Any:
+    """`[web] listen`: /healthz and /metrics in this event loop (absent: no HTTP server), and the panel."""
     address = config.web.address
     if address is None:
         return None
     from web import WebState, create_app, start_server
 
     try:
-        return await start_server(create_app(WebState(store, metrics, scheduler_running)), *address)
+        return await start_server(create_app(WebState(store, metrics, scheduler_running), panel), *address)
     except OSError as exc:
         raise ConfigError("web.listen", f"cannot listen on {config.web.listen}: {exc.strerror or exc}") from exc
+
+
+def _panel(config: Config, service: Any, engine: QueryEngine) -> Any:
+    """The web panel's parts (the running service, the engine, both platforms' renderers), or None without a token."""
+    if config.web.address is None:
+        return None
+    token = config.web.token()
+    if token is None:
+        log.warning("web: panel off: set %s to a long random token to serve it (only /healthz and /metrics now)",
+                    config.web.token_env)
+        return None
+    from adapters.discord.render import (
+        CONTENT_LIMIT,
+        EMBED_TOTAL_LIMIT,
+        EMBEDS_PER_MESSAGE,
+        DiscordRenderer,
+        embed_length,
+        section_color,
+        ulen,
+    )
+    from adapters.telegram.markup import utf16_len
+    from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, TelegramRenderer
+    from bot.ports import Rendered
+    from web.panel import Measure, PanelState, PreviewFace
+
+    def telegram_sizes(part: Rendered) -> list[Measure]:
+        caption = part.kind in ("photo", "media_group")
+        limit = CAPTION_LIMIT if caption else TEXT_LIMIT
+        return [Measure("caption" if caption else "text", utf16_len(part.text), limit)]
+
+    def discord_sizes(part: Rendered) -> list[Measure]:
+        embeds = list(part.payload.get("embeds", ()))
+        sizes = [Measure("content", ulen(str(part.payload.get("content", ""))), CONTENT_LIMIT)]
+        if embeds:
+            sizes += [Measure("embeds", len(embeds), EMBEDS_PER_MESSAGE),
+                      Measure("embed text", sum(embed_length(e) for e in embeds), EMBED_TOTAL_LIMIT)]
+        return sizes
+
+    faces = {"telegram": PreviewFace("telegram", TelegramRenderer().render, telegram_sizes),
+             "discord": PreviewFace("discord", DiscordRenderer().render, discord_sizes)}
+    return PanelState(token=token, service=service, engine=engine, faces=faces, section_color=section_color)
 
 
 def _stop_on_config_error(task: asyncio.Task[None], stop: asyncio.Event) -> None:

@@ -255,9 +255,21 @@ def _snowflake(value: Any) -> Any:
 
 
 class WebConfig(_Strict):
-    """The HTTP face of `digestbot run`: /healthz and /metrics (absent `listen`: no server)."""
+    """The HTTP face of `digestbot run`: /healthz and /metrics (absent `listen`: no server), and the
+    web panel when the environment variable named by `token_env` holds its login token."""
 
     listen: str | None = None
+    token_env: str = "DIGESTBOT_WEB_TOKEN"
+
+    @field_validator("token_env")
+    @classmethod
+    def _token_env(cls, value: str) -> str:
+        return _env_name(value)
+
+    def token(self) -> str | None:
+        """The panel's login token from the environment; None (panel off) when unset or blank."""
+        value = os.environ.get(self.token_env, "").strip()
+        return value or None
 
     @field_validator("listen")
     @classmethod

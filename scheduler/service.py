@@ -390,6 +390,29 @@ class DeliveryService:
         await self.worker.drain()
         return count
 
+    def pause(self, destination: str, reason: str) -> None:
+        """Stop delivering to a destination (its posts stay queued) until `resume` or `retry`."""
+        self._dest(destination)
+        self.outbox.ensure_dest(destination, self._now())
+        self.outbox.pause(destination, reason, self._now())
+
+    def resume(self, destination: str) -> None:
+        """Deliver to a paused destination again (dead posts stay dead: `retry` re-queues them)."""
+        self._dest(destination)
+        self.outbox.unpause(destination)
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Have the running loop look at the outbox now (work was queued from outside it)."""
+        self._wake.set()
+
+    async def poll_feed(self, name: str) -> None:
+        """Poll one configured feed now, as its job would (errors are recorded in the feed's state)."""
+        feed = next((f for f in self.config.feeds if f.name == name), None)
+        if feed is None:
+            raise ConfigError(f"feeds.{name}", "unknown feed (see `digestbot status`)")
+        await self._poll(feed)
+
     def retry(self, destination: str) -> int:
         """Un-pause a destination and make its dead, failed and parked rows due now; returns how many."""
         self._dest(destination)

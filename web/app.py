@@ -12,6 +12,8 @@ from aiohttp import web
 from bot.store import Store
 from web.health import check_health
 from web.metrics import CONTENT_TYPE, Metrics
+from web.panel import PanelState, setup_panel
+from web.panel.templating import PANEL
 
 __all__ = ["APP_STATE", "WebState", "create_app", "start_server"]
 
@@ -42,12 +44,14 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})
 
 
-def create_app(state: WebState) -> web.Application:
-    """The application with every route; later faces (the panel) add theirs here."""
+def create_app(state: WebState, panel: PanelState | None = None) -> web.Application:
+    """The application with every route; the web panel's when it has a token (`web/panel`)."""
     app = web.Application()
     app[APP_STATE] = state
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
+    if panel is not None:
+        setup_panel(app, panel)
     return app
 
 
@@ -59,7 +63,8 @@ async def start_server(app: web.Application, host: str, port: int) -> web.AppRun
     await site.start()
     if not _loopback(host):
         log.warning("web: listening on %s, beyond this machine; put a TLS-terminating proxy in front", host)
-    log.info("web: http://%s:%d/healthz and /metrics", host, port)
+    log.info("web: http://%s:%d/healthz and /metrics%s", host, port,
+             ", the panel at /" if app.get(PANEL) is not None else "")
     return runner
 
 

@@ -1,0 +1,89 @@
+"""The panel's pages (GET): overview, plan, issues with previews, a destination, search.
+
+Each handler reads the same objects as a CLI command — `build_status` (status),
+`build_plan` (plan), the store and renderers (preview), the query engine (`/search`) —
+and hands them to a template.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.commands import Query, parse_command
+from bot.messages import SearchResults
+from scheduler.outbox import OPEN_STATES
+from scheduler.plan import build_plan
+from scheduler.status import build_status
+from web.panel.calendar import plan_calendar
+from web.panel.previews import preview_sections
+from web.panel.templating import PANEL, page
+
+__all__ = ["destination", "issue", "issues", "overview", "plan", "search"]
+
+_HISTORY = 100
+_ISSUES = 500
+
+
+async def overview(request: web.Request) -> web.Response:
+    state = request.app[PANEL]
+    return page(request, "overview.html", report=build_status(state.service))
+
+
+async def plan(request: web.Request) -> web.Response:
+    state = request.app[PANEL]
+    service = state.service
+    now = service.clock()
+    plans = build_plan(service, state.plan_days, now)
+    return page(request, "plan.html", calendar=plan_calendar(plans, now, state.plan_days, state.section_color),
+                days=state.plan_days, now=now)
+
+
+async def issues(request: web.Request) -> web.Response:
+    store = request.app[PANEL].service.store
+    refs = store.list_issues(limit=_ISSUES)
+    return page(request, "issues.html", issues=[(store.rowid_for_entry(r.entry_id), r) for r in refs])
+
+
+async def issue(request: web.Request) -> web.Response:
+    state = request.app[PANEL]
+    store = state.service.store
+    try:
+        entry_id = store.entry_for_rowid(int(request.match_info["id"]))
+    except ValueError:
+        entry_id = None
+    stored = store.get_issue(entry_id) if entry_id else None
+    if stored is None:
+        raise web.HTTPNotFound(text="no such issue")
+    configured = list(state.service.destinations().values())
+    return page(request, "issue.html", issue=stored, faces=state.faces,
+                sections=preview_sections(stored, state.faces, configured))
+
+
+async def destination(request: web.Request) -> web.Response:
+    state = request.app[PANEL]
+    service = state.service
+    name = request.match_info["name"]
+    report = build_status(service)
+    status = next((d for d in report.destinations if d.name == name), None)
+    if status is None:
+        raise web.HTTPNotFound(text="no such destination")
+    rows = service.outbox.rows(name)
+    labelled = [(row, service.describe(row)) for row in rows]
+    history = [pair for pair in labelled if pair[0].state == "sent"][-_HISTORY:][::-1]
+    queue = [pair for pair in labelled if pair[0].state in OPEN_STATES]
+    dead = [pair for pair in labelled if pair[0].state == "dead"]
+    return page(request, "destination.html", dest=status, history=history, queue=queue, dead=dead,
+                can_act=name in service.destinations(),
+                runtime=name not in {d.name for d in service.config.destinations})
+
+
+async def search(request: web.Request) -> web.Response:
+    state = request.app[PANEL]
+    words = request.query.get("q", "").strip()
+    lang = request.query.get("lang", "").strip().lower() or state.service.config.default_language
+    answer = state.engine.answer(Query(parse_command("search", words), lang=lang, platform="web")) if words else None
+    hits = answer.hits if isinstance(answer, SearchResults) else ()
+    store = state.service.store
+    ids = {hit.issue.entry_id: store.rowid_for_entry(hit.issue.entry_id) for hit in hits}
+    return page(request, "search.html", words=words, lang=lang, hits=hits, message=getattr(answer, "message", ""),
+                ids=ids, asked=answer is not None)
