@@ -126,6 +126,9 @@ class FeedConfig(_Strict):
     poll_interval: float = 1800.0
     timeout: float = 20.0
     max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, le=1024**3)
+    # An issue with more sections or items than this is stored but not delivered (bot.ingest.SizeLimits).
+    max_sections: int = Field(default=40, ge=1, le=100_000)
+    max_items: int = Field(default=400, ge=1, le=1_000_000)
 
     @field_validator("name")
     @classmethod

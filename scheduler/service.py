@@ -179,10 +179,13 @@ class DeliveryService:
         except FeedError as exc:
             log.error("feed %s failed, will retry at the next poll: %s", feed.name, exc.reason)
             return
+        except asyncio.CancelledError:  # shutdown: the scheduler cancels its jobs; the ingest stops too
+            log.info("feed %s: poll interrupted by shutdown", feed.name)
+            return
         dests = self.destinations()
         self.planner.forget()
         for result in results:
-            if result.status == "changed":
+            if result.status == "changed" and not result.held:  # a held issue is not delivered, edits neither
                 self.planner.on_changed(result, dests)
         self._plan()
         self._wake.set()
