@@ -214,11 +214,12 @@ async def test_a_split_failure_keeps_the_validators_unsaved(server: FeedServer, 
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Fault injection at the splitter: the entry it fails on must be read again, not 304'd away."""
     import bot.ingest
+    import bot.split
 
     server.routes["/feed.xml"] = _conditional
     ingestor, store = _ingestor(tmp_path)
     feed = FeedConfig(name="nlp", url=server.url("/feed.xml"))
-    real = bot.ingest.split_entry
+    real = bot.split.split_entry
     victim = parse_feed("nlp", FEED_BYTES).entries[3].entry_id
 
     def failing(entry: RawEntry, **kwargs: Any) -> Issue:
