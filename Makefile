@@ -19,7 +19,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot adapters scheduler web tests bench
-	$(BIN)/mypy bot web
+	$(BIN)/mypy bot scheduler adapters web tests  # --strict (pyproject), tests included
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
@@ -28,6 +28,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/discord_fanout.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/split.py
+	$(BIN)/python bench/edition.py
+	$(BIN)/python bench/responsiveness.py
 
 clean:
 	rm -rf $(VENV) *.egg-info digestbot-demo.db

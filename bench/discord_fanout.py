@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.discord import DiscordPlatform, Pacer  # noqa: E402
+from adapters.discord import Pacer, discord_adapter  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
 from bot.messages import IndexEntry, IndexPost, SectionPost  # noqa: E402
 from bot.models import Issue, SectionRef  # noqa: E402
-from bot.ports import Destination  # noqa: E402
+from bot.ports import Adapter, Destination  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.corpus import CORPUS  # noqa: E402
 from tests.fakes.discord import TOKEN, FakeDiscord  # noqa: E402
@@ -37,21 +37,21 @@ from tests.fakes.discord import TOKEN, FakeDiscord  # noqa: E402
 CHANNEL_LIMIT, CHANNEL_WINDOW, GLOBAL_LIMIT, GLOBAL_WINDOW = 5, 5.0, 50, 1.0
 
 
-async def deliver(platform: DiscordPlatform, issue: Issue, dest: Destination) -> int:
+async def deliver(platform: Adapter, issue: Issue, dest: Destination) -> int:
     """Every section in order, then the index linking to them: what the scheduler sends."""
     count = 0
     entries = []
     for number, section in enumerate(issue.sections):
         post = SectionPost(issue=issue.ref, section=section, notify=number == 0)
         first_url = None
-        for index, part in enumerate(platform.render(post, dest)):
-            sent = await platform.send(dest, part, key=f"{dest.chat}:{section.key}:{index}")
+        for index, part in enumerate(platform.renderer.render(post, dest)):
+            sent = await platform.sender.send(dest, part, key=f"{dest.chat}:{section.key}:{index}")
             first_url = first_url or sent.url
             count += 1
         entries.append(IndexEntry(SectionRef(section.key, section.heading, section.emoji, section.position,
                                              len(section.items)), first_url))
-    for part in platform.render(IndexPost(issue=issue.ref, entries=tuple(entries), notify=False), dest):
-        await platform.send(dest, part, key=f"{dest.chat}:index")
+    for part in platform.renderer.render(IndexPost(issue=issue.ref, entries=tuple(entries), notify=False), dest):
+        await platform.sender.send(dest, part, key=f"{dest.chat}:index")
         count += 1
     return count
 
@@ -67,13 +67,13 @@ async def main(channels: int, scale: float, fmt: str, lang: str) -> int:
     defaults = Pacer().settings
     pacer = Pacer(global_limit=defaults.global_limit, global_window=defaults.global_window * scale,
                   channel_limit=defaults.channel_limit, channel_window=defaults.channel_window * scale)
-    platform = DiscordPlatform(TOKEN, api_base_url=fake.api_base, gateway_url=fake.gateway_url, pacer=pacer,
+    platform = discord_adapter(TOKEN, api_base_url=fake.api_base, gateway_url=fake.gateway_url, pacer=pacer,
                                guild_ready_timeout=0.01)
     # The channels exist before the bot connects (as configured destinations do), so their guild
     # comes from the gateway cache and no look-up request is needed.
     dests = [Destination(name=f"d{n}", platform="discord", chat=fake.add_channel(f"c{n}"),
                          options={"format": fmt}) for n in range(channels)]
-    await platform.start()
+    await platform.sender.start()
     try:
         requests_before = len(fake.requests)
         started = time.perf_counter()

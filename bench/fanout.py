@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from adapters.console import ConsolePlatform  # noqa: E402
+from adapters.console import console_adapter  # noqa: E402
 from bot.config import Config, DestinationConfig  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -36,7 +36,7 @@ async def main(destinations: int, lang: str) -> None:
         store = Store(Path(tmp) / "bench.db")
         ingestor = Ingestor(store, config)
         ingestor.ingest_bytes(CORPUS.read_bytes(), "nlp")
-        console = ConsolePlatform(null)
+        console = console_adapter(null)
         service = DeliveryService(config, store, {"console": console}, ingestor)
 
         started = time.perf_counter()
@@ -54,7 +54,7 @@ async def main(destinations: int, lang: str) -> None:
         started = time.perf_counter()
         dests = service.destinations()
         for row in rows:
-            await console.send(dests[row.destination], row.rendered, key=row.key)
+            await console.sender.send(dests[row.destination], row.rendered, key=row.key)
         baseline = time.perf_counter() - started
         baseline_per_s = len(rows) / baseline
 

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.console import ConsolePlatform  # noqa: E402
+from adapters.console import console_adapter  # noqa: E402
 from bot.commands import Query, parse_command  # noqa: E402
 from bot.config import Config, DestinationConfig  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
@@ -105,7 +105,7 @@ def enqueue(destinations: int) -> dict[str, float]:
         store = Store(Path(tmp) / "bench.db")
         ingestor = Ingestor(store, config)
         ingestor.ingest_bytes(CORPUS.read_bytes(), "nlp")
-        service = DeliveryService(config, store, {"console": ConsolePlatform(io.StringIO())}, ingestor)
+        service = DeliveryService(config, store, {"console": console_adapter(io.StringIO())}, ingestor)
         start = time.perf_counter()
         service._prepare()
         rows = service._plan()

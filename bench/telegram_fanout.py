@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.telegram import TelegramPlatform  # noqa: E402
+from adapters.telegram import telegram_adapter  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.errors import RetryLater  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
@@ -67,12 +67,12 @@ async def run(channels: int, scale: float, lang: str, images: str) -> dict[str, 
             fake.add_chat(chat_id, "channel", username=f"bench_{number}")
             dests.append(Destination(name=f"bench-{number}", platform="telegram", chat=str(chat_id),
                                      options={"images": images}))
-        platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=scale)
-        await platform.start()
+        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=scale)
+        await platform.sender.start()
         parts: list[Rendered] = []
         for number, section in enumerate(issue.sections):
             post = SectionPost(issue=issue.ref, section=section, notify=number == 0)
-            parts.extend(platform.render(post, dests[0]))
+            parts.extend(platform.renderer.render(post, dests[0]))
         retried = 0
 
         async def deliver(dest: Destination) -> None:
@@ -80,7 +80,7 @@ async def run(channels: int, scale: float, lang: str, images: str) -> dict[str, 
             for index, part in enumerate(parts):
                 while True:
                     try:
-                        await platform.send(dest, part, key=f"{dest.name}:{index}")
+                        await platform.sender.send(dest, part, key=f"{dest.name}:{index}")
                         break
                     except RetryLater as exc:  # what the outbox would do, compressed
                         retried += 1

@@ -14,6 +14,7 @@ import os
 import signal
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -35,14 +36,15 @@ from bot.config import (
     resolve_config_path,
 )
 from bot.destinations import destination_from_config
-from bot.errors import ConfigError, DigestbotError, FeedError, StorageError
+from bot.errors import ConfigError, DigestbotError, FeedError, StorageError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
 from bot.lock import InstanceLock, holder
 from bot.messages import ErrorAnswer, NotFound
 from bot.models import Issue
-from bot.ports import Destination, Platform
+from bot.ports import Adapter, Destination
 from bot.query import QueryEngine
+from bot.redact import SECRET_FILTER, protect, redact
 from bot.sections import SectionAliases
 from bot.storagefault import StorageHealth, check_storage_path, probe_write, storage_error
 from bot.store import Store
@@ -50,25 +52,6 @@ from bot.store import Store
 log = logging.getLogger("digestbot")
 
 # ---------------------------------------------------------------------- logging
-class SecretFilter(logging.Filter):
-    """Replaces every known secret in every log record: no token ever reaches a log."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 8]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        redacted = message
-        for secret in self.secrets:
-            redacted = redacted.replace(secret, "[REDACTED]")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
 class _DropNotices(logging.Filter):
     """Drops third-party notices an operator cannot act on (discord.py's voice support at every start)."""
 
@@ -102,11 +85,11 @@ def _setup_logging(config: Config, verbose: bool, log_format: LogFormat = "text"
         with contextlib.suppress(ConfigError):
             secrets.append(config.secret(platform))
     secrets += [token for token in [config.web.token()] if token]
-    handler.addFilter(SecretFilter(secrets))
     handler.addFilter(_DropNotices())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    protect(*secrets)  # the one redaction filter, on this handler and the libraries' loggers
     for noisy in ("httpx", "httpcore", "apscheduler.scheduler", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
@@ -160,15 +143,18 @@ def _fail(message: str, code: int = 1) -> None:
 
 @contextlib.contextmanager
 def _errors() -> Iterator[None]:
-    """Known errors become one clear line and exit status 1 (2 for configuration)."""
+    """Known errors become one clear line and exit status 1 (2 for configuration); nothing shows a secret."""
     try:
         yield
     except ConfigError as exc:
-        _fail(f"config: {exc}", 2)
+        _fail(f"config: {redact(str(exc), SECRET_FILTER.secrets)}", 2)
     except StorageError as exc:
-        _fail(str(exc), 2)
+        _fail(redact(str(exc), SECRET_FILTER.secrets), 2)
     except DigestbotError as exc:
-        _fail(str(exc))
+        _fail(redact(str(exc), SECRET_FILTER.secrets))
+    except Exception as exc:  # a bug: the traceback goes to the (redacting) log at DEBUG, one line to the user
+        log.debug("unexpected error", exc_info=exc)
+        _fail(redact(f"unexpected {type(exc).__name__}: {exc} (run with -v for details)", SECRET_FILTER.secrets))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -304,9 +290,9 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
         query = Query(parse_command(command_line), lang=lang or ctx.config.default_language, platform="console",
                       chat="cli")
         answer = engine.answer(query)
-        from adapters.console import ConsolePlatform
+        from adapters.console import ConsoleRenderer
 
-        for part in ConsolePlatform().render_answer(answer):
+        for part in ConsoleRenderer().render_answer(answer):
             click.echo(part.text)
         if isinstance(answer, ErrorAnswer | NotFound):
             raise SystemExit(1)
@@ -361,16 +347,20 @@ def _online_probes(config: Config) -> dict[str, OnlineProbe]:
 
 
 # ---------------------------------------------------------------------- delivery
-def _platforms(config: Config, store: Store | None = None) -> dict[str, Platform]:
-    """Build the platforms in use (console always), reading tokens from the environment.
+def _console(config: Config) -> Adapter:
+    from adapters.console import console_adapter
+
+    return console_adapter(jsonl_path=config.console.log, delay=config.console.delay)
+
+
+def _platforms(config: Config, store: Store | None = None) -> dict[str, Adapter]:
+    """Build the adapters in use (console always), reading tokens from the environment.
 
     A platform is in use when a configured destination uses it, when `/subscribe` stored
     a destination on it, or when its token is set and it answers commands: that is how
     a community subscribes in the first place.
     """
-    from adapters.console import ConsolePlatform
-
-    platforms: dict[str, Platform] = {"console": ConsolePlatform(jsonl_path=os.environ.get("DIGESTBOT_CONSOLE_LOG"))}
+    platforms: dict[str, Adapter] = {"console": _console(config)}
     used = config.platforms_in_use()
     if store is not None:
         used |= {dest.platform for dest in store.subscriptions()}
@@ -384,21 +374,47 @@ def _platforms(config: Config, store: Store | None = None) -> dict[str, Platform
         if section.commands:
             used.add(name)
     if "telegram" in used:
-        from adapters.telegram import create_platform as create_telegram
+        from adapters.telegram import create_adapter as create_telegram
 
         platforms["telegram"] = create_telegram(config)
     if "discord" in used:
-        from adapters.discord import create_platform as create_discord
+        from adapters.discord import create_adapter as create_discord
 
         platforms["discord"] = create_discord(config)
     return platforms
 
 
-def _service(ctx: Context, store: Store, platforms: dict[str, Platform], health: StorageHealth | None = None) -> Any:
+def _service(ctx: Context, store: Store, platforms: dict[str, Adapter], health: StorageHealth | None = None) -> Any:
     from scheduler.service import DeliveryService
 
     ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
     return DeliveryService(ctx.config, store, platforms, ingestor, health=health)
+
+
+async def _start_all(service: Any, platforms: dict[str, Adapter]) -> None:
+    """Connect every sender (for `run --once` and `send`): a refused token is a config error (exit 2)."""
+    for adapter in platforms.values():
+        await adapter.sender.start()
+        _lift_token_pauses(service, adapter.name)
+
+
+def _lift_token_pauses(service: Any, platform: str) -> None:
+    """The platform logged in: its destinations paused for a refused token may deliver again."""
+    from scheduler.worker import TOKEN_REFUSED
+
+    states = service.outbox.dest_states()
+    for dest in service.destinations().values():
+        state = states.get(dest.name)
+        if dest.platform == platform and state is not None and \
+                (state.paused_reason or "").startswith(TOKEN_REFUSED):
+            log.info("destination %s: %s accepted the token again; resuming", dest.name, platform)
+            service.outbox.unpause(dest.name)
+
+
+async def _close_all(platforms: dict[str, Adapter]) -> None:
+    for adapter in platforms.values():
+        with contextlib.suppress(Exception):
+            await adapter.close()
 
 
 async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
@@ -425,21 +441,16 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
     web_runner = None
     try:
         if once:
-            for platform in platforms.values():
-                await platform.start()
+            await _start_all(service, platforms)
             await service.run_once()
             return
         web_runner = await _start_web(ctx.config, store, metrics, lambda: bool(service.scheduler.running),
                                       panel=_panel(ctx.config, service, engine))
-        serving = [asyncio.create_task(_supervise(p, engine), name=f"serve-{p.name}") for p in platforms.values()]
+        serving = [asyncio.create_task(_supervise(service, adapter, engine), name=f"serve-{adapter.name}")
+                   for adapter in platforms.values() if adapter.commands is not None]
         log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
                  ", ".join(sorted(platforms)))
-        for task in serving:
-            task.add_done_callback(lambda done: _stop_on_config_error(done, stop))
         await service.run(stop)
-        for task in serving:
-            if task.done() and not task.cancelled() and isinstance(task.exception(), ConfigError):
-                raise task.exception()  # type: ignore[misc]
     finally:
         if web_runner is not None:
             await web_runner.cleanup()
@@ -448,9 +459,7 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
         for task in serving:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        for platform in platforms.values():
-            with contextlib.suppress(Exception):
-                await platform.close()
+        await _close_all(platforms)
         store.close()
         log.info("digestbot stopped")
 
@@ -509,36 +518,26 @@ def _panel(config: Config, service: Any, engine: QueryEngine) -> Any:
     return PanelState(token=token, service=service, engine=engine, faces=faces, section_color=section_color)
 
 
-def _stop_on_config_error(task: asyncio.Task[None], stop: asyncio.Event) -> None:
-    if not task.cancelled() and isinstance(task.exception(), ConfigError):
-        stop.set()
+async def _supervise(service: Any, adapter: Adapter, engine: QueryEngine) -> None:
+    """Keep one platform connected and answering commands; an outage or a refused token stops only it.
 
-
-async def _supervise(platform: Platform, engine: QueryEngine) -> None:
-    """Keep one platform connected and answering commands; an outage never stops the others.
-
-    A refused token is a configuration error and ends the bot; anything else (network,
-    the platform down) is logged and retried with backoff, while the outbox keeps the
-    platform's posts until it is back.
+    A refused token pauses that platform's destinations with the reason (shown by `digestbot
+    status`; their queued posts keep their attempts); a later successful login lifts it.
     """
-    delay = 5.0
-    while True:
-        try:
-            await platform.start()
-            delay = 5.0
-            await platform.serve(engine)
-            return
-        except asyncio.CancelledError:
-            raise
-        except ConfigError:
-            raise
-        except Exception as exc:
-            log.error("%s: cannot connect or serve (%s: %s); retrying in %.0fs", platform.name,
-                      type(exc).__name__, exc, delay)
-            with contextlib.suppress(Exception):
-                await platform.close()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 300.0)
+    from adapters.supervisor import supervise
+    from scheduler.worker import TOKEN_REFUSED
+
+    def destinations() -> list[str]:
+        return [d.name for d in service.destinations().values() if d.platform == adapter.name]
+
+    def on_refused(exc: TokenRefused) -> None:
+        now = time.time()
+        for name in destinations():
+            service.outbox.ensure_dest(name, now)
+            service.outbox.pause(name, f"{TOKEN_REFUSED}: {exc}", now)
+
+    await supervise(adapter, engine, on_refused=on_refused,
+                    on_connected=lambda: _lift_token_pauses(service, adapter.name))
 
 
 @main.command()
@@ -553,9 +552,7 @@ def run(ctx: Context, once: bool) -> None:
 
 def _report_service(ctx: Context, store: Store | None = None) -> Any:
     """A DeliveryService that only reads (status, plan): no platform is started, nothing is sent."""
-    from adapters.console import ConsolePlatform
-
-    return _service(ctx, store or ctx.store(), {"console": ConsolePlatform()})
+    return _service(ctx, store or ctx.store(), {"console": _console(ctx.config)})
 
 
 @main.command()
@@ -667,7 +664,7 @@ def send(ctx: Context, destination: str, number: int | None, section_key: str | 
             raise SystemExit(1)
 
 
-async def _send_parts(ctx: Context, destination: str) -> tuple[Store, dict[str, Platform], Any]:
+async def _send_parts(ctx: Context, destination: str) -> tuple[Store, dict[str, Adapter], Any]:
     """The store (ingested first if empty), the destination's platform only, and the service."""
     store = ctx.store()
     if not store.list_issues(limit=1):
@@ -705,20 +702,19 @@ async def _send(ctx: Context, destination: str, number: int | None, section_key:
     store, platforms, service = await _send_parts(ctx, destination)
 
     def worker_for(dest: Destination) -> DeliveryWorker:
-        return DeliveryWorker(service.outbox, platforms, lambda: {dest.name: dest}, ctx.config.delivery,
+        senders = {name: adapter.sender for name, adapter in platforms.items()}
+        return DeliveryWorker(service.outbox, senders, lambda: {dest.name: dest}, ctx.config.delivery,
                               service._now, on_sent=lambda row: service.planner.after_sent(dest, row),
                               describe=service.describe)
 
     try:
         target = service.destinations().get(destination)
-        if target is not None:
-            await platforms[target.platform].start()
+        if target is not None and target.platform in platforms:
+            await _start_all(service, {target.platform: platforms[target.platform]})
         return await send_to(service.planner, service.matcher, service.destinations(), platforms, worker_for,
                              destination, number, section_key, clock=service._now)
     finally:
-        for platform in platforms.values():
-            with contextlib.suppress(Exception):
-                await platform.close()
+        await _close_all(platforms)
         store.close()
 
 
@@ -730,9 +726,7 @@ def retry(ctx: Context, destination: str) -> None:
     """Un-pause a destination and make its dead, failed and parked posts due now (works beside `run`)."""
     with _errors():
         store = ctx.store()
-        from adapters.console import ConsolePlatform
-
-        service = _service(ctx, store, {"console": ConsolePlatform()})
+        service = _service(ctx, store, {"console": _console(ctx.config)})
         click.echo(f"{destination}: {service.retry(destination)} post(s) re-queued")
 
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from bot.cleantext import clean_text
+
 __all__ = [
     "ADMIN_COMMANDS",
     "COMMANDS",
@@ -46,14 +48,13 @@ COMMANDS: tuple[str, ...] = ("start", "help", "section", "sections", "latest", "
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "language"})
 
 MAX_ARGS = 500  # characters of an argument we look at; the rest is ignored
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _NUMBER = re.compile(r"^#?(\d{1,4})$")
 _LINE = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{3,64}))?(?:\s+|$)(.*)$", re.DOTALL)
 
 
 def clean(text: str) -> str:
-    """Drop control and bidi-override characters, collapse spaces, cap the length."""
-    text = _CONTROL.sub("", text[: MAX_ARGS * 4])
+    """Drop escapes, control, bidi-override and invisible characters (`bot.cleantext`), collapse spaces, cap."""
+    text = clean_text(text[: MAX_ARGS * 4], for_matching=True)
     return " ".join(text.split())[:MAX_ARGS]
 
 

@@ -128,6 +128,9 @@ class FeedConfig(_Strict):
     poll_interval: float = 1800.0
     timeout: float = 20.0
     max_bytes: int = Field(default=20 * 1024 * 1024, ge=1, le=1024**3)
+    # An issue with more sections or items than this is stored but not delivered (bot.ingest.SizeLimits).
+    max_sections: int = Field(default=40, ge=1, le=100_000)
+    max_items: int = Field(default=400, ge=1, le=1_000_000)
 
     @field_validator("name")
     @classmethod
@@ -201,6 +204,8 @@ class _PlatformConfig(_Strict):
     token_file: str | None = None
     api_base_url: str
     commands: bool = True
+    # Multiplies every flood window: 1 for Telegram; lower for a Bot API server with tighter windows.
+    time_scale: float = Field(default=1.0, gt=0, le=1)
 
     @field_validator("token_env")
     @classmethod
@@ -286,6 +291,13 @@ class WebConfig(_Strict):
             return None
         host, _, port = self.listen.rpartition(":")
         return host.strip("[]"), int(port)
+
+
+class ConsoleConfig(_Strict):
+    """The console platform (demos, tests, a terminal): where deliveries are also logged, how slow it is."""
+
+    log: str | None = None  # also append each delivered part to this file as one JSON line (fsync'ed)
+    delay: float = Field(default=0.0, ge=0, le=60)  # mean seconds per send (±50 %), to mimic a network
 
 
 class DeliveryConfig(_Strict):
@@ -472,6 +484,7 @@ class Config(_Strict):
     sections: SectionsConfig = Field(default_factory=SectionsConfig)
     telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     destinations: list[DestinationConfig] = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)

@@ -15,10 +15,12 @@ __all__ = [
     "FeedError",
     "FeedMalformed",
     "FeedUnavailable",
+    "PlatformUnavailable",
     "QueryError",
     "Rejected",
     "RetryLater",
     "StorageError",
+    "TokenRefused",
     "UnknownSection",
 ]
 
@@ -33,6 +35,27 @@ class ConfigError(DigestbotError):
     def __init__(self, key: str, reason: str) -> None:
         super().__init__(f"{key}: {reason}")
         self.key = key
+        self.reason = reason
+
+
+class TokenRefused(ConfigError):
+    """The platform refused the bot token (Telegram 401/404 on getMe, Discord 401).
+
+    A configuration error, not an outage: retrying cannot help and posts must not burn
+    their attempts on it. `key` names where the token comes from (`telegram.token_env`).
+    """
+
+    def __init__(self, platform: str, key: str, source: str) -> None:
+        super().__init__(key, f"{platform.capitalize()} refused the bot token from {source}; set a valid token")
+        self.platform = platform
+
+
+class PlatformUnavailable(DigestbotError):
+    """A platform could not be reached or logged in to (network, 5xx); worth retrying later."""
+
+    def __init__(self, platform: str, reason: str) -> None:
+        super().__init__(f"{platform}: cannot connect: {reason}")
+        self.platform = platform
         self.reason = reason
 
 

@@ -12,6 +12,8 @@ import calendar
 import logging
 import warnings
 import xml.sax
+import zlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ import feedparser
 import httpx
 
 from bot import __version__
+from bot.cleantext import clean_text
 from bot.errors import FeedMalformed, FeedUnavailable
 from bot.feedlift import Lifted, lift_payloads
 from bot.models import RawEntry
@@ -35,6 +38,8 @@ MAX_REDIRECTS = 5
 _CHUNK = 64 * 1024
 
 _ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"
+_ACCEPT_ENCODING = "gzip, deflate"  # what `body_decoder` inflates; anything else is refused
+_INFLATE_STEP = 256 * 1024  # most bytes one decompression step may produce (bounds memory and CPU per step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +82,7 @@ async def fetch_feed(
     """
     if not is_remote(location):
         return _read_file(name, location, max_bytes)
-    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT}
+    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT, "Accept-Encoding": _ACCEPT_ENCODING}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -93,32 +98,102 @@ async def fetch_feed(
                 return FetchResult(url=location, not_modified=True, etag=etag, last_modified=last_modified)
             if response.status_code >= 400:
                 raise FeedUnavailable(name, f"HTTP {response.status_code} {response.reason_phrase} from {location}")
+            decoder = body_decoder(name, response.headers.get("Content-Encoding", ""))
             declared = response.headers.get("Content-Length")
-            compressed = bool(response.headers.get("Content-Encoding"))
-            if declared and declared.isdigit() and int(declared) > max_bytes and not compressed:
+            if declared and declared.isdigit() and int(declared) > max_bytes and decoder is None:
                 raise FeedMalformed(name, f"feed is {int(declared):,} bytes, over the {max_bytes:,}-byte limit")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes(_CHUNK):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise FeedMalformed(name, f"feed is over the {max_bytes:,}-byte limit; not read further")
-                chunks.append(chunk)
+            body = bytearray()
+            if response.is_stream_consumed:  # built in memory (httpx.MockTransport): read and decoded already
+                decoder, source = None, _once(response.content)
+            else:
+                source = response.aiter_raw(_CHUNK)  # still encoded: we inflate it, bounded
+            async for chunk in source:
+                for piece in (decoder.feed(chunk) if decoder else (chunk,)):
+                    body += piece
+                    if len(body) > max_bytes:
+                        raise FeedMalformed(name, f"feed is over the {max_bytes:,}-byte limit"
+                                                  f"{' once decompressed' if decoder else ''}; not read further")
+                    await asyncio.sleep(0)  # inflating is CPU work: let the deadline (and the loop) in
+            if decoder is not None:
+                decoder.finish()
             return FetchResult(
-                url=str(response.url), body=b"".join(chunks),
+                url=str(response.url), body=bytes(body),
                 etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
             )
     except httpx.TooManyRedirects as exc:
         raise FeedUnavailable(name, f"more than {MAX_REDIRECTS} redirects from {location}") from exc
     except (httpx.TimeoutException, TimeoutError) as exc:
         raise FeedUnavailable(name, f"timed out after {timeout:g}s fetching {location}") from exc
-    except httpx.DecodingError as exc:
-        raise FeedMalformed(name, f"body could not be decoded ({exc})") from exc
+    except (httpx.DecodingError, zlib.error) as exc:
+        raise FeedMalformed(name, f"body could not be decompressed ({exc})") from exc
     except httpx.HTTPError as exc:
         raise FeedUnavailable(name, f"cannot fetch {location}: {type(exc).__name__}: {exc}") from exc
     finally:
         if owned:
             await http.aclose()
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+class _Inflater:
+    """Incremental gzip/deflate decoding whose output comes in bounded steps.
+
+    `zlib.decompress` (and httpx's decoders) inflate a whole network chunk at once:
+    64 KB of a gzip bomb become hundreds of megabytes before anyone can count them.
+    Here each step yields at most `_INFLATE_STEP` bytes, so the caller's `max_bytes`
+    check stops a bomb with memory near `max_bytes`.
+    """
+
+    def __init__(self, name: str, coding: str) -> None:
+        self.name = name
+        self.coding = coding
+        self._zlib: Any = None
+        self._started = False
+
+    def _new(self, head: bytes) -> Any:
+        if self.coding == "deflate":  # meant to be zlib-wrapped; some servers send raw deflate
+            wrapped = len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
+            return zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            if self._zlib is None:
+                self._zlib = self._new(data)
+                self._started = True
+            out = self._zlib.decompress(data, _INFLATE_STEP)
+            if out:
+                yield out
+            data = self._zlib.unconsumed_tail
+            if self._zlib.eof:
+                data = self._zlib.unused_data.lstrip(b"\0") if self.coding != "deflate" else b""
+                self._zlib = None  # gzip may hold several members one after the other
+
+    def finish(self) -> None:
+        if self._zlib is not None and not self._zlib.eof:
+            raise FeedMalformed(self.name, f"the {self.coding} body is truncated")
+        if not self._started:
+            raise FeedMalformed(self.name, f"the {self.coding} body is empty")
+
+
+def body_decoder(name: str, header: str) -> _Inflater | None:
+    """The decoder for a `Content-Encoding` header: None for identity, refused when unknown or stacked.
+
+    Raises:
+        FeedMalformed: an encoding we did not ask for, or several stacked (`gzip, gzip`):
+            a 3.5 KB body stacked that way inflates to gigabytes, and no feed needs it.
+    """
+    codings = [c.strip().lower() for c in header.split(",") if c.strip() and c.strip().lower() != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        raise FeedMalformed(name, f"stacked content encodings {header.strip()!r} refused (one of gzip or deflate)")
+    coding = {"x-gzip": "gzip"}.get(codings[0], codings[0])
+    if coding not in ("gzip", "deflate"):
+        raise FeedMalformed(name, f"unsupported content encoding {codings[0]!r} (we accept gzip or deflate)")
+    return _Inflater(name, coding)
 
 
 def _read_file(name: str, location: str, max_bytes: int) -> FetchResult:
@@ -167,7 +242,7 @@ def parse_feed(name: str, body: bytes, base_url: str = "", *, lift: bool = True)
     language = parsed.feed.get("language")
     if lifted is not None:
         _restore(parsed.entries, lifted, parsed.get("encoding"))
-    title = " ".join((parsed.feed.get("title") or "").split())
+    title = clean_text(" ".join((parsed.feed.get("title") or "").split()))  # it names the newsletter in posts
     entries = [_raw_entry(name, entry, language, base_url, title) for entry in parsed.entries]
     return ParsedFeed(title=title, language=language, entries=entries)
 

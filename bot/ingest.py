@@ -1,43 +1,101 @@
-"""Feed → issues → store, as one atomic step per poll.
+"""Feed → issues → store, as one atomic step per poll, off the event loop.
 
 A poll either stores every entry of the feed (in one transaction) or nothing:
-a broken feed leaves yesterday's data, and the scheduler's work, untouched.
+a broken feed leaves yesterday's data, and the scheduler's work, untouched. The
+feed's cache validators (ETag, Last-Modified) are saved in that same transaction,
+and not at all when an entry could not be split, so the next poll reads the whole
+feed again instead of being told "304: nothing new" about entries never stored.
+
+Parsing, splitting and storing a large feed takes seconds to minutes of CPU. It runs
+in a worker thread with its own SQLite connection, so the event loop keeps answering
+commands and delivering posts meanwhile, and a shutdown does not wait for it.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import logging
-from collections.abc import Sequence
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 
+from bot.cleantext import clean_issue
 from bot.config import Config, FeedConfig
 from bot.detect import classify_feed
 from bot.edition import assign_numbers, number_series
-from bot.errors import FeedError
-from bot.feed import fetch_feed, parse_feed
+from bot.errors import FeedError, StorageError
+from bot.feed import FetchResult, fetch_feed, parse_feed
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
 from bot.split import split_entry
+from bot.storagefault import is_storage_fault
 from bot.store import SaveResult, Store
 
-__all__ = ["Ingestor", "split_entries"]
+__all__ = ["IngestStopped", "Ingestor", "SizeLimits", "split_entries"]
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 
-def split_entries(entries: Sequence[RawEntry], config: Config, aliases: SectionAliases,
-                  store: Store | None = None) -> list[Issue]:
-    """Split every entry; one entry that cannot be split is logged and skipped, never fatal."""
+_CHECK_EVERY = 256  # entries split between two looks at the stop flag
+_HELD_LOG_LINES = 5  # held issues named one by one in the log, per poll; the rest are counted
+
+
+class IngestStopped(FeedError):
+    """The bot is shutting down: the ingest in progress stopped before storing anything."""
+
+
+@dataclass(frozen=True, slots=True)
+class SizeLimits:
+    """Above these, an issue is stored but not delivered: 10,000 headings must not become 10,000 posts."""
+
+    max_sections: int = 40
+    max_items: int = 400
+
+    def over(self, issue: Issue) -> str | None:
+        """Why `issue` is too large to deliver, or None."""
+        sections = len(issue.sections)
+        if sections > self.max_sections:
+            return f"{sections:,} sections, over the limit of {self.max_sections:,} (feeds.max_sections)"
+        items = sum(len(section.items) for section in issue.sections)
+        if items > self.max_items:
+            return f"{items:,} items, over the limit of {self.max_items:,} (feeds.max_items)"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    issues: list[Issue]
+    failed: list[str]  # entry ids the splitter could not handle
+
+
+def _split(entries: Sequence[RawEntry], config: Config, aliases: SectionAliases, store: Store | None,
+           stop: Callable[[], bool] | None = None) -> _Split:
     issues: list[Issue] = []
-    for entry in entries:
+    failed: list[str] = []
+    for n, entry in enumerate(entries):
+        if stop is not None and n % _CHECK_EVERY == 0 and stop():
+            raise IngestStopped(entry.feed, "stopped by shutdown before anything was stored")
         try:
             issues.append(split_entry(entry, aliases=aliases, newsletter=config.newsletter))
         except Exception:  # the splitter promises not to raise; a bug must not stop the feed
             log.exception("could not split entry %r of feed %r; skipped", entry.entry_id, entry.feed)
+            failed.append(entry.entry_id)
     issues = classify_feed(number_series(issues), config.newsletter, aliases, entries[0].feed if entries else "")
     known = store.list_issues(limit=500) if store is not None else []
-    return assign_numbers(issues, known)
+    return _Split([clean_issue(issue) for issue in assign_numbers(issues, known)], failed)
+
+
+def split_entries(entries: Sequence[RawEntry], config: Config, aliases: SectionAliases,
+                  store: Store | None = None) -> list[Issue]:
+    """Split every entry and clean its text; one entry that cannot be split is logged and skipped."""
+    return _split(entries, config, aliases, store).issues
 
 
 class Ingestor:
@@ -49,7 +107,67 @@ class Ingestor:
         self.config = config
         self.client = client
         self.aliases = aliases or SectionAliases(config.sections.aliases)
+        self._lock = threading.Lock()  # one ingest at a time through the worker's connection
+        self._worker_store: Store | None = None
 
+    # ------------------------------------------------------------------ worker thread
+    def close(self) -> None:
+        """Close the worker's connection, unless an ingest still holds it (it dies with the process)."""
+        if self._worker_store is not None and self._lock.acquire(blocking=False):
+            try:
+                self._worker_store.close()
+                self._worker_store = None
+            finally:
+                self._lock.release()
+
+    def _connection(self) -> Store:
+        """The worker's own connection to the database (SQLite transactions are per connection).
+
+        An in-memory database exists only through its one connection, which is then shared.
+        """
+        if self.store.path == ":memory:":
+            return self.store
+        if self._worker_store is None:
+            self._worker_store = self.store.reopen()
+        return self._worker_store
+
+    async def _offload(self, work: Callable[[Store], T], cancelled: threading.Event | None = None) -> T:
+        """Run `work` in a daemon thread: the loop stays free, and a shutdown never waits for it.
+
+        A shutdown cancels the awaiting task (APScheduler cancels its running jobs); `cancelled`
+        then tells the work to stop at its next step, and the process exits without joining it.
+        """
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def settle(result: T | None, error: BaseException | None) -> None:
+            if future.done():
+                return
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(result)  # type: ignore[arg-type]
+
+        def run() -> None:
+            try:
+                with self._lock:
+                    result = work(self._connection())
+            except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
+                with contextlib.suppress(RuntimeError):  # the loop is gone: we are shutting down
+                    loop.call_soon_threadsafe(settle, None, exc)
+            else:
+                with contextlib.suppress(RuntimeError):
+                    loop.call_soon_threadsafe(settle, result, None)
+
+        threading.Thread(target=run, name="digestbot-ingest", daemon=True).start()
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if cancelled is not None:
+                cancelled.set()  # the awaiting task is gone (a shutdown): the work stops at its next step
+            raise
+
+    # ------------------------------------------------------------------ polling
     async def poll(self, feed: FeedConfig) -> list[SaveResult]:
         """Fetch (conditional GET), split and store one feed.
 
@@ -57,7 +175,7 @@ class Ingestor:
             FeedError: the feed could not be used; the error is recorded on the feed
                 and the stored issues are unchanged.
         """
-        state = self.store.feed_state(feed.name)
+        state = await self._offload(lambda store: store.feed_state(feed.name))
         same_url = state.url == feed.url
         try:
             fetched = await fetch_feed(
@@ -67,27 +185,109 @@ class Ingestor:
                 timeout=feed.timeout, max_bytes=feed.max_bytes,
             )
             if fetched.not_modified:
-                self.store.record_feed_not_modified(feed.name, feed.url)
+                await self._offload(lambda store: store.record_feed_not_modified(feed.name, feed.url))
                 log.info("feed %s: not modified", feed.name)
                 return []
-            results = self.ingest_bytes(fetched.body, feed.name, base_url=fetched.url)
-        except FeedError as exc:
-            self.store.record_feed_error(feed.name, feed.url, exc.reason)
-            log.error("%s", exc)
+            cancelled = threading.Event()
+            return await self._offload(lambda store: self._store_fetch(
+                store, feed, fetched, cancelled.is_set), cancelled)
+        except IngestStopped:
             raise
-        self.store.record_feed_success(feed.name, feed.url, etag=fetched.etag, last_modified=fetched.last_modified)
+        except FeedError as exc:
+            error = exc
+        except StorageError as exc:  # opening the worker's connection: the disk, as below
+            cause = exc.__cause__
+            raise (cause if isinstance(cause, sqlite3.Error | OSError) else exc) from None
+        except (sqlite3.Error, OSError) as exc:
+            if is_storage_fault(exc):
+                raise  # the disk (full, read-only): the service waits it out and polls again
+            error = FeedError(feed.name, f"could not store the feed: {type(exc).__name__}: {exc}")
+        with contextlib.suppress(sqlite3.Error, OSError):
+            await self._offload(lambda store: store.record_feed_error(feed.name, feed.url, error.reason))
+        log.error("%s", error)
+        raise error
+
+    def _store_fetch(self, store: Store, feed: FeedConfig, fetched: FetchResult,
+                     stop: Callable[[], bool]) -> list[SaveResult]:
+        """Worker thread: parse, split, store, and only then save the validators (same transaction)."""
+        results, failed = self._ingest(store, fetched.body, feed.name, fetched.url, stop)
+        warning = None
+        if failed:
+            warning = (f"{len(failed)} entr{'y' if len(failed) == 1 else 'ies'} could not be split (first:"
+                       f" {failed[0]!r}); the whole feed is read again at the next poll")
+            log.warning("feed %s: %s", feed.name, warning)
+        keep = not failed
+        store.record_feed_success(feed.name, feed.url, etag=fetched.etag if keep else None,
+                                  last_modified=fetched.last_modified if keep else None, warning=warning)
         return results
 
     def ingest_bytes(self, data: bytes, feed_name: str, base_url: str = "") -> list[SaveResult]:
-        """Parse, split and store a feed document in one transaction."""
+        """Parse, split and store a feed document in one transaction (in the caller's thread)."""
+        return self._ingest(self.store, data, feed_name, base_url)[0]
+
+    def _ingest(self, store: Store, data: bytes, feed_name: str, base_url: str,
+                stop: Callable[[], bool] | None = None) -> tuple[list[SaveResult], list[str]]:
+        with _cyclic_gc_paused():
+            return self._ingest_now(store, data, feed_name, base_url, stop)
+
+    def _ingest_now(self, store: Store, data: bytes, feed_name: str, base_url: str,
+                    stop: Callable[[], bool] | None) -> tuple[list[SaveResult], list[str]]:
         parsed = parse_feed(feed_name, data, base_url)
-        issues = split_entries(parsed.entries, self.config, self.aliases, self.store)
-        newsletters = [issue for issue in issues if issue.is_newsletter]
-        results = self.store.save_issues(newsletters)
+        split = _split(parsed.entries, self.config, self.aliases, store, stop)
+        newsletters = [issue for issue in split.issues if issue.is_newsletter]
+        if stop is not None and stop():
+            raise IngestStopped(feed_name, "stopped by shutdown before anything was stored")
+        limits = self._limits(feed_name)
+        results = store.save_issues(newsletters, held=limits.over)
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1
-        skipped = len(issues) - len(newsletters)
+        skipped = len(split.issues) - len(newsletters)
         log.info("feed %s: %d entries (%s; %d skipped: not newsletters)", feed_name, len(results),
                  ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none", skipped)
-        return results
+        _log_held(feed_name, results)
+        return results, split.failed
+
+    def _limits(self, feed_name: str) -> SizeLimits:
+        feed = next((f for f in self.config.feeds if f.name == feed_name), None)
+        if feed is None:
+            return SizeLimits()
+        return SizeLimits(max_sections=feed.max_sections, max_items=feed.max_items)
+
+
+_gc_lock = threading.Lock()
+_gc_pausers = 0
+_gc_was_enabled = True
+
+
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a feed is ingested.
+
+    A large ingest makes millions of young objects; every full collection walks all of
+    them with the GIL held, stopping the event loop thread for up to a second each time
+    (measured with `bench/responsiveness.py`). What an ingest allocates is acyclic and
+    freed by reference counting, so pausing the collector costs nothing meanwhile.
+    """
+    global _gc_pausers, _gc_was_enabled
+    with _gc_lock:
+        _gc_pausers += 1
+        if _gc_pausers == 1:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
+
+
+def _log_held(feed_name: str, results: Sequence[SaveResult]) -> None:
+    held = [r for r in results if r.held]  # every poll: it stays a problem until someone acts
+    for result in held[:_HELD_LOG_LINES]:
+        log.warning("feed %s: issue %r has %s: stored, not delivered", feed_name, result.entry_id, result.held)
+    if len(held) > _HELD_LOG_LINES:
+        log.warning("feed %s: %d more issues over a size limit: stored, not delivered (see `digestbot status`)",
+                    feed_name, len(held) - _HELD_LOG_LINES)

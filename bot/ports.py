@@ -1,15 +1,22 @@
-"""The one interface between the delivery machinery and a chat platform.
+"""The boundary between the core and the chat platforms: three roles, each as small as its caller.
 
-The scheduler only knows `Platform`; adapters implement it. Keeping the port small
-(render, send, edit, serve) lets the console, Telegram and Discord adapters be
-swapped and tested alike.
+- `Renderer` (pure, no I/O): a post or a query answer → platform messages (`Rendered`).
+  The scheduler's planner uses it at enqueue time, `digestbot ask` and the command loops too.
+- `Sender` (owns its connection): start, close, send, edit. The scheduler's worker uses it.
+- `CommandSource`: answers the engine's replies to chat commands until cancelled. Only the
+  composition root (`bot/cli.py`) wires it.
+
+Each platform package provides the three as one `Adapter`; the scheduler sees only an
+`Outlet` (renderer + sender).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, runtime_checkable
+
+from typing_extensions import TypeVar
 
 from bot.messages import Answer, Post
 from bot.models import Destination
@@ -17,30 +24,39 @@ from bot.models import Destination
 if TYPE_CHECKING:
     from bot.query import QueryEngine
 
-__all__ = ["Destination", "Platform", "Rendered", "Sent"]
+__all__ = ["Adapter", "CommandSource", "Destination", "Outlet", "Rendered", "Renderer", "Sender", "Sent",
+           "StoredPayload"]
+
+#: A payload as the outbox stores it (JSON). Renderers produce, and senders read, typed payloads
+#: (one TypedDict per message kind, in each adapter's `payloads.py`); this is their untyped form.
+StoredPayload = Mapping[str, Any]
+
+P = TypeVar("P", default=StoredPayload, covariant=True)
+P_contra = TypeVar("P_contra", default=StoredPayload, contravariant=True)
 
 
 @dataclass(frozen=True, slots=True)
-class Rendered:
+class Rendered(Generic[P]):
     """One platform message, ready to send, JSON-serialisable so the outbox can store it.
 
-    `kind` is adapter-defined ("text", "photo", "media_group", "embeds" …);
-    `payload` holds everything the adapter needs to send it; `notify` False means
-    send silently.
+    `kind` names the payload's type ("text", "photo", "media_group", "embeds" …);
+    `payload` is that typed structure (a TypedDict of the adapter, plain JSON once stored);
+    `notify` False means send silently.
     """
 
     kind: str
     text: str
-    payload: Mapping[str, Any] = field(default_factory=dict)
+    payload: P = field(default_factory=dict)  # type: ignore[assignment]
     notify: bool = True
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "text": self.text, "payload": dict(self.payload), "notify": self.notify}
+        return {"kind": self.kind, "text": self.text, "payload": dict(self.payload),  # type: ignore[call-overload]
+                "notify": self.notify}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Rendered:
-        return cls(kind=data["kind"], text=data["text"], payload=data.get("payload", {}),
-                   notify=bool(data.get("notify", True)))
+    def from_json(cls, data: Mapping[str, Any]) -> Rendered[StoredPayload]:
+        return Rendered(kind=data["kind"], text=data["text"], payload=data.get("payload", {}),
+                        notify=bool(data.get("notify", True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,39 +81,93 @@ class Sent:
 
 
 @runtime_checkable
-class Platform(Protocol):
-    """A chat platform as the scheduler sees it.
+class Renderer(Protocol[P]):
+    """Posts and answers → messages within a platform's limits; pure and deterministic."""
 
-    `send` and `edit` raise only `bot.errors.DeliveryError` subclasses:
-    `RetryLater` (429/5xx/timeouts), `DestinationForbidden` (403), `Rejected` (400).
-    `key` is the outbox row's stable id: adapters that can (Discord's nonce) use it
-    so that a resend after a crash cannot duplicate a message.
+    def render(self, post: Post, dest: Destination) -> Sequence[Rendered[P]]:
+        ...
+
+    def render_answer(self, answer: Answer) -> Sequence[Rendered[P]]:
+        """A query answer as messages (command replies, `digestbot ask`)."""
+        ...
+
+
+@runtime_checkable
+class Sender(Protocol[P_contra]):
+    """Delivers rendered messages; owns its connection.
+
+    `start` and `close` are idempotent and may alternate any number of times; `send` starts
+    the connection if needed. `send` and `edit` raise only `bot.errors.DeliveryError`
+    subclasses (`RetryLater`, `DestinationForbidden`, `Rejected`) or `TokenRefused`, with
+    every secret redacted. `key` is the outbox row's stable id: senders that can (Discord's
+    nonce) use it so that a resend after a crash cannot duplicate a message.
     """
 
     name: str
 
     async def start(self) -> None:
-        """Connect/log in so that `send` works; idempotent. Called once by the composition root."""
         ...
 
     async def close(self) -> None:
-        """Finish in-flight work and disconnect; idempotent."""
         ...
 
-    def render(self, post: Post, dest: Destination) -> list[Rendered]:
-        """Turn a post into messages within the platform's limits; pure, deterministic."""
+    async def send(self, dest: Destination, part: Rendered[P_contra], *, key: str) -> Sent:
         ...
 
-    def render_answer(self, answer: Answer) -> list[Rendered]:
-        """Turn a query answer into messages (used by `digestbot ask` and command replies)."""
+    async def edit(self, dest: Destination, sent: Sent, part: Rendered[P_contra]) -> Sent:
         ...
 
-    async def send(self, dest: Destination, part: Rendered, *, key: str) -> Sent:
-        ...
 
-    async def edit(self, dest: Destination, sent: Sent, part: Rendered) -> Sent:
-        ...
+@runtime_checkable
+class CommandSource(Protocol):
+    """Receives chat commands and answers them with the engine until cancelled.
+
+    `serve` connects if needed and registers the commands on every (re)connection;
+    `close` disconnects (idempotent). Errors leave redacted: `TokenRefused` for a refused
+    token, `PlatformUnavailable` or another error for an outage worth retrying.
+    """
+
+    name: str
 
     async def serve(self, engine: QueryEngine) -> None:
-        """Receive and answer commands until cancelled (no-op for the console)."""
         ...
+
+    async def close(self) -> None:
+        ...
+
+
+class Outlet(Protocol):
+    """What the scheduler needs of one platform: a renderer at enqueue time, a sender in the worker."""
+
+    @property
+    def renderer(self) -> Renderer[Any]:
+        ...
+
+    @property
+    def sender(self) -> Sender[Any]:
+        ...
+
+
+R = TypeVar("R", bound=Renderer[Any], default=Renderer[Any], covariant=True)
+S = TypeVar("S", bound=Sender[Any], default=Sender[Any], covariant=True)
+C = TypeVar("C", bound=CommandSource | None, default=CommandSource | None, covariant=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Adapter(Generic[R, S, C]):
+    """One platform's three roles, as its package builds them (`commands` None: takes no commands).
+
+    Generic so that a platform's factory can say what it builds (tests reach the concrete
+    sender); everything else uses the bare `Adapter`.
+    """
+
+    name: str
+    renderer: R
+    sender: S
+    commands: C
+
+    async def close(self) -> None:
+        """Close the command source and the sender (they may share a connection; both are idempotent)."""
+        if self.commands is not None:
+            await self.commands.close()
+        await self.sender.close()

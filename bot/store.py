@@ -14,12 +14,14 @@ import logging
 import os
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import orjson
 import sqlite_utils
@@ -27,7 +29,7 @@ import sqlite_utils
 from bot.models import Block, Destination, Issue, IssueRef, Item, Section, SectionRef
 from bot.storagefault import check_storage_path, storage_error
 
-__all__ = ["FeedState", "SaveResult", "Store", "StoredHit"]
+__all__ = ["FeedState", "HeldIssue", "SaveResult", "Store", "StoredHit", "link_key"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class SaveResult:
     changed: tuple[str, ...] = ()
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    held: str | None = None  # why the edition is stored but not delivered (too large), if it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,16 @@ class FeedState:
     last_ok: str | None = None
     last_error: str | None = None
     error_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HeldIssue:
+    """An edition stored but not delivered, and why (see `Store.save_issues`)."""
+
+    entry_id: str
+    feed: str
+    title: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +155,11 @@ class Store:
         process waits for a write in progress instead of failing with "database is locked".
         """
         self.path = str(path)
+        self._connect = connect
         try:
             if self.path == ":memory:":
-                self.db = sqlite_utils.Database(memory=True)
+                # Not bound to one thread: the ingest worker thread writes through it (one at a time).
+                self.db = sqlite_utils.Database(sqlite3.connect(":memory:", check_same_thread=False))
             else:
                 check_storage_path(self.path)
                 if read_only:
@@ -165,6 +180,11 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             raise storage_error(self.path, exc) from exc
 
+    def reopen(self) -> Store:
+        """Another connection to the same database (through the same seam), for a worker thread:
+        SQLite transactions belong to a connection, so the worker's never mixes with the loop's."""
+        return Store(self.path, connect=self._connect)
+
     # ------------------------------------------------------------------ schema
     def _create_tables(self) -> None:
         db = self.db
@@ -177,10 +197,12 @@ class Store:
                 {"entry_id": str, "feed": str, "link": str, "title": str, "published": str,
                  "updated": str, "language": str, "number": int, "content_hash": str, "revision": int,
                  "preamble": str, "is_newsletter": int, "first_seen": str, "last_changed": str,
-                 "newsletter": str},
+                 "link_key": str, "held": str, "newsletter": str},
                 pk="entry_id", if_not_exists=True)
             if "newsletter" not in db.table("issues").columns_dict:  # databases from before names were kept
                 db.table("issues").add_column("newsletter", str)
+            self._add_missing_columns()
+            db.table("entry_aliases").create({"alias": str, "entry_id": str}, pk="alias", if_not_exists=True)
             db.table("sections").create(
                 {"entry_id": str, "position": int, "key": str, "heading": str, "title": str,
                  "emoji": str, "content_hash": str, "revision": int},
@@ -203,11 +225,23 @@ class Store:
             db.table("meta").insert({"key": "subscriptions_version", "value": "0"}, pk="key", ignore=True)
             db.table("issues").create_index(["language", "published"], if_not_exists=True)
             db.table("issues").create_index(["number"], if_not_exists=True)
+            db.table("issues").create_index(["link_key"], if_not_exists=True)
             db.table("items").create_index(["entry_id", "section_position", "position"], if_not_exists=True)
         if not db.table("items_fts").exists():
             # No triggers: the index is fed one statement per issue (_index_items), which is
             # several times faster than a trigger firing per row.
             db.table("items").enable_fts(["title", "text"], create_triggers=False, tokenize=_FTS_TOKENIZE)
+
+    def _add_missing_columns(self) -> None:
+        """Columns added since the first release, added to an older database in place."""
+        columns = {c.name for c in self.db.table("issues").columns}
+        if "link_key" not in columns:
+            self.db.execute("alter table issues add column link_key text")
+            for row in list(self.db.query("select entry_id, link from issues")):
+                self.db.execute("update issues set link_key = ? where entry_id = ?",
+                                [link_key(row["link"] or ""), row["entry_id"]])
+        if "held" not in columns:
+            self.db.execute("alter table issues add column held text")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -233,11 +267,13 @@ class Store:
     def feed_states(self) -> list[FeedState]:
         return [self.feed_state(row["name"]) for row in self.db.query("select name from feeds order by name")]
 
-    def record_feed_success(self, name: str, url: str, *, etag: str | None, last_modified: str | None) -> None:
+    def record_feed_success(self, name: str, url: str, *, etag: str | None, last_modified: str | None,
+                            warning: str | None = None) -> None:
+        """A poll whose issues are stored; `warning` (shown as the last error) when part of it was not."""
         now = _now()
         self.db.table("feeds").upsert(
             {"name": name, "url": url, "etag": etag, "last_modified": last_modified, "last_polled": now,
-             "last_ok": now, "last_error": None, "error_count": 0}, pk="name")
+             "last_ok": now, "last_error": warning, "error_count": 0}, pk="name")
 
     def record_feed_not_modified(self, name: str, url: str) -> None:
         now = _now()
@@ -254,14 +290,35 @@ class Store:
         """Insert or update one edition; returns what changed, section by section."""
         return self.save_issues([issue])[0]
 
-    def save_issues(self, issues: Iterable[Issue]) -> list[SaveResult]:
+    def save_issues(self, issues: Iterable[Issue], *,
+                    held: Callable[[Issue], str | None] | None = None) -> list[SaveResult]:
         """Save several editions in one transaction (a whole feed poll is atomic).
 
+        Each issue is first matched to its stored identity (`_resolve`): an entry whose
+        id changed is still the issue it was. `held(issue)` names why an issue must be
+        stored but not delivered (too large), or None.
+
         The search index is fed once for the whole batch: one FTS5 insert per issue
-        makes SQLite merge index segments over and over as the batch grows.
+        makes SQLite merge index segments over and over as the batch grows. Should the
+        index ever disagree with the items ("database disk image is malformed"), it is
+        rebuilt from the items and the batch saved again, so a feed is never stuck.
         """
+        batch = list(issues)
+        try:
+            return self._save_batch(batch, held)
+        except sqlite3.DatabaseError as exc:
+            if "malformed" not in str(exc):
+                raise
+            log.warning("search index out of step with the stored items (%s); rebuilding it", exc)
+            with self.transaction():
+                self.db.execute("insert into items_fts (items_fts) values ('rebuild')")
+            return self._save_batch(batch, held)
+
+    def _save_batch(self, batch: list[Issue], held: Callable[[Issue], str | None] | None) -> list[SaveResult]:
         with self.transaction():
-            results = [self._save_issue(issue) for issue in issues]
+            unindexed: set[str] = set()  # stored in this batch, not in the search index yet
+            results = [self._save_issue(issue, held(issue) if held else None, unindexed)
+                       for issue in self._resolve(batch)]
             stored = [r.entry_id for r in results if r.status != "unchanged"]
             for start in range(0, len(stored), 500):
                 chunk = stored[start:start + 500]
@@ -270,9 +327,85 @@ class Store:
                     f" where entry_id in ({', '.join('?' * len(chunk))})", chunk)
             return results
 
-    def _save_issue(self, issue: Issue) -> SaveResult:
+    # ------------------------------------------------------------------ identity
+    def _resolve(self, issues: list[Issue]) -> list[Issue]:
+        """Each issue under its stored identity; of several with one identity, the last wins.
+
+        An entry is the stored issue with its id, or with an id it had before (an alias).
+        An entry with an unknown id is matched to a stored issue by its link (scheme, `www.`
+        and trailing slash aside), else by language + issue number, when exactly one stored
+        issue fits, that issue is not claimed by another entry of the fetch, and the link or
+        number is unique within the fetch: a site move, `http`→`https` or a new id scheme
+        then updates the issues instead of publishing the archive again.
+        """
+        ids = list({issue.entry_id for issue in issues})
+        stored = {row["entry_id"] for row in self._rows_in("select entry_id from issues where entry_id in ({})", ids)}
+        aliases = {row["alias"]: row["entry_id"]
+                   for row in self._rows_in("select alias, entry_id from entry_aliases where alias in ({})", ids)}
+        canonical: dict[int, str] = {}
+        for n, issue in enumerate(issues):
+            found = issue.entry_id if issue.entry_id in stored else aliases.get(issue.entry_id)
+            if found is not None:
+                canonical[n] = found
+        pending = [n for n in range(len(issues)) if n not in canonical]
+        if pending:
+            self._match(issues, pending, canonical)
+        latest: dict[str, Issue] = {}
+        repeated: list[str] = []
+        for n, issue in enumerate(issues):
+            entry_id = canonical.get(n, issue.entry_id)
+            if entry_id in latest:
+                repeated.append(entry_id)
+                del latest[entry_id]  # the last occurrence wins, at its own place in the order
+            latest[entry_id] = issue if entry_id == issue.entry_id else replace(issue, entry_id=entry_id)
+        if repeated:
+            log.warning("feed %s: %d entries repeat an id already in the same fetch (e.g. %r); kept the last of each",
+                        issues[0].feed, len(repeated), repeated[0])
+        return list(latest.values())
+
+    def _match(self, issues: list[Issue], pending: list[int], canonical: dict[int, str]) -> None:
+        """Find stored issues for entries whose id is unknown (see `_resolve`)."""
+        taken = set(canonical.values())
+        links = Counter(link_key(issues[n].link) for n in pending)
+        numbers = Counter((issues[n].language, issues[n].number) for n in pending if issues[n].number is not None)
+        by_link: dict[str, list[dict[str, Any]]] = {}
+        for row in self._rows_in("select entry_id, link_key, language, number from issues where link_key in ({})",
+                                 [k for k, count in links.items() if k and count == 1]):
+            by_link.setdefault(row["link_key"], []).append(row)
+        by_number: dict[tuple[str, int], list[str]] = {}
+        for row in self._rows_in("select entry_id, language, number from issues where is_newsletter = 1"
+                                 " and number in ({})", list({number for _, number in numbers})):
+            by_number.setdefault((row["language"], row["number"]), []).append(row["entry_id"])
+        for n in pending:
+            issue = issues[n]
+            key = link_key(issue.link)
+            found: str | None = None
+            rows = by_link.get(key, []) if links[key] == 1 else []
+            if len(rows) == 1 and rows[0]["entry_id"] not in taken and _same_edition(rows[0], issue):
+                found, how = rows[0]["entry_id"], "link"
+            elif issue.number is not None and numbers[(issue.language, issue.number)] == 1:
+                candidates = by_number.get((issue.language, issue.number), [])
+                if len(candidates) == 1 and candidates[0] not in taken:
+                    found, how = candidates[0], "language and number"
+            if found is None:
+                continue
+            canonical[n] = found
+            taken.add(found)
+            self.db.execute("insert or replace into entry_aliases (alias, entry_id) values (?, ?)",
+                            [issue.entry_id, found])
+            log.info("feed %s: entry %r is stored issue %r (same %s): updated, not new",
+                     issue.feed, issue.entry_id, found, how)
+
+    def _rows_in(self, sql: str, values: list[Any]) -> Iterator[dict[str, Any]]:
+        """`sql` with its `in ({})` filled with `values`, 500 at a time (SQLite's variable limit)."""
+        for start in range(0, len(values), 500):
+            chunk = values[start:start + 500]
+            yield from self.db.query(sql.format(", ".join("?" * len(chunk))), chunk)
+
+    def _save_issue(self, issue: Issue, held: str | None, unindexed: set[str]) -> SaveResult:
         existing = list(self.db.query(
-            "select revision, content_hash, number, newsletter from issues where entry_id = ?", [issue.entry_id]))
+            "select revision, content_hash, number, link, held, newsletter from issues where entry_id = ?",
+            [issue.entry_id]))
         if existing and existing[0]["newsletter"] != issue.newsletter:  # renamed in config: relabel, nothing else
             self.db.table("issues").update(issue.entry_id, {"newsletter": issue.newsletter})
         item_json = [[orjson.dumps(item.to_json()).decode("utf-8") for item in section.items]
@@ -285,7 +418,10 @@ class Store:
             row = existing[0]
             same_number = row["number"] == issue.number or issue.number is None
             if row["content_hash"] == issue_hash and same_number:
-                return SaveResult(issue.entry_id, "unchanged", row["revision"])
+                if (row["link"], row["held"]) != (issue.link, held):  # moved, or a size limit changed
+                    self.db.table("issues").update(
+                        issue.entry_id, {"link": issue.link, "link_key": link_key(issue.link), "held": held})
+                return SaveResult(issue.entry_id, "unchanged", row["revision"], held=held)
             old_hashes = {
                 r["key"]: r["content_hash"]
                 for r in self.db.query("select key, content_hash from sections where entry_id = ?",
@@ -295,11 +431,11 @@ class Store:
             added = tuple(k for k in new_hashes if k not in old_hashes)
             removed = tuple(k for k in old_hashes if k not in new_hashes)
             if not (changed or added or removed) and row["content_hash"] == issue_hash:
-                self.db.table("issues").update(issue.entry_id, {"number": issue.number})
-                return SaveResult(issue.entry_id, "unchanged", row["revision"])
+                self.db.table("issues").update(issue.entry_id, {"number": issue.number, "held": held})
+                return SaveResult(issue.entry_id, "unchanged", row["revision"], held=held)
             revision = row["revision"] + 1
             status: Literal["new", "changed"] = "changed"
-            self._delete_content(issue.entry_id)
+            self._delete_content(issue.entry_id, indexed=issue.entry_id not in unindexed)
             first_seen = None
         else:
             changed, added, removed = (), tuple(new_hashes), ()
@@ -312,6 +448,7 @@ class Store:
             "number": issue.number, "content_hash": issue_hash, "revision": revision,
             "preamble": json.dumps([b.to_json() for b in issue.preamble], ensure_ascii=False),
             "is_newsletter": int(issue.is_newsletter), "last_changed": _now(), "newsletter": issue.newsletter,
+            "link_key": link_key(issue.link), "held": held,
         }
         if first_seen:
             record["first_seen"] = first_seen
@@ -320,18 +457,22 @@ class Store:
         self.db.execute(f"insert into issues ({columns}) values ({', '.join('?' * len(record))})"
                         f" on conflict (entry_id) do update set {updates}", list(record.values()))
         self._insert_content(issue, revision, section_hashes, item_json)
+        unindexed.add(issue.entry_id)
         now = _now()
         self.db.conn.executemany(
             "insert or replace into section_revisions (entry_id, key, revision, content_hash, change, at)"
             " values (?, ?, ?, ?, ?, ?)",
             [(issue.entry_id, key, revision, new_hashes.get(key, ""), change, now)
              for change, keys in (("added", added), ("changed", changed), ("removed", removed)) for key in keys])
-        return SaveResult(issue.entry_id, status, revision, changed, added, removed)
+        return SaveResult(issue.entry_id, status, revision, changed, added, removed, held=held)
 
-    def _delete_content(self, entry_id: str) -> None:
-        self.db.execute(
-            "insert into items_fts (items_fts, rowid, title, text)"
-            " select 'delete', id, title, text from items where entry_id = ?", [entry_id])
+    def _delete_content(self, entry_id: str, *, indexed: bool = True) -> None:
+        """Drop an edition's sections and items; `indexed=False` for items the search index never saw
+        (an FTS5 'delete' of a row it does not hold corrupts the index)."""
+        if indexed:
+            self.db.execute(
+                "insert into items_fts (items_fts, rowid, title, text)"
+                " select 'delete', id, title, text from items where entry_id = ?", [entry_id])
         self.db.execute("delete from items where entry_id = ?", [entry_id])
         self.db.execute("delete from sections where entry_id = ?", [entry_id])
 
@@ -349,6 +490,14 @@ class Store:
             [(issue.entry_id, s.position, i, item.title, item.text, item.url, data)
              for s, datas in zip(issue.sections, item_json, strict=True)
              for i, (item, data) in enumerate(zip(s.items, datas, strict=True))])
+
+    def held_issues(self, feed: str | None = None) -> list[HeldIssue]:
+        """Editions stored but not delivered (over a size limit), newest first."""
+        sql, params = "select entry_id, feed, title, held from issues where held is not null", []
+        if feed is not None:
+            sql, params = sql + " and feed = ?", [feed]
+        return [HeldIssue(row["entry_id"], row["feed"] or "", row["title"] or "", row["held"])
+                for row in self.db.query(sql + " order by published desc", params)]
 
     def get_issue(self, entry_id: str) -> Issue | None:
         rows = list(self.db.query("select * from issues where entry_id = ?", [entry_id]))
@@ -401,7 +550,7 @@ class Store:
     def list_issues(self, lang: str | None = None, feed: str | None = None, limit: int = 50,
                     number: int | None = None) -> list[IssueRef]:
         """Newsletter editions, newest first (by date, then issue number)."""
-        where = ["is_newsletter = 1"]
+        where = ["is_newsletter = 1", "held is null"]
         params: list[Any] = []
         if lang:
             where.append("language = ?")
@@ -447,7 +596,7 @@ class Store:
     # ------------------------------------------------------------------ search
     def search(self, fts_query: str, *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
         """Full-text search; `fts_query` must be built by the query engine, never raw user input."""
-        where = "items_fts match ? and iss.is_newsletter = 1"
+        where = "items_fts match ? and iss.is_newsletter = 1 and iss.held is null"
         params: list[Any] = [fts_query]
         if lang:
             where += " and iss.language = ?"
@@ -473,7 +622,7 @@ class Store:
         params: list[Any] = [f"%{_escape_like(n)}%" for n in needles]
         sql = ("select it.entry_id, it.section_position, it.position, it.title, it.text, it.url,"
                " 0.0 as rank from items it join issues iss on iss.entry_id = it.entry_id"
-               f" where iss.is_newsletter = 1 and {clauses}")
+               f" where iss.is_newsletter = 1 and iss.held is null and {clauses}")
         if lang:
             sql += " and iss.language = ?"
             params.append(lang)
@@ -532,6 +681,25 @@ class Store:
     def _bump_subscriptions(self) -> None:
         self.db.execute(
             "update meta set value = cast(value as integer) + 1 where key = 'subscriptions_version'")
+
+
+def link_key(link: str) -> str:
+    """A link as an identity: the scheme (http/https), host case, `www.`, a trailing slash
+    and the fragment do not count; "" when there is no link."""
+    link = link.strip()
+    parts = urlsplit(link)
+    if not parts.netloc:
+        return link
+    key = parts.netloc.lower().removeprefix("www.") + parts.path.rstrip("/")
+    return f"{key}?{parts.query}" if parts.query else key
+
+
+def _same_edition(row: dict[str, Any], issue: Issue) -> bool:
+    """A shared link is no identity when language or number say otherwise."""
+    if row["number"] is not None and issue.number is not None and row["number"] != issue.number:
+        return False
+    return not (row["language"] and issue.language and row["language"] != issue.language
+                and "und" not in (row["language"], issue.language))
 
 
 def _keyed_hashes(sections: Iterable[Section], hashes: Iterable[str]) -> dict[str, str]:

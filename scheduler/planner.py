@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from bot.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
 from bot.models import Issue, IssueRef, Section, SectionRef
-from bot.ports import Destination, Platform, Rendered
+from bot.ports import Destination, Rendered, Renderer
 from bot.schedule import Digest, OnPublish, Schedule, parse_schedule
 from bot.store import SaveResult, Store
 from scheduler.outbox import NewRow, Outbox, OutboxRow
@@ -45,7 +46,7 @@ def schedule_of(dest: Destination) -> Schedule:
 class Planner:
     """Enqueues posts for destinations; every method is idempotent (rows have stable keys)."""
 
-    def __init__(self, store: Store, outbox: Outbox, platforms: Mapping[str, Platform],
+    def __init__(self, store: Store, outbox: Outbox, platforms: Mapping[str, Renderer[Any]],
                  clock: Callable[[], float], spacing: float = 0.0, matcher: SectionMatcher | None = None) -> None:
         self.store = store
         self.outbox = outbox
@@ -82,7 +83,7 @@ class Planner:
         return selected_sections(dest, issue, self.matcher)
 
     def _render(self, dest: Destination, post: Post) -> list[Rendered]:
-        return self.platforms[dest.platform].render(post, dest)
+        return list(self.platforms[dest.platform].render(post, dest))
 
     def _rows(self, dest: Destination, entry_id: str, unit: str, kind: str, parts: Sequence[Rendered],
               not_before: float, revision: int = 0) -> list[NewRow]:

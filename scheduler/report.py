@@ -36,6 +36,10 @@ def status_text(status: ServiceStatus) -> str:
         [(f.name, _when(f.last_poll), f.last_error or _NONE, str(f.issues)) for f in status.feeds])]
     if not status.feeds:
         lines.append("  (no feed configured)")
+    held = [(f.name, h) for f in status.feeds for h in f.held]
+    if held:
+        lines += ["", "Held: stored, not delivered (over feeds.max_sections / max_items)"]
+        lines += [f"  {name}: {h.title or h.entry_id} — {h.reason}" for name, h in held]
     lines += ["", "Destinations"]
     rows = []
     for d in status.destinations:

@@ -18,7 +18,7 @@ from typing import Literal
 from bot.errors import ConfigError, DigestbotError
 from bot.messages import DigestPost, SectionPost
 from bot.models import Issue, IssueRef
-from bot.ports import Destination, Platform, Rendered
+from bot.ports import Destination, Outlet, Rendered
 from scheduler.outbox import OutboxRow
 from scheduler.planner import DIGEST, INDEX, Planner
 from scheduler.selection import SectionMatcher, matches_issue, selected_sections
@@ -74,7 +74,7 @@ class _Target:
     """The destination, edition and section a `send` asked for, resolved or refused in one line."""
 
     def __init__(self, planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
-                 platforms: Mapping[str, Platform], name: str, number: int | None, section: str | None) -> None:
+                 platforms: Mapping[str, Outlet], name: str, number: int | None, section: str | None) -> None:
         dest = dests.get(name)
         if dest is None:
             known = ", ".join(sorted(dests)) or "none"
@@ -101,11 +101,11 @@ class _Target:
 
 
 def plan_send(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
-              platforms: Mapping[str, Platform], name: str, number: int | None = None,
+              platforms: Mapping[str, Outlet], name: str, number: int | None = None,
               section: str | None = None) -> list[PlannedPost]:
     """Exactly what `send_to` would send, rendered for the destination's platform; sends nothing."""
     target = _Target(planner, matcher, dests, platforms, name, number, section)
-    dest, issue, platform = target.dest, target.issue, platforms[target.dest.platform]
+    dest, issue, platform = target.dest, target.issue, platforms[target.dest.platform].renderer
     sections = selected_sections(dest, issue, matcher)
     if dest.schedule.startswith("digest"):
         post = DigestPost(issue=issue.ref, sections=tuple(sections), notify=True)
@@ -118,7 +118,7 @@ def plan_send(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Des
 
 
 async def send_to(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
-                  platforms: Mapping[str, Platform], worker_for: Callable[[Destination], DeliveryWorker],
+                  platforms: Mapping[str, Outlet], worker_for: Callable[[Destination], DeliveryWorker],
                   name: str, number: int | None = None, section: str | None = None, *,
                   clock: Callable[[], float], wait: float = 30.0) -> SendReport:
     """Enqueue an edition (or one section) for one destination, deliver it, and report each post.

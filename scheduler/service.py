@@ -25,7 +25,7 @@ from bot.config import Config, FeedConfig
 from bot.destinations import destination_from_config, with_subscription
 from bot.errors import ConfigError, DigestbotError, FeedError
 from bot.models import IssueRef
-from bot.ports import Destination, Platform
+from bot.ports import Destination, Outlet
 from bot.schedule import CronDrip, OnPublish, ScheduleError
 from bot.sections import SectionAliases
 from bot.storagefault import StorageHealth, is_storage_fault, probe_write
@@ -57,7 +57,7 @@ def _utcnow() -> datetime:
 class DeliveryService:
     """One per database: the composition of planner (what), worker (how) and APScheduler (when)."""
 
-    def __init__(self, config: Config, store: Store, platforms: Mapping[str, Platform],
+    def __init__(self, config: Config, store: Store, platforms: Mapping[str, Outlet],
                  ingestor: Ingestor, *, clock: Callable[[], datetime] | None = None,
                  scheduler: AsyncIOScheduler | None = None, health: StorageHealth | None = None) -> None:
         self.config = config
@@ -68,9 +68,11 @@ class DeliveryService:
         self.scheduler = scheduler or AsyncIOScheduler(timezone=UTC)
         self.outbox = Outbox(store.db)
         self.matcher = SectionMatcher(SectionAliases(config.sections.aliases))
-        self.planner = Planner(store, self.outbox, platforms, self._now, spacing=config.delivery.spacing,
+        renderers = {name: outlet.renderer for name, outlet in platforms.items()}
+        senders = {name: outlet.sender for name, outlet in platforms.items()}
+        self.planner = Planner(store, self.outbox, renderers, self._now, spacing=config.delivery.spacing,
                                matcher=self.matcher)
-        self.worker = DeliveryWorker(self.outbox, platforms, self.destinations, config.delivery, self._now,
+        self.worker = DeliveryWorker(self.outbox, senders, self.destinations, config.delivery, self._now,
                                      on_sent=self._after_sent, describe=self.describe)
         self._dests: dict[str, Destination] | None = None
         self._invalid: dict[str, tuple[Destination, str]] = {}
@@ -178,10 +180,13 @@ class DeliveryService:
         except FeedError as exc:
             log.error("feed %s failed, will retry at the next poll: %s", feed.name, exc.reason)
             return
+        except asyncio.CancelledError:  # shutdown: the scheduler cancels its jobs; the ingest stops too
+            log.info("feed %s: poll interrupted by shutdown", feed.name)
+            return
         dests = self.destinations()
         self.planner.forget()
         for result in results:
-            if result.status == "changed":
+            if result.status == "changed" and not result.held:  # a held issue is not delivered, edits neither
                 self.planner.on_changed(result, dests)
         self._plan()
         self._wake.set()

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.schedule import OnPublish
+from bot.store import HeldIssue
 from scheduler.plan import DestinationPlan, ServiceView, iso, plan_destination
 from scheduler.planner import schedule_of
 
@@ -32,6 +33,7 @@ class FeedStatus:
     last_error: str | None
     error_count: int
     issues: int  # newsletter editions stored from this feed
+    held: tuple[HeldIssue, ...] = ()  # stored but not delivered: over a size limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,8 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
             name=feed.name, url=feed.url, poll_interval=round(feed.poll_interval),
             last_poll=_parse(fs.last_polled) if fs else None, last_ok=_parse(fs.last_ok) if fs else None,
             last_error=fs.last_error if fs else None, error_count=fs.error_count if fs else 0,
-            issues=len(service.store.list_issues(feed=feed.name, limit=_MAX_ISSUES))))
+            issues=len(service.store.list_issues(feed=feed.name, limit=_MAX_ISSUES)),
+            held=tuple(service.store.held_issues(feed.name))))
     counts = service.outbox.counts()
     dest_states = service.outbox.dest_states()
     last = service.outbox.last_deliveries()
@@ -141,6 +144,7 @@ def to_json(status: ServiceStatus) -> dict[str, Any]:
             "name": f.name, "url": f.url, "poll_interval": f.poll_interval, "last_poll": iso(f.last_poll),
             "last_ok": iso(f.last_ok), "last_error": f.last_error, "error_count": f.error_count,
             "issues": f.issues,
+            "held": [{"issue": h.entry_id, "title": h.title, "reason": h.reason} for h in f.held],
         } for f in status.feeds],
         "destinations": [{
             "name": d.name, "platform": d.platform, "to": d.to, "schedule": d.schedule,

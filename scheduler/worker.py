@@ -15,15 +15,19 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.config import DeliveryConfig
-from bot.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater
-from bot.ports import Destination, Platform, Sent
+from bot.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater, TokenRefused
+from bot.ports import Destination, Sender, Sent
 from scheduler.outbox import Outbox, OutboxRow, Outcome
 
-__all__ = ["DeliveryWorker", "backoff_delay"]
+__all__ = ["TOKEN_REFUSED", "DeliveryWorker", "backoff_delay"]
 
 log = logging.getLogger(__name__)
+
+#: How a pause for a refused token starts; such pauses lift by themselves once the platform logs in.
+TOKEN_REFUSED = "token refused"
 
 
 def backoff_delay(attempts: int, base: float, cap: float, rng: random.Random) -> float:
@@ -36,13 +40,13 @@ def backoff_delay(attempts: int, base: float, cap: float, rng: random.Random) ->
 class _Attempt:
     row: OutboxRow
     dest: Destination
-    platform: Platform
+    platform: Sender[Any]
 
 
 class DeliveryWorker:
-    """Turns outbox rows into platform calls and judges the outcome by error type."""
+    """Turns outbox rows into sender calls and judges the outcome by error type."""
 
-    def __init__(self, outbox: Outbox, platforms: Mapping[str, Platform],
+    def __init__(self, outbox: Outbox, platforms: Mapping[str, Sender[Any]],
                  destinations: Callable[[], Mapping[str, Destination]], delivery: DeliveryConfig,
                  clock: Callable[[], float], *, on_sent: Callable[[OutboxRow], object] | None = None,
                  rng: random.Random | None = None, concurrency: int = 64,
@@ -123,6 +127,11 @@ class DeliveryWorker:
         try:
             async with self._limit:
                 sent = await self._call(platform, dest, row)
+        except TokenRefused as exc:  # a configuration error: pause, and the post keeps its attempts
+            now = self.clock()
+            log.error("destination %s paused: %s", dest.name, exc)
+            self.outbox.pause(dest.name, f"{TOKEN_REFUSED}: {exc}", now)
+            return Outcome(row.id, "pending", now, error=str(exc))
         except RetryLater as exc:
             return self._retry(row, str(exc), exc.retry_after)
         except DestinationForbidden as exc:
@@ -144,7 +153,7 @@ class DeliveryWorker:
             self.outbox.set_chat_override(dest.name, sent.chat_id)
         return Outcome(row.id, "sent", self.clock(), sent=sent)
 
-    async def _call(self, platform: Platform, dest: Destination, row: OutboxRow) -> Sent:
+    async def _call(self, platform: Sender[Any], dest: Destination, row: OutboxRow) -> Sent:
         if row.op == "edit" and row.target is not None:
             return await platform.edit(dest, row.target, row.rendered)
         return await platform.send(dest, row.rendered, key=row.key)

@@ -39,7 +39,7 @@ async def discord_platform(fake_discord: FakeDiscord) -> AsyncIterator[Any]:
 @pytest_asyncio.fixture
 async def discord_serving(discord_platform: Any, fake_discord: FakeDiscord, engine: Any) -> AsyncIterator[FakeDiscord]:
     """The platform answering slash commands until the test ends; yields the fake to drive it."""
-    task = asyncio.create_task(discord_platform.serve(engine))
+    task = asyncio.create_task(discord_platform.commands.serve(engine))
     await fake_discord.wait_for(lambda: bool(fake_discord.commands) or task.done())
     if task.done():
         task.result()

@@ -11,7 +11,7 @@ from bot.config import Config, NewsletterConfig, bundled_feed_path
 from bot.ingest import Ingestor
 from bot.messages import SectionPost
 from bot.models import Issue
-from bot.ports import Destination, Platform, Sent
+from bot.ports import Destination, Outlet, Sent
 from bot.store import Store
 
 CORPUS = bundled_feed_path()
@@ -43,11 +43,11 @@ def corpus_issues() -> tuple[Issue, ...]:
     return tuple(issue for issue in issues if issue is not None)
 
 
-async def deliver_sections(platform: Platform, issue: Issue, dest: Destination) -> list[Sent]:
+async def deliver_sections(platform: Outlet, issue: Issue, dest: Destination) -> list[Sent]:
     """What the outbox does for one destination: every section in order, one key per part."""
     sent: list[Sent] = []
     for number, section in enumerate(issue.sections):
         post = SectionPost(issue=issue.ref, section=section, notify=number == 0)
-        for index, part in enumerate(platform.render(post, dest)):
-            sent.append(await platform.send(dest, part, key=f"{issue.entry_id}:{section.key}:{index}"))
+        for index, part in enumerate(platform.renderer.render(post, dest)):
+            sent.append(await platform.sender.send(dest, part, key=f"{issue.entry_id}:{section.key}:{index}"))
     return sent

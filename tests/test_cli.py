@@ -117,6 +117,8 @@ name = "n"
 url = "{CORPUS}"
 [telegram]
 api_base_url = "http://127.0.0.1:9/bot"
+[console]
+log = "{log}"
 [[destinations]]
 name = "console"
 platform = "console"
@@ -128,7 +130,7 @@ chat = "@nowhere"
 languages = ["fr"]
 """)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    env.update({"TELEGRAM_BOT_TOKEN": "123456:TEST-token-never-logged", "DIGESTBOT_CONSOLE_LOG": str(log)})
+    env.update({"TELEGRAM_BOT_TOKEN": "123456:TEST-token-never-logged"})
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config", str(config)], cwd=ROOT,
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

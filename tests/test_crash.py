@@ -8,7 +8,6 @@ most one per kill (the part in flight), as the README states.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -19,7 +18,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from adapters.console import ConsolePlatform
+from adapters.console import ConsoleRenderer
 from bot.config import DestinationConfig, bundled_feed_path, load_config
 from bot.destinations import destination_from_config
 from bot.ingest import Ingestor
@@ -34,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _config(tmp_path: Path) -> Path:
     lines = [f'[storage]\npath = "{tmp_path / "bot.db"}"\n',
+             f'[console]\nlog = "{tmp_path / "deliveries.jsonl"}"\ndelay = 0.1\n',
              f'[[feeds]]\nname = "nlp"\nurl = "{bundled_feed_path()}"\npoll_interval = "1h"\n']
     for n in range(DESTINATIONS):
         lines.append(f'[[destinations]]\nname = "console-{n:02d}"\nplatform = "console"\nlanguages = ["fr"]\n')
@@ -50,7 +50,7 @@ def _expected(config_path: Path) -> tuple[list[str], int]:
     issue = store.get_issue(store.list_issues(lang="fr", limit=1)[0].entry_id)
     assert issue is not None
     dest = destination_from_config(DestinationConfig(name="console-00", platform="console", languages=["fr"]))
-    console = ConsolePlatform(io.StringIO())
+    console = ConsoleRenderer()
     texts = [part.text for section in selected_sections(dest, issue)
              for part in console.render(SectionPost(issue=issue.ref, section=section), dest)]
     return texts, 1  # the sections' parts, then one index post
@@ -77,8 +77,7 @@ def _open_rows(db: Path) -> int:
 def test_sigkill_at_ten_points_loses_nothing(tmp_path: Path) -> None:
     config = _config(tmp_path)
     log = tmp_path / "deliveries.jsonl"
-    env = {**os.environ, "DIGESTBOT_CONSOLE_LOG": str(log), "DIGESTBOT_CONSOLE_DELAY": "0.1",
-           "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
     texts, index_posts = _expected(config)
     per_dest = len(texts) + index_posts

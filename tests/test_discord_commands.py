@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
+from adapters.supervisor import supervise
 from bot.query import QueryEngine
 from tests.corpus import corpus_store
-from tests.fakes.discord import EPHEMERAL, FakeDiscord
+from tests.fakes.discord import EPHEMERAL, FakeDiscord, fake_adapter
 
 
 @pytest_asyncio.fixture
@@ -115,3 +117,27 @@ async def test_bad_search_and_schedule(discord_serving: FakeDiscord) -> None:
     assert nothing["type"] == 5
     await discord_serving.wait_for(lambda: bool(discord_serving.followups) or
                            discord_serving.originals[nothing["token"]].get("edited_timestamp") is not None)
+
+
+async def test_help_is_answered_after_a_supervised_reconnect(fake_discord: FakeDiscord, engine: QueryEngine) -> None:
+    """The gateway drops for good; the supervisor reconnects with a new client, which must have the commands."""
+    adapter = fake_adapter(fake_discord)
+    connected: list[int] = []
+    supervisor = asyncio.create_task(supervise(adapter, engine, first_delay=0.05,
+                                               on_connected=lambda: connected.append(adapter.sender.generation)))
+
+    def syncs() -> int:
+        return len(fake_discord.requests_to("PUT", "/commands"))
+
+    try:
+        await fake_discord.wait_for(lambda: syncs() == 1)
+        assert (await fake_discord.interact("help"))["type"] == 4
+        await fake_discord.drop_gateway()
+        await fake_discord.wait_for(lambda: fake_discord.identifies == 2 and syncs() == 2)
+        callback = await fake_discord.interact("help")
+        assert callback["type"] == 4 and callback["data"]["content"]
+        assert connected == [1, 2]  # one new connection, the commands registered on each
+    finally:
+        supervisor.cancel()
+        await asyncio.gather(supervisor, return_exceptions=True)
+        await adapter.close()

@@ -17,6 +17,7 @@ from bot.config import bundled_feed_path
 from bot.models import Issue
 from tests.corpus import corpus_store
 from tests.fakes.discord import TOKEN, FakeDiscord, running_fake
+from tests.probes import outbox_settled, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 KILLS = 3
@@ -61,7 +62,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_nothing(tmp_pat
             target = delivered() + 1
             proc = await start()
             try:
-                await fake.wait_for(lambda target=target: delivered() >= target, timeout=30)
+                await fake.wait_for(lambda: delivered() >= target, timeout=30)  # noqa: B023 - awaited here
             except TimeoutError:
                 proc.send_signal(signal.SIGABRT)
                 await proc.wait()
@@ -78,7 +79,8 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_nothing(tmp_pat
                                                 for c in channels), timeout=60)
             except TimeoutError:
                 raise AssertionError(runs[-1].read_text(errors="replace").split("Fatal Python")[0][-4000:]) from None
-            await asyncio.sleep(0.5)
+            # every row recorded sent: nothing else is still to come
+            await wait_until(lambda: outbox_settled(tmp_path / "bot.db"))
         finally:
             proc.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(proc.wait(), 30) == 0

@@ -3,41 +3,71 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
-from adapters.discord import DiscordPlatform, Pacer
+from adapters.discord import Pacer
 from adapters.discord.pacing import WindowLimit
 from bot.ports import Destination, Rendered
-from tests.fakes.discord import TOKEN, FakeDiscord
+from tests.fakes.discord import FakeDiscord, fake_adapter
+
+
+class ManualClock:
+    """A clock that moves only when a waiter sleeps: windows are checked to the exact second, at once."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
 
 
 async def test_window_limit_returns_permits_a_window_after_completion() -> None:
-    limit = WindowLimit(3, 0.05)
-    started = time.monotonic()
+    clock = ManualClock()
+    limit = WindowLimit(3, 5.0, clock=clock, sleep=clock.sleep)
     times = []
-    for _ in range(7):
+    for n in range(7):
         await limit.acquire()
-        times.append(time.monotonic() - started)
+        times.append(clock.now)
+        clock.now += 0.5 if n == 0 else 0.0  # the first request takes half a second on the wire
         limit.release_later()
-    assert all(t < 0.04 for t in times[:3])
-    assert all(t >= 0.05 for t in times[3:6]) and times[6] >= 0.1
+    # three at once; the fourth when the first completion (0.5 s) leaves the window, then the rest
+    assert times == [0.0, 0.5, 0.5, 5.5, 5.5, 5.5, 10.5]
+
+
+async def test_a_permit_in_flight_is_waited_for_not_slept_over() -> None:
+    clock = ManualClock()
+    limit = WindowLimit(1, 5.0, clock=clock, sleep=clock.sleep)
+    await limit.acquire()
+    second = asyncio.create_task(limit.acquire())
+    await asyncio.sleep(0)
+    assert not second.done() and clock.sleeps == []  # in flight: no window to sleep through yet
+    clock.now = 2.0
+    limit.release_later()  # completed at 2.0 → free again at 7.0
+    await second
+    assert clock.now == 7.0 and clock.sleeps == [5.0]
+
 
 async def test_pacer_holds_a_channel_to_its_bucket_but_not_the_others() -> None:
-    pacer = Pacer(global_limit=100, global_window=0.01, channel_limit=2, channel_window=0.1)
-    started = time.monotonic()
+    clock = ManualClock()
+    pacer = Pacer(global_limit=100, global_window=1.0, channel_limit=2, channel_window=5.0,
+                  clock=clock, sleep=clock.sleep)
     seen: dict[str, list[float]] = {"a": [], "b": []}
 
     async def one(channel: str) -> None:
         async with pacer.slot(channel):
-            seen[channel].append(time.monotonic() - started)
+            seen[channel].append(clock.now)
 
-    await asyncio.gather(*(one("a") for _ in range(3)), *(one("b") for _ in range(2)))
-    assert sorted(seen["a"])[2] >= 0.1 and max(seen["b"]) < 0.05
+    await asyncio.gather(*(one("b") for _ in range(2)), *(one("a") for _ in range(3)))
+    assert seen["b"] == [0.0, 0.0] and seen["a"] == [0.0, 0.0, 5.0]
 
 async def _fan_out(fake: FakeDiscord, pacer: Pacer, channels: int, messages: int) -> None:
     ids = [fake.add_channel(f"c{n}") for n in range(channels)]
-    platform = DiscordPlatform(TOKEN, api_base_url=fake.api_base, gateway_url=fake.gateway_url, pacer=pacer,
-                               guild_ready_timeout=0.01)
+    platform = fake_adapter(fake, pacer=pacer).sender
     await platform.start()
     try:
         async def channel_run(channel: str) -> None:

@@ -33,8 +33,11 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _config(folder: Path, db: Path | str, *, destinations: int = 1, poll: str = "1h") -> Path:
+def _config(folder: Path, db: Path | str, *, destinations: int = 1, poll: str = "1h", log: Path | None = None,
+            delay: float = 0.0) -> Path:
     lines = [f'[storage]\npath = "{db}"\n', f'[[feeds]]\nname = "nlp"\nurl = "{CORPUS}"\npoll_interval = "{poll}"\n']
+    if log is not None:  # the console's JSON-lines delivery log, and how slow each send is
+        lines.append(f'[console]\nlog = "{log}"\ndelay = {delay}\n')
     for n in range(destinations):
         lines.append(f'[[destinations]]\nname = "console-{n}"\nplatform = "console"\nlanguages = ["fr"]\n')
     path = folder / "config.toml"
@@ -47,11 +50,10 @@ def _cli(config: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
                           text=True, timeout=120, env=_env(**env), cwd=config.parent)
 
 
-def _start(config: Path, *args: str, log: Path | None = None, **env: str) -> subprocess.Popen[str]:
-    extra = {"DIGESTBOT_CONSOLE_LOG": str(log)} if log else {}
+def _start(config: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", *args, "--config", str(config)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env=_env(**extra, **env), cwd=config.parent)
+                            env=_env(**env), cwd=config.parent)
 
 
 def _lines(log: Path) -> list[dict[str, str]]:
@@ -92,9 +94,9 @@ def _one_line(stderr: str) -> str:
 # ---------------------------------------------------------------------- one instance per database
 def test_two_runs_on_a_fresh_database_leave_one_running_and_the_other_names_its_pid(tmp_path: Path) -> None:
     db = tmp_path / "bot.db"
-    config = _config(tmp_path, db, destinations=3)
     log = tmp_path / "deliveries.jsonl"
-    first, second = _start(config, log=log), _start(config, log=log)  # race for a database that does not exist
+    config = _config(tmp_path, db, destinations=3, log=log)
+    first, second = _start(config), _start(config)  # race for a database that does not exist
     procs = [first, second]
     try:
         _wait(lambda: any(p.poll() is not None for p in procs), "one of the two to give way", 60)
@@ -153,8 +155,8 @@ def test_status_racing_a_first_run_on_a_fresh_database_never_sees_it_locked(tmp_
 
 def test_database_wal_shm_and_lock_files_are_private(tmp_path: Path) -> None:
     db = tmp_path / "bot.db"
-    config = _config(tmp_path, db)
-    proc = _start(config, log=tmp_path / "d.jsonl")
+    config = _config(tmp_path, db, log=tmp_path / "d.jsonl")
+    proc = _start(config)
     try:
         _wait(lambda: len(_lines(tmp_path / "d.jsonl")) >= 1, "a delivery", proc=proc)
         modes = {path.name: stat.S_IMODE(path.stat().st_mode)
@@ -242,9 +244,9 @@ def test_a_disk_that_fills_up_while_running_is_waited_out_and_nothing_is_lost(tm
     """Fill the disk mid-delivery: one log line, `status` shows it, delivery resumes once there is room."""
     with _tmpfs(tmp_path / "mnt", "24m") as mnt:
         db = mnt / "bot.db"
-        config = _config(tmp_path, db, destinations=4)
         log = tmp_path / "deliveries.jsonl"
-        proc = _start(config, log=log, DIGESTBOT_CONSOLE_DELAY="0.05")
+        config = _config(tmp_path, db, destinations=4, log=log, delay=0.05)
+        proc = _start(config)
         filler: Path | None = None
         try:
             _wait(lambda: len(_lines(log)) >= 4, "the first deliveries", proc=proc)

@@ -45,12 +45,12 @@ async def test_a_huge_retry_after_waits_at_most_max_retry_wait_and_retry_release
         config.write_text(
             f'[storage]\npath = "{tmp_path / "bot.db"}"\n\n'
             f'[[feeds]]\nname = "nlp"\nurl = "{bundled_feed_path()}"\npoll_interval = "1h"\n\n'
-            f'[telegram]\napi_base_url = "{fake.base_url}"\ncommands = false\n\n'
+            f'[telegram]\napi_base_url = "{fake.base_url}"\ncommands = false\ntime_scale = 0.001\n\n'
             '[delivery]\nmax_retry_wait = "30m"\n\n'
             '[[destinations]]\nname = "fr-channel"\nplatform = "telegram"\nchat = "@digest_fr"\n'
             'languages = ["fr"]\n', encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-        env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "DIGESTBOT_TELEGRAM_TIME_SCALE": "0.001", "PYTHONPATH": str(ROOT)})
+        env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)})
         stderr = tmp_path / "stderr.log"
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(

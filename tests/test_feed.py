@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -15,6 +16,7 @@ from bot.config import Config, FeedConfig
 from bot.errors import FeedMalformed, FeedUnavailable
 from bot.feed import USER_AGENT, fetch_feed, parse_feed
 from bot.ingest import Ingestor
+from bot.models import Issue, RawEntry
 from bot.store import Store
 from tests.corpus import CORPUS
 
@@ -37,7 +39,8 @@ class FeedServer:
 
     base: str = ""
     requests: list[web.Request] = field(default_factory=list)
-    routes: dict[str, Callable[[web.Request], web.StreamResponse]] = field(default_factory=dict)
+    routes: dict[str, Callable[[web.Request], web.StreamResponse | Awaitable[web.StreamResponse]]] = \
+        field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -53,9 +56,7 @@ async def server() -> AsyncIterator[FeedServer]:
         if handler is None:
             return web.Response(status=404)
         result = handler(request)
-        if asyncio.iscoroutine(result):
-            result = await result
-        return result
+        return result if isinstance(result, web.StreamResponse) else await result
 
     app = web.Application()
     app.router.add_route("GET", "/{tail:.*}", handle)
@@ -207,3 +208,34 @@ def test_atom_corpus_entries() -> None:
     assert first.entry_id == "https://dair.ai/NLP_Newsletter_NLP_7[ZH].md"
     assert first.html.startswith("<p><img")
     assert first.published is not None
+
+
+async def test_a_split_failure_keeps_the_validators_unsaved(server: FeedServer, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection at the splitter: the entry it fails on must be read again, not 304'd away."""
+    import bot.ingest
+    import bot.split
+
+    server.routes["/feed.xml"] = _conditional
+    ingestor, store = _ingestor(tmp_path)
+    feed = FeedConfig(name="nlp", url=server.url("/feed.xml"))
+    real = bot.split.split_entry
+    victim = parse_feed("nlp", FEED_BYTES).entries[3].entry_id
+
+    def failing(entry: RawEntry, **kwargs: Any) -> Issue:
+        if entry.entry_id == victim:
+            raise RuntimeError("splitter bug")
+        return real(entry, **kwargs)
+
+    monkeypatch.setattr(bot.ingest, "split_entry", failing)
+    first = await ingestor.poll(feed)
+    assert len(first) == 18
+    state = store.feed_state("nlp")
+    assert state.etag is None and state.last_modified is None
+    assert state.last_error and "could not be split" in state.last_error
+    monkeypatch.setattr(bot.ingest, "split_entry", real)
+    second = await ingestor.poll(feed)
+    assert "If-None-Match" not in server.requests[-1].headers  # read in full, not "304 not modified"
+    assert [r.entry_id for r in second if r.status == "new"] == [victim]
+    assert store.feed_state("nlp").etag == '"v1"' and store.feed_state("nlp").last_error is None
+    assert await ingestor.poll(feed) == []  # and now the validators are used

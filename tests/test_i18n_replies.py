@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from adapters.telegram import TelegramPlatform
+from adapters.telegram import telegram_adapter
 from bot.query import QueryEngine
 from bot.store import Store
 from tests.fakes.discord import FakeDiscord
@@ -48,8 +48,8 @@ def engine(store: Store) -> QueryEngine:
 async def telegram(engine: QueryEngine) -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(TOKEN, time_scale=SCALE) as fake:
         fake.add_chat(PRIVATE, "private")
-        platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
-        task = asyncio.create_task(platform.serve(engine))
+        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
+        task = asyncio.create_task(platform.commands.serve(engine))
         await fake.wait_for(lambda: fake.pollers)
         try:
             yield fake

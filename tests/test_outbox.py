@@ -159,7 +159,7 @@ async def test_edits(mode: str, store: Store, clock: Clock, platform: ScriptedPl
                                     emoji=changed.emoji, position=changed.position,
                                     items=changed.items[:1] + (changed.items[1].__class__(
                                         title="Corrected title", body=changed.items[1].body),))
-    feeder.publish(edited.__class__(**{**{f: getattr(edited, f) for f in edited.__slots__},  # type: ignore[attr-defined]
+    feeder.publish(edited.__class__(**{**{f: getattr(edited, f) for f in edited.__slots__},
                                        "sections": (edited.sections[0], new_section, *edited.sections[2:])}))
     await service.run_once()
     later = platform.calls[len(first):]

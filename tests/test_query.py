@@ -107,7 +107,7 @@ def test_paging_tokens_walk_the_sections(engine: QueryEngine) -> None:
     assert isinstance(first, SectionList)
     assert first.next_page and len(first.next_page) <= 40
     seen = []
-    token = first.next_page
+    token: str | None = first.next_page
     while token:
         page = engine.answer(_q("page", token, lang="fr"))
         assert isinstance(page, SectionAnswer)

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from adapters.telegram import TelegramPlatform
+from adapters.telegram import telegram_adapter
 from bot.commands import Query, SectionsCommand
 from bot.messages import SectionList
 from bot.query import QueryEngine
@@ -85,8 +85,8 @@ async def test_discord_english_user_on_a_french_server_reads_english(discord_ser
 async def telegram(engine: QueryEngine) -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(TOKEN, time_scale=0.01) as fake:
         fake.add_chat(PRIVATE, "private")
-        platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
-        task = asyncio.create_task(platform.serve(engine))
+        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
+        task = asyncio.create_task(platform.commands.serve(engine))
         await fake.wait_for(lambda: fake.pollers)
         try:
             yield fake

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from adapters.discord import DiscordPlatform
-from adapters.telegram import TelegramPlatform
+from adapters.discord import DiscordAdapter
+from adapters.telegram import telegram_adapter
 from bot.commands import Query, Subscribe, parse_command
 from bot.config import Config, DestinationConfig, FeedConfig
 from bot.filters import ItemFilter
@@ -93,9 +93,9 @@ async def test_telegram_include_posts_only_matching_sections_and_indexes_them(fa
                     destinations=[DestinationConfig(name="fr-bert", platform="telegram", chat="@digest_fr",
                                                     languages=["fr"], include=["Bert"])])
     store = Store(tmp_path / "bot.db")
-    platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE)
+    platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE)
     service = DeliveryService(config, store, {"telegram": platform}, Ingestor(store, config))
-    await platform.start()
+    await platform.sender.start()
     try:
         await _run(service)
     finally:
@@ -116,7 +116,7 @@ async def test_telegram_include_posts_only_matching_sections_and_indexes_them(fa
 
 
 # --------------------------------------------------------------------------- Discord pipeline
-async def test_discord_exclude_drops_items_and_empty_sections(discord_platform: DiscordPlatform,
+async def test_discord_exclude_drops_items_and_empty_sections(discord_platform: DiscordAdapter,
                                                               fake_discord: FakeDiscord, tmp_path: Path) -> None:
     channel = fake_discord.default_channel
     config = Config(feeds=[FeedConfig(name="nlp", url=str(CORPUS))],
@@ -155,7 +155,7 @@ def test_subscribe_parses_filters_and_names_sections(store: Store) -> None:
 
 
 async def test_subscribe_in_a_configured_chat_updates_it_without_reposting(
-        discord_platform: DiscordPlatform, fake_discord: FakeDiscord, tmp_path: Path) -> None:
+        discord_platform: DiscordAdapter, fake_discord: FakeDiscord, tmp_path: Path) -> None:
     channel = fake_discord.default_channel
     config = Config(feeds=[FeedConfig(name="nlp", url=str(CORPUS))],
                     destinations=[DestinationConfig(name="fr-discord", platform="discord", channel=channel,
@@ -186,8 +186,8 @@ async def test_subscribe_with_filters_on_telegram(tmp_path: Path) -> None:
     engine = _engine(store)
     async with FakeTelegram(TOKEN, time_scale=0.01) as fake:
         fake.add_chat(1001, "private")
-        platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
-        task = asyncio.create_task(platform.serve(engine))
+        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
+        task = asyncio.create_task(platform.commands.serve(engine))
         await fake.wait_for(lambda: fake.pollers)
         try:
             fake.user_says(1001, '/subscribe tools -"crypto coin" +BERT', user_id=1001, language_code="en")
@@ -216,8 +216,8 @@ async def test_telegram_subscribe_in_a_channel_configured_by_username_updates_it
     engine = _engine(store, *service.destinations().values())
     async with FakeTelegram(TOKEN, time_scale=0.01) as fake:
         fake.add_chat(CHANNEL, "channel", username="digest_fr")
-        platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
-        task = asyncio.create_task(platform.serve(engine))
+        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
+        task = asyncio.create_task(platform.commands.serve(engine))
         await fake.wait_for(lambda: fake.pollers)
         try:
             fake.user_says(CHANNEL, "/subscribe outils -crypto")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.discord import DiscordPlatform
+from adapters.discord import DiscordAdapter
 from bot.messages import IndexEntry, IndexPost, SectionPost
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination
@@ -25,20 +25,20 @@ def _section(key: str, position: int) -> Section:
 SECTIONS = (_section("publications", 0), _section("tools", 1), _section("education", 2))
 
 
-async def _deliver(platform: DiscordPlatform, fake: FakeDiscord, **options: object) -> list[dict[str, object]]:
+async def _deliver(platform: DiscordAdapter, fake: FakeDiscord, **options: object) -> list[dict[str, object]]:
     channel = fake.default_channel
     dest = Destination(name="dc", platform="discord", chat=channel, options=options)
     posts: list[SectionPost | IndexPost] = [SectionPost(ISSUE, s, notify=n == 0) for n, s in enumerate(SECTIONS)]
     posts.append(IndexPost(ISSUE, tuple(IndexEntry(SectionRef(s.key, s.heading, "", s.position), None)
                                         for s in SECTIONS)))
     for n, post in enumerate(posts):
-        for m, part in enumerate(platform.render(post, dest)):
-            await platform.send(dest, part, key=f"{options}-{n}-{m}")
+        for m, part in enumerate(platform.renderer.render(post, dest)):
+            await platform.sender.send(dest, part, key=f"{options}-{n}-{m}")
     return fake.channel_messages(channel)
 
 
 @pytest.mark.parametrize("fmt", ["embeds", "text"])
-async def test_mention_role_pings_that_role_once_per_issue(discord_platform: DiscordPlatform,
+async def test_mention_role_pings_that_role_once_per_issue(discord_platform: DiscordAdapter,
                                                            fake_discord: FakeDiscord, fmt: str) -> None:
     messages = await _deliver(discord_platform, fake_discord, mention_role=ROLE, format=fmt)
     assert [roles for _, roles in fake_discord.role_pings] == [[ROLE]]  # exactly one role, exactly once
@@ -52,7 +52,7 @@ async def test_mention_role_pings_that_role_once_per_issue(discord_platform: Dis
     assert fake_discord.rejected == [] and fake_discord.rate_limited == []
 
 
-async def test_mention_roles_per_section(discord_platform: DiscordPlatform, fake_discord: FakeDiscord) -> None:
+async def test_mention_roles_per_section(discord_platform: DiscordAdapter, fake_discord: FakeDiscord) -> None:
     messages = await _deliver(discord_platform, fake_discord, mention_roles={"tools": TOOLS_ROLE})
     assert [roles for _, roles in fake_discord.role_pings] == [[TOOLS_ROLE]]
     [tools] = [m for m in messages if str(m["content"]).startswith(f"<@&{TOOLS_ROLE}> Tools")]
@@ -60,7 +60,7 @@ async def test_mention_roles_per_section(discord_platform: DiscordPlatform, fake
     assert fake_discord.pings == [] and fake_discord.rejected == []
 
 
-async def test_no_option_no_ping(discord_platform: DiscordPlatform, fake_discord: FakeDiscord) -> None:
+async def test_no_option_no_ping(discord_platform: DiscordAdapter, fake_discord: FakeDiscord) -> None:
     messages = await _deliver(discord_platform, fake_discord)
     assert fake_discord.role_pings == [] and fake_discord.pings == []
     assert all(m["allowed_mentions"] == {"parse": []} for m in messages)

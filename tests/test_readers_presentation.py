@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.discord import DiscordPlatform
-from adapters.telegram import TelegramPlatform
+from adapters.discord import DiscordAdapter
+from adapters.telegram import TelegramAdapter, telegram_adapter
 from adapters.telegram.layout import ITEM, Flow, pack
 from adapters.telegram.markup import Fragment
 from bot.messages import DigestPost, SectionPost
@@ -39,21 +39,21 @@ def _issue(section: Section) -> Issue:
 
 # --------------------------------------------------------------------------- Telegram
 @pytest.fixture
-async def telegram() -> AsyncIterator[tuple[FakeTelegram, TelegramPlatform]]:
+async def telegram() -> AsyncIterator[tuple[FakeTelegram, TelegramAdapter]]:
     async with FakeTelegram(TOKEN, time_scale=0.002) as fake:
         fake.add_chat(CHAT, "channel", username="garden")
-        platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=0.002)
-        await platform.start()
+        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=0.002)
+        await platform.sender.start()
         try:
             yield fake, platform
         finally:
             await platform.close()
 
 
-async def _send_telegram(platform: TelegramPlatform, post: SectionPost | DigestPost, **options: object) -> None:
+async def _send_telegram(platform: TelegramAdapter, post: SectionPost | DigestPost, **options: object) -> None:
     dest = Destination(name="tg", platform="telegram", chat=str(CHAT), options=options)
-    for n, part in enumerate(platform.render(post, dest)):
-        await platform.send(dest, part, key=f"k{n}")
+    for n, part in enumerate(platform.renderer.render(post, dest)):
+        await platform.sender.send(dest, part, key=f"k{n}")
 
 
 def _strict(fake: FakeTelegram) -> None:
@@ -71,7 +71,7 @@ def test_balanced_pack_evens_parts_where_greedy_leaves_a_stub() -> None:
 
 
 async def test_telegram_long_section_splits_into_parts_of_similar_length(
-        telegram: tuple[FakeTelegram, TelegramPlatform]) -> None:
+        telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
     fake, platform = telegram
     section = _section(*(_item(n, 60) for n in range(11)))  # ≈ 4.4k characters
     await _send_telegram(platform, SectionPost(ISSUE, section))
@@ -82,7 +82,7 @@ async def test_telegram_long_section_splits_into_parts_of_similar_length(
 
 
 async def test_telegram_first_image_is_the_photo_of_the_first_message(
-        telegram: tuple[FakeTelegram, TelegramPlatform]) -> None:
+        telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
     fake, platform = telegram
     short = _section(_item(1, 12, image=True), _item(2, 12))
     await _send_telegram(platform, SectionPost(ISSUE, short), images="first")
@@ -97,7 +97,7 @@ async def test_telegram_first_image_is_the_photo_of_the_first_message(
     _strict(fake)
 
 
-async def test_telegram_compact_and_max_item_chars(telegram: tuple[FakeTelegram, TelegramPlatform]) -> None:
+async def test_telegram_compact_and_max_item_chars(telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
     fake, platform = telegram
     section = _section(_item(1, 60), _item(2, 60, title=False))
     await _send_telegram(platform, SectionPost(ISSUE, section), compact=True)
@@ -114,7 +114,7 @@ async def test_telegram_compact_and_max_item_chars(telegram: tuple[FakeTelegram,
 
 
 async def test_telegram_digest_names_untitled_items_by_their_first_words(
-        telegram: tuple[FakeTelegram, TelegramPlatform]) -> None:
+        telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
     fake, platform = telegram
     await _send_telegram(platform, DigestPost(ISSUE, (_section(_item(1, 30, title=False), _item(2, 30)),)))
     text = fake.sent(CHAT)[0].text
@@ -123,20 +123,20 @@ async def test_telegram_digest_names_untitled_items_by_their_first_words(
 
 
 # --------------------------------------------------------------------------- Discord
-async def _send_discord(platform: DiscordPlatform, fake: FakeDiscord, post: SectionPost | DigestPost,
+async def _send_discord(platform: DiscordAdapter, fake: FakeDiscord, post: SectionPost | DigestPost,
                         **options: object) -> list[dict[str, object]]:
     channel = fake.default_channel
     dest = Destination(name="dc", platform="discord", chat=channel, options=options)
     before = len(fake.channel_messages(channel))
-    for n, part in enumerate(platform.render(post, dest)):
-        await platform.send(dest, part, key=f"{options}-{n}")
+    for n, part in enumerate(platform.renderer.render(post, dest)):
+        await platform.sender.send(dest, part, key=f"{options}-{n}")
     return fake.channel_messages(channel)[before:]
 
 
 @pytest.mark.parametrize(("images", "field", "absent"), [
     ({}, "thumbnail", "image"), ({"images": "thumbnail"}, "thumbnail", "image"),
     ({"images": "full"}, "image", "thumbnail"), ({"images": "none"}, None, "image")])
-async def test_discord_images_and_one_footer_per_message(discord_platform: DiscordPlatform, fake_discord: FakeDiscord,
+async def test_discord_images_and_one_footer_per_message(discord_platform: DiscordAdapter, fake_discord: FakeDiscord,
                                                          images: dict[str, str], field: str | None,
                                                          absent: str) -> None:
     section = _section(*(_item(n, 30, image=True) for n in range(13)))
@@ -154,7 +154,7 @@ async def test_discord_images_and_one_footer_per_message(discord_platform: Disco
     assert fake_discord.rejected == [] and fake_discord.rate_limited == []
 
 
-async def test_discord_compact_max_item_chars_and_digest(discord_platform: DiscordPlatform,
+async def test_discord_compact_max_item_chars_and_digest(discord_platform: DiscordAdapter,
                                                          fake_discord: FakeDiscord) -> None:
     section = _section(_item(1, 60), _item(2, 60, title=False))
     [compact] = await _send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section), compact=True)

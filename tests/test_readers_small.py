@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from adapters.console import ConsolePlatform
+from adapters.console import ConsoleRenderer
 from adapters.discord.render import DiscordRenderer
-from adapters.telegram import TelegramPlatform
+from adapters.telegram import telegram_adapter
 from bot.commands import Query, parse_command
 from bot.messages import SectionPost
 from bot.ports import Destination
@@ -49,7 +49,7 @@ def _doubled(text: str) -> list[str]:
 
 # --------------------------------------------------------------------------- console
 def test_console_replies_and_posts(engine: QueryEngine) -> None:
-    console = ConsolePlatform()
+    console = ConsoleRenderer()
     for command in COMMANDS:
         for part in console.render_answer(engine.answer(Query(parse_command(command), lang="fr"))):
             assert part.text == part.text.lstrip(), (command, part.text[:40])
@@ -76,8 +76,8 @@ def test_ask_shows_the_fallback_note_the_bots_show(tmp_path: Path) -> None:
 async def telegram(engine: QueryEngine) -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram(TOKEN, time_scale=0.01) as fake:
         fake.add_chat(PRIVATE, "private")
-        platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
-        task = asyncio.create_task(platform.serve(engine))
+        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
+        task = asyncio.create_task(platform.commands.serve(engine))
         await fake.wait_for(lambda: fake.pollers)
         try:
             yield fake

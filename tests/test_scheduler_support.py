@@ -1,18 +1,17 @@
 """Shared pieces for the scheduler/outbox tests: a settable clock, issues, a scripted platform.
 
-The platform here is a test double at the port boundary (`bot.ports.Platform`):
-it renders with the real console renderer and raises our delivery errors on cue.
+The platform here is a test double at the port boundary (`bot.ports.Outlet`): it renders
+with the real console renderer and, as the sender, raises our delivery errors on cue.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from adapters.console import ConsolePlatform
+from adapters.console import ConsolePayload, ConsoleRenderer
 from bot.config import Config, DeliveryConfig, DestinationConfig, FeedConfig
 from bot.errors import FeedUnavailable
 from bot.messages import Post
@@ -96,7 +95,7 @@ class Call:
 
 @dataclass
 class ScriptedPlatform:
-    """Renders like the console; `faults[dest]` holds errors raised by the next calls to that destination."""
+    """Renders like the console; as the sender, `faults[dest]` holds errors raised by the next calls there."""
 
     clock: Clock
     name: str = "console"
@@ -105,16 +104,24 @@ class ScriptedPlatform:
     faults: dict[str, list[Exception]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._console = ConsolePlatform(io.StringIO(), max_chars=self.max_chars)
+        self._console = ConsoleRenderer(max_chars=self.max_chars)
+
+    @property
+    def renderer(self) -> ConsoleRenderer:
+        return self._console
+
+    @property
+    def sender(self) -> ScriptedPlatform:
+        return self
 
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
 
-    def render(self, post: Post, dest: Destination) -> list[Rendered]:
+    def render(self, post: Post, dest: Destination) -> list[Rendered[ConsolePayload]]:
         return self._console.render(post, dest)
 
-    def render_answer(self, answer: Any) -> list[Rendered]:
+    def render_answer(self, answer: Any) -> list[Rendered[ConsolePayload]]:
         return self._console.render_answer(answer)
 
     def _fault(self, dest: Destination) -> None:

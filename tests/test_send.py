@@ -42,6 +42,8 @@ def _console_config(tmp_path: Path) -> Path:
     config.write_text(f"""
 [storage]
 path = "{tmp_path / 'bot.db'}"
+[console]
+log = "{tmp_path / 'console.jsonl'}"
 [[feeds]]
 name = "nlp"
 url = "{CORPUS}"
@@ -61,7 +63,7 @@ async def test_send_on_a_fresh_database_touches_only_that_destination(tmp_path: 
     config = _console_config(tmp_path)
     log = tmp_path / "console.jsonl"
     code, out, err = await _cli("send", "a", "--issue", "4", "--section", "tools_datasets", "--config", str(config),
-                                env=_env(DIGESTBOT_CONSOLE_LOG=str(log)))
+                                env=_env())
     assert code == 0, err
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert records and {r["dest"] for r in records} == {"a"}
@@ -85,6 +87,7 @@ name = "nlp"
 url = "{CORPUS}"
 [telegram]
 api_base_url = "{fake.base_url}"
+time_scale = 0.01
 [[destinations]]
 name = "forum"
 platform = "telegram"
@@ -92,7 +95,7 @@ chat = "{FORUM}"
 languages = ["fr"]
 topics = {{ tools_datasets = 99, publications = 5 }}
 """, encoding="utf-8")
-        env = _env(TELEGRAM_BOT_TOKEN=TOKEN, DIGESTBOT_TELEGRAM_TIME_SCALE="0.01")
+        env = _env(TELEGRAM_BOT_TOKEN=TOKEN)
         code, out, err = await _cli("send", "forum", "--issue", "4", "--section", "tools_datasets",
                                     "--config", str(config), env=env)
         assert code == 1, out + err
@@ -118,13 +121,14 @@ name = "nlp"
 url = "{CORPUS}"
 [telegram]
 api_base_url = "{fake.base_url}"
+time_scale = 0.01
 [[destinations]]
 name = "fr"
 platform = "telegram"
 chat = "@digest_fr"
 languages = ["fr"]
 """, encoding="utf-8")
-        env = _env(TELEGRAM_BOT_TOKEN=TOKEN, DIGESTBOT_TELEGRAM_TIME_SCALE="0.01")
+        env = _env(TELEGRAM_BOT_TOKEN=TOKEN)
         code, out, err = await _cli("send", "fr", "--issue", "4", "--dry-run", "--config", str(config), env=env)
         assert code == 0, err
         assert "fr ← " in out and "Outils" in out and "<b>" in out  # Telegram HTML, as it would be sent

@@ -104,3 +104,58 @@ def test_chat_settings_and_subscriptions(tmp_path: Path) -> None:
     assert reopened.delete_subscription("telegram:42") is True
     assert reopened.delete_subscription("telegram:42") is False
     assert reopened.subscriptions() == []
+
+
+def _titled(entry_id: str, word: str, **changes: object) -> Issue:
+    sections = (Section("publications", "Publications 📙", "Publications", "📙", 0, (_item(word, f"about {word}"),)),)
+    return _issue(entry_id=entry_id, sections=sections, **changes)
+
+
+def test_a_repeated_id_in_one_batch_keeps_the_last_and_the_index_stays_sound(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    results = store.save_issues([_titled("a", "premier"), _titled("a", "dernier"), _titled("b", "autre", number=10)])
+    assert [r.entry_id for r in results] == ["a", "b"]
+    assert [h.title for h in store.search("dernier")] == ["dernier"] and store.search("premier") == []
+    store.save_issues([_titled("a", "encore"), _titled("a", "final")])  # the stored one, changed twice
+    assert [h.title for h in store.search("final")] == ["final"] and store.search("dernier") == []
+    store.db.execute("insert into items_fts (items_fts) values ('integrity-check')")
+
+
+def test_an_index_out_of_step_is_rebuilt_instead_of_blocking(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.save_issue(_titled("a", "premier"))
+    store.db.execute("insert into items_fts (items_fts) values ('delete-all')")  # what the old bug left behind
+    result = store.save_issue(_titled("a", "second"))
+    assert result.status == "changed"
+    assert [h.title for h in store.search("second")] == ["second"]
+
+
+def test_identity_survives_an_id_change_but_not_a_shared_link(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.save_issues([_titled("old-9", "neuf", link="http://www.example.org/fr/9/", number=9),
+                       _titled("old-10", "dix", link="https://example.org/home", number=10),
+                       _titled("old-11", "onze", link="https://example.org/home", number=11)])
+    moved = store.save_issues([_titled("new-9", "neuf", link="https://example.org/fr/9", number=9)])
+    assert [(r.entry_id, r.status) for r in moved] == [("old-9", "unchanged")]
+    assert store.save_issues([_titled("new-9", "neuf", link="https://example.org/fr/9", number=9)])[0].entry_id \
+        == "old-9"  # remembered as an alias
+    renumbered = store.save_issues([_titled("x-10", "dix", link="https://example.org/ten", number=10)])
+    assert renumbered[0].entry_id == "old-10"  # same language and number
+    # A link many stored issues share is no identity, nor one whose number says otherwise.
+    other = store.save_issues([_titled("new-12", "douze", link="https://example.org/home", number=12)])
+    assert [(r.entry_id, r.status) for r in other] == [("new-12", "new")]
+    # An entry whose stored namesake is still in the same fetch is a different issue.
+    both = store.save_issues([_titled("old-11", "onze", link="https://example.org/home", number=11),
+                              _titled("y-11", "onze bis", link="https://example.org/y", number=11)])
+    assert [(r.entry_id, r.status) for r in both] == [("old-11", "unchanged"), ("y-11", "new")]
+    assert len(store.list_issues(limit=100)) == 5
+
+
+def test_held_issues_are_stored_but_not_listed(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    (result,) = store.save_issues([_titled("big", "grand")], held=lambda issue: "too big")
+    assert result.held == "too big" and store.get_issue("big") is not None
+    assert store.list_issues() == [] and store.search("grand") == []
+    assert [(h.entry_id, h.reason) for h in store.held_issues()] == [("big", "too big")]
+    store.save_issues([_titled("big", "grand")])
+    assert [r.entry_id for r in store.list_issues()] == ["big"] and store.held_issues() == []

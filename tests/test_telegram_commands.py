@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from adapters.telegram import TelegramPlatform
+from adapters.telegram import TelegramAdapter, telegram_adapter
 from bot.query import QueryEngine
 from bot.store import Store
 from tests.fakes.telegram import FakeMessage, FakeTelegram
@@ -36,9 +36,9 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def bot(fake: FakeTelegram, engine: QueryEngine) -> AsyncIterator[TelegramPlatform]:
-    platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
-    task = asyncio.create_task(platform.serve(engine))
+async def bot(fake: FakeTelegram, engine: QueryEngine) -> AsyncIterator[TelegramAdapter]:
+    platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
+    task = asyncio.create_task(platform.commands.serve(engine))
     await fake.wait_for(lambda: fake.pollers)
     yield platform
     task.cancel()
@@ -53,7 +53,6 @@ async def ask(fake: FakeTelegram, text: str, *, chat: int = PRIVATE, lang: str |
     before = len(fake.sent(chat))
     fake.user_says(chat, text, user_id=user, language_code=lang)
     await fake.wait_for(lambda: len(fake.sent(chat)) >= before + replies)
-    await asyncio.sleep(0.05)  # let any further part arrive
     return fake.sent(chat)[before:]
 
 
@@ -61,7 +60,7 @@ def _all_text(messages: list[FakeMessage]) -> str:
     return "\n".join(m.text for m in messages)
 
 
-async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     await fake.wait_for(lambda: len(fake.commands) >= 3)
     default = fake.commands[('{"type": "default"}', "")]
     french = fake.commands[('{"type": "default"}', "fr")]
@@ -71,7 +70,7 @@ async def test_startup_publishes_commands_per_language(fake: FakeTelegram, bot: 
     assert fake.calls("getMe") and fake.calls("deleteWebhook")
 
 
-async def test_section_outils_in_french(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_section_outils_in_french(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     replies = await ask(fake, "/section outils", lang="fr")
     text = _all_text(replies)
     assert "Outils et jeux de données" in text.splitlines()[0]
@@ -81,7 +80,7 @@ async def test_section_outils_in_french(fake: FakeTelegram, bot: TelegramPlatfor
     assert not fake.rejected()
 
 
-async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     replies = await ask(fake, "/section tools 3", lang="fr")
     first = replies[0].text
     assert "#3" in first and ("Outils" in first or "Tools" in first)
@@ -97,13 +96,14 @@ async def test_section_tools_of_issue_3_and_paging(fake: FakeTelegram, bot: Tele
     edited = replies[-1]
     assert edited.text != first and "#3" in edited.text
     assert len(fake.sent(PRIVATE)) >= count  # edited in place (long pages may add parts)
+    assert edited.buttons
     back = next(b["callback_data"] for b in edited.buttons[0] if b["text"] == "◀")
     fake.press_button(edited, back, language_code="fr")
     await fake.wait_for(lambda: len(edited.edits) >= 2)
     assert not fake.rejected()
 
 
-async def test_sections_latest_search(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_sections_latest_search(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     sections = _all_text(await ask(fake, "/sections", lang="fr"))
     assert "Publications" in sections and "Outils" in sections
     latest = _all_text(await ask(fake, "/latest", lang="en"))
@@ -123,14 +123,14 @@ async def test_sections_latest_search(fake: FakeTelegram, bot: TelegramPlatform)
     ("/search", "What should I look for"),
     ("/section \u202eأدوات\u202c שלום", "I found no section"),
 ])
-async def test_bad_inputs_get_helpful_replies(fake: FakeTelegram, bot: TelegramPlatform, text: str,
+async def test_bad_inputs_get_helpful_replies(fake: FakeTelegram, bot: TelegramAdapter, text: str,
                                               expected: str) -> None:
     replies = await ask(fake, text, lang="en")
     assert expected in _all_text(replies)
     assert not fake.rejected()
 
 
-async def test_five_thousand_characters(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_five_thousand_characters(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     replies = await ask(fake, "/section " + "é<x>&" * 1000, lang="en")
     assert replies and all(len(m.text) <= 4096 for m in replies)
     assert not fake.rejected()
@@ -138,7 +138,7 @@ async def test_five_thousand_characters(fake: FakeTelegram, bot: TelegramPlatfor
     assert replies and not fake.rejected()
 
 
-async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: TelegramPlatform,
+async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: TelegramAdapter,
                                                        store: Store) -> None:
     done = _all_text(await ask(fake, "/subscribe outils", lang="fr"))
     assert "Abonn" in done or "Subscribed" in done
@@ -155,7 +155,7 @@ async def test_subscribe_private_and_group_admin_check(fake: FakeTelegram, bot: 
     assert "Unsubscribed" in gone
 
 
-async def test_language_command_changes_replies(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_language_command_changes_replies(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     chat = 2002
     fake.add_chat(chat, "private")
     await ask(fake, "/language fr", chat=chat, user=chat, lang="en")
@@ -163,35 +163,67 @@ async def test_language_command_changes_replies(fake: FakeTelegram, bot: Telegra
     assert "rubrique" in reply.lower() or "numéro" in reply.lower()
 
 
-async def test_channel_post_commands(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_channel_post_commands(fake: FakeTelegram, bot: TelegramAdapter) -> None:
     channel = -100555
     fake.add_chat(channel, "channel", username="digest_chan")
     replies = await ask(fake, "/sections@digest_test_bot", chat=channel, lang=None)
     assert "Publications" in _all_text(replies)
     before = len(fake.sent(channel))
     fake.user_says(channel, "/sections@someone_else_bot", language_code=None)
-    await asyncio.sleep(0.2)
-    assert len(fake.sent(channel)) == before
+    follow_up = await ask(fake, "/latest@digest_test_bot", chat=channel, lang=None)  # answered after it
+    assert len(fake.sent(channel)) == before + len(follow_up)  # the other bot's command got no reply
 
 
-async def test_spammer_is_throttled_politely(fake: FakeTelegram, bot: TelegramPlatform) -> None:
+async def test_spammer_is_throttled_politely(fake: FakeTelegram, engine: QueryEngine) -> None:
+    from adapters.telegram.commands import CommandThrottle, TelegramCommands
+
+    # the throttle's clock stands still: all twelve commands fall in one window, however slow the machine
+    throttle = CommandThrottle(limit=5, period=10.0, clock=lambda: 0.0)
+    adapter = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
+    commands = TelegramCommands(adapter.sender, adapter.renderer, throttle=throttle)
+    task = asyncio.create_task(commands.serve(engine))
     chat = 3003
     fake.add_chat(chat, "private")
-    for _ in range(12):
-        fake.user_says(chat, "/help", user_id=chat)
-    await fake.wait_for(lambda: any("too fast" in m.text for m in fake.sent(chat)))
-    await asyncio.sleep(0.2)
+    try:
+        await fake.wait_for(lambda: fake.pollers)
+        for _ in range(12):
+            fake.user_says(chat, "/help", user_id=chat)
+        await fake.wait_for(lambda: sum(throttle.verdicts.values()) == 12)  # every command was judged …
+        assert throttle.verdicts == {"ok": 5, "warn": 1, "drop": 6}
+        await fake.wait_for(lambda: len(fake.sent(chat)) >= 6)  # … and what was answered has arrived
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await adapter.close()
     replies = fake.sent(chat)
     assert sum("too fast" in m.text for m in replies) == 1
     assert len(replies) == 6  # five answers, one warning, then silence
     assert not any(r.status == 429 for r in fake.requests)
 
 
+async def test_commands_are_answered_again_after_close_and_serve(fake: FakeTelegram, engine: QueryEngine) -> None:
+    """The supervisor's cycle (close → start → serve) on one adapter: each new connection gets the handlers."""
+    platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.3)
+    for round_ in range(3):
+        task = asyncio.create_task(platform.commands.serve(engine))
+        try:
+            await fake.wait_for(lambda: fake.pollers)
+            assert "/section" in _all_text(await ask(fake, "/help"))
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await platform.close()
+        assert platform.sender.generation == round_ + 1
+        await fake.wait_for(lambda: not fake.pollers)
+
+
 async def test_token_never_logged(fake: FakeTelegram, engine: QueryEngine,
                                   caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.3)
-    task = asyncio.create_task(platform.serve(engine))
+    platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.3)
+    task = asyncio.create_task(platform.commands.serve(engine))
     try:
         await fake.wait_for(lambda: fake.pollers)
         await ask(fake, "/latest")
@@ -205,7 +237,7 @@ async def test_token_never_logged(fake: FakeTelegram, engine: QueryEngine,
     logged = caplog.text + "\n".join(str(r.__dict__) for r in caplog.records)
     assert "getUpdates" in logged  # httpx and PTB did log the traffic …
     assert TOKEN not in logged and TOKEN.split(":")[1] not in logged  # … without the token
-    assert "TelegramPlatform(base_url=" in repr(platform) and TOKEN not in repr(platform)
+    assert "TelegramSender(base_url=" in repr(platform.sender) and TOKEN not in repr(platform.sender)
 
 
 def test_throttle_allows_a_burst_warns_once_and_forgets_idle_senders() -> None:

@@ -17,6 +17,7 @@ from bot.config import bundled_feed_path
 from bot.models import Issue
 from tests.corpus import corpus_store
 from tests.fakes.telegram import FakeMessage, FakeTelegram
+from tests.probes import outbox_settled, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "616161:CRASH-token_abcdefghijklmnopqrstuvwxyz"
@@ -31,7 +32,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_at_most_one_per
     async with FakeTelegram(TOKEN, time_scale=0.05) as fake:
         lines = [f'[storage]\npath = "{tmp_path / "bot.db"}"\n',
                  f'[[feeds]]\nname = "nlp"\nurl = "{bundled_feed_path()}"\npoll_interval = "1h"\n',
-                 f'[telegram]\napi_base_url = "{fake.base_url}"\ncommands = false\n']
+                 f'[telegram]\napi_base_url = "{fake.base_url}"\ncommands = false\ntime_scale = 0.05\n']
         for chat in CHATS:
             fake.add_chat(chat, "channel", username=f"digest{-chat}")
             lines.append(f'[[destinations]]\nname = "tg{-chat}"\nplatform = "telegram"\nchat = "{chat}"\n'
@@ -39,7 +40,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_at_most_one_per
         config = tmp_path / "config.toml"
         config.write_text("\n".join(lines), encoding="utf-8")
         env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "DISCORD"))},
-               "TELEGRAM_BOT_TOKEN": TOKEN, "DIGESTBOT_TELEGRAM_TIME_SCALE": "0.05", "PYTHONPATH": str(ROOT)}
+               "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
         command = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
 
         async def start() -> asyncio.subprocess.Process:
@@ -51,7 +52,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_at_most_one_per
         for _ in range(KILLS):
             target = len(fake.sent()) + step
             proc = await start()
-            await fake.wait_for(lambda target=target: len(fake.sent()) >= target, timeout=60)
+            await fake.wait_for(lambda: len(fake.sent()) >= target, timeout=60)  # noqa: B023 - awaited here
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
         assert not all(_section_count(fake.sent(c), latest) == len(latest.sections) for c in CHATS), \
@@ -60,7 +61,8 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_at_most_one_per
         try:
             await fake.wait_for(lambda: all(_section_count(fake.sent(c), latest) == len(latest.sections)
                                             for c in CHATS), timeout=90)
-            await asyncio.sleep(0.5)  # anything still to come would show up now
+            # every row recorded sent: nothing else is still to come
+            await wait_until(lambda: outbox_settled(tmp_path / "bot.db"))
         finally:
             proc.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(proc.wait(), 30) == 0

@@ -1,4 +1,4 @@
-"""Delivery end to end: TelegramPlatform (real PTB Bot + FloodLimiter) against the fake Bot API."""
+"""Delivery end to end: TelegramAdapter (real PTB Bot + FloodLimiter) against the fake Bot API."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram import TelegramPlatform
+from adapters.telegram import TelegramAdapter, telegram_adapter
 from bot.config import Config, DestinationConfig, FeedConfig
 from bot.errors import DestinationForbidden, Rejected, RetryLater
 from bot.ingest import Ingestor
@@ -38,9 +38,9 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-async def platform(fake: FakeTelegram) -> AsyncIterator[TelegramPlatform]:
-    platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE)
-    await platform.start()
+async def platform(fake: FakeTelegram) -> AsyncIterator[TelegramAdapter]:
+    platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE)
+    await platform.sender.start()
     yield platform
     await platform.close()
 
@@ -58,9 +58,9 @@ async def test_pipeline_posts_latest_fr_issue_once_in_order_then_index(fake: Fak
                     destinations=[DestinationConfig(name="fr-channel", platform="telegram", chat="@digest_fr",
                                                     languages=["fr"], backfill=1)])
     store = Store(tmp_path / "bot.db")
-    platform = TelegramPlatform(TOKEN, base_url=fake.base_url, time_scale=SCALE)
+    platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE)
     service = DeliveryService(config, store, {"telegram": platform}, Ingestor(store, config))
-    await platform.start()
+    await platform.sender.start()
     try:
         await service.run_once()
         for _ in range(3):  # the index is queued once the last section is out
@@ -91,7 +91,7 @@ async def test_pipeline_posts_latest_fr_issue_once_in_order_then_index(fake: Fak
 
 
 @pytest.mark.parametrize("images", ["none", "first", "all"])
-async def test_whole_corpus_is_accepted(fake: FakeTelegram, platform: TelegramPlatform, corpus: list[Issue],
+async def test_whole_corpus_is_accepted(fake: FakeTelegram, platform: TelegramAdapter, corpus: list[Issue],
                                         images: str) -> None:
     """Every section of every issue, sent for real; preview and topic options rotate over the issues.
 
@@ -131,17 +131,17 @@ async def test_whole_corpus_is_accepted(fake: FakeTelegram, platform: TelegramPl
     assert topics and topics <= {3, 7, None}
 
 
-async def test_flood_storm_is_survived(fake: FakeTelegram, platform: TelegramPlatform, corpus: list[Issue]) -> None:
+async def test_flood_storm_is_survived(fake: FakeTelegram, platform: TelegramAdapter, corpus: list[Issue]) -> None:
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     dest = _dest("@digest_fr")
     parts = [(s, p) for s in issue.sections
-             for p in platform.render(SectionPost(issue=issue.ref, section=s), dest)]
+             for p in platform.renderer.render(SectionPost(issue=issue.ref, section=s), dest)]
     fake.flood_storm(4, retry_after=3)
     retries: list[float | None] = []
     for number, (_section, part) in enumerate(parts):
         while True:  # the outbox's loop: RetryLater → wait retry_after → same part again
             try:
-                await platform.send(dest, part, key=f"k{number}")
+                await platform.sender.send(dest, part, key=f"k{number}")
                 break
             except RetryLater as exc:
                 retries.append(exc.retry_after)
@@ -152,79 +152,79 @@ async def test_flood_storm_is_survived(fake: FakeTelegram, platform: TelegramPla
     assert sum(r.status == 429 for r in fake.requests) == 4  # only the injected ones: no self-inflicted flood
 
 
-async def test_reply_retries_a_short_flood_wait_in_place(fake: FakeTelegram, platform: TelegramPlatform) -> None:
+async def test_reply_retries_a_short_flood_wait_in_place(fake: FakeTelegram, platform: TelegramAdapter) -> None:
     fake.add_chat(55, "private")
     fake.flood_storm(2, retry_after=1, chat_id=55)
-    message = await platform.application.bot.send_message(55, "hello")  # default: 2 retries in place
+    message = await platform.sender.application.bot.send_message(55, "hello")  # default: 2 retries in place
     assert message.message_id == 1
     assert [r.status for r in fake.requests if r.method == "sendMessage"] == [429, 429, 200]
 
 
-async def test_forbidden_pauses_only_that_destination(fake: FakeTelegram, platform: TelegramPlatform) -> None:
+async def test_forbidden_pauses_only_that_destination(fake: FakeTelegram, platform: TelegramAdapter) -> None:
     fake.add_chat(-100222, "channel")
     fake.kick(-100222)
     part = Rendered(kind="text", text="hi", payload={"html": "<b>hi</b>"})
     with pytest.raises(DestinationForbidden) as info:
-        await platform.send(_dest("-100222"), part, key="a")
+        await platform.sender.send(_dest("-100222"), part, key="a")
     assert "kicked" in str(info.value) and TOKEN not in str(info.value)
-    sent = await platform.send(_dest("@digest_fr"), part, key="b")
+    sent = await platform.sender.send(_dest("@digest_fr"), part, key="b")
     assert sent.url == "https://t.me/digest_fr/1"
 
 
-async def test_bad_request_is_rejected_and_errors_map(fake: FakeTelegram, platform: TelegramPlatform) -> None:
+async def test_bad_request_is_rejected_and_errors_map(fake: FakeTelegram, platform: TelegramAdapter) -> None:
     bad = Rendered(kind="text", text="x", payload={"html": "<b>unclosed"})
     with pytest.raises(Rejected) as info:
-        await platform.send(_dest("@digest_fr"), bad, key="a")
+        await platform.sender.send(_dest("@digest_fr"), bad, key="a")
     assert "can't parse entities" in str(info.value).lower()
     fake.fail(502, "Bad Gateway", methods=("sendMessage",))
     with pytest.raises(RetryLater) as retry:
-        await platform.send(_dest("@digest_fr"), Rendered(kind="text", text="x", payload={"html": "x"}), key="b")
+        await platform.sender.send(_dest("@digest_fr"), Rendered(kind="text", text="x", payload={"html": "x"}), key="b")
     assert retry.value.retry_after is None
     with pytest.raises(Rejected):
-        await platform.send(_dest("-4242"), Rendered(kind="text", text="x", payload={"html": "x"}), key="c")
+        await platform.sender.send(_dest("-4242"), Rendered(kind="text", text="x", payload={"html": "x"}), key="c")
 
 
-async def test_migrated_group_is_followed_and_remembered(fake: FakeTelegram, platform: TelegramPlatform) -> None:
+async def test_migrated_group_is_followed_and_remembered(fake: FakeTelegram, platform: TelegramAdapter) -> None:
     fake.add_chat(-555, "group")
     fake.migrate(-555, -1009999)
     dest = _dest("-555")
     part = Rendered(kind="text", text="x", payload={"html": "x"})
-    first = await platform.send(dest, part, key="a")
+    first = await platform.sender.send(dest, part, key="a")
     assert first.chat_id == "-1009999" and first.url == "https://t.me/c/9999/1"
-    assert platform.migrations == {"-555": "-1009999"}
-    await platform.send(dest, part, key="b")
+    assert platform.sender.migrations == {"-555": "-1009999"}
+    await platform.sender.send(dest, part, key="b")
     assert [r.status for r in fake.calls("sendMessage")] == [400, 200, 200]  # the old id is tried once only
     assert len(fake.sent(-1009999)) == 2
 
 
-async def test_index_is_posted_then_edited_in_place(fake: FakeTelegram, platform: TelegramPlatform,
+async def test_index_is_posted_then_edited_in_place(fake: FakeTelegram, platform: TelegramAdapter,
                                                     corpus: list[Issue]) -> None:
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     dest = _dest("@digest_fr")
     refs = [SectionRef(s.key, s.heading, s.emoji, s.position) for s in issue.sections]
     entries = tuple(IndexEntry(ref, f"https://t.me/digest_fr/{n + 1}") for n, ref in enumerate(refs[:-1]))
     post = IndexPost(issue=issue.ref, entries=entries, notify=False)
-    (part,) = platform.render(post, dest)
-    sent = await platform.send(dest, part, key="index")
+    (part,) = platform.renderer.render(post, dest)
+    sent = await platform.sender.send(dest, part, key="index")
     assert fake.sent(-1001234)[0].silent
     grown = IndexPost(issue=issue.ref, notify=False,
                       entries=(*entries, IndexEntry(refs[-1], "https://t.me/digest_fr/99")))
-    (new_part,) = platform.render(grown, dest)
-    assert await platform.edit(dest, sent, new_part) == sent
+    (new_part,) = platform.renderer.render(grown, dest)
+    assert await platform.sender.edit(dest, sent, new_part) == sent
     message = fake.sent(-1001234)[0]
     assert message.edits and refs[-1].heading in message.text
-    assert await platform.edit(dest, sent, new_part) == sent  # "not modified" is success
+    assert await platform.sender.edit(dest, sent, new_part) == sent  # "not modified" is success
     assert fake.rejected()[-1].description.startswith("Bad Request: message is not modified")
 
 
-async def test_photos_then_text_and_notification_flags(fake: FakeTelegram, platform: TelegramPlatform,
+async def test_photos_then_text_and_notification_flags(fake: FakeTelegram, platform: TelegramAdapter,
                                                        corpus: list[Issue]) -> None:
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     section = next(s for s in issue.sections if s.key == "tools_datasets")
     dest = _dest("@digest_fr", images="all", link_preview=True)
     post = SectionPost(issue=issue.ref, section=section, notify=True)
-    for number, part in enumerate(platform.render(post, dest)):
-        await platform.send(dest, part, key=str(number))
+    for number, part in enumerate(platform.renderer.render(post, dest)):
+        await platform.sender.send(dest, part, key=str(number))
     messages = fake.sent(-1001234)
     assert messages[0].photo and messages[0].media_group_id and "Outils" in messages[0].text
     texts = [m for m in messages if not m.photo]

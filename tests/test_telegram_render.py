@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from adapters.telegram.layout import Flow, compose
 from adapters.telegram.markup import Fragment, utf16_len
 from adapters.telegram.render import TelegramRenderer
 from bot.messages import DigestPost, IndexEntry, IndexPost, NotFound, Notice, SectionAnswer, SectionPost
-from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
+from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from tests.corpus import corpus_issues
 from tests.fakes.telegram import parse_html
@@ -22,7 +23,7 @@ ISSUE = IssueRef(entry_id="e", link="https://dair.ai/x/", title="NLP Newsletter 
 
 
 @pytest.fixture(scope="module")
-def corpus() -> list:
+def corpus() -> list[Issue]:
     return list(corpus_issues())
 
 
@@ -55,12 +56,19 @@ def _section(*items: Item, emoji: str = "⚙️", key: str = "tools_datasets") -
     return Section(key=key, heading=f"Outils {emoji}", title="Outils", emoji=emoji, position=2, items=items)
 
 
+def _numbering(text: str) -> tuple[str, ...]:
+    """("2", "3") for a message whose first line carries "(2/3)"."""
+    match = re.search(r"\((\d+)/(\d+)\)", text.split("\n")[0])
+    assert match is not None, text[:80]
+    return match.groups()
+
+
 def _dest(**options: object) -> Destination:
     return Destination(name="t", platform="telegram", chat="@c", options=options)
 
 
-def test_every_section_of_every_issue_in_all_18_option_combinations(corpus: list) -> None:
-    combos = list(itertools.product((False, True), ("none", "first", "all"),
+def test_every_section_of_every_issue_in_all_18_option_combinations(corpus: list[Issue]) -> None:
+    combos: list[tuple[bool, str, dict[str, Any]]] = list(itertools.product((False, True), ("none", "first", "all"),
                                     ({}, {"topic": 3}, {"topics": {"tools_datasets": 7}})))
     checked = 0
     for issue in corpus:
@@ -84,7 +92,7 @@ def test_every_section_of_every_issue_in_all_18_option_combinations(corpus: list
     assert checked > 18 * 140
 
 
-def test_header_items_and_sources(corpus: list) -> None:
+def test_header_items_and_sources(corpus: list[Issue]) -> None:
     issue = next(i for i in corpus if i.language == "fr" and i.number == 4)
     section = next(s for s in issue.sections if s.key == "tools_datasets")
     (first, *_) = RENDERER.render(SectionPost(issue=issue.ref, section=section), _dest())
@@ -110,7 +118,7 @@ def test_split_prefers_item_then_paragraph_then_sentence() -> None:
     big = _long_item(paragraphs=20, sentences=20)
     parts = RENDERER.render(SectionPost(issue=ISSUE, section=_section(small, big)), _dest())
     assert len(parts) >= 3
-    assert [re.search(r"\((\d+)/(\d+)\)", p.text.split("\n")[0]).groups() for p in parts] == \
+    assert [_numbering(p.text) for p in parts] == \
         [(str(n), str(len(parts))) for n in range(1, len(parts) + 1)]
     assert parts[0].text.rstrip().endswith("Court.")  # item boundary: the big item starts a new message
     for part in parts[1:-1]:

@@ -27,10 +27,10 @@ async def test_digestbot_run_posts_the_latest_issue_and_answers_commands(tmp_pat
         config.write_text(
             f'[storage]\npath = "{tmp_path / "bot.db"}"\n\n'
             f'[[feeds]]\nname = "nlp"\nurl = "{bundled_feed_path()}"\npoll_interval = "1h"\n\n'
-            f'[telegram]\napi_base_url = "{fake.base_url}"\n\n'
+            f'[telegram]\napi_base_url = "{fake.base_url}"\ntime_scale = 0.01\n\n'
             '[[destinations]]\nname = "fr-channel"\nplatform = "telegram"\nchat = "@digest_fr"\n'
             'languages = ["fr"]\n', encoding="utf-8")
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "DIGESTBOT_TELEGRAM_TIME_SCALE": "0.01",
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN,
                "PYTHONPATH": str(ROOT)}
         stderr = tmp_path / "stderr.log"
         with stderr.open("wb") as err:

@@ -51,6 +51,9 @@ async def test_healthz_and_metrics_while_run_delivers(tmp_path: Path) -> None:
     config.write_text(f"""
 [storage]
 path = "{tmp_path / 'bot.db'}"
+[console]
+log = "{log}"
+delay = 0.2
 [web]
 listen = "127.0.0.1:{port}"
 [[feeds]]
@@ -63,7 +66,7 @@ platform = "console"
 languages = ["fr"]
 """, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    env.update({"DIGESTBOT_CONSOLE_LOG": str(log), "DIGESTBOT_CONSOLE_DELAY": "0.2", "PYTHONPATH": str(ROOT)})
+    env.update({"PYTHONPATH": str(ROOT)})
     stderr = tmp_path / "stderr.log"
     with stderr.open("wb") as err:
         proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", "--config", str(config),

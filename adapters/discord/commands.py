@@ -1,4 +1,6 @@
-"""Slash commands: interaction → `Query` → `QueryEngine.answer` → rendered reply. Nothing more.
+"""Slash commands: `DiscordCommands` (the command source) and the Cog that answers them.
+
+interaction → `Query` → `QueryEngine.answer` → rendered reply. Nothing more.
 
 What `/section outils` means lives in `bot/query.py`; this Cog only parses options,
 picks the language (the option, else `QueryEngine.lang_for`'s order: the chat's setting,
@@ -10,7 +12,9 @@ Names and descriptions are `locale_str`s resolved by `CatalogueTranslator` from
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -18,6 +22,9 @@ from discord import app_commands
 from discord.app_commands import locale_str
 from discord.ext import commands
 
+from adapters.discord.payloads import DiscordPayload
+from adapters.discord.platform import DiscordSender, message_kwargs
+from adapters.discord.render import DiscordRenderer
 from bot.commands import (
     Command,
     Help,
@@ -32,13 +39,14 @@ from bot.commands import (
     subscription,
 )
 from bot.i18n import LANGUAGES, normalize_language, supported_languages, t
-from bot.messages import ErrorAnswer
+from bot.messages import Answer, ErrorAnswer
 from bot.ports import Rendered
 
 if TYPE_CHECKING:
     from bot.query import QueryEngine
 
-__all__ = ["LANGUAGE_CHOICES", "CatalogueTranslator", "DigestCommands", "PageButton", "catalogue_language"]
+__all__ = ["LANGUAGE_CHOICES", "CatalogueTranslator", "DigestCommands", "DiscordCommands", "PageButton",
+           "catalogue_language"]
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +114,9 @@ def _view(payload: Any) -> discord.ui.View | None:
 
 
 def _reply_kwargs(part: Rendered) -> dict[str, Any]:
-    payload = part.payload
-    kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
-    if payload.get("content"):
-        kwargs["content"] = payload["content"]
-    if payload.get("embeds"):
-        kwargs["embeds"] = [discord.Embed.from_dict(e) for e in payload["embeds"]]
+    payload: DiscordPayload = part.payload  # type: ignore[assignment]
+    kwargs = {k: v for k, v in message_kwargs(payload).items() if v}
+    kwargs["allowed_mentions"] = discord.AllowedMentions.none()
     view = _view(payload)
     if view is not None:
         kwargs["view"] = view
@@ -121,7 +126,8 @@ def _reply_kwargs(part: Rendered) -> dict[str, Any]:
 class DigestCommands(commands.Cog):
     """The bot's slash commands; one `QueryEngine` answers them all."""
 
-    def __init__(self, engine: QueryEngine, render_answer: Any, slow_commands: frozenset[str]) -> None:
+    def __init__(self, engine: QueryEngine, render_answer: Callable[[Answer], Sequence[Rendered]],
+                 slow_commands: frozenset[str]) -> None:
         self.engine = engine
         self.render_answer = render_answer
         self.slow_commands = slow_commands
@@ -155,7 +161,7 @@ class DigestCommands(commands.Cog):
             answer = ErrorAnswer(lang=lang, message=t("discord.error_generic", lang))
         await self._reply(interaction, self.render_answer(answer), deferred=deferred)
 
-    async def _reply(self, interaction: discord.Interaction, parts: list[Rendered], *, deferred: bool) -> None:
+    async def _reply(self, interaction: discord.Interaction, parts: Sequence[Rendered], *, deferred: bool) -> None:
         ephemeral = bool(parts and parts[0].payload.get("ephemeral"))
         first, rest = parts[0], parts[1:]
         if not deferred:
@@ -286,3 +292,56 @@ class DigestCommands(commands.Cog):
     @app_commands.command(name=_s("help", "cmd.help.name"), description=_s("What I can do", "cmd.help.description"))
     async def help(self, interaction: discord.Interaction) -> None:
         await self._run(interaction, Help())
+
+
+class DiscordCommands:
+    """Serves slash commands on a `DiscordSender`'s gateway connection (see `bot.ports.CommandSource`).
+
+    The commands are added and published (bulk overwrite) on every new connection: each
+    `start` of the sender builds a new client, which knows no commands until told.
+
+    Args:
+        sender: the connection; `serve` starts it if needed.
+        renderer: renders the engine's answers.
+        slow_commands: commands acknowledged (deferred) before the engine answers.
+        enabled: False keeps the connection but registers no commands.
+    """
+
+    name = "discord"
+
+    def __init__(self, sender: DiscordSender, renderer: DiscordRenderer | None = None, *,
+                 slow_commands: frozenset[str] = frozenset({"search"}), enabled: bool = True) -> None:
+        self.sender = sender
+        self.renderer = renderer or DiscordRenderer()
+        self.slow_commands = slow_commands
+        self.enabled = enabled
+        self._registered = 0  # the sender generation whose client has our commands
+
+    def __repr__(self) -> str:
+        return f"DiscordCommands({self.sender!r})"
+
+    async def close(self) -> None:
+        await self.sender.close()
+
+    async def register(self, engine: QueryEngine) -> None:
+        """Add the slash commands to the current client and publish them, localised by our catalogue."""
+        client = self.sender.client
+        if client is None or self._registered == self.sender.generation:
+            return
+        await client.add_cog(DigestCommands(engine, self.renderer.render_answer, self.slow_commands))
+        client.add_dynamic_items(PageButton)
+        await client.tree.set_translator(CatalogueTranslator())
+        with self.sender.delivery_errors("slash commands"):
+            await client.tree.sync()
+        self._registered = self.sender.generation
+
+    async def serve(self, engine: QueryEngine) -> None:
+        """Answer slash commands until cancelled or until the gateway connection ends (then raise)."""
+        await self.sender.start()
+        if self.enabled:
+            await self.register(engine)
+        task = self.sender.connection
+        if task is None:
+            raise ConnectionError("Discord gateway connection is gone")
+        await asyncio.shield(task)
+        raise ConnectionError("Discord gateway connection ended")

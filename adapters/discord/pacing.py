@@ -5,8 +5,8 @@ response, and knows nothing of the global 50 req/s: a fan-out to 100 channels wo
 fire 100 requests at once. `Pacer` admits a request only when it cannot exceed either
 limit *as the server counts it*.
 
-The trick is a semaphore whose permits come back `window` seconds after the request
-*completes* (not after it starts): the server saw the request arrive somewhere between
+The trick is a permit that comes back `window` seconds after the request *completes*
+(not after it starts): the server saw the request arrive somewhere between
 start and completion, so any server-side window of that length, sliding or fixed,
 contains at most `limit` requests. No margin to tune, no clock to agree on.
 """
@@ -14,43 +14,73 @@ contains at most `limit` requests. No margin to tune, no clock to agree on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 __all__ = ["Pacer", "WindowLimit"]
 
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
 
 class WindowLimit:
-    """At most `limit` requests in any `window` seconds, measured from completion."""
+    """At most `limit` requests in any `window` seconds, measured from completion.
 
-    def __init__(self, limit: int, window: float) -> None:
+    A request holds a permit while in flight and for `window` seconds after it completes.
+    `clock` and `sleep` are the seams a test replaces to run the windows without waiting.
+    """
+
+    def __init__(self, limit: int, window: float, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep) -> None:
         if limit < 1 or window < 0:
             raise ValueError("limit must be ≥ 1 and window ≥ 0")
         self.limit = limit
         self.window = window
-        self._semaphore = asyncio.Semaphore(limit)
-        self._pending_releases = 0
+        self.clock = clock
+        self.sleep = sleep
+        self._in_flight = 0
+        self._completed: deque[float] = deque()  # completion times still inside the window
+        self._turn: asyncio.Lock | None = None  # created lazily: asyncio primitives bind to the running loop
+        self._released: asyncio.Event | None = None
+
+    def _expire(self, now: float) -> None:
+        while self._completed and self._completed[0] + self.window <= now:
+            self._completed.popleft()
 
     async def acquire(self) -> None:
-        await self._semaphore.acquire()
+        """Wait (first come, first served) until a permit is free, then take it."""
+        if self._turn is None:
+            self._turn, self._released = asyncio.Lock(), asyncio.Event()
+        assert self._released is not None
+        async with self._turn:
+            while True:
+                now = self.clock()
+                self._expire(now)
+                if self._in_flight + len(self._completed) < self.limit:
+                    self._in_flight += 1
+                    return
+                if self._completed:  # the oldest completion leaves the window first
+                    await self.sleep(self._completed[0] + self.window - now)
+                else:  # every permit is in flight: wait for a completion
+                    self._released.clear()
+                    await self._released.wait()
 
     def release_later(self) -> None:
-        """Give the permit back once `window` has passed since now (the completion time)."""
-        if self.window <= 0:
-            self._semaphore.release()
-            return
-        self._pending_releases += 1
-        asyncio.get_running_loop().call_later(self.window, self._release)
-
-    def _release(self) -> None:
-        self._pending_releases -= 1
-        self._semaphore.release()
+        """The request completed now: its permit comes back `window` seconds from now."""
+        self._in_flight -= 1
+        if self.window > 0:
+            self._completed.append(self.clock())
+        if self._released is not None:
+            self._released.set()
 
     @property
     def idle(self) -> bool:
-        return self._pending_releases == 0 and not self._semaphore.locked() and \
-            self._semaphore._value == self.limit  # noqa: SLF001 - asyncio has no public getter
+        """Nothing in flight and nothing left in the window (safe to forget)."""
+        self._expire(self.clock())
+        return self._in_flight == 0 and not self._completed
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +99,18 @@ class Pacer:
     """
 
     def __init__(self, global_limit: int = 48, global_window: float = 1.0,
-                 channel_limit: int = 5, channel_window: float = 5.0) -> None:
+                 channel_limit: int = 5, channel_window: float = 5.0, *, clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep) -> None:
         self.settings = PacerSettings(global_limit, global_window, channel_limit, channel_window)
+        self.clock = clock
+        self.sleep = sleep
         self._global: WindowLimit | None = None
         self._channels: dict[str, WindowLimit] = {}
 
     def _global_limit(self) -> WindowLimit:
         if self._global is None:  # created lazily: asyncio primitives bind to the running loop
-            self._global = WindowLimit(self.settings.global_limit, self.settings.global_window)
+            self._global = WindowLimit(self.settings.global_limit, self.settings.global_window,
+                                       clock=self.clock, sleep=self.sleep)
         return self._global
 
     def _channel_limit(self, channel: str) -> WindowLimit:
@@ -85,7 +119,8 @@ class Pacer:
             if len(self._channels) > 10_000:  # forget idle channels so memory stays bounded
                 for key in [k for k, v in self._channels.items() if v.idle]:
                     del self._channels[key]
-            limit = WindowLimit(self.settings.channel_limit, self.settings.channel_window)
+            limit = WindowLimit(self.settings.channel_limit, self.settings.channel_window,
+                                clock=self.clock, sleep=self.sleep)
             self._channels[channel] = limit
         return limit
 

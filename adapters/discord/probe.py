@@ -13,8 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import discord
-from discord.http import HTTPClient, Route
+from discord.http import HTTPClient
 
+from adapters.discord.routing import Routes, route_client
 from bot.config import Config, DestinationConfig
 from bot.errors import ConfigError
 
@@ -49,9 +50,8 @@ def effective_permissions(guild_id: str, bot_id: str, member_roles: Sequence[str
 
 async def probe_discord(config: Config, dests: Sequence[DestinationConfig]) -> list[ConfigError]:
     """Log in once, then check each destination's channel and the bot's permissions there."""
-    saved = Route.BASE
-    Route.BASE = config.discord.api_base_url.rstrip("/")
     http = HTTPClient(asyncio.get_running_loop())
+    route_client(http, Routes(config.discord.api_base_url))  # this client only: nothing global is patched
     try:
         try:
             me = await http.static_login(config.secret("discord"))
@@ -65,7 +65,6 @@ async def probe_discord(config: Config, dests: Sequence[DestinationConfig]) -> l
         return problems
     finally:
         await http.close()
-        Route.BASE = saved
 
 
 async def _channel(http: HTTPClient, bot_id: str, dest: DestinationConfig) -> list[ConfigError]:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from discord.utils import escape_markdown
 
+from adapters.text import utf16_len as ulen
 from bot import messages as msg
 from bot.i18n import t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
@@ -53,11 +54,6 @@ _PALETTE = (0xE67E22, 0x9B59B6, 0x3498DB, 0xE74C3C, 0x1ABC9C, 0xF1C40F, 0x2ECC71
             0xE91E63, 0x95A5A6, 0x00BCD4, 0x8D6E63)
 _SENTENCE_END = re.compile(r"[.!?。！？…](?=\s|$)|[。！？]")
 _CJK = re.compile(r"[\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]")
-
-
-def ulen(text: str) -> int:
-    """Length in UTF-16 code units (an emoji counts 2), the stricter count of Discord's limits."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def section_color(key: str) -> int:

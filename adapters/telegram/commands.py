@@ -1,37 +1,45 @@
-"""Chat commands: one thin handler per command, update → Query → engine.answer → reply.
+"""Chat commands: `TelegramCommands` (the command source) and one thin handler per command.
 
-What `/section outils` means is decided by `bot.query.QueryEngine` only; here we read the
-update (chat, user, language, arguments), check admin rights where the engine needs them
-(getChatMember), throttle spammers politely and send the rendered answer.
+update → Query → engine.answer → reply. What `/section outils` means is decided by
+`bot.query.QueryEngine` only; here we read the update (chat, user, language, arguments),
+check admin rights where the engine needs them (getChatMember), throttle spammers politely
+and send the rendered answer. Long polling runs on the sender's connection, so posts and
+replies share one flood limiter; handlers are added to every new connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections import deque
-from collections.abc import Callable, Coroutine
+from collections import Counter, deque
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from telegram import Chat, Message, Update
-from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram import BotCommand, Chat, LinkPreviewOptions, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from adapters.telegram.platform import App, TelegramSender, markup, telegram_language_code
+from adapters.telegram.render import TelegramRenderer
 from bot.commands import ADMIN_COMMANDS, COMMANDS, Page, Query, clean, parse_command, split_command
-from bot.i18n import t
-from bot.messages import ErrorAnswer, Notice
+from bot.i18n import supported_languages, t
+from bot.messages import Answer, ErrorAnswer, Notice
+from bot.ports import Rendered
 
 if TYPE_CHECKING:
-    from adapters.telegram.platform import TelegramPlatform
     from bot.query import QueryEngine
 
-__all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANDLERS", "CommandThrottle", "Digest", "channel_post", "page_callback"]
+__all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANDLERS", "CommandThrottle", "Digest", "TelegramCommands",
+           "channel_post", "page_callback"]
 
 log = logging.getLogger(__name__)
 
 _MAX_TRACKED = 10_000  # (chat, user) pairs remembered by the throttle before idle ones are forgotten
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class CommandThrottle:
@@ -43,9 +51,15 @@ class CommandThrottle:
         self.clock = clock
         self._seen: dict[tuple[int, int], deque[float]] = {}
         self._warned: dict[tuple[int, int], float] = {}
+        self.verdicts: Counter[str] = Counter()  # how many commands got each verdict (diagnostics, tests)
 
     def check(self, chat: int, user: int) -> str:
         """"ok" to answer, "warn" to say "slow down" once, "drop" to ignore."""
+        verdict = self._check(chat, user)
+        self.verdicts[verdict] += 1
+        return verdict
+
+    def _check(self, chat: int, user: int) -> str:
         now = self.clock()
         if len(self._seen) > _MAX_TRACKED:
             self._forget_idle(now)
@@ -74,7 +88,7 @@ class Digest:
     """What every handler needs, kept in `application.bot_data["digest"]`."""
 
     engine: QueryEngine
-    platform: TelegramPlatform
+    commands: TelegramCommands
     throttle: CommandThrottle = field(default_factory=CommandThrottle)
 
 
@@ -108,7 +122,7 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
     verdict = digest.throttle.check(chat.id, user_id)
     if verdict != "ok":
         if verdict == "warn":
-            await digest.platform.reply(message, Notice(lang=lang, message=t("telegram.slow_down", lang)))
+            await digest.commands.reply(message, Notice(lang=lang, message=t("telegram.slow_down", lang)))
         return
     if args is None:
         parsed = split_command(message.text)
@@ -118,7 +132,7 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
     if command in ADMIN_COMMANDS:
         admin = await _is_admin(context, chat, user.id if user else None)
         if admin is None:
-            await digest.platform.reply(message, ErrorAnswer(lang=lang, message=t("telegram.admin_check_failed", lang)))
+            await digest.commands.reply(message, ErrorAnswer(lang=lang, message=t("telegram.admin_check_failed", lang)))
             return
         is_admin = admin
     query = Query(parse_command(command, args), lang=lang, platform="telegram", chat=str(chat.id),
@@ -128,7 +142,7 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
     except Exception:  # the engine promises not to raise; a bug must still get a reply
         log.exception("engine failed on /%s", command)
         answer = ErrorAnswer(lang=lang, message=t("telegram.error", lang))
-    await digest.platform.reply(message, answer)
+    await digest.commands.reply(message, answer)
 
 
 def _command_handler(command: str) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
@@ -202,4 +216,120 @@ async def page_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         log.info("answerCallbackQuery failed: %s", type(exc).__name__)
     message: Any = callback.message
     if isinstance(message, Message):
-        await digest.platform.replace(message, answer)
+        await digest.commands.replace(message, answer)
+
+
+class TelegramCommands:
+    """Answers chat commands by long polling on a `TelegramSender`'s connection (see `bot.ports.CommandSource`).
+
+    Args:
+        sender: the connection (and flood limiter) replies go through.
+        renderer: renders the engine's answers.
+        throttle: commands per (chat, user) before a user is asked to slow down.
+        enabled: False keeps the connection but takes no commands (`[telegram] commands = false`).
+    """
+
+    name = "telegram"
+
+    def __init__(self, sender: TelegramSender, renderer: TelegramRenderer | None = None, *,
+                 throttle: CommandThrottle | None = None, enabled: bool = True) -> None:
+        self.sender = sender
+        self.renderer = renderer or TelegramRenderer()
+        self.throttle = throttle or CommandThrottle()
+        self.enabled = enabled
+
+    def __repr__(self) -> str:
+        return f"TelegramCommands({self.sender!r})"
+
+    async def close(self) -> None:
+        await self.sender.close()
+
+    async def serve(self, engine: QueryEngine) -> None:
+        """Connect if needed, register the handlers on this connection, answer commands until cancelled."""
+        await self.sender.start()
+        if not self.enabled:
+            await asyncio.Event().wait()
+            return
+        app = self.sender.application
+        self._register(app, engine)
+        await self._publish_commands()
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(timeout=timedelta(seconds=self.sender.poll_timeout),
+                                        allowed_updates=["message", "channel_post", "callback_query"])
+        try:
+            await asyncio.Event().wait()
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+
+    def _register(self, app: App, engine: QueryEngine) -> None:
+        app.bot_data["digest"] = Digest(engine=engine, commands=self, throttle=self.throttle)
+        if app.bot_data.get("handlers_added"):
+            return
+        for command, handler in HANDLERS:
+            app.add_handler(CommandHandler(command, handler, filters=filters.UpdateType.MESSAGE))
+        app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POST & filters.TEXT, channel_post))
+        app.add_handler(CallbackQueryHandler(page_callback))
+        app.add_error_handler(self._on_error)
+        app.bot_data["handlers_added"] = True
+
+    async def _publish_commands(self) -> None:
+        """setMyCommands: English by default, one list per language we have a catalogue for.
+
+        Each language is published on its own, so one rejected list does not leave the
+        others unpublished.
+        """
+        bot = self.sender.application.bot
+        names = [name for name, _ in HANDLERS]
+        lists: list[tuple[str, str | None]] = [("en", None)]
+        lists += [(lang, code) for lang in supported_languages() if (code := telegram_language_code(lang))]
+        for lang, code in lists:
+            try:
+                await bot.set_my_commands([BotCommand(n, t(f"telegram.commands.{n}", lang)) for n in names],
+                                          language_code=code)
+            except TelegramError as exc:
+                log.warning("setMyCommands(%s) failed: %s", code or "default", self.sender.redact(str(exc)))
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        log.error("error while handling an update: %s: %s", type(error).__name__, self.sender.redact(str(error)))
+
+    async def reply(self, message: Message, answer: Answer) -> list[Message]:
+        """Send an answer to the chat (and forum topic) of `message`; failures are logged, not raised."""
+        return await self._send_parts(message, self.renderer.render_answer(answer))
+
+    async def replace(self, message: Message, answer: Answer) -> None:
+        """Edit a message in place with a new page; extra parts of a long page follow as new messages."""
+        parts = self.renderer.render_answer(answer)
+        first, rest = parts[0], parts[1:]
+        try:
+            await self.sender.application.bot.edit_message_text(
+                chat_id=message.chat_id, message_id=message.message_id, text=first.payload["html"],
+                parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW,
+                reply_markup=markup(first.payload.get("buttons")))
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                log.warning("edit in chat %s failed: %s", message.chat_id, self.sender.redact(str(exc)))
+            return
+        except TelegramError as exc:
+            log.warning("edit in chat %s failed: %s", message.chat_id, self.sender.redact(str(exc)))
+            return
+        if rest:
+            await self._send_parts(message, rest)
+
+    async def _send_parts(self, message: Message, parts: Sequence[Rendered]) -> list[Message]:
+        sent: list[Message] = []
+        thread = message.message_thread_id if message.is_topic_message else None
+        for part in parts:
+            try:
+                sent.append(await self.sender.application.bot.send_message(
+                    chat_id=message.chat_id, text=part.payload["html"], parse_mode=ParseMode.HTML,
+                    message_thread_id=thread, link_preview_options=_NO_PREVIEW,
+                    reply_markup=markup(part.payload.get("buttons"))))
+            except TelegramError as exc:
+                log.warning("reply in chat %s failed: %s", message.chat_id, self.sender.redact(str(exc)))
+                break
+        return sent

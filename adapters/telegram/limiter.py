@@ -7,9 +7,9 @@ Here every window counts a message from when it is reserved until its response a
 (an in-flight message never expires), which is always at or after the moment Telegram
 counted it: the limiter is exactly as fast as the limits and never trips them.
 
-`time_scale` shrinks every window (tests and the bench run the real limits 10–100× faster
-against a fake scaled the same way); `retry_after` values are nominal seconds and are
-scaled too.
+`time_scale` (`[telegram] time_scale`) shrinks every window, for a Bot API server that counts
+shorter ones (the tests and the bench run the real limits 10–100× faster against a fake
+scaled the same way); `retry_after` values are nominal seconds and are scaled too.
 """
 
 from __future__ import annotations

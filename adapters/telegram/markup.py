@@ -11,6 +11,7 @@ import html
 import unicodedata
 from dataclasses import dataclass
 
+from adapters.text import utf16_len
 from bot.models import Span
 from bot.urls import safe_url
 
@@ -21,11 +22,6 @@ __all__ = [
     "utf16_len",
 ]
 
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units, the unit of Telegram's entity offsets (📙 counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def escape(text: str) -> str:

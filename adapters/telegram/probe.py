@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 from telegram import Bot
 from telegram.constants import ChatAction
-from telegram.error import BadRequest, Forbidden, InvalidToken, TelegramError
+from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken, TelegramError
 
-from adapters.telegram.errors import redact
 from bot.config import Config, DestinationConfig
 from bot.errors import ConfigError
+from bot.redact import redact
 
 __all__ = ["probe_telegram"]
 
@@ -27,10 +27,10 @@ async def probe_telegram(config: Config, dests: Sequence[DestinationConfig]) -> 
     bot = Bot(token, base_url=config.telegram.api_base_url)
     try:
         await bot.initialize()  # getMe
-    except InvalidToken:
+    except (InvalidToken, EndPointNotFound):  # 401, or 404 for a token of the wrong shape
         return [ConfigError("telegram.token_env", f"Telegram refused the token in {config.telegram.token_env}")]
     except TelegramError as exc:
-        return [ConfigError("telegram.api_base_url", f"Telegram did not answer: {redact(exc.message, token)}")]
+        return [ConfigError("telegram.api_base_url", f"Telegram did not answer: {redact(exc.message, [token])}")]
     try:
         problems: list[ConfigError] = []
         for dest in dests:
@@ -46,11 +46,11 @@ async def _chat(bot: Bot, token: str, dest: DestinationConfig) -> list[ConfigErr
     try:
         chat = await bot.get_chat(chat_id)
     except Forbidden as exc:
-        return [ConfigError(f"{where}.chat", f"the bot may not access this chat: {redact(exc.message, token)}")]
+        return [ConfigError(f"{where}.chat", f"the bot may not access this chat: {redact(exc.message, [token])}")]
     except BadRequest as exc:
-        return [ConfigError(f"{where}.chat", f"{redact(exc.message, token)} (add the bot to it first)")]
+        return [ConfigError(f"{where}.chat", f"{redact(exc.message, [token])} (add the bot to it first)")]
     except TelegramError as exc:
-        return [ConfigError(f"{where}.chat", f"Telegram answered: {redact(exc.message, token)}")]
+        return [ConfigError(f"{where}.chat", f"Telegram answered: {redact(exc.message, [token])}")]
     topics = [(f"{where}.topic", dest.topic)] if dest.topic is not None else []
     topics += [(f"{where}.topics.{key}", topic) for key, topic in dest.topics.items()]
     if topics and not chat.is_forum:
@@ -60,5 +60,5 @@ async def _chat(bot: Bot, token: str, dest: DestinationConfig) -> list[ConfigErr
         try:
             await bot.send_chat_action(chat_id, ChatAction.TYPING, message_thread_id=topic)
         except TelegramError as exc:
-            problems.append(ConfigError(key, f"topic {topic}: {redact(exc.message, token)}"))
+            problems.append(ConfigError(key, f"topic {topic}: {redact(exc.message, [token])}"))
     return problems

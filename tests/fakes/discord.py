@@ -31,7 +31,7 @@ from aiohttp import WSMsgType, web
 __all__ = ["DISCORD_LOCALES", "FakeDiscord", "Recorded", "connected_platform", "running_fake", "valid_command_name"]
 
 TOKEN = "fake-discord-token"
-_JSON = web.RequestKey("json", object)
+_JSON: web.RequestKey[Any] = web.RequestKey("json", object)  # the parsed body: any JSON value
 _EPOCH = 1420070400000
 SUPPRESS_EMBEDS = 1 << 2
 SUPPRESS_NOTIFICATIONS = 1 << 12
@@ -122,6 +122,7 @@ class FakeDiscord:
         self._sequence = 0
         self._callback_waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.identified = asyncio.Event()
+        self.identifies = 0  # IDENTIFY frames accepted: one per (re)connection of a client
         self._interaction_channels: dict[str, str] = {}
         self._clicked: dict[str, dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
@@ -447,7 +448,7 @@ class FakeDiscord:
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         body = request[_JSON] or []
-        stored = []
+        stored: list[dict[str, Any]] = []
         for index, command in enumerate(body):
             errors = self.validate_command(command)
             if errors:
@@ -489,8 +490,8 @@ class FakeDiscord:
             if problems:
                 errors[field_name] = problems
         options: dict[str, Any] = {}
-        for index, option in enumerate(command.get("options") or ()):
-            problems = self.validate_command(option, option=True)
+        for index, sub_option in enumerate(command.get("options") or ()):
+            problems = self.validate_command(sub_option, option=True)
             if problems:
                 options[str(index)] = problems
         if options:
@@ -725,6 +726,7 @@ class FakeDiscord:
                         "application": {"id": self.app_id, "flags": 0}, "private_channels": [],
                         "relationships": [], "presences": []})
                     await self._dispatch(ws, "GUILD_CREATE", self.guild_payload())
+                    self.identifies += 1
                     self.identified.set()
                 elif op == 6:
                     await self._dispatch(ws, "RESUMED", {})
@@ -732,6 +734,12 @@ class FakeDiscord:
             if ws in self._sockets:
                 self._sockets.remove(ws)
         return ws
+
+    async def drop_gateway(self, code: int = 4011) -> None:
+        """Close every gateway connection with `code`; 4011 (sharding required) is one discord.py
+        does not resume from: its `connect()` raises, as after a real unrecoverable outage."""
+        for ws in list(self._sockets):
+            await ws.close(code=code, message=b"Sharding required.")
 
     def guild_payload(self) -> dict[str, Any]:
         return {
@@ -832,32 +840,31 @@ class FakeDiscord:
 async def running_fake(**limits: Any) -> AsyncIterator[FakeDiscord]:
     """A running fake (short windows by default: 5 msgs / 0.5 s per channel, 50 / 0.1 s global).
 
-    `discord.http.Route.BASE` is set here, once, and restored after, with the default gateway.
+    Clients reach it through their constructor (`api_base_url`, `gateway_url`): nothing global is patched.
     """
-    from discord.gateway import DiscordWebSocket
-    from discord.http import Route
-
     fake = await FakeDiscord(**{"channel_window": 0.5, "global_window": 0.1, **limits}).start()
-    saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
-    Route.BASE = fake.api_base
     try:
         yield fake
     finally:
-        Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
         await fake.close()
 
 
 @contextlib.asynccontextmanager
 async def connected_platform(fake: FakeDiscord, **options: Any) -> AsyncIterator[Any]:
-    """A started `DiscordPlatform` (real discord.py) on `fake`, paced to the fake's windows."""
-    from adapters.discord import DiscordPlatform, Pacer
+    """A connected Discord `Adapter` (real discord.py) on `fake`, paced to the fake's windows."""
+    adapter = fake_adapter(fake, **options)
+    await adapter.sender.start()
+    try:
+        yield adapter
+    finally:
+        await adapter.close()
+
+
+def fake_adapter(fake: FakeDiscord, token: str = TOKEN, **options: Any) -> Any:
+    """The Discord adapter pointed at `fake` (not started), paced to the fake's windows."""
+    from adapters.discord import Pacer, discord_adapter
 
     settings = {"pacer": Pacer(global_limit=48, global_window=fake.global_window,
                                channel_limit=fake.channel_limit, channel_window=fake.channel_window),
                 "guild_ready_timeout": 0.01, "ready_timeout": 10.0, **options}
-    platform = DiscordPlatform(TOKEN, api_base_url=fake.api_base, gateway_url=fake.gateway_url, **settings)
-    await platform.start()
-    try:
-        yield platform
-    finally:
-        await platform.close()
+    return discord_adapter(token, api_base_url=fake.api_base, gateway_url=fake.gateway_url, **settings)

@@ -546,9 +546,11 @@ class FakeTelegram:
         try:
             result = await handler(params) if asyncio.iscoroutinefunction(handler) else handler(params)
         except ApiError as exc:
-            self.requests.append(FakeRequest(method, params, exc.status, exc.description, at))
+            # "{path}" in a description echoes the request path, token included, as some error pages do
+            description = exc.description.replace("{path}", request.path)
+            self.requests.append(FakeRequest(method, params, exc.status, description, at))
             self._wake()
-            body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": exc.description}
+            body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": description}
             if exc.parameters:
                 body["parameters"] = exc.parameters
             return web.json_response(body, status=exc.status)
@@ -631,7 +633,7 @@ class FakeTelegram:
             raise ApiError(429, f"Too Many Requests: retry after {retry}", {"retry_after": retry})
 
     @staticmethod
-    def _text(params: dict[str, Any], field_name: str, limit: int, *, required: bool) -> tuple[str, str, list]:
+    def _text(params: dict[str, Any], field_name: str, limit: int, *, required: bool) -> tuple[str, str, list[Any]]:
         raw = params.get(field_name)
         if raw is None or raw == "":
             if required:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web import Application, Request
 
-from adapters.console import ConsolePlatform
+from adapters.console import console_adapter
 from bot.cli import _panel
 from bot.config import Config, load_config
 from bot.ingest import Ingestor
@@ -49,7 +50,7 @@ languages = ["en"]
 
 @dataclass
 class Panel:
-    client: TestClient
+    client: TestClient[Request, Application]
     service: DeliveryService
     config: Config
 
@@ -82,7 +83,7 @@ async def running_panel(config_path: Path, feed: Path = CORPUS) -> AsyncIterator
     store = Store(config.storage.path)
     ingestor = Ingestor(store, config, aliases=SectionAliases(config.sections.aliases))
     ingestor.ingest_bytes(feed.read_bytes(), "nlp")
-    service = DeliveryService(config, store, {"console": ConsolePlatform()}, ingestor)
+    service = DeliveryService(config, store, {"console": console_adapter()}, ingestor)
     engine = QueryEngine(store, SectionAliases(config.sections.aliases), config.default_language)
     metrics = Metrics(store, service.outbox, service.destinations, ("section",))
     panel = _panel(config, service, engine)

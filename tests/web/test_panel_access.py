@@ -37,7 +37,8 @@ def _routes(app: web.Application) -> list[tuple[str, str]]:
 
 async def test_every_route_without_a_session_goes_to_login(tmp_path: Path) -> None:
     async with running_panel(write_config(tmp_path)) as panel:
-        routes = _routes(panel.client.server.app)
+        assert panel.client.app is not None
+        routes = _routes(panel.client.app)
         assert len({path for _, path in routes}) >= 12  # the panel's pages and actions are all registered
         checked = 0
         for method, path in routes:

@@ -112,9 +112,12 @@ async def running(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) 
 path = "{db}"
 [web]
 listen = "127.0.0.1:{port}"
+[console]
+log = "{tmp / 'console.jsonl'}"
 [telegram]
 api_base_url = "{fake.base_url}"
 commands = false
+time_scale = 0.01
 [discord]
 api_base_url = "{discord.api_base}"
 gateway_url = "{discord.gateway_url}"
@@ -144,8 +147,7 @@ timezone = "America/New_York"
 """, encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
         env.update({"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "DISCORD_BOT_TOKEN": DISCORD_TOKEN,
-                    "DIGESTBOT_WEB_TOKEN": TOKEN, "PYTHONPATH": str(ROOT),
-                    "DIGESTBOT_TELEGRAM_TIME_SCALE": "0.01", "DIGESTBOT_CONSOLE_LOG": str(tmp / "console.jsonl")})
+                    "DIGESTBOT_WEB_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)})
         stderr = tmp / "stderr.log"
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", "--config", str(config),
