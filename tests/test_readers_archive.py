@@ -127,6 +127,8 @@ def test_fallback_note_names_languages_in_the_reply_language(engine: QueryEngine
     assert isinstance(french, SectionList)
     assert "Pas d’édition française de ce numéro ; voici la version anglaise." in french.message
     spanish = engine.answer(Query(SectionsCommand(9), lang="es"))
+    assert isinstance(spanish, SectionList)
     assert "aquí tienes la edición en inglés" in spanish.message
     turkish = engine.answer(Query(SectionsCommand(9), lang="tr"))
+    assert isinstance(turkish, SectionList)
     assert "İngilizce" in turkish.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -124,7 +125,7 @@ async def test_telegram_digest_names_untitled_items_by_their_first_words(
 
 # --------------------------------------------------------------------------- Discord
 async def _send_discord(platform: DiscordAdapter, fake: FakeDiscord, post: SectionPost | DigestPost,
-                        **options: object) -> list[dict[str, object]]:
+                        **options: object) -> list[dict[str, Any]]:
     channel = fake.default_channel
     dest = Destination(name="dc", platform="discord", chat=channel, options=options)
     before = len(fake.channel_messages(channel))
@@ -163,9 +164,9 @@ async def test_discord_compact_max_item_chars_and_digest(discord_platform: Disco
     assert lines[1] == "- [Story 1](<https://example.org/1>)" and lines[2].startswith("- [Sentence 2.0 is about")
     assert not compact["embeds"]
     [short] = await _send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section), max_item_chars=150)
-    descriptions = [e["description"] for e in short["embeds"]]  # type: ignore[union-attr]
+    descriptions = [e["description"] for e in short["embeds"]]
     assert all(len(d) <= 150 and "…" in d and "(https://example.org/" in d for d in descriptions)
     [digest] = await _send_discord(discord_platform, fake_discord, DigestPost(ISSUE, (section,)))
-    description = digest["embeds"][0]["description"]  # type: ignore[index]
+    description = digest["embeds"][0]["description"]
     assert "Sentence 2.0 is about" in description and "2 " not in description.split("\n")[0][:2]
     assert fake_discord.rejected == [] and fake_discord.rate_limited == []

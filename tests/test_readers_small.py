@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +89,16 @@ async def telegram(engine: QueryEngine) -> AsyncIterator[FakeTelegram]:
             await platform.close()
 
 
+def _has_reply(fake: FakeTelegram, chat: int) -> bool:
+    return bool(fake.sent(chat))
+
+
 async def test_telegram_replies(telegram: FakeTelegram) -> None:
     for n, command in enumerate(COMMANDS):  # one chat per command: the spam throttle allows 5 per 10 s
         chat = PRIVATE + 1 + n
         telegram.add_chat(chat, "private")
         telegram.user_says(chat, command, user_id=chat, language_code="fr")
-        await telegram.wait_for(lambda chat=chat: bool(telegram.sent(chat)))
+        await telegram.wait_for(partial(_has_reply, telegram, chat))
         text = telegram.sent(chat)[0].text
         assert text == text.lstrip() and not _doubled(text), (command, text[:60])
         if command in ("/latest", "/sections"):
