@@ -66,13 +66,13 @@ def write_config(folder: Path, feed: Path, fake: FakeTelegram, db: str, name: st
     config.write_text(
         f'[storage]\npath = "{folder / db}"\n\n'
         f'[[feeds]]\nname = "{name}"\nurl = "{feed}"\npoll_interval = "1h"\nmax_bytes = 33554432\n\n'
-        f'[telegram]\napi_base_url = "{fake.base_url}"\n\n'
+        f'[telegram]\napi_base_url = "{fake.base_url}"\ntime_scale = 0.01\n\n'
         '[[destinations]]\nname = "console"\nplatform = "console"\nbackfill = 0\n', encoding="utf-8")
     return config
 
 
 async def start_run(config: Path, log: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "DIGESTBOT_TELEGRAM_TIME_SCALE": "0.01",
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN,
            "PYTHONPATH": str(ROOT)}
     with log.open("wb") as err:
         return await asyncio.create_subprocess_exec(

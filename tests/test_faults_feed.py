@@ -43,7 +43,7 @@ class Done:
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    env.update({"PYTHONPATH": str(ROOT), "DIGESTBOT_CONSOLE_LOG": str(tmp_path / "console.jsonl")})
+    env.update({"PYTHONPATH": str(ROOT)})
     return env
 
 
@@ -67,6 +67,7 @@ def config(tmp_path: Path, url: str, *, destination: str = "", **feed: object) -
     path = tmp_path / "config.toml"
     path.write_text(
         f'[storage]\npath = "{tmp_path / "bot.db"}"\n\n'
+        f'[console]\nlog = "{tmp_path / "console.jsonl"}"\n\n'
         f'[[feeds]]\nname = "nlp"\nurl = "{url}"\n{extra}\n'
         + (destination or '[[destinations]]\nname = "console"\nplatform = "console"\nbackfill = 100\n'),
         encoding="utf-8")
