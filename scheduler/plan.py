@@ -117,7 +117,7 @@ def plan_destination(service: ServiceView, dest: Destination, now: datetime,
     else:
         fires = schedule.fires_until(now, until)
         if isinstance(schedule, CronDrip):  # `per_tick` sections per tick
-            step = service.planner.per_tick(dest)
+            step = schedule.per_tick
             deliveries += [_delivery(fires[i // step], issue, section)
                            for i, (issue, section) in enumerate(upcoming[: len(fires) * step])]
             busy = -(-len(upcoming) // step)

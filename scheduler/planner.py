@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
 from bot.models import Issue, IssueRef, Section, SectionRef
 from bot.ports import Destination, Rendered, Renderer
-from bot.schedule import Digest, OnPublish, Schedule, parse_schedule
+from bot.schedule import CronDrip, Digest, OnPublish, Schedule, parse_schedule
 from bot.store import SaveResult, Store
 from scheduler.outbox import NewRow, Outbox, OutboxRow
 from scheduler.selection import (
@@ -40,7 +41,8 @@ def schedule_of(dest: Destination) -> Schedule:
         ScheduleError: the stored text is not a schedule (the service pauses such a destination
             and never hands it to the planner).
     """
-    return parse_schedule(dest.schedule, dest.timezone)
+    schedule = parse_schedule(dest.schedule, dest.timezone)
+    return replace(schedule, per_tick=Planner.per_tick(dest)) if isinstance(schedule, CronDrip) else schedule
 
 
 class Planner:

@@ -8,6 +8,7 @@ import pytest
 
 from bot.store import Store
 from scheduler.plan import build_plan
+from scheduler.status import build_status
 from tests.test_scheduler_support import Clock, Feeder, ScriptedPlatform, dest, make_config, make_issue, make_service
 
 EIGHT = [(f"part_{n}", f"Part {n} 📙", "📙") for n in range(8)]  # a weekly newsletter's 7–8 sections
@@ -26,6 +27,9 @@ async def test_per_tick_sections_per_tick_as_planned(store: Store, clock: Clock,
     store.save_issue(make_issue("fr-4", sections=EIGHT))
     await service.run_once()
     [plan] = build_plan(service, days=10)
+    [status] = build_status(service).destinations
+    each = "one section" if per_tick == 1 else f"{per_tick} sections"
+    assert plan.schedule_words.startswith(f"{each} at 09:00") and status.schedule_words == plan.schedule_words
     whens = [d.when for d in plan.deliveries]
     assert len(whens) == 8 and len(set(whens)) == ticks  # every section planned, per_tick per tick
     assert plan.then is not None and (f"{per_tick} sections per tick" if per_tick > 1 else "one section") in plan.then
