@@ -170,3 +170,14 @@ async def test_discord_compact_max_item_chars_and_digest(discord_platform: Disco
     description = digest["embeds"][0]["description"]
     assert "Sentence 2.0 is about" in description and "2 " not in description.split("\n")[0][:2]
     assert fake_discord.rejected == [] and fake_discord.rate_limited == []
+
+
+async def test_discord_digest_of_many_long_sections_fits_and_has_one_footer_per_message(
+        discord_platform: DiscordAdapter, fake_discord: FakeDiscord) -> None:
+    sections = tuple(Section(f"s{n}", f"Part {n}", f"Part {n}", "", n, tuple(_item(k, 6) for k in range(30)))
+                     for n in range(10))
+    messages = await _send_discord(discord_platform, fake_discord, DigestPost(ISSUE, sections))
+    assert len(messages) >= 2  # 10 long sections do not fit in one message's 6000 characters
+    for message in messages:
+        assert [bool(e.get("footer")) for e in message["embeds"]] == [False] * (len(message["embeds"]) - 1) + [True]
+    assert fake_discord.rejected == [] and fake_discord.rate_limited == []

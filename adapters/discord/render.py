@@ -335,13 +335,7 @@ class DiscordRenderer:
         footer = {"text": _truncate_words(f"{issue.label} · {section.title or section.heading}", FOOTER_LIMIT)}
         room = EMBED_TOTAL_LIMIT - ulen(footer["text"])
         embeds = [e for e in (self._item_embed(section, i, lang, options) for i in section.items) if e]
-        groups: list[list[dict[str, Any]]] = []
-        for embed in embeds:
-            if groups and len(groups[-1]) < EMBEDS_PER_MESSAGE and \
-                    sum(map(embed_length, groups[-1])) + embed_length(embed) <= room:
-                groups[-1].append(embed)
-            else:
-                groups.append([embed])
+        groups = _embed_groups(embeds, room)
         header = self.section_header(issue, section)
         if not groups:
             return [{"content": _truncate_words(f"{header}\n{t('discord.empty_section', lang)}", CONTENT_LIMIT)}]
@@ -408,12 +402,14 @@ class DiscordRenderer:
                 description = "\n".join(bullets) or t("discord.items_count", lang, count=len(section.items))
                 embeds.append({"type": "rich", "color": section_color(section.key),
                                "title": _truncate_words(heading, TITLE_LIMIT),
-                               "description": _truncate_lines(description, 1000),
-                               "footer": {"text": issue.label}})
+                               "description": _truncate_lines(description, 1000)})
         if fmt == "text":
             return [{"content": c} for c in split_lines([header, *lines])]
-        groups = [embeds[i:i + EMBEDS_PER_MESSAGE] for i in range(0, len(embeds), EMBEDS_PER_MESSAGE)] or [[]]
-        return [{"content": header, **({"embeds": g} if g else {})} for g in groups]
+        footer = {"text": _truncate_words(issue.label, FOOTER_LIMIT)}
+        groups = _embed_groups(embeds, EMBED_TOTAL_LIMIT - ulen(footer["text"]))
+        for group in groups:
+            group[-1]["footer"] = dict(footer)  # once per message
+        return [{"content": header, **({"embeds": g} if g else {})} for g in groups or [[]]]
 
     def _index(self, issue: IssueRef, entries: Sequence[msg.IndexEntry], lang: str) -> list[dict[str, Any]]:
         lines = [f"📑 **{t('discord.index_title', lang)} — {issue.label}**"]
@@ -456,6 +452,18 @@ class DiscordRenderer:
         if buttons:  # prev/next section of the same edition; tokens are the engine's, ≤ 40 ASCII
             payloads[-1]["buttons"] = buttons
         return payloads
+
+
+def _embed_groups(embeds: Sequence[dict[str, Any]], room: int) -> list[list[dict[str, Any]]]:
+    """Embeds packed in order into messages of ≤ 10 embeds and ≤ `room` units in total."""
+    groups: list[list[dict[str, Any]]] = []
+    for embed in embeds:
+        if groups and len(groups[-1]) < EMBEDS_PER_MESSAGE and \
+                sum(map(embed_length, groups[-1])) + embed_length(embed) <= room:
+            groups[-1].append(embed)
+        else:
+            groups.append([embed])
+    return groups
 
 
 _ROLE_ID = re.compile(r"^\d{17,20}$")
