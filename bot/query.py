@@ -400,6 +400,8 @@ class QueryEngine:
             return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
         removed = self.store.delete_subscription(configured.name if configured else f"{query.platform}:{query.chat}")
+        if configured is not None:  # only config.toml can stop a configured destination
+            return Notice(lang=lang, message=t("query.unsubscribe_configured", lang))
         return Notice(lang=lang, message=t("query.unsubscribe_done" if removed else "query.unsubscribe_none", lang))
 
     def _page(self, token: str, lang: str) -> Answer:

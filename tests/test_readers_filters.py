@@ -23,7 +23,7 @@ from bot.commands import Query, Subscribe, parse_command
 from bot.config import Config, DestinationConfig, FeedConfig
 from bot.filters import ItemFilter
 from bot.ingest import Ingestor
-from bot.messages import ErrorAnswer, Subscribed
+from bot.messages import ErrorAnswer, Notice, Subscribed
 from bot.models import Block, Issue, Item, Span
 from bot.ports import Destination
 from bot.query import QueryEngine
@@ -177,6 +177,10 @@ async def test_subscribe_in_a_configured_chat_updates_it_without_reposting(
     assert updated.sections == ("tools_datasets",) and updated.options["include"] == ["bert"]
     assert updated.languages == ("fr",) and len(service.destinations()) == 1
     assert len(fake_discord.channel_messages(channel)) == before  # what it just received is not posted again
+    undone = engine.answer(Query(parse_command("/unsubscribe"), lang="en", platform="discord", chat=channel,
+                                 is_admin=True, is_private=False))
+    assert isinstance(undone, Notice) and "config.toml" in undone.message
+    assert store.subscriptions() == []  # back to the configured selection
     store.close()
 
 
