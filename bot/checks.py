@@ -60,9 +60,11 @@ def offline_problems(config: Config, stored_keys: Iterable[str] = ()) -> list[Co
             if name == "*" or name in known or aliases.key_for(name) in known:
                 continue
             problems.append(ConfigError(f"{where}.sections", f"unknown section {name!r}" + did_you_mean(name, known)))
-        for key in dest.topics:
-            if key not in known:
-                problems.append(ConfigError(f"{where}.topics.{key}", "unknown section key" + did_you_mean(key, known)))
+        for field, keys in (("topics", dest.topics), ("mention_roles", dest.mention_roles)):
+            for key in keys:
+                if key not in known:
+                    problems.append(ConfigError(f"{where}.{field}.{key}",
+                                                "unknown section key" + did_you_mean(key, known)))
         if dest.platform != "telegram" and (dest.topic is not None or dest.topics):
             problems.append(ConfigError(f"{where}.topics", "topics are for Telegram forum groups only"))
     problems += _tokens(config)

@@ -35,6 +35,7 @@ from bot.config import (
     read_raw,
     resolve_config_path,
 )
+from bot.destinations import destination_from_config
 from bot.errors import ConfigError, DigestbotError, FeedError, StorageError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
@@ -284,7 +285,8 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
             for feed in ctx.config.feeds or [_feed_for(ctx, None)]:
                 with contextlib.suppress(FeedError):
                     asyncio.run(ingestor.poll(feed))
-        engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language)
+        engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language,
+                             destinations=[destination_from_config(d) for d in ctx.config.destinations])
         query = Query(parse_command(command_line), lang=lang or ctx.config.default_language, platform="console",
                       chat="cli")
         answer = engine.answer(query)
@@ -428,7 +430,8 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
     from web import MeteredEngine, Metrics
 
     metrics = Metrics(store, service.outbox, service.destinations, (*COMMANDS, "page"))
-    engine = MeteredEngine(store, ctx.aliases(), ctx.config.default_language, metrics=metrics)
+    engine = MeteredEngine(store, ctx.aliases(), ctx.config.default_language, metrics=metrics,
+                           destinations=[destination_from_config(d) for d in ctx.config.destinations])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

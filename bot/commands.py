@@ -38,6 +38,7 @@ __all__ = [
     "parse_command",
     "split_command",
     "section_names",
+    "subscription",
 ]
 
 #: Every chat command, in the order menus and help list them.
@@ -100,11 +101,16 @@ class SearchCommand:
 
 @dataclass(frozen=True, slots=True)
 class Subscribe:
-    """`/subscribe [sections…] [| schedule]`: no sections means all; no schedule means on_publish."""
+    """`/subscribe [sections…] [+word…] [-word…] [| schedule]`: no sections means all; no schedule, on_publish.
+
+    `include`/`exclude` are topic filter terms (`+bert`, `-"crypto monnaie"`), see `bot.filters`.
+    """
 
     name: ClassVar[str] = "subscribe"
     sections: tuple[str, ...] = ()
     schedule: str = ""
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +152,9 @@ class Query:
     """A command and who asked it, platform-neutral.
 
     `lang` is the asker's language; `is_admin`/`is_private` are what the platform
-    says about the asker and the chat (the engine decides what needs them).
+    says about the asker and the chat (the engine decides what needs them);
+    `chat_aliases` are other names of the same chat (a Telegram channel's "@username"),
+    so a chat configured by name is recognised.
     """
 
     command: Command
@@ -156,11 +164,30 @@ class Query:
     user: str = ""
     is_admin: bool = False
     is_private: bool = True
+    chat_aliases: tuple[str, ...] = ()
 
 
 def section_names(text: str) -> tuple[str, ...]:
     """"outils, éthique" or "outils éthique" → ("outils", "éthique")."""
     return tuple(clean(text).replace(",", " ").split())
+
+
+_TERM = re.compile(r'([+-]?)(?:"([^"]*)"?|“([^”]*)”?|«([^»]*)»?|([^\s,]+))')
+
+
+def subscription(text: str, schedule: str = "") -> Subscribe:
+    """`outils, éthique +bert -"crypto monnaie"` → sections, include and exclude terms of a `Subscribe`.
+
+    A word or a quoted phrase after `+` must appear in an item, after `-` must not; other
+    words name sections. Both platforms read `/subscribe` text here.
+    """
+    sections: list[str] = []
+    terms: dict[str, list[str]] = {"+": [], "-": []}
+    for sign, *quoted in _TERM.findall(clean(text)):
+        word = " ".join("".join(quoted).split())
+        if word and word not in "+-":
+            (terms[sign] if sign else sections).append(word)
+    return Subscribe(tuple(sections), " ".join(schedule.split()), tuple(terms["+"]), tuple(terms["-"]))
 
 
 def _section_args(text: str) -> tuple[str, int | None]:
@@ -200,7 +227,7 @@ def parse_command(text: str, args: str | None = None) -> Command:
 
 def _subscribe(args: str) -> Subscribe:
     sections, _, schedule = clean(args).partition("|")
-    return Subscribe(section_names(sections), " ".join(schedule.split()))
+    return subscription(sections, schedule)
 
 
 #: How each command word reads its argument text; "page" is a button's, not a person's.

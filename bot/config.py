@@ -17,11 +17,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from bot.errors import ConfigError
+from bot.filters import MAX_TERMS, term_problem
 from bot.i18n import supported_languages
 from bot.language import KNOWN as KNOWN_LANGUAGES
+from bot.presentation import MIN_ITEM_CHARS
 from bot.regexcheck import unsafe_regex_reason
 from bot.schedule import ScheduleError, parse_schedule
 
@@ -330,6 +332,11 @@ class DeliveryConfig(_Strict):
         return value
 
 
+#: Image modes per platform, the default first.
+IMAGE_MODES: dict[str, tuple[str, ...]] = {"telegram": ("none", "first", "all"),
+                                           "discord": ("thumbnail", "full", "none"), "console": ("none",)}
+
+
 class DestinationConfig(_Strict):
     """One place posts go to. Platform options are optional and platform-specific."""
 
@@ -344,15 +351,25 @@ class DestinationConfig(_Strict):
     on_edit: Literal["ignore", "edit", "repost"] = "ignore"
     backfill: int = Field(default=1, ge=0, le=1000)
     feeds: list[str] = Field(default_factory=list)
+    # Topic filters (bot/filters.py): words or phrases, case- and accent-insensitive, never regexes
+    include: list[str] = Field(default_factory=list, max_length=MAX_TERMS)
+    exclude: list[str] = Field(default_factory=list, max_length=MAX_TERMS)
     # Telegram options
     link_preview: bool = False
-    images: Literal["none", "first", "all"] = "none"
+    # images: Telegram "none" (default) | "first" | "all"; Discord "thumbnail" (default) | "full" | "none"
+    images: str = Field(default="", validate_default=True)
     topic: int | None = Field(default=None, ge=1)
     topics: dict[str, int] = Field(default_factory=dict)
     index: bool = True
     # Discord options
     format: Literal["embeds", "text"] = "embeds"
     thread: bool = False
+    mention_role: str = ""  # a role pinged by the first message of each issue (opt-in)
+    mention_roles: dict[str, str] = Field(default_factory=dict)  # section key → role pinged by that section
+    # Presentation (bot/presentation.py) and drip pacing
+    compact: bool = False
+    max_item_chars: int | None = Field(default=None, ge=MIN_ITEM_CHARS, le=4000)
+    per_tick: int = Field(default=1, ge=1, le=50)
 
     @field_validator("name")
     @classmethod
@@ -373,6 +390,24 @@ class DestinationConfig(_Strict):
     @classmethod
     def _channel(cls, value: Any) -> Any:
         return _snowflake(value)
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _filter_terms(cls, value: list[str]) -> list[str]:
+        for term in value:
+            if (problem := term_problem(term)) is not None:
+                raise ValueError(f"filter term {term[:40]!r} {problem}")
+        return [" ".join(term.split()) for term in value]
+
+    @field_validator("mention_role", mode="before")
+    @classmethod
+    def _role(cls, value: Any) -> Any:
+        return _snowflake(value)
+
+    @field_validator("mention_roles", mode="before")
+    @classmethod
+    def _roles(cls, value: Any) -> Any:
+        return {key: _snowflake(role) for key, role in value.items()} if isinstance(value, dict) else value
 
     @field_validator("topics")
     @classmethod
@@ -409,6 +444,25 @@ class DestinationConfig(_Strict):
             raise ValueError(f"unknown language {', '.join(map(repr, unknown))} "
                              f"(use codes: {', '.join(KNOWN_LANGUAGES)})")
         return codes
+
+    @field_validator("images")
+    @classmethod
+    def _images(cls, value: str, info: ValidationInfo) -> str:
+        """`images` means one thing per platform: its modes are named when the value is not one."""
+        platform = str(info.data.get("platform") or "console")
+        allowed = IMAGE_MODES.get(platform, ("none",))
+        value = value.strip().lower() or allowed[0]
+        if value not in allowed:
+            raise ValueError(f"{value[:40]!r} is not a {platform} image mode: use "
+                             + ", ".join(f'"{mode}"' for mode in allowed))
+        return value
+
+    @model_validator(mode="after")
+    def _platform_options(self) -> DestinationConfig:
+        """Mentions exist on Discord only."""
+        if (self.mention_role or self.mention_roles) and self.platform != "discord":
+            raise ValueError("mention_role and mention_roles are Discord options (role ids)")
+        return self
 
     @model_validator(mode="after")
     def _target(self) -> DestinationConfig:

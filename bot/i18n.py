@@ -80,9 +80,18 @@ def normalize_language(code: str | None) -> str:
     return base if base.isalpha() and 2 <= len(base) <= 3 else ""
 
 
-def language_name(lang: str) -> str:
-    """"fr" → "Français"; a code we have no name for is shown as is."""
-    return LANGUAGES.get(lang, lang)
+def language_name(lang: str, in_lang: str | None = None, *, edition: bool = False) -> str:
+    """"fr" → "Français" (its own name), or as a reply written in `in_lang` says it.
+
+    `language_name("en", "fr")` is "anglais" ("je réponds en anglais"); with `edition=True`
+    the form that qualifies an edition ("la version anglaise"). A code we have no name for
+    is shown as is.
+    """
+    if in_lang is None:
+        return LANGUAGES.get(lang, lang)
+    key = f"languages.{'edition' if edition else 'name'}.{lang}"
+    catalogue = _catalogue(normalize_language(in_lang) or _FALLBACK)
+    return catalogue.get(key) or _catalogue(_FALLBACK).get(key) or LANGUAGES.get(lang, lang)
 
 
 def t(key: str, lang: str | None = None, /, **params: Any) -> str:

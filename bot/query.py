@@ -15,6 +15,7 @@ from typing import assert_never
 
 from bot import commands as cmd
 from bot.commands import Query, clean
+from bot.filters import MAX_TERMS, term_problem
 from bot.i18n import language_name, normalize_language, supported_languages, t
 from bot.messages import (
     Answer,
@@ -30,7 +31,7 @@ from bot.messages import (
     SectionList,
     Subscribed,
 )
-from bot.models import Destination, Issue, IssueRef, SectionRef
+from bot.models import Destination, Issue, IssueRef, Section, SectionRef
 from bot.schedule import ScheduleError, parse_schedule
 from bot.section_names import SectionMatcher
 from bot.sections import SectionAliases
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 MAX_SEARCH_WORDS = 8
 MAX_WORD = 40
 AMBIGUITY_MARGIN = 4.0
+ARCHIVE_DEPTH = 50  # editions looked through for a section the newest one lacks (and for autocomplete: 20)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
@@ -79,10 +81,12 @@ def build_fts_query(words: str) -> tuple[str, list[str], bool]:
 class QueryEngine:
     """Answers chat queries from the store, in the asker's language."""
 
-    def __init__(self, store: Store, aliases: SectionAliases | None = None, default_lang: str = "en") -> None:
+    def __init__(self, store: Store, aliases: SectionAliases | None = None, default_lang: str = "en",
+                 destinations: Sequence[Destination] = ()) -> None:
         self.store = store
         self.matcher = SectionMatcher(aliases or SectionAliases())
         self.default_lang = normalize_language(default_lang) or "en"
+        self.destinations = tuple(destinations)
 
     # ------------------------------------------------------------------ entry point
     def answer(self, query: Query) -> Answer:
@@ -124,19 +128,57 @@ class QueryEngine:
             case _:
                 assert_never(command)
 
-    def lang_for(self, platform: str, chat: str, fallback: str | None) -> str:
-        """The language a chat asked for with /language, else the user's client language."""
+    def lang_for(self, platform: str, chat: str, user_locale: str | None, server_locale: str | None = None,
+                 chat_aliases: Sequence[str] = ()) -> str:
+        """The language to answer in when the asker named none: the one order every platform follows.
+
+        The chat's `/language` setting, then the user's own locale when an edition exists in
+        it, then the languages of the destination this chat is, then the server's locale,
+        then the user's locale if we have replies in it (Telegram has no server), then the
+        default. (An explicit `language` argument, checked by the adapter, comes first.)
+        """
         stored = self.store.chat_language(platform, chat) if chat else None
-        return stored or normalize_language(fallback) or self.default_lang
+        if stored:
+            return stored
+        user = normalize_language(user_locale)
+        if user and self.store.list_issues(lang=user, limit=1):
+            return user
+        dest = self._configured(platform, chat, chat_aliases) or next(
+            (d for d in self.store.subscriptions(platform) if d.chat == chat), None)
+        if dest is not None and dest.languages:
+            return normalize_language(dest.languages[0]) or self.default_lang
+        if server := normalize_language(server_locale):
+            return server
+        # No edition in the user's language, nothing else said: still reply in it when we can (help, notes).
+        return user if user in supported_languages() else self.default_lang
 
     # ------------------------------------------------------------------ autocomplete
     def section_choices(self, prefix: str, lang: str = "en", issue: int | None = None) -> list[tuple[str, str]]:
-        """Autocomplete: (display name, value) of the relevant edition's sections, ≤ 25."""
+        """Autocomplete: (display name, value) of sections, best matches first, ≤ 25.
+
+        With an issue number, that edition's sections; without, the sections of recent
+        editions (one per key, the newest name), since `/section` answers from the archive.
+        """
         lang = normalize_language(lang) or self.default_lang
         edition, _ = self._edition(issue, lang)
         if edition is None:
             return []
-        return [(s.heading[:100], s.key[:100]) for s in self.matcher.choices(clean(prefix), edition.sections)][:25]
+        prefix = clean(prefix)
+        recent = [(edition.ref, edition.sections)]
+        if issue is None:
+            recent += self.store.recent_sections(edition.language, limit=20)
+        seen: set[str] = set()
+        scored: list[tuple[float, int, Section]] = []
+        for _, sections in recent:
+            scores = {r.position: r.score for r in self.matcher.rank(prefix, sections)} if prefix else {}
+            contained = {s.position for s in self.matcher.choices(prefix, sections)}
+            for s in sections:
+                if s.key in seen or (s.position not in contained and s.position not in scores):
+                    continue
+                seen.add(s.key)
+                scored.append((scores.get(s.position, 0.0), len(scored), s))
+        scored.sort(key=lambda entry: (-entry[0], entry[1]))
+        return [(s.heading[:100], s.key[:100]) for _, _, s in scored[:25]]
 
     # ------------------------------------------------------------------ editions
     def _edition(self, number: int | None, lang: str) -> tuple[Issue | None, bool]:
@@ -174,7 +216,8 @@ class QueryEngine:
     def _fallback_note(self, issue: Issue, lang: str, fallback: bool) -> str:
         if not fallback:
             return ""
-        return t("query.fallback_language", lang, lang=language_name(lang), other=language_name(issue.language))
+        return t("query.fallback_language", lang, lang=language_name(lang, lang, edition=True),
+                 other=language_name(issue.language, lang, edition=True))
 
     # ------------------------------------------------------------------ commands
     def _help(self, lang: str, *, greet: bool) -> Help:
@@ -198,7 +241,14 @@ class QueryEngine:
             return NotFound(lang=lang, issue=edition.ref, choices=refs,
                             message=t("query.section_missing_arg", lang, example=example, issue=label),
                             next_page=self._token(edition, 0) if edition.sections else None)
+        note = self._fallback_note(edition, lang, fallback)
         matches = self.matcher.rank(words, edition.sections)
+        if not matches and number is None and (older := self._older_with(words, edition)) is not None:
+            matches = self.matcher.rank(words, older.sections)
+            section = older.sections[matches[0].position]
+            note = "\n".join(filter(None, (note, t("query.from_older", lang, issue=older.ref.label, newest=label,
+                                                     section=section.title or section.heading))))
+            edition, refs, label = older, tuple(self._refs(older)), older.ref.label
         if not matches:
             return NotFound(lang=lang, issue=edition.ref, choices=refs,
                             message=t("query.section_unknown", lang, query=_echo(words), issue=label))
@@ -206,7 +256,14 @@ class QueryEngine:
             close = tuple(refs[m.position] for m in matches if matches[0].score - m.score < AMBIGUITY_MARGIN)
             return NotFound(lang=lang, issue=edition.ref, choices=close,
                             message=t("query.section_ambiguous", lang, query=_echo(words), issue=label))
-        return self._section_answer(edition, matches[0].position, lang, self._fallback_note(edition, lang, fallback))
+        return self._section_answer(edition, matches[0].position, lang, note)
+
+    def _older_with(self, words: str, newest: Issue) -> Issue | None:
+        """The newest edition in `newest`'s language, older than it, that has a section named `words`."""
+        for ref, sections in self.store.recent_sections(newest.language, limit=ARCHIVE_DEPTH):
+            if ref.entry_id != newest.entry_id and self.matcher.rank(words, sections):
+                return self.store.get_issue(ref.entry_id)
+        return None
 
     def _sections(self, number: int | None, lang: str) -> Answer:
         edition, fallback = self._edition(number, lang)
@@ -218,7 +275,8 @@ class QueryEngine:
         edition, fallback = self._edition(None, lang)
         if edition is None:
             return self._no_edition(None, lang)
-        return self._section_list(edition, fallback, t("query.latest_title", lang, title=edition.title), lang)
+        title = f"{edition.ref.label} — {edition.title}"  # the label says which issue, whatever the feed's title
+        return self._section_list(edition, fallback, t("query.latest_title", lang, title=title), lang)
 
     def _section_list(self, edition: Issue, fallback: bool, title: str, lang: str) -> SectionList:
         note = self._fallback_note(edition, lang, fallback)
@@ -274,7 +332,7 @@ class QueryEngine:
         code = normalize_language(code_text[:10])
         available = ", ".join(supported_languages())
         if not code_text:
-            return Notice(lang=lang, message=t("query.language_current", lang, lang=language_name(lang),
+            return Notice(lang=lang, message=t("query.language_current", lang, lang=language_name(lang, lang),
                                                available=available))
         if code not in supported_languages():
             return ErrorAnswer(lang=lang, message=t("query.language_unknown", lang, code=_echo(code_text, 10),
@@ -284,32 +342,66 @@ class QueryEngine:
         return LanguageSet(lang=code, message=t("query.language_set", code))
 
     def _subscribe(self, query: Query, command: cmd.Subscribe, lang: str) -> Answer:
+        """Create this chat's subscription, or update it (also when the chat is a configured destination).
+
+        Updating keeps the destination's name, so what it already received is not posted again.
+        """
         if not query.is_private and not query.is_admin:
             return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
         schedule, problem = _check_schedule(clean(command.schedule))
         if problem is not None:
             return ErrorAnswer(lang=lang, message=t(
                 "query.subscribe_bad_schedule", lang, schedule=_echo(schedule), reason=_echo(problem, 160)))
+        terms = {"include": [clean(term) for term in command.include],
+                 "exclude": [clean(term) for term in command.exclude]}
+        for term in (*terms["include"], *terms["exclude"]):
+            if term_problem(term) is not None:
+                return ErrorAnswer(lang=lang, message=t("query.subscribe_bad_term", lang, term=_echo(term, 40)))
         keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang)
         if unknown:
             edition, _ = self._edition(None, lang)
             available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
             return ErrorAnswer(lang=lang, message=t(
                 "query.subscribe_unknown_sections", lang, names=_echo(", ".join(unknown)), available=available))
+        configured = self._configured(query.platform, query.chat, query.chat_aliases)
+        existing = {d.name: d for d in self.store.subscriptions(query.platform)}
+        name = configured.name if configured else f"{query.platform}:{query.chat}"
         destination = Destination(
-            name=f"{query.platform}:{query.chat}", platform=query.platform, chat=query.chat, languages=(lang,),
+            name=name, platform=query.platform, chat=query.chat,
+            languages=configured.languages if configured and configured.languages else (lang,),
             sections=tuple(keys) or ("*",), schedule=schedule, backfill=1,
-            options={"index": True, "subscribed_by": query.user},
+            options={"index": True, "subscribed_by": query.user, **{k: v[:MAX_TERMS] for k, v in terms.items() if v}},
         )
         self.store.save_subscription(destination)
-        label = ", ".join(keys) if keys else t("query.all_sections", lang)
-        return Subscribed(lang=lang, destination=destination.name, message=t(
-            "query.subscribe_done", lang, sections=label, lang=language_name(lang), schedule=schedule))
+        label = ", ".join(self._section_names(keys, lang)) if keys else t("query.all_sections", lang)
+        done = "query.subscribe_updated" if configured or name in existing else "query.subscribe_done"
+        lines = [t(done, lang, sections=label, lang=language_name(destination.languages[0], lang), schedule=schedule)]
+        for key in ("include", "exclude"):
+            if terms[key]:
+                lines.append(t(f"query.subscribe_{key}", lang, terms=", ".join(f"“{term}”" for term in terms[key])))
+        return Subscribed(lang=lang, destination=destination.name, message="\n".join(lines))
+
+    def _configured(self, platform: str, chat: str, aliases: Sequence[str] = ()) -> Destination | None:
+        """The config.toml destination this chat is (by id, or by a name such as "@channel"), if any."""
+        names = {chat, *(alias.lower() for alias in aliases)}
+        return next((d for d in self.destinations
+                     if d.platform == platform and (d.chat in names or d.chat.lower() in names)), None)
+
+    def _section_names(self, keys: Sequence[str], lang: str) -> list[str]:
+        """Section keys as a reader knows them: the newest title in `lang` ("Outils et jeux de données")."""
+        titles: dict[str, str] = {}
+        for _, sections in self.store.recent_sections(lang, limit=20) or self.store.recent_sections(None, limit=20):
+            for section in sections:
+                titles.setdefault(section.key, section.title or section.heading)
+        return [titles.get(key, key) for key in keys]
 
     def _unsubscribe(self, query: Query, lang: str) -> Answer:
         if not query.is_private and not query.is_admin:
             return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
-        removed = self.store.delete_subscription(f"{query.platform}:{query.chat}")
+        configured = self._configured(query.platform, query.chat, query.chat_aliases)
+        removed = self.store.delete_subscription(configured.name if configured else f"{query.platform}:{query.chat}")
+        if configured is not None:  # only config.toml can stop a configured destination
+            return Notice(lang=lang, message=t("query.unsubscribe_configured", lang))
         return Notice(lang=lang, message=t("query.unsubscribe_done" if removed else "query.unsubscribe_none", lang))
 
     def _page(self, token: str, lang: str) -> Answer:

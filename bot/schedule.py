@@ -110,14 +110,18 @@ class _Cron:
 
 @dataclass(frozen=True, slots=True)
 class CronDrip(_Cron):
-    """One section per tick: the next selected section not yet sent, oldest issue first."""
+    """`per_tick` sections per tick (a destination's option, default 1): the next selected ones not yet
+    sent, oldest issue first."""
+
+    per_tick: int = 1
 
     @property
     def text(self) -> str:
         return f"cron {self.expression}"
 
     def words(self) -> str:
-        return f"one section {self._when()}"
+        each = "one section" if self.per_tick == 1 else f"{self.per_tick} sections"
+        return f"{each} {self._when()}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -574,6 +574,25 @@ class Store:
     def editions(self, number: int) -> list[IssueRef]:
         return self.list_issues(number=number, limit=100)
 
+    def recent_sections(self, lang: str | None = None, limit: int = 30) -> list[tuple[IssueRef, tuple[Section, ...]]]:
+        """The newest editions (in `lang`) with their sections' names but no items, newest first.
+
+        What answering from the whole archive needs ("the newest issue that has a Tools
+        section", autocomplete over recent issues) without loading every item of each.
+        """
+        refs = self.list_issues(lang=lang, limit=limit)
+        if not refs:
+            return []
+        marks = ", ".join("?" for _ in refs)
+        by_entry: dict[str, list[Section]] = {}
+        for s in self.db.query(
+                f"select entry_id, key, heading, title, emoji, position from sections where entry_id in ({marks})"
+                " order by entry_id, position", [ref.entry_id for ref in refs]):
+            by_entry.setdefault(s["entry_id"], []).append(Section(
+                key=s["key"], heading=s["heading"], title=s["title"], emoji=s["emoji"], position=s["position"],
+                items=()))
+        return [(ref, tuple(by_entry.get(ref.entry_id, ()))) for ref in refs]
+
     # ------------------------------------------------------------------ search
     def search(self, fts_query: str, *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
         """Full-text search; `fts_query` must be built by the query engine, never raw user input."""

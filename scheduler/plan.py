@@ -116,11 +116,14 @@ def plan_destination(service: ServiceView, dest: Destination, now: datetime,
         then = "every selected section of each new issue as soon as it is published"
     else:
         fires = schedule.fires_until(now, until)
-        if isinstance(schedule, CronDrip):  # one section per tick
-            deliveries += [_delivery(fire, issue, section)
-                           for fire, (issue, section) in zip(fires, upcoming, strict=False)]
-            idle = fires[len(upcoming):]
-            then = _later(len(upcoming) - len(fires), "section(s)", "one section per tick of each new issue")
+        if isinstance(schedule, CronDrip):  # `per_tick` sections per tick
+            step = schedule.per_tick
+            deliveries += [_delivery(fires[i // step], issue, section)
+                           for i, (issue, section) in enumerate(upcoming[: len(fires) * step])]
+            busy = -(-len(upcoming) // step)
+            idle = fires[busy:]
+            each = "one section" if step == 1 else f"{step} sections"
+            then = _later(len(upcoming) - len(fires) * step, "section(s)", f"{each} per tick of each new issue")
         else:  # every waiting digest at the first tick
             if fires:
                 deliveries += [_delivery(fires[0], issue, section) for issue, section in upcoming]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
 from bot.models import Issue, IssueRef, Section, SectionRef
 from bot.ports import Destination, Rendered, Renderer
-from bot.schedule import Digest, OnPublish, Schedule, parse_schedule
+from bot.schedule import CronDrip, Digest, OnPublish, Schedule, parse_schedule
 from bot.store import SaveResult, Store
 from scheduler.outbox import NewRow, Outbox, OutboxRow
 from scheduler.selection import (
@@ -40,7 +41,8 @@ def schedule_of(dest: Destination) -> Schedule:
         ScheduleError: the stored text is not a schedule (the service pauses such a destination
             and never hands it to the planner).
     """
-    return parse_schedule(dest.schedule, dest.timezone)
+    schedule = parse_schedule(dest.schedule, dest.timezone)
+    return replace(schedule, per_tick=Planner.per_tick(dest)) if isinstance(schedule, CronDrip) else schedule
 
 
 class Planner:
@@ -185,8 +187,17 @@ class Planner:
         return count
 
     # ------------------------------------------------------------------ cron and digest ticks
+    @staticmethod
+    def per_tick(dest: Destination) -> int:
+        """Sections a cron drip releases per tick (`per_tick`, default 1; config checks 1–50)."""
+        value = dest.options.get("per_tick", 1)
+        return max(1, min(int(value), 50)) if isinstance(value, int) and not isinstance(value, bool) else 1
+
     def drip(self, dest: Destination) -> int:
-        """Release the next section not yet enqueued (oldest admitted edition first)."""
+        """Release the next `per_tick` sections not yet enqueued (oldest admitted edition first)."""
+        return sum(self._drip_one(dest) for _ in range(self.per_tick(dest)))
+
+    def _drip_one(self, dest: Destination) -> int:
         now = self.clock()
         for entry_id in self.outbox.open_admissions(dest.name):
             issue, remaining = self._remaining(dest, entry_id)

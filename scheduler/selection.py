@@ -6,6 +6,7 @@ and so every schedule (on_publish, cron drip, digest) selects alike.
 
 from __future__ import annotations
 
+from bot.filters import ItemFilter
 from bot.models import Issue, IssueRef, Section
 from bot.ports import Destination
 from bot.section_names import SectionMatcher
@@ -30,10 +31,17 @@ _DEFAULT = SectionMatcher()
 
 
 def selected_sections(dest: Destination, issue: Issue, matcher: SectionMatcher | None = None) -> list[Section]:
-    """The issue's non-empty sections the destination asked for, in the order they were published."""
+    """The issue's non-empty sections the destination asked for, in the order they were published.
+
+    The destination's topic filters (`include`/`exclude`) are applied per item here, so every
+    schedule, the digest and the index see the same filtered sections; a section left empty
+    is not selected.
+    """
     match = matcher or _DEFAULT
+    keep = ItemFilter.from_options(dest.options)
     ordered = sorted(issue.sections, key=lambda s: s.position)
-    return [section for section in ordered if section.items and match.wanted(section, dest.sections)]
+    chosen = (keep.section(section) for section in ordered if section.items and match.wanted(section, dest.sections))
+    return [section for section in chosen if section is not None]
 
 
 def selection_fingerprint(dest: Destination) -> str:

@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Config, FeedConfig
-from bot.destinations import destination_from_config
+from bot.destinations import destination_from_config, with_subscription
 from bot.errors import ConfigError, DigestbotError, FeedError
 from bot.models import IssueRef
 from bot.ports import Destination, Outlet
@@ -91,7 +91,8 @@ class DeliveryService:
         return self._clock()
 
     def destinations(self) -> dict[str, Destination]:
-        """Configured destinations, then those created by `/subscribe` (config wins a name clash).
+        """Configured destinations, then those created by `/subscribe` (one stored under a configured
+        name updates that destination: `with_subscription`).
 
         Only destinations whose schedule parses are returned; the others (a subscription
         stored before its schedule text became invalid) are set apart in `invalid()` and
@@ -99,8 +100,8 @@ class DeliveryService:
         """
         if self._dests is None:
             dests = {d.name: destination_from_config(d) for d in self.config.destinations}
-            for sub in self.store.subscriptions():
-                dests.setdefault(sub.name, sub)
+            for sub in self.store.subscriptions():  # a /subscribe in a configured chat updates that destination
+                dests[sub.name] = with_subscription(dests[sub.name], sub) if sub.name in dests else sub
             self._invalid = {}
             for name, dest in list(dests.items()):
                 try:

@@ -31,7 +31,7 @@ from tests.fakes.discord import DISCORD_LOCALES, FakeDiscord, valid_command_name
 LOCALES = Path(__file__).resolve().parents[1] / "bot" / "locales"
 LANGUAGES = tuple(LANGUAGE_NAMES)
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")
-NAMESPACES = ("query", "telegram", "discord")
+NAMESPACES = ("query", "telegram", "discord", "languages")
 
 
 def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, str]:

@@ -394,4 +394,4 @@ def test_chat_commands_answer_with_the_newsletters_name(config: Path, command: s
 def test_subscribe_takes_a_section_key_that_exists_in_every_issue(config: Path) -> None:
     result = CliRunner().invoke(main, ["ask", "/subscribe jobs", "--config", str(config)])
     assert result.exit_code == 0, result.output
-    assert "Subscribed" in result.output and "jobs" in result.output
+    assert "Subscribed" in result.output and "Jobs" in result.output  # the name readers know, not the key

@@ -10,6 +10,7 @@ from typing import assert_never
 
 from bot import messages as msg
 from bot.models import Block, IssueRef, Item, Section, SectionRef
+from bot.presentation import item_label
 
 __all__ = ["render_answer_text", "render_post_text", "split_text"]
 
@@ -45,9 +46,7 @@ def _item(item: Item) -> str:
 
 
 def section_header(section: Section, issue: IssueRef) -> str:
-    heading = section.heading or section.title or section.key
-    if section.emoji and section.emoji not in heading:
-        heading = f"{section.emoji} {heading}"
+    heading = _with_emoji(section.emoji, section.heading or section.title or section.key)
     return f"{heading} — {issue.label}"
 
 
@@ -60,10 +59,7 @@ def _digest_chunks(post: msg.DigestPost) -> tuple[str, list[str]]:
     chunks = [post.issue.link] if post.issue.link else []
     for section in post.sections:
         lines = [f"{(section.emoji + ' ') if section.emoji else ''}{section.title or section.heading}"]
-        lines.extend(f"  • {item.title}" for item in section.items if item.title)
-        untitled = sum(1 for item in section.items if not item.title)
-        if untitled:
-            lines.append(f"  • (+{untitled} more)")
+        lines.extend(f"  • {label}" for label in map(item_label, section.items) if label)
         chunks.append("\n".join(lines))
     return header, chunks
 
@@ -106,8 +102,9 @@ def split_text(header: str, chunks: list[str], max_chars: int) -> list[str]:
     if current or not bodies:
         bodies.append(current)
     if len(bodies) == 1:
-        return [f"{header}\n\n{bodies[0]}".rstrip()]
-    return [f"{header} ({i}/{len(bodies)})\n\n{body}".rstrip() for i, body in enumerate(bodies, 1)]
+        return ["\n\n".join(p for p in (header, bodies[0]) if p).rstrip()]  # no header: no leading blank line
+    return ["\n\n".join(p for p in (f"{header} ({i}/{len(bodies)})".strip(), body) if p).rstrip()
+            for i, body in enumerate(bodies, 1)]
 
 
 def render_post_text(post: msg.Post, max_chars: int) -> list[str]:
@@ -129,11 +126,14 @@ def _issue_line(ref: IssueRef) -> str:
     return f"• {ref.label}: {ref.title}{date}\n  {ref.link}"
 
 
-def _section_lines(issue: IssueRef, refs: tuple[SectionRef, ...]) -> list[str]:
-    if not refs:
-        return []
-    return [issue.label, *(f"{s.position + 1}. {(s.emoji + ' ') if s.emoji else ''}{s.heading} [{s.key}]"
-                           for s in refs)]
+def _section_lines(refs: tuple[SectionRef, ...]) -> list[str]:
+    """Numbered section names (the answer's message already names the issue: it is not repeated)."""
+    return [f"{s.position + 1}. {_with_emoji(s.emoji, s.heading)} [{s.key}]" for s in refs]
+
+
+def _with_emoji(emoji: str, heading: str) -> str:
+    """A heading with its emoji once ("Publications 📙" stays as it is; "📙" + "Publications" → "📙 Publications")."""
+    return f"{emoji} {heading}" if emoji and emoji not in heading else heading
 
 
 def _hit_lines(hit: msg.SearchHit) -> list[str]:
@@ -148,14 +148,15 @@ def _hit_lines(hit: msg.SearchHit) -> list[str]:
 def render_answer_text(answer: msg.Answer, max_chars: int) -> list[str]:
     """A query answer as console messages."""
     if isinstance(answer, msg.SectionAnswer):
-        parts = split_text(*_section_chunks(answer.issue, answer.section), max_chars)
+        header, chunks = _section_chunks(answer.issue, answer.section)
+        parts = split_text(header, [answer.note, *chunks] if answer.note else chunks, max_chars)  # as the bots
         if answer.page_count > 1:
             parts[-1] += f"\n\n(page {answer.page}/{answer.page_count})"
         return parts
     lines: list[str] = [answer.message] if answer.message else []
     match answer:
-        case msg.SectionList(issue=issue, sections=refs) | msg.NotFound(issue=issue, choices=refs):
-            lines += _section_lines(issue, refs)
+        case msg.SectionList(sections=refs) | msg.NotFound(choices=refs):
+            lines += _section_lines(refs)
         case msg.IssueList(issues=issues):
             lines += map(_issue_line, issues)
         case msg.SearchResults(hits=hits):

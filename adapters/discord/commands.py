@@ -3,8 +3,9 @@
 interaction → `Query` → `QueryEngine.answer` → rendered reply. Nothing more.
 
 What `/section outils` means lives in `bot/query.py`; this Cog only parses options,
-picks the language (the option, else the chat's stored language, else the guild's
-locale), and replies within Discord's 3 s (deferring first for commands that may be slow).
+picks the language (the option, else `QueryEngine.lang_for`'s order: the chat's setting,
+the user's locale, the destination's languages, the guild's locale), and replies within
+Discord's 3 s (deferring first for commands that may be slow).
 Names and descriptions are `locale_str`s resolved by `CatalogueTranslator` from
 `bot/locales/<lang>/discord.toml`.
 """
@@ -34,9 +35,8 @@ from bot.commands import (
     SearchCommand,
     SectionCommand,
     SectionsCommand,
-    Subscribe,
     Unsubscribe,
-    section_names,
+    subscription,
 )
 from bot.i18n import LANGUAGES, normalize_language, supported_languages, t
 from bot.messages import Answer, ErrorAnswer
@@ -136,9 +136,9 @@ class DigestCommands(commands.Cog):
     def _lang(self, interaction: discord.Interaction, explicit: str | None) -> str:
         if explicit:
             return normalize_language(explicit)
-        locale = interaction.guild_locale or interaction.locale
-        return self.engine.lang_for("discord", str(interaction.channel_id or ""),
-                                    locale.value if locale is not None else None)
+        user, server = interaction.locale, interaction.guild_locale  # the reader's own locale before the server's
+        return self.engine.lang_for("discord", str(interaction.channel_id or ""), user.value if user else None,
+                                    server.value if server else None)
 
     @staticmethod
     def _is_admin(interaction: discord.Interaction) -> bool:
@@ -272,7 +272,7 @@ class DigestCommands(commands.Cog):
     @app_commands.rename(sections=_s("sections", "opt.sections.name"),
                          schedule=_s("schedule", "opt.schedule.name"),
                          language=_s("language", "opt.language.name"))
-    @app_commands.describe(sections=_s("Sections to post (default: all)", "opt.sections.description"),
+    @app_commands.describe(sections=_s("Sections and +word/-word filters (default: all)", "opt.sections.description"),
                            schedule=_s("on_publish, cron or digest", "opt.schedule.description"),
                            language=_s("Edition language", "opt.language.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
@@ -280,7 +280,7 @@ class DigestCommands(commands.Cog):
     @app_commands.guild_only()
     async def subscribe(self, interaction: discord.Interaction, sections: str = "",
                         schedule: str = "", language: str | None = None) -> None:
-        await self._run(interaction, Subscribe(section_names(sections), " ".join(schedule.split())), language)
+        await self._run(interaction, subscription(sections, schedule), language)
 
     @app_commands.command(name=_s("unsubscribe", "cmd.unsubscribe.name"),
                           description=_s("Stop posting new issues here", "cmd.unsubscribe.description"))

@@ -35,6 +35,7 @@ class DiscordPayload(TypedDict, total=False):
     thread: ThreadSpec
     buttons: list[PageButtonSpec]
     ephemeral: bool
+    mention_role: str  # the one role this message may ping (a destination's opt-in `mention_role`)
 
 
 def payload_of(kind: str, payload: Mapping[str, Any]) -> DiscordPayload:

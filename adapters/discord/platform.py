@@ -43,9 +43,18 @@ def nonce_for(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:_NONCE_LENGTH]
 
 
+def allowed_mentions(payload: DiscordPayload) -> discord.AllowedMentions:
+    """Nobody, except the one role a destination opted in to ping (`mention_role`, set by the renderer)."""
+    role = payload.get("mention_role") or ""
+    if not role.isdigit():
+        return discord.AllowedMentions.none()
+    return discord.AllowedMentions(everyone=False, users=False, roles=[discord.Object(id=int(role))],
+                                   replied_user=False)
+
+
 def message_kwargs(payload: DiscordPayload) -> dict[str, Any]:
-    """A payload → keyword arguments of discord.py's send/edit (never pings anyone)."""
-    return {"allowed_mentions": discord.AllowedMentions.none(), "content": payload.get("content") or None,
+    """A payload → keyword arguments of discord.py's send/edit (pings nobody but an opted-in role)."""
+    return {"allowed_mentions": allowed_mentions(payload), "content": payload.get("content") or None,
             "embeds": [discord.Embed.from_dict(dict(e)) for e in payload.get("embeds", ())]}
 
 

@@ -22,6 +22,7 @@ from bot import messages as msg
 from bot.i18n import t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
+from bot.presentation import PLAIN, Presentation, item_label
 from bot.urls import safe_url
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "DESCRIPTION_LIMIT",
     "EMBEDS_PER_MESSAGE",
     "EMBED_TOTAL_LIMIT",
+    "IMAGE_MODES",
     "SUPPRESS_NOTIFICATIONS",
     "TITLE_LIMIT",
     "DiscordRenderer",
@@ -237,16 +239,24 @@ def split_lines(lines: Sequence[str], limit: int = CONTENT_LIMIT, separator: str
 
 
 # --------------------------------------------------------------------------- posts
+#: Discord `images` option: a small picture beside each item (default), the full-width picture, or none.
+IMAGE_MODES = ("thumbnail", "full", "none")
+
+
 @dataclass(frozen=True, slots=True)
 class _Options:
     format: str = "embeds"
     thread: bool = False
+    images: str = "thumbnail"
+    look: Presentation = PLAIN
 
     @classmethod
     def of(cls, dest: Destination | None) -> _Options:
         options = dest.options if dest is not None else {}
         fmt = str(options.get("format") or "embeds")
-        return cls(format=fmt if fmt in ("embeds", "text") else "embeds", thread=bool(options.get("thread", False)))
+        images = str(options.get("images") or "thumbnail")
+        return cls(format=fmt if fmt in ("embeds", "text") else "embeds", thread=bool(options.get("thread", False)),
+                   images=images if images in IMAGE_MODES else "thumbnail", look=Presentation.of(options))
 
 
 class DiscordRenderer:
@@ -258,17 +268,26 @@ class DiscordRenderer:
         lang = post.issue.language
         match post:
             case msg.SectionPost(issue=issue, section=section):
-                payloads = (self._section_embeds(issue, section, lang) if options.format == "embeds"
-                            else self._section_text(issue, section, lang))
+                if options.look.compact:
+                    payloads = self._section_compact(issue, section, lang)
+                elif options.format == "embeds":
+                    payloads = self._section_embeds(issue, section, lang, options)
+                else:
+                    payloads = self._section_text(issue, section, lang, options.look)
             case msg.DigestPost(issue=issue, sections=sections):
                 payloads = self._digest(issue, sections, lang, options.format)
             case msg.IndexPost(issue=issue, entries=entries):
                 payloads = self._index(issue, entries, lang)
             case _:
                 assert_never(post)
+        role = _mention_role(post, dest)
+        if role is not None and payloads:  # the opt-in ping: this role, nothing else (platform sends allow it only)
+            payloads[0]["content"] = _truncate_words(f"<@&{role}> {payloads[0].get('content', '')}".rstrip(),
+                                                     CONTENT_LIMIT)
+            payloads[0]["mention_role"] = role
         parts: list[Rendered] = []
         for number, payload in enumerate(payloads):
-            notify = post.notify and number == 0
+            notify = (post.notify or role is not None) and number == 0
             if not notify:
                 payload["flags"] = SUPPRESS_NOTIFICATIONS
             if options.thread:
@@ -292,56 +311,70 @@ class DiscordRenderer:
         line = f"📰 **{issue.label}** — {title}"
         return _truncate_words(f"{line}\n<{url}>" if url else line, CONTENT_LIMIT)
 
-    def _item_embed(self, issue: IssueRef, section: Section, item: Item, lang: str) -> dict[str, Any] | None:
+    def _item_embed(self, section: Section, item: Item, lang: str, options: _Options) -> dict[str, Any] | None:
         embed: dict[str, Any] = {"type": "rich", "color": section_color(section.key)}
         url = _safe_url(item.url)
         if item.title.strip():
             embed["title"] = _truncate_words(escape_text(item.title.strip()), TITLE_LIMIT)
             if url:
                 embed["url"] = url
-        description = fit_blocks(item.body, DESCRIPTION_LIMIT, more_url=item.url,
-                                 more_label=t("discord.read_more", lang))
+        budget = min(DESCRIPTION_LIMIT, options.look.max_item_chars or DESCRIPTION_LIMIT)
+        description = fit_blocks(item.body, budget, more_url=item.url, more_label=t("discord.read_more", lang))
         if description.strip():
             embed["description"] = description
-        image = next((i for i in item.images if _safe_url(i)), None)
-        if image:
-            embed["image"] = {"url": _safe_url(image)}
+        image = next((i for i in item.images if _safe_url(i)), None) if options.images != "none" else None
+        if image:  # a thumbnail keeps a section on a phone screen; "full" is the wide picture under the text
+            embed["thumbnail" if options.images == "thumbnail" else "image"] = {"url": _safe_url(image)}
         if not (embed.get("title") or embed.get("description") or image):
             return None
-        embed["footer"] = {"text": _truncate_words(f"{issue.label} · {section.heading}", FOOTER_LIMIT)}
         return embed
 
-    def _section_embeds(self, issue: IssueRef, section: Section, lang: str) -> list[dict[str, Any]]:
-        embeds = [e for e in (self._item_embed(issue, section, i, lang) for i in section.items) if e]
-        groups: list[list[dict[str, Any]]] = []
-        for embed in embeds:
-            if groups and len(groups[-1]) < EMBEDS_PER_MESSAGE and \
-                    sum(map(embed_length, groups[-1])) + embed_length(embed) <= EMBED_TOTAL_LIMIT:
-                groups[-1].append(embed)
-            else:
-                groups.append([embed])
+    def _section_embeds(self, issue: IssueRef, section: Section, lang: str,
+                        options: _Options = _Options()) -> list[dict[str, Any]]:
+        """Items as embeds, ≤ 10 and ≤ 6000 units per message; the footer once, on a message's last embed."""
+        footer = {"text": _truncate_words(f"{issue.label} · {section.title or section.heading}", FOOTER_LIMIT)}
+        room = EMBED_TOTAL_LIMIT - ulen(footer["text"])
+        embeds = [e for e in (self._item_embed(section, i, lang, options) for i in section.items) if e]
+        groups = _embed_groups(embeds, room)
         header = self.section_header(issue, section)
         if not groups:
             return [{"content": _truncate_words(f"{header}\n{t('discord.empty_section', lang)}", CONTENT_LIMIT)}]
+        for group in groups:
+            group[-1]["footer"] = dict(footer)
         count = len(groups)
         return [{"content": _truncate_words(header if count == 1 else f"{header} ({n}/{count})", CONTENT_LIMIT),
                  "embeds": group} for n, group in enumerate(groups, 1)]
 
-    def _item_text(self, item: Item, budget: int, lang: str) -> str:
+    def _section_compact(self, issue: IssueRef, section: Section, lang: str) -> list[dict[str, Any]]:
+        """`compact = true`: the header, then one line per item, its title (or first words) linking to it."""
+        header = f"**{self.section_header(issue, section)}**"
+        lines = []
+        for item in section.items:
+            label = escape_text(item_label(item, 200))
+            url = _safe_url(item.url)
+            if label:
+                lines.append(f"- [{label}](<{url}>)" if url else f"- {label}")
+        bodies = split_lines(lines or [t("discord.empty_section", lang)], CONTENT_LIMIT - ulen(header) - 12)
+        count = len(bodies)
+        return [{"content": f"{header if count == 1 else f'{header} ({n}/{count})'}\n{body}"}
+                for n, body in enumerate(bodies, 1)]
+
+    def _item_text(self, item: Item, budget: int, lang: str, look: Presentation = PLAIN) -> str:
         url = _safe_url(item.url)
         title = ""
         if item.title.strip():
             title = escape_text(_truncate_words(item.title.strip(), 300))
             title = f"**[{title}](<{url}>)**" if url else f"**{title}**"
-        body_budget = budget - (ulen(title) + 1 if title else 0)
+        body_budget = min(budget - (ulen(title) + 1 if title else 0), look.max_item_chars or budget)
         body = fit_blocks(item.body, body_budget, more_url=item.url, more_label=t("discord.read_more", lang),
                           angle_links=True)
         return "\n".join(p for p in (title, body) if p.strip())
 
-    def _section_text(self, issue: IssueRef, section: Section, lang: str) -> list[dict[str, Any]]:
+    def _section_text(self, issue: IssueRef, section: Section, lang: str,
+                      look: Presentation = PLAIN) -> list[dict[str, Any]]:
         header = f"**{self.section_header(issue, section)}**"
         budget = CONTENT_LIMIT - ulen(header) - 12  # room for the header and a " (n/m)" counter
-        items = [s for s in (self._item_text(i, budget, lang) for i in section.items) if s]
+        items = [s for s in (self._item_text(i, budget, lang, look) for i in section.items) if s]
         bodies = split_lines(items, budget, separator="\n\n") or [t("discord.empty_section", lang)]
         count = len(bodies)
         return [{"content": f"{header if count == 1 else f'{header} ({n}/{count})'}\n{body}"}
@@ -354,9 +387,11 @@ class DiscordRenderer:
         embeds: list[dict[str, Any]] = []
         for section in sections:
             bullets = []
-            for title, item in ((i.title.strip(), i) for i in section.items if i.title.strip()):
+            for label, item in ((item_label(i, 200), i) for i in section.items):
+                if not label:
+                    continue
                 url = _safe_url(item.url)
-                name = escape_text(_truncate_words(title, 200))
+                name = escape_text(label)
                 bullets.append(f"- [{name}](<{url}>)" if url and fmt == "text" else
                                f"- [{name}]({url})" if url else f"- {name}")
             heading = escape_text(section.heading)
@@ -367,12 +402,14 @@ class DiscordRenderer:
                 description = "\n".join(bullets) or t("discord.items_count", lang, count=len(section.items))
                 embeds.append({"type": "rich", "color": section_color(section.key),
                                "title": _truncate_words(heading, TITLE_LIMIT),
-                               "description": _truncate_lines(description, 1000),
-                               "footer": {"text": issue.label}})
+                               "description": _truncate_lines(description, 1000)})
         if fmt == "text":
             return [{"content": c} for c in split_lines([header, *lines])]
-        groups = [embeds[i:i + EMBEDS_PER_MESSAGE] for i in range(0, len(embeds), EMBEDS_PER_MESSAGE)] or [[]]
-        return [{"content": header, **({"embeds": g} if g else {})} for g in groups]
+        footer = {"text": _truncate_words(issue.label, FOOTER_LIMIT)}
+        groups = _embed_groups(embeds, EMBED_TOTAL_LIMIT - ulen(footer["text"]))
+        for group in groups:
+            group[-1]["footer"] = dict(footer)  # once per message
+        return [{"content": header, **({"embeds": g} if g else {})} for g in groups or [[]]]
 
     def _index(self, issue: IssueRef, entries: Sequence[msg.IndexEntry], lang: str) -> list[dict[str, Any]]:
         lines = [f"📑 **{t('discord.index_title', lang)} — {issue.label}**"]
@@ -388,17 +425,17 @@ class DiscordRenderer:
         match answer:
             case msg.SectionAnswer():
                 payloads = self._section_answer(answer)
-            case msg.SectionList(issue=issue, message=message, sections=refs):
-                payloads = _messages([_issue_title(issue), *_escaped(message), *map(_section_count, refs)])
+            case msg.SectionList(message=message, sections=refs):  # the message names the issue once
+                payloads = _messages([*_escaped(message), *map(_section_count, refs)])
             case msg.IssueList(message=message, issues=issues):
                 payloads = _messages([*_escaped(message), *map(_issue_line, issues)])
             case msg.SearchResults(message=message, hits=hits):
                 payloads = _messages([*_escaped(message), *map(_hit_line, hits)])
             case msg.NotFound(message=message, choices=refs):
-                payloads = _messages([escape_text(message or _ELLIPSIS), *(_bullet(r.heading) for r in refs)])
+                payloads = _messages([*(_escaped(message) or [_ELLIPSIS]), *(_bullet(r.heading) for r in refs)])
             case msg.ErrorAnswer(message=message) | msg.Help(message=message) | msg.Notice(message=message) | \
                     msg.Subscribed(message=message) | msg.LanguageSet(message=message):
-                payloads = _messages([escape_text(message or _ELLIPSIS)])
+                payloads = _messages(_escaped(message) or [_ELLIPSIS])
             case _:
                 assert_never(answer)
         ephemeral = isinstance(answer, msg.ErrorAnswer | msg.NotFound)
@@ -417,8 +454,40 @@ class DiscordRenderer:
         return payloads
 
 
+def _embed_groups(embeds: Sequence[dict[str, Any]], room: int) -> list[list[dict[str, Any]]]:
+    """Embeds packed in order into messages of ≤ 10 embeds and ≤ `room` units in total."""
+    groups: list[list[dict[str, Any]]] = []
+    for embed in embeds:
+        if groups and len(groups[-1]) < EMBEDS_PER_MESSAGE and \
+                sum(map(embed_length, groups[-1])) + embed_length(embed) <= room:
+            groups[-1].append(embed)
+        else:
+            groups.append([embed])
+    return groups
+
+
+_ROLE_ID = re.compile(r"^\d{17,20}$")
+
+
+def _mention_role(post: msg.Post, dest: Destination | None) -> str | None:
+    """The role the first message of this post pings, if the destination opted in.
+
+    `mention_roles[section key]` for that section's post; else `mention_role` for the first
+    post of an issue (the one that notifies). Never for an index, never an invalid id.
+    """
+    options = dest.options if dest is not None else {}
+    role: object = None
+    if isinstance(post, msg.SectionPost):
+        role = (options.get("mention_roles") or {}).get(post.section.key)
+    if role is None and post.notify and not isinstance(post, msg.IndexPost):
+        role = options.get("mention_role")
+    role = str(role or "")
+    return role if _ROLE_ID.match(role) else None
+
+
 def _escaped(message: str) -> list[str]:
-    return [escape_text(message)] if message else []
+    """A message's lines, each escaped (escaping alone would fold the lines of /help into one)."""
+    return [escape_text(line) for line in message.split("\n") if line.strip()]
 
 
 def _messages(lines: Sequence[str]) -> list[dict[str, Any]]:

@@ -116,7 +116,9 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
     if message is None or chat is None:
         return
     user_id = user.id if user else chat.id
-    lang = digest.engine.lang_for("telegram", str(chat.id), user.language_code if user else None)
+    aliases = (f"@{chat.username}",) if chat.username else ()  # a chat configured as "@channel"
+    lang = digest.engine.lang_for("telegram", str(chat.id), user.language_code if user else None,
+                                  chat_aliases=aliases)
     verdict = digest.throttle.check(chat.id, user_id)
     if verdict != "ok":
         if verdict == "warn":
@@ -134,7 +136,7 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
             return
         is_admin = admin
     query = Query(parse_command(command, args), lang=lang, platform="telegram", chat=str(chat.id),
-                  user=str(user_id), is_admin=is_admin, is_private=is_private)
+                  user=str(user_id), is_admin=is_admin, is_private=is_private, chat_aliases=aliases)
     try:
         answer = digest.engine.answer(query)
     except Exception:  # the engine promises not to raise; a bug must still get a reply

@@ -193,13 +193,12 @@ def _cut(pieces: Sequence[tuple[str, Span]], fragment: Fragment, max_size: int) 
     return chunks
 
 
-def pack(flow: Flow, budget: int) -> list[Fragment]:
-    """Fill messages of at most `budget` units, each ending at the strongest break that fits."""
+def _ranges(flow: Flow, budget: int, start: int = 0, most: int | None = None) -> list[tuple[int, int]]:
+    """(first, last) fragment of each message from `start`, each ending at the strongest break that fits."""
     fragments, breaks = flow.fragments, flow.breaks
-    parts: list[Fragment] = []
-    start = 0
+    ranges: list[tuple[int, int]] = []
     count = len(fragments)
-    while start < count:
+    while start < count and (most is None or len(ranges) < most):
         size = fragments[start].size
         end = start  # last fragment included
         while end + 1 < count:
@@ -209,33 +208,75 @@ def pack(flow: Flow, budget: int) -> list[Fragment]:
             size += grow
             end += 1
         if end + 1 < count:
-            best = max(range(start + 1, end + 2), key=lambda k: (breaks[k][0], k))
-            end = best - 1
-        html_parts = [fragments[start].html]
-        text_parts = [fragments[start].text]
-        for k in range(start + 1, end + 1):
-            separator = breaks[k][1]
-            html_parts += (separator, fragments[k].html)
-            text_parts += (separator, fragments[k].text)
-        text = "".join(text_parts)
-        body = Fragment("".join(html_parts), utf16_len(text), text)
-        parts.append(body)
+            end = max(range(start + 1, end + 2), key=lambda k: (breaks[k][0], k)) - 1
+        ranges.append((start, end))
         start = end + 1
-    return parts
+    return ranges
+
+
+def _size(flow: Flow, first: int, last: int) -> int:
+    return sum(f.size for f in flow.fragments[first:last + 1]) + sum(
+        utf16_len(flow.breaks[k][1]) for k in range(first + 1, last + 1))
+
+
+def _balanced(flow: Flow, budget: int, start: int) -> list[tuple[int, int]]:
+    """As few messages as `budget` allows, of similar length: the smallest budget that needs no more of them.
+
+    Messages still end at the strongest break in reach (item, paragraph, sentence), so a
+    4.4k section becomes two halves rather than 3.9k + 0.5k.
+    """
+    ranges = _ranges(flow, budget, start)
+    if len(ranges) < 2:
+        return ranges
+    total = _size(flow, start, len(flow.fragments) - 1)
+    low, high = -(-total // len(ranges)), budget
+    while low < high:
+        middle = (low + high) // 2
+        if len(_ranges(flow, middle, start)) <= len(ranges):
+            high = middle
+        else:
+            low = middle + 1
+    return _ranges(flow, low, start)
+
+
+def _joined(flow: Flow, first: int, last: int) -> Fragment:
+    fragments, breaks = flow.fragments, flow.breaks
+    html_parts = [fragments[first].html]
+    text_parts = [fragments[first].text]
+    for k in range(first + 1, last + 1):
+        separator = breaks[k][1]
+        html_parts += (separator, fragments[k].html)
+        text_parts += (separator, fragments[k].text)
+    text = "".join(text_parts)
+    return Fragment("".join(html_parts), utf16_len(text), text)
+
+
+def pack(flow: Flow, budget: int, *, balanced: bool = True, first_budget: int | None = None) -> list[Fragment]:
+    """Fill messages of at most `budget` units, each ending at the strongest break that fits.
+
+    `balanced` evens out the messages' lengths; `first_budget` makes the first message
+    smaller (a photo caption), the others sharing the rest.
+    """
+    head = _ranges(flow, first_budget, 0, most=1) if first_budget is not None else []
+    start = head[0][1] + 1 if head else 0
+    rest = _balanced(flow, budget, start) if balanced else _ranges(flow, budget, start)
+    return [_joined(flow, first, last) for first, last in (*head, *rest)]
 
 
 def compose(title: Fragment, flow: Flow, *, subtitle: Fragment | None = None,
-            limit: int = 4096) -> list[Fragment]:
+            limit: int = 4096, first_limit: int | None = None) -> list[Fragment]:
     """Whole messages: a title line (numbered "(1/3)" when there are several), a subtitle, the body.
 
     The body budget keeps room for the numbering, so adding it can never push a message
-    over `limit`.
+    over `limit` (or the first one over `first_limit`, a photo caption's limit). Messages are
+    balanced: a section needing two is cut near its middle, at the best break there.
     """
     head = title if subtitle is None else title + Fragment.plain("\n") + subtitle
     budget = limit - head.size - 2 - _NUMBER_RESERVE
     if budget < 200:
         raise ValueError("title too long for a message")
-    bodies = pack(flow, budget) if flow else []
+    first_budget = None if first_limit is None else max(1, first_limit - head.size - 2 - _NUMBER_RESERVE)
+    bodies = pack(flow, budget, first_budget=first_budget) if flow else []
     if not bodies:
         return [head]
     total = len(bodies)

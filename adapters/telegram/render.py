@@ -19,6 +19,7 @@ from bot import messages as msg
 from bot.i18n import t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
+from bot.presentation import PLAIN, Presentation, item_label, shorten
 from bot.urls import safe_url
 
 __all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer", "thread_for"]
@@ -66,7 +67,7 @@ def _issue_line(issue: IssueRef) -> Fragment:
 
 def _section_title(emoji: str, title: str) -> Fragment:
     title = _clip(title) or "—"
-    if emoji:
+    if emoji and emoji not in title:  # a heading that already carries its emoji gets it once
         return Fragment.plain(f"{_clip(emoji, 8)} ") + _bold(title)
     return _bold(title)
 
@@ -90,7 +91,8 @@ class TelegramRenderer:
         match post:
             case msg.SectionPost(issue=issue, section=section):
                 thread = thread_for(options, section.key)
-                parts = self._section_messages(section, issue, options.get("images", "none"))
+                parts = self._section_messages(section, issue, options.get("images", "none"),
+                                               Presentation.of(options))
             case msg.DigestPost():
                 thread = thread_for(options, None)
                 parts = self._digest_messages(post)
@@ -107,42 +109,59 @@ class TelegramRenderer:
             rendered.append(Rendered(kind=kind, text=text, payload=payload, notify=post.notify and index == 0))
         return rendered
 
-    def section_texts(self, section: Section, issue: IssueRef, *, note: str = "") -> list[Fragment]:
-        """The text messages of a section: numbered parts, split at item/paragraph/sentence breaks."""
+    def section_texts(self, section: Section, issue: IssueRef, *, note: str = "",
+                      look: Presentation = PLAIN, first_limit: int | None = None) -> list[Fragment]:
+        """The text messages of a section: numbered parts of similar length, split at item/paragraph/sentence
+        breaks; `first_limit` keeps the first one short enough to be a photo's caption."""
         lang = _ui_lang(issue.language)
         flow = Flow()
         if note.strip():
             flow.add_spans((Span(note.strip(), italic=True),), ITEM)
         for item in section.items:
-            self._add_item(flow, item, lang)
+            if look.compact:
+                label = item_label(item)
+                if label:
+                    flow.add(Fragment.plain("• ") + _link(label, item.url), BLOCK)
+            else:
+                self._add_item(flow, item, lang, look.max_item_chars)
         title = _section_title(section.emoji, section.title or section.heading)
-        return compose(title, flow, subtitle=_issue_line(issue), limit=self.text_limit)
+        return compose(title, flow, subtitle=_issue_line(issue), limit=self.text_limit, first_limit=first_limit)
 
-    def _add_item(self, flow: Flow, item: Item, lang: str) -> None:
+    def _add_item(self, flow: Flow, item: Item, lang: str, max_chars: int | None = None) -> None:
         strength, separator = ITEM, None
         if item.title.strip():
             flow.add_spans((Span(_clip(item.title, 1000), bold=True),), strength)
             strength, separator = CHAR, "\n"  # a title is never left alone at the end of a message
         linked = {span.href for block in item.body for span in block.spans if span.href}
-        for block in item.body:
-            if block.text.strip():
-                flow.add_block(block, strength, separator=separator)
-                strength, separator = BLOCK, None
-        source = next((s for s in item.sources if safe_url(s)), None)
+        if max_chars is not None and len(item.text) > max_chars:  # shortened: the link leads to the rest
+            flow.add_spans((Span(shorten(item.text, max_chars)),), strength, separator=separator)
+            strength, separator, linked = BLOCK, None, set()
+        else:
+            for block in item.body:
+                if block.text.strip():
+                    flow.add_block(block, strength, separator=separator)
+                    strength, separator = BLOCK, None
+        source = next((s for s in (*item.sources, item.url or "") if safe_url(s)), None)
         if source and source not in linked:
             flow.add(Fragment.plain("🔗 ") + _link(t("telegram.source", lang), source), strength, separator)
 
-    def _section_messages(self, section: Section, issue: IssueRef,
-                          images: str) -> list[tuple[str, str, dict[str, Any]]]:
+    def _section_messages(self, section: Section, issue: IssueRef, images: str,
+                          look: Presentation = PLAIN) -> list[tuple[str, str, dict[str, Any]]]:
         parts: list[tuple[str, str, dict[str, Any]]] = []
         photos = self._images(section, images)
+        if images == "first" and photos:  # the photo carries the first message as its caption: no extra message
+            messages = self.section_texts(section, issue, look=look, first_limit=self.caption_limit)
+            if messages[0].size <= self.caption_limit:
+                parts.append(("photo", messages[0].text, {"photo": photos[0], "caption": messages[0].html}))
+                parts.extend(("text", m.text, {"html": m.html}) for m in messages[1:])
+                return parts
         if photos:
             caption = _section_title(section.emoji, section.title or section.heading)
             caption = caption + Fragment.plain("\n") + _issue_line(issue)
             if caption.size > self.caption_limit:
                 caption = Fragment.plain(_clip(caption.text, self.caption_limit // 2))
             parts.extend(self._photo_parts(photos, caption))
-        for message in self.section_texts(section, issue):
+        for message in self.section_texts(section, issue, look=look):
             parts.append(("text", message.text, {"html": message.html}))
         return parts
 
@@ -178,7 +197,7 @@ class TelegramRenderer:
         for section in post.sections:
             flow.add(_section_title(section.emoji, section.title or section.heading), ITEM)
             for item in section.items:
-                label = _clip(item.title or item.text, 120)
+                label = item_label(item)
                 if label:
                     flow.add(Fragment.plain("• ") + _link(label, item.url), BLOCK)
         title = Fragment.plain("📰 ") + _bold(_clip(post.issue.title))
@@ -219,6 +238,9 @@ class TelegramRenderer:
         match answer:
             case msg.ErrorAnswer() | msg.NotFound():
                 title = Fragment.plain("⚠️ ") + _bold(first or t("telegram.error", lang))
+            case msg.SectionList(issue=issue) if lines:  # "Latest issue: …" is the title line, not repeated below
+                title = Fragment.plain("📚 ") + _link(_clip(lines[-1], 300), issue.link)
+                rest = lines[:-1]
             case msg.SectionList(issue=issue) | msg.SectionAnswer(issue=issue):
                 title = Fragment.plain("📚 ") + _link(_clip(issue.label), issue.link)
                 rest = lines

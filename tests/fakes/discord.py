@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 import unicodedata
 from collections import deque
@@ -106,6 +107,7 @@ class FakeDiscord:
         self.rate_limited: list[Recorded] = []
         self.forbidden_hits: list[Recorded] = []
         self.pings: list[dict[str, Any]] = []
+        self.role_pings: list[tuple[dict[str, Any], list[str]]] = []  # (message, the role ids it pinged)
         self.commands: list[dict[str, Any]] = []
         self.guild_commands: dict[str, list[dict[str, Any]]] = {}
         self.callbacks: dict[str, dict[str, Any]] = {}
@@ -377,6 +379,11 @@ class FakeDiscord:
         mentions = body.get("allowed_mentions")
         if mentions is not None and set(mentions.get("parse", [])) - {"users", "roles", "everyone"}:
             errors["allowed_mentions"] = {"_errors": [{"code": "ENUM", "message": "bad parse value"}]}
+        if mentions is not None and "roles" in mentions.get("parse", []) and mentions.get("roles"):
+            errors["allowed_mentions"] = {"_errors": [{"code": "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                                                       "message": "roles in parse and roles list are exclusive"}]}
+        if mentions is not None and len(mentions.get("roles") or ()) > 100:
+            errors["allowed_mentions"] = {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH", "message": "at most 100"}]}
         if creating and not errors and not (content or "").strip() and not embeds and not body.get("components"):
             errors["_empty"] = True
         return errors
@@ -394,14 +401,25 @@ class FakeDiscord:
         mentions = body.get("allowed_mentions")
         return mentions is None or "everyone" in mentions.get("parse", [])
 
+    @staticmethod
+    def _role_pings(body: dict[str, Any]) -> list[str]:
+        """Roles a message pings: mentioned in its content (`<@&id>`) and let through by allowed_mentions."""
+        mentioned = re.findall(r"<@&(\d{17,20})>", body.get("content") or "")
+        mentions = body.get("allowed_mentions")
+        if mentions is None or "roles" in mentions.get("parse", []):
+            return list(dict.fromkeys(mentioned))
+        allowed = {str(role) for role in mentions.get("roles") or ()}
+        return list(dict.fromkeys(role for role in mentioned if role in allowed))
+
     def _message(self, channel: str, body: dict[str, Any], *, author: dict[str, Any] | None = None,
                  webhook: bool = False) -> dict[str, Any]:
         message_id = self.snowflake()
         pinged = self._pings(body)
+        roles = self._role_pings(body)
         message = {
             "id": message_id, "channel_id": channel, "guild_id": self.guild_id, "type": 0,
             "content": body.get("content") or "", "author": author or self.bot_user, "attachments": [],
-            "embeds": body.get("embeds") or [], "mentions": [], "mention_roles": [], "pinned": False,
+            "embeds": body.get("embeds") or [], "mentions": [], "mention_roles": roles, "pinned": False,
             "mention_everyone": pinged, "tts": bool(body.get("tts")), "timestamp": _now_iso(),
             "edited_timestamp": None, "flags": (body.get("flags") or 0), "components": body.get("components") or [],
             "nonce": body.get("nonce"), "allowed_mentions": body.get("allowed_mentions"),
@@ -411,6 +429,8 @@ class FakeDiscord:
             message["application_id"] = self.app_id
         if pinged:
             self.pings.append(message)
+        if roles:
+            self.role_pings.append((message, roles))
         return message
 
     # ----------------------------------------------------------------------- REST handlers
