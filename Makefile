@@ -32,4 +32,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/responsiveness.py
 
 clean:
-	rm -rf $(VENV) *.egg-info digestbot-demo.db
+	rm -rf $(VENV) *.egg-info digestbot-demo.db digestbot-demo.db-wal digestbot-demo.db-shm digestbot-demo.db.lock build

@@ -48,7 +48,7 @@ def test_digest_and_index_posts() -> None:
     assert "🎓 Éducation\n  • Éducation item 0\n  • Éducation item 1" in digest.text
     ref = SectionRef(key="education", heading="Éducation 🎓", emoji="🎓", position=2)
     [index] = console.render(IndexPost(issue=issue.ref, entries=(IndexEntry(ref, "console://x"),)), DEST)
-    assert index.text == "🗂 Index — NLP Newsletter #4 (FR)\n\n🎓 Éducation 🎓 → console://x"
+    assert index.text == "🗂 Index — NLP Newsletter #4 (FR)\n\nÉducation 🎓 → console://x"
 
 
 async def test_send_prints_and_logs_each_part(tmp_path: Path) -> None:

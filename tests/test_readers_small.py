@@ -17,7 +17,8 @@ from adapters.console import ConsoleRenderer
 from adapters.discord.render import DiscordRenderer
 from adapters.telegram import telegram_adapter
 from bot.commands import Query, parse_command
-from bot.messages import SectionPost
+from bot.messages import DigestPost, IndexEntry, IndexPost, SectionPost
+from bot.models import SectionRef
 from bot.ports import Destination
 from bot.query import QueryEngine
 from bot.store import Store
@@ -61,6 +62,13 @@ def test_console_replies_and_posts(engine: QueryEngine) -> None:
         for section in issue.sections:
             for part in console.render(SectionPost(issue.ref, section), Destination("c", "console", "")):
                 assert not _doubled(part.text), part.text.split("\n")[0]
+        index = IndexPost(issue.ref, tuple(
+            IndexEntry(SectionRef(key=s.key, heading=s.heading, emoji=s.emoji, position=n), f"console://{s.key}")
+            for n, s in enumerate(issue.sections)))
+        digest = DigestPost(issue.ref, issue.sections)
+        for post in (index, digest):
+            for part in console.render(post, Destination("c", "console", "")):
+                assert not _doubled(part.text), part.text
 
 
 def test_ask_shows_the_fallback_note_the_bots_show(tmp_path: Path) -> None:

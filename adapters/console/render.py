@@ -58,7 +58,7 @@ def _digest_chunks(post: msg.DigestPost) -> tuple[str, list[str]]:
     header = f"📬 {post.issue.title} — {post.issue.label}"
     chunks = [post.issue.link] if post.issue.link else []
     for section in post.sections:
-        lines = [f"{(section.emoji + ' ') if section.emoji else ''}{section.title or section.heading}"]
+        lines = [_with_emoji(section.emoji, section.title or section.heading)]
         lines.extend(f"  • {label}" for label in map(item_label, section.items) if label)
         chunks.append("\n".join(lines))
     return header, chunks
@@ -66,8 +66,7 @@ def _digest_chunks(post: msg.DigestPost) -> tuple[str, list[str]]:
 
 def _index_chunks(post: msg.IndexPost) -> tuple[str, list[str]]:
     header = f"🗂 Index — {post.issue.label}"
-    lines = [f"{(e.section.emoji + ' ') if e.section.emoji else ''}{e.section.heading} → {e.url or '(not linked)'}"
-             for e in post.entries]
+    lines = [f"{_with_emoji(e.section.emoji, e.section.heading)} → {e.url or '(not linked)'}" for e in post.entries]
     return header, ["\n".join(lines)] if lines else []
 
 
