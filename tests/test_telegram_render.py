@@ -10,6 +10,7 @@ import pytest
 
 from adapters.telegram.layout import Flow, compose
 from adapters.telegram.markup import Fragment, utf16_len
+from adapters.telegram.payloads import MediaGroupPayload, PhotoPayload, TelegramPayload, TextPayload
 from adapters.telegram.render import TelegramRenderer
 from bot.messages import DigestPost, IndexEntry, IndexPost, NotFound, Notice, SectionAnswer, SectionPost
 from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
@@ -25,6 +26,24 @@ ISSUE = IssueRef(entry_id="e", link="https://dair.ai/x/", title="NLP Newsletter 
 @pytest.fixture(scope="module")
 def corpus() -> list[Issue]:
     return list(corpus_issues())
+
+
+def _text(part: Rendered[TelegramPayload]) -> TextPayload:
+    payload = part.payload
+    assert "html" in payload, part.kind
+    return payload
+
+
+def _photo(part: Rendered[TelegramPayload]) -> PhotoPayload:
+    payload = part.payload
+    assert "photo" in payload, part.kind
+    return payload
+
+
+def _media(part: Rendered[TelegramPayload]) -> MediaGroupPayload:
+    payload = part.payload
+    assert "media" in payload, part.kind
+    return payload
 
 
 def _check(part: Rendered) -> list[str]:
@@ -74,7 +93,7 @@ def test_every_section_of_every_issue_in_all_18_option_combinations(corpus: list
     for issue in corpus:
         for number, section in enumerate(issue.sections):
             post = SectionPost(issue=issue.ref, section=section, notify=number == 0)
-            rendered_by_images: dict[str, list[Rendered]] = {}
+            rendered_by_images: dict[str, list[Rendered[TelegramPayload]]] = {}
             for preview, images, threads in combos:
                 parts = RENDERER.render(post, _dest(link_preview=preview, images=images, **threads))
                 texts = [p for p in parts if p.kind == "text" or (p.kind == "photo" and images == "first")]
@@ -99,7 +118,7 @@ def test_header_items_and_sources(corpus: list[Issue]) -> None:
     lines = first.text.split("\n")
     assert lines[0].startswith("⚙️ Outils et jeux de données")
     assert lines[1] == "NLP Newsletter #4 (FR)"
-    html = first.payload["html"]
+    html = _text(first)["html"]
     assert html.startswith("⚙️ <b>Outils et jeux de données</b>")
     assert f'<a href="{issue.link}">NLP Newsletter #4 (FR)</a>' in html
     assert f"<b>{section.items[0].title}</b>" in html
@@ -145,7 +164,7 @@ def test_never_cut_inside_a_link_or_a_word_and_utf16_counted() -> None:
         (text,) = _check(part)
         assert utf16_len(text) <= 4096 < len(text.encode("utf-16-le"))
         assert not text.endswith("📙") and not text.endswith("📙m")
-        links += part.payload["html"].count('<a href="https://l.example/">')
+        links += _text(part)["html"].count('<a href="https://l.example/">')
     assert links == 1  # the link landed whole in exactly one message
 
 
@@ -166,7 +185,7 @@ def test_hostile_feed_text_is_escaped() -> None:
     (part,) = RENDERER.render(SectionPost(issue=ISSUE, section=_section(nasty)), _dest())
     (text,) = _check(part)
     assert "<script>alert(1)</script> & co" in text and "a < b && c > d &amp;" in text
-    html = part.payload["html"]
+    html = _text(part)["html"]
     assert "javascript:" not in html and 'href="/relative"' not in html
     assert 'href="https://e.com/?a=1&amp;b=2"' in html and "onclick" not in html  # a quote: left unlinked
     assert '<a href="https://e.com/b"><b><i>gras</i></b></a>' in html
@@ -181,11 +200,11 @@ def test_images_photo_or_media_groups_then_text() -> None:
     section = _section(item)
     first = RENDERER.render(SectionPost(issue=ISSUE, section=section), _dest(images="first"))
     assert [p.kind for p in first] == ["photo"]  # the short section is the photo's caption: one message
-    assert first[0].payload["photo"] == images[0] and first[0].notify and "Texte." in first[0].text
+    assert _photo(first[0])["photo"] == images[0] and first[0].notify and "Texte." in first[0].text
     every = RENDERER.render(SectionPost(issue=ISSUE, section=section), _dest(images="all"))
     assert [p.kind for p in every] == ["media_group", "media_group", "text"]
-    assert [len(p.payload["media"]) for p in every[:2]] == [6, 5]  # 11 → 6 + 5, never a group of one
-    assert "caption" in every[0].payload["media"][0] and "caption" not in every[1].payload["media"][0]
+    assert [len(_media(p)["media"]) for p in every[:2]] == [6, 5]  # 11 → 6 + 5, never a group of one
+    assert "caption" in _media(every[0])["media"][0] and "caption" not in _media(every[1])["media"][0]
     for part in every:
         _check(part)
 
@@ -196,7 +215,7 @@ def test_index_and_digest_posts() -> None:
         IndexEntry(refs[0], "https://t.me/chan/1"), IndexEntry(refs[1], "https://t.me/c/123/2"),
         IndexEntry(refs[2], None)))
     (part,) = RENDERER.render(index, _dest(topic=9))
-    text, entities = parse_html(part.payload["html"])
+    text, entities = parse_html(_text(part)["html"])
     assert "Rubrique 2 📙" in text and part.payload["thread"] == 9 and not part.notify
     assert [e["url"] for e in entities if e["type"] == "text_link"][-2:] == \
         ["https://t.me/chan/1", "https://t.me/c/123/2"]

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from discord.utils import escape_markdown
 
+from adapters.discord.payloads import DiscordPayload, PageButtonSpec, ThreadSpec
 from adapters.text import utf16_len as ulen
 from bot import messages as msg
 from bot.i18n import t
@@ -262,7 +263,7 @@ class _Options:
 class DiscordRenderer:
     """Turns posts and answers into Discord message payloads (see module docstring)."""
 
-    def render(self, post: msg.Post, dest: Destination | None = None) -> list[Rendered]:
+    def render(self, post: msg.Post, dest: Destination | None = None) -> list[Rendered[DiscordPayload]]:
         """One post → one or more messages, in order; only the first may notify."""
         options = _Options.of(dest)
         lang = post.issue.language
@@ -285,14 +286,14 @@ class DiscordRenderer:
             payloads[0]["content"] = _truncate_words(f"<@&{role}> {payloads[0].get('content', '')}".rstrip(),
                                                      CONTENT_LIMIT)
             payloads[0]["mention_role"] = role
-        parts: list[Rendered] = []
+        parts: list[Rendered[DiscordPayload]] = []
         for number, payload in enumerate(payloads):
             notify = (post.notify or role is not None) and number == 0
             if not notify:
                 payload["flags"] = SUPPRESS_NOTIFICATIONS
             if options.thread:
-                payload["thread"] = {"name": _truncate_words(post.issue.label, 100),
-                                     "header": self._issue_header(post.issue)}
+                payload["thread"] = ThreadSpec(name=_truncate_words(post.issue.label, 100),
+                                               header=self._issue_header(post.issue))
             kind = "embeds" if payload.get("embeds") else "text"
             parts.append(Rendered(kind=kind, text=payload.get("content", ""), payload=payload, notify=notify))
         return parts
@@ -330,7 +331,7 @@ class DiscordRenderer:
         return embed
 
     def _section_embeds(self, issue: IssueRef, section: Section, lang: str,
-                        options: _Options = _Options()) -> list[dict[str, Any]]:
+                        options: _Options = _Options()) -> list[DiscordPayload]:
         """Items as embeds, ≤ 10 and ≤ 6000 units per message; the footer once, on a message's last embed."""
         footer = {"text": _truncate_words(f"{issue.label} · {section.title or section.heading}", FOOTER_LIMIT)}
         room = EMBED_TOTAL_LIMIT - ulen(footer["text"])
@@ -338,14 +339,16 @@ class DiscordRenderer:
         groups = _embed_groups(embeds, room)
         header = self.section_header(issue, section)
         if not groups:
-            return [{"content": _truncate_words(f"{header}\n{t('discord.empty_section', lang)}", CONTENT_LIMIT)}]
+            return [DiscordPayload(content=_truncate_words(f"{header}\n{t('discord.empty_section', lang)}",
+                                                           CONTENT_LIMIT))]
         for group in groups:
             group[-1]["footer"] = dict(footer)
         count = len(groups)
-        return [{"content": _truncate_words(header if count == 1 else f"{header} ({n}/{count})", CONTENT_LIMIT),
-                 "embeds": group} for n, group in enumerate(groups, 1)]
+        return [DiscordPayload(content=_truncate_words(header if count == 1 else f"{header} ({n}/{count})",
+                                                       CONTENT_LIMIT), embeds=group)
+                for n, group in enumerate(groups, 1)]
 
-    def _section_compact(self, issue: IssueRef, section: Section, lang: str) -> list[dict[str, Any]]:
+    def _section_compact(self, issue: IssueRef, section: Section, lang: str) -> list[DiscordPayload]:
         """`compact = true`: the header, then one line per item, its title (or first words) linking to it."""
         header = f"**{self.section_header(issue, section)}**"
         lines = []
@@ -356,7 +359,7 @@ class DiscordRenderer:
                 lines.append(f"- [{label}](<{url}>)" if url else f"- {label}")
         bodies = split_lines(lines or [t("discord.empty_section", lang)], CONTENT_LIMIT - ulen(header) - 12)
         count = len(bodies)
-        return [{"content": f"{header if count == 1 else f'{header} ({n}/{count})'}\n{body}"}
+        return [DiscordPayload(content=f"{header if count == 1 else f'{header} ({n}/{count})'}\n{body}")
                 for n, body in enumerate(bodies, 1)]
 
     def _item_text(self, item: Item, budget: int, lang: str, look: Presentation = PLAIN) -> str:
@@ -371,17 +374,17 @@ class DiscordRenderer:
         return "\n".join(p for p in (title, body) if p.strip())
 
     def _section_text(self, issue: IssueRef, section: Section, lang: str,
-                      look: Presentation = PLAIN) -> list[dict[str, Any]]:
+                      look: Presentation = PLAIN) -> list[DiscordPayload]:
         header = f"**{self.section_header(issue, section)}**"
         budget = CONTENT_LIMIT - ulen(header) - 12  # room for the header and a " (n/m)" counter
         items = [s for s in (self._item_text(i, budget, lang, look) for i in section.items) if s]
         bodies = split_lines(items, budget, separator="\n\n") or [t("discord.empty_section", lang)]
         count = len(bodies)
-        return [{"content": f"{header if count == 1 else f'{header} ({n}/{count})'}\n{body}"}
+        return [DiscordPayload(content=f"{header if count == 1 else f'{header} ({n}/{count})'}\n{body}")
                 for n, body in enumerate(bodies, 1)]
 
     # ----------------------------------------------------------------------- digest and index
-    def _digest(self, issue: IssueRef, sections: Sequence[Section], lang: str, fmt: str) -> list[dict[str, Any]]:
+    def _digest(self, issue: IssueRef, sections: Sequence[Section], lang: str, fmt: str) -> list[DiscordPayload]:
         header = f"📰 **{issue.label}** — {escape_text(_truncate_words(issue.title, 300))}"
         lines: list[str] = []
         embeds: list[dict[str, Any]] = []
@@ -404,23 +407,24 @@ class DiscordRenderer:
                                "title": _truncate_words(heading, TITLE_LIMIT),
                                "description": _truncate_lines(description, 1000)})
         if fmt == "text":
-            return [{"content": c} for c in split_lines([header, *lines])]
+            return [DiscordPayload(content=c) for c in split_lines([header, *lines])]
         footer = {"text": _truncate_words(issue.label, FOOTER_LIMIT)}
         groups = _embed_groups(embeds, EMBED_TOTAL_LIMIT - ulen(footer["text"]))
         for group in groups:
             group[-1]["footer"] = dict(footer)  # once per message
-        return [{"content": header, **({"embeds": g} if g else {})} for g in groups or [[]]]
+        return [DiscordPayload(content=header, embeds=g) if g else DiscordPayload(content=header)
+                for g in groups or [[]]]
 
-    def _index(self, issue: IssueRef, entries: Sequence[msg.IndexEntry], lang: str) -> list[dict[str, Any]]:
+    def _index(self, issue: IssueRef, entries: Sequence[msg.IndexEntry], lang: str) -> list[DiscordPayload]:
         lines = [f"📑 **{t('discord.index_title', lang)} — {issue.label}**"]
         for entry in entries:
             name = escape_text(entry.section.heading)
             url = _safe_url(entry.url)
             lines.append(f"- [{name}](<{url}>)" if url else f"- {name}")
-        return [{"content": c} for c in split_lines(lines)]
+        return [DiscordPayload(content=c) for c in split_lines(lines)]
 
     # ----------------------------------------------------------------------- answers
-    def render_answer(self, answer: msg.Answer) -> list[Rendered]:
+    def render_answer(self, answer: msg.Answer) -> list[Rendered[DiscordPayload]]:
         """A query answer as messages; errors are ephemeral (only the asker sees them)."""
         match answer:
             case msg.SectionAnswer():
@@ -439,15 +443,15 @@ class DiscordRenderer:
             case _:
                 assert_never(answer)
         ephemeral = isinstance(answer, msg.ErrorAnswer | msg.NotFound)
-        return [_reply(payload, ephemeral) for payload in payloads or [{"content": _ELLIPSIS}]]
+        return [_reply(payload, ephemeral) for payload in payloads or [DiscordPayload(content=_ELLIPSIS)]]
 
-    def _section_answer(self, answer: msg.SectionAnswer) -> list[dict[str, Any]]:
+    def _section_answer(self, answer: msg.SectionAnswer) -> list[DiscordPayload]:
         """The section's embeds, the fallback note on top, ◀ ▶ under the last message."""
         payloads = self._section_embeds(answer.issue, answer.section, answer.lang)
         if answer.note:  # e.g. "no FR edition of this issue; here is the EN one"
             payloads[0]["content"] = _truncate_words(f"{escape_text(answer.note)}\n{payloads[0]['content']}",
                                                      CONTENT_LIMIT)
-        buttons = [{"label": label, "token": token} for label, token in
+        buttons = [PageButtonSpec(label=label, token=token) for label, token in
                    (("◀", answer.prev_page), ("▶", answer.next_page)) if token]
         if buttons:  # prev/next section of the same edition; tokens are the engine's, ≤ 40 ASCII
             payloads[-1]["buttons"] = buttons
@@ -490,11 +494,11 @@ def _escaped(message: str) -> list[str]:
     return [escape_text(line) for line in message.split("\n") if line.strip()]
 
 
-def _messages(lines: Sequence[str]) -> list[dict[str, Any]]:
-    return [{"content": c} for c in split_lines(lines)]
+def _messages(lines: Sequence[str]) -> list[DiscordPayload]:
+    return [DiscordPayload(content=c) for c in split_lines(lines)]
 
 
-def _reply(payload: dict[str, Any], ephemeral: bool) -> Rendered:
+def _reply(payload: DiscordPayload, ephemeral: bool) -> Rendered[DiscordPayload]:
     if ephemeral:
         payload["ephemeral"] = True
     return Rendered(kind="embeds" if payload.get("embeds") else "text", text=payload.get("content", ""),

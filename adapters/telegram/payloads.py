@@ -7,7 +7,7 @@ code; `payload_of` turns a stored payload back into its type at the sender's doo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, cast, final
 
 __all__ = ["Button", "MediaGroupPayload", "PhotoItem", "PhotoPayload", "TelegramPayload", "TextPayload",
            "payload_of"]
@@ -20,6 +20,7 @@ class Button(TypedDict):
     data: str
 
 
+@final  # closed: `"html" in payload` etc. narrows a `TelegramPayload` to its kind
 class TextPayload(TypedDict):
     """sendMessage: strict HTML, link preview on or off, forum topic, optional button rows."""
 
@@ -29,6 +30,7 @@ class TextPayload(TypedDict):
     buttons: NotRequired[list[list[Button]]]
 
 
+@final
 class PhotoPayload(TypedDict):
     """sendPhoto: one image with an HTML caption."""
 
@@ -43,6 +45,7 @@ class PhotoItem(TypedDict):
     caption: NotRequired[str]
 
 
+@final
 class MediaGroupPayload(TypedDict):
     """sendMediaGroup: 2–10 images, the first one captioned."""
 

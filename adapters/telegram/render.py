@@ -11,10 +11,12 @@ import html
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, assert_never
 
 from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
 from adapters.telegram.markup import Fragment, escape
+from adapters.telegram.payloads import Button, MediaGroupPayload, PhotoItem, PhotoPayload, TelegramPayload, TextPayload
 from bot import messages as msg
 from bot.i18n import t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
@@ -76,6 +78,30 @@ def _ui_lang(lang: str) -> str:
     return lang if lang in ("en", "fr") else lang.split("-")[0]
 
 
+#: A message before it becomes `Rendered`: its kind, plain text and payload.
+_Part = tuple[str, str, TelegramPayload]
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where a post's messages go (forum topic) and whether texts show a link preview: builds their payloads.
+
+    The keys keep the order the outbox has always stored (the payload, then thread, then preview).
+    """
+
+    thread: int | None
+    preview: bool
+
+    def text(self, message: Fragment) -> _Part:
+        return "text", message.text, TextPayload(html=message.html, thread=self.thread, preview=self.preview)
+
+    def photo(self, text: str, url: str, caption: str) -> _Part:
+        return "photo", text, PhotoPayload(photo=url, caption=caption, thread=self.thread)
+
+    def media_group(self, text: str, media: list[PhotoItem]) -> _Part:
+        return "media_group", text, MediaGroupPayload(media=media, thread=self.thread)
+
+
 class TelegramRenderer:
     """Builds `Rendered` messages; holds no state but its limits, so it is safe to share."""
 
@@ -84,7 +110,7 @@ class TelegramRenderer:
         self.caption_limit = caption_limit
 
     # ------------------------------------------------------------------ posts
-    def render(self, post: msg.Post, dest: Destination) -> list[Rendered]:
+    def render(self, post: msg.Post, dest: Destination) -> list[Rendered[TelegramPayload]]:
         """A post for one destination, honouring its options (images, link_preview, topic(s))."""
         options = dest.options or {}
         preview = bool(options.get("link_preview", False))
@@ -92,22 +118,15 @@ class TelegramRenderer:
             case msg.SectionPost(issue=issue, section=section):
                 thread = thread_for(options, section.key)
                 parts = self._section_messages(section, issue, options.get("images", "none"),
-                                               Presentation.of(options))
+                                               Presentation.of(options), _Place(thread, preview))
             case msg.DigestPost():
-                thread = thread_for(options, None)
-                parts = self._digest_messages(post)
+                parts = self._digest_messages(post, _Place(thread_for(options, None), preview))
             case msg.IndexPost():
-                thread = thread_for(options, None)
-                parts = self._index_messages(post)
+                parts = self._index_messages(post, _Place(thread_for(options, None), preview))
             case _:
                 assert_never(post)
-        rendered: list[Rendered] = []
-        for index, (kind, text, payload) in enumerate(parts):
-            payload = {**payload, "thread": thread}
-            if kind == "text":
-                payload["preview"] = preview
-            rendered.append(Rendered(kind=kind, text=text, payload=payload, notify=post.notify and index == 0))
-        return rendered
+        return [Rendered(kind=kind, text=text, payload=payload, notify=post.notify and index == 0)
+                for index, (kind, text, payload) in enumerate(parts)]
 
     def section_texts(self, section: Section, issue: IssueRef, *, note: str = "",
                       look: Presentation = PLAIN, first_limit: int | None = None) -> list[Fragment]:
@@ -146,23 +165,23 @@ class TelegramRenderer:
             flow.add(Fragment.plain("🔗 ") + _link(t("telegram.source", lang), source), strength, separator)
 
     def _section_messages(self, section: Section, issue: IssueRef, images: str,
-                          look: Presentation = PLAIN) -> list[tuple[str, str, dict[str, Any]]]:
-        parts: list[tuple[str, str, dict[str, Any]]] = []
+                          look: Presentation, place: _Place) -> list[_Part]:
+        parts: list[_Part] = []
         photos = self._images(section, images)
         if images == "first" and photos:  # the photo carries the first message as its caption: no extra message
             messages = self.section_texts(section, issue, look=look, first_limit=self.caption_limit)
             if messages[0].size <= self.caption_limit:
-                parts.append(("photo", messages[0].text, {"photo": photos[0], "caption": messages[0].html}))
-                parts.extend(("text", m.text, {"html": m.html}) for m in messages[1:])
+                parts.append(place.photo(messages[0].text, photos[0], messages[0].html))
+                parts.extend(place.text(m) for m in messages[1:])
                 return parts
         if photos:
             caption = _section_title(section.emoji, section.title or section.heading)
             caption = caption + Fragment.plain("\n") + _issue_line(issue)
             if caption.size > self.caption_limit:
                 caption = Fragment.plain(_clip(caption.text, self.caption_limit // 2))
-            parts.extend(self._photo_parts(photos, caption))
+            parts.extend(self._photo_parts(photos, caption, place))
         for message in self.section_texts(section, issue, look=look):
-            parts.append(("text", message.text, {"html": message.html}))
+            parts.append(place.text(message))
         return parts
 
     @staticmethod
@@ -178,21 +197,21 @@ class TelegramRenderer:
         return urls[:1] if mode == "first" else urls
 
     @staticmethod
-    def _photo_parts(urls: Sequence[str], caption: Fragment) -> list[tuple[str, str, dict[str, Any]]]:
+    def _photo_parts(urls: Sequence[str], caption: Fragment, place: _Place) -> list[_Part]:
         if len(urls) == 1:
-            return [("photo", caption.text, {"photo": urls[0], "caption": caption.html})]
+            return [place.photo(caption.text, urls[0], caption.html)]
         groups = math.ceil(len(urls) / _MEDIA_GROUP_MAX)
         size = math.ceil(len(urls) / groups)  # even sizes: 11 photos → 6 + 5, never a group of 1
-        parts: list[tuple[str, str, dict[str, Any]]] = []
+        parts: list[_Part] = []
         for start in range(0, len(urls), size):
             chunk = urls[start:start + size]
-            media = [{"type": "photo", "media": url} for url in chunk]
+            media = [PhotoItem(type="photo", media=url) for url in chunk]
             if start == 0:
                 media[0]["caption"] = caption.html
-            parts.append(("media_group", caption.text if start == 0 else "", {"media": media}))
+            parts.append(place.media_group(caption.text if start == 0 else "", media))
         return parts
 
-    def _digest_messages(self, post: msg.DigestPost) -> list[tuple[str, str, dict[str, Any]]]:
+    def _digest_messages(self, post: msg.DigestPost, place: _Place) -> list[_Part]:
         flow = Flow()
         for section in post.sections:
             flow.add(_section_title(section.emoji, section.title or section.heading), ITEM)
@@ -201,19 +220,19 @@ class TelegramRenderer:
                 if label:
                     flow.add(Fragment.plain("• ") + _link(label, item.url), BLOCK)
         title = Fragment.plain("📰 ") + _bold(_clip(post.issue.title))
-        return [("text", m.text, {"html": m.html})
+        return [place.text(m)
                 for m in compose(title, flow, subtitle=_issue_line(post.issue), limit=self.text_limit)]
 
-    def _index_messages(self, post: msg.IndexPost) -> list[tuple[str, str, dict[str, Any]]]:
+    def _index_messages(self, post: msg.IndexPost, place: _Place) -> list[_Part]:
         flow = Flow()
         for entry in post.entries:
             flow.add(_link(_clip(entry.section.heading), entry.url), BLOCK)
         title = Fragment.plain("📚 ") + _bold(_clip(post.issue.title))
-        return [("text", m.text, {"html": m.html})
+        return [place.text(m)
                 for m in compose(title, flow, subtitle=_issue_line(post.issue), limit=self.text_limit)]
 
     # ------------------------------------------------------------------ answers
-    def render_answer(self, answer: msg.Answer) -> list[Rendered]:
+    def render_answer(self, answer: msg.Answer) -> list[Rendered[TextPayload]]:
         """A command reply; paging tokens become ◀ ▶ buttons under the last message."""
         if isinstance(answer, msg.SectionAnswer):
             messages = self.section_texts(answer.section, answer.issue, note=answer.note)
@@ -221,9 +240,9 @@ class TelegramRenderer:
             title, flow = self._answer_flow(answer, _ui_lang(answer.lang))
             messages = compose(title, flow, limit=self.text_limit)
         buttons = _buttons(answer)
-        rendered: list[Rendered] = []
+        rendered: list[Rendered[TextPayload]] = []
         for index, message in enumerate(messages):
-            payload: dict[str, Any] = {"html": message.html, "preview": False, "thread": None}
+            payload = TextPayload(html=message.html, preview=False, thread=None)
             if buttons and index == len(messages) - 1:
                 payload["buttons"] = buttons
             rendered.append(Rendered(kind="text", text=message.text, payload=payload))
@@ -287,7 +306,7 @@ class TelegramRenderer:
             flow.add_block(Block("paragraph", (Span(_clip(hit.snippet, 600)),)), BLOCK)
 
 
-def _buttons(answer: msg.Answer) -> list[list[dict[str, str]]]:
+def _buttons(answer: msg.Answer) -> list[list[Button]]:
     """◀ ▶ for the answers that page (tokens ≤ 64 bytes, Telegram's callback data limit)."""
     tokens: tuple[tuple[str, str | None], ...]
     match answer:
@@ -297,6 +316,6 @@ def _buttons(answer: msg.Answer) -> list[list[dict[str, str]]]:
             tokens = (("▶", following),)
         case _:
             tokens = ()
-    row = [{"text": label, "data": token} for label, token in tokens
+    row = [Button(text=label, data=token) for label, token in tokens
            if token and 0 < len(token.encode("utf-8")) <= 64]
     return [row] if row else []
