@@ -6,23 +6,19 @@ the command menus must be published in every catalogue language in a form each p
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from adapters.telegram import telegram_adapter
 from bot.query import QueryEngine
 from bot.store import Store
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
+from tests.serving import PRIVATE, telegram_answering
 
-TOKEN = "424242:AAH-secret_token_value_0123456789"
 SCALE = 0.01
-PRIVATE = 1001
 DEFAULT_SCOPE = '{"type": "default"}'
 
 #: Client language tag → the start of our /help and of the /sections title in that language.
@@ -46,18 +42,8 @@ def engine(store: Store) -> QueryEngine:
 # --------------------------------------------------------------------------- Telegram
 @pytest_asyncio.fixture
 async def telegram(engine: QueryEngine) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN, time_scale=SCALE) as fake:
-        fake.add_chat(PRIVATE, "private")
-        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
-        task = asyncio.create_task(platform.commands.serve(engine))
-        await fake.wait_for(lambda: fake.pollers)
-        try:
-            yield fake
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await platform.close()
+    async with telegram_answering(engine, time_scale=SCALE) as fake:
+        yield fake
 
 
 async def _ask(fake: FakeTelegram, text: str, lang: str) -> str:

@@ -6,15 +6,12 @@ The newest French and English editions are special issues holding only "Publicat
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
-from adapters.telegram import telegram_adapter
 from bot.commands import Query, SectionsCommand
 from bot.messages import SectionList
 from bot.query import QueryEngine
@@ -22,9 +19,8 @@ from bot.store import Store
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 from tests.readers_data import add_special_edition
+from tests.serving import PRIVATE, telegram_answering
 
-TOKEN = "424242:AAH-secret_token_value_0123456789"
-PRIVATE = 1001
 pytestmark = pytest.mark.corpus
 
 
@@ -83,18 +79,8 @@ async def test_discord_english_user_on_a_french_server_reads_english(discord_ser
 # --------------------------------------------------------------------------- Telegram
 @pytest_asyncio.fixture
 async def telegram(engine: QueryEngine) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN, time_scale=0.01) as fake:
-        fake.add_chat(PRIVATE, "private")
-        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
-        task = asyncio.create_task(platform.commands.serve(engine))
-        await fake.wait_for(lambda: fake.pollers)
-        try:
-            yield fake
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await platform.close()
+    async with telegram_answering(engine, time_scale=0.01) as fake:
+        yield fake
 
 
 async def _ask(fake: FakeTelegram, text: str, lang: str) -> str:

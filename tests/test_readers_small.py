@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
 from collections.abc import AsyncIterator
 from functools import partial
@@ -15,7 +13,6 @@ import pytest_asyncio
 
 from adapters.console import ConsoleRenderer
 from adapters.discord.render import DiscordRenderer
-from adapters.telegram import telegram_adapter
 from bot.commands import Query, parse_command
 from bot.messages import DigestPost, IndexEntry, IndexPost, SectionPost
 from bot.models import SectionRef
@@ -25,10 +22,9 @@ from bot.store import Store
 from tests.corpus import CORPUS, corpus_issues
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
+from tests.serving import PRIVATE, telegram_answering
 from tests.test_cli import _run
 
-TOKEN = "424242:AAH-secret_token_value_0123456789"
-PRIVATE = 1001
 COMMANDS = ("/help", "/latest", "/sections", "/section outils", "/issues", "/search bert", "/section zzzz")
 pytestmark = pytest.mark.corpus
 _EMOJI = r"[\U0001F300-\U0001FAFF\u2600-\u27BF]\ufe0f?"
@@ -83,18 +79,8 @@ def test_ask_shows_the_fallback_note_the_bots_show(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- Telegram
 @pytest_asyncio.fixture
 async def telegram(engine: QueryEngine) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TOKEN, time_scale=0.01) as fake:
-        fake.add_chat(PRIVATE, "private")
-        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=0.01, poll_timeout=0.5)
-        task = asyncio.create_task(platform.commands.serve(engine))
-        await fake.wait_for(lambda: fake.pollers)
-        try:
-            yield fake
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            await platform.close()
+    async with telegram_answering(engine, time_scale=0.01) as fake:
+        yield fake
 
 
 def _has_reply(fake: FakeTelegram, chat: int) -> bool:
