@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from bot.cleantext import clean_text
 from bot.errors import ConfigError
 from bot.filters import MAX_TERMS, term_problem
 from bot.i18n import supported_languages
@@ -54,7 +55,6 @@ _DAY = 86400.0
 _MAX_DURATION = 365 * _DAY  # nothing digestbot waits for is longer than a year
 _TOKEN_LIKE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}|[A-Za-z0-9_-]{23,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{25,}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _TELEGRAM_CHAT = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
 _DISCORD_SNOWFLAKE = re.compile(r"^\d{15,21}$")
 
@@ -101,10 +101,15 @@ def _env_name(value: str) -> str:
     return value
 
 
+def _has_hidden_characters(value: str) -> bool:
+    """Line breaks, tabs, or anything `bot.cleantext` would strip (control, bidi, invisible marks)."""
+    return "\t" in value or "\n" in value or clean_text(value, for_matching=True) != value
+
+
 def _name(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be empty")
-    if _CONTROL.search(value):
+    if _has_hidden_characters(value):
         raise ValueError("must not contain control or invisible characters")
     return value.strip()
 
@@ -726,7 +731,7 @@ def _key_path(raw: Any, loc: tuple[int | str, ...]) -> str:
             siblings = node
             node = node[step]
             name = node.get("name") if isinstance(node, dict) else None
-            usable = (isinstance(name, str) and name.strip() and not _CONTROL.search(name)
+            usable = (isinstance(name, str) and name.strip() and not _has_hidden_characters(name)
                       and sum(1 for s in siblings if isinstance(s, dict) and s.get("name") == name) == 1)
             if usable:
                 parts.append(str(name))
