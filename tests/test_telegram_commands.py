@@ -174,31 +174,47 @@ async def test_channel_post_commands(fake: FakeTelegram, bot: TelegramAdapter) -
     assert len(fake.sent(channel)) == before + len(follow_up)  # the other bot's command got no reply
 
 
-async def test_spammer_is_throttled_politely(fake: FakeTelegram, engine: QueryEngine) -> None:
+async def test_throttle_lets_a_burst_through_cuts_off_a_flood_and_recovers(fake: FakeTelegram,
+                                                                           engine: QueryEngine) -> None:
     from adapters.telegram.commands import CommandThrottle, TelegramCommands
 
-    # the throttle's clock stands still: all twelve commands fall in one window, however slow the machine
-    throttle = CommandThrottle(limit=5, period=10.0, clock=lambda: 0.0)
+    # the throttle's clock moves only when the test says: a flood falls in one instant however slow the machine
+    now = [0.0]
+    throttle = CommandThrottle(burst=10, interval=2.0, clock=lambda: now[0])
     adapter = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=SCALE, poll_timeout=0.5)
     commands = TelegramCommands(adapter.sender, adapter.renderer, throttle=throttle)
     task = asyncio.create_task(commands.serve(engine))
-    chat = 3003
-    fake.add_chat(chat, "private")
+    explorer, flooder = 3003, 3004
+    fake.add_chat(explorer, "private")
+    fake.add_chat(flooder, "private")
     try:
         await fake.wait_for(lambda: fake.pollers)
-        for _ in range(12):
-            fake.user_says(chat, "/help", user_id=chat)
-        await fake.wait_for(lambda: sum(throttle.verdicts.values()) == 12)  # every command was judged …
-        assert throttle.verdicts == {"ok": 5, "warn": 1, "drop": 6}
-        await fake.wait_for(lambda: len(fake.sent(chat)) >= 6)  # … and what was answered has arrived
+        # a reader exploring: ten commands in a row, all answered
+        for text in ("/help", "/latest", "/sections", "/section outils", "/section tools 4", "/issues",
+                     "/search bert", "/section publications", "/sections 3", "/latest"):
+            fake.user_says(explorer, text, user_id=explorer)
+        await fake.wait_for(lambda: throttle.verdicts["ok"] == 10)
+        # a script: two hundred commands at once; ten answered, one notice, the rest ignored
+        for _ in range(200):
+            fake.user_says(flooder, "/help", user_id=flooder)
+        await fake.wait_for(lambda: sum(throttle.verdicts.values()) == 210)
+        assert throttle.verdicts == {"ok": 20, "warn": 1, "drop": 189}
+        await fake.wait_for(lambda: len(fake.sent(flooder)) >= 11)
+        flood_replies = len(fake.sent(flooder))
+        now[0] += 2.0  # one refill interval later the next command is answered
+        fake.user_says(flooder, "/latest", user_id=flooder)
+        await fake.wait_for(lambda: len(fake.sent(flooder)) > flood_replies)
+        await fake.wait_for(lambda: len(fake.sent(explorer)) >= 10)
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await adapter.close()
-    replies = fake.sent(chat)
+    assert not any("too fast" in m.text for m in fake.sent(explorer))
+    replies = fake.sent(flooder)
     assert sum("too fast" in m.text for m in replies) == 1
-    assert len(replies) == 6  # five answers, one warning, then silence
+    assert len(replies) == 12  # ten answers, one notice, then the answer after the wait
+    assert "#7" in replies[-1].text
     assert not any(r.status == 429 for r in fake.requests)
 
 
@@ -240,17 +256,23 @@ async def test_token_never_logged(fake: FakeTelegram, engine: QueryEngine,
     assert "TelegramSender(base_url=" in repr(platform.sender) and TOKEN not in repr(platform.sender)
 
 
-def test_throttle_allows_a_burst_warns_once_and_forgets_idle_senders() -> None:
+def test_throttle_bucket_refills_warns_once_per_trip_and_forgets_idle_senders() -> None:
     from adapters.telegram.commands import CommandThrottle
 
     now = [0.0]
-    throttle = CommandThrottle(limit=2, period=10.0, clock=lambda: now[0])
-    assert [throttle.check(1, 1) for _ in range(4)] == ["ok", "ok", "warn", "drop"]
+    throttle = CommandThrottle(burst=3, interval=2.0, clock=lambda: now[0])
+    assert [throttle.check(1, 1) for _ in range(5)] == ["ok", "ok", "ok", "warn", "drop"]
     assert throttle.check(1, 2) == "ok"  # another user in the same chat is not punished
-    now[0] = 11.0
-    assert throttle.check(1, 1) == "ok"  # the window has passed
+    now[0] = 1.0
+    assert throttle.check(1, 1) == "drop"  # half a token is not a command
+    now[0] = 2.0
+    assert [throttle.check(1, 1) for _ in range(3)] == ["ok", "warn", "drop"]  # one back; a new trip, a new notice
+    now[0] = 100.0
+    assert [throttle.check(1, 1) for _ in range(4)] == ["ok", "ok", "ok", "warn"]  # the burst never exceeds 3
+    # a steady pace of one command per interval is never refused
+    assert all(throttle.check(9, 9) == "ok" for now[0] in [200.0 + 2.0 * i for i in range(50)])
     for user in range(10_002):
         throttle.check(2, user)
-    now[0] = 30.0
+    now[0] = 1000.0
     throttle.check(3, 3)
-    assert len(throttle._seen) < 10  # idle senders were forgotten
+    assert len(throttle._buckets) < 10  # idle senders were forgotten

@@ -26,14 +26,14 @@ def telegram_adapter(token: str, *, base_url: str = DEFAULT_API_BASE, base_file_
                      token_source: str = "$TELEGRAM_BOT_TOKEN") -> TelegramAdapter:
     """The three roles on one connection: renderer, sender, command source.
 
-    `time_scale` multiplies every flood window (and the command throttle's period): 1 for
+    `time_scale` multiplies every flood window (and the command throttle's refill interval): 1 for
     Telegram; a Bot API server with tighter windows (a local test server) sets it lower.
     """
     limiter = FloodLimiter(time_scale=time_scale)
     sender = TelegramSender(token, base_url=base_url, base_file_url=base_file_url, limiter=limiter,
                             poll_timeout=poll_timeout, token_key=token_key, token_source=token_source)
     renderer = TelegramRenderer()
-    throttle = CommandThrottle(period=10.0 * min(time_scale, 1.0))
+    throttle = CommandThrottle(interval=2.0 * min(time_scale, 1.0))
     source = TelegramCommands(sender, renderer, throttle=throttle, enabled=commands)
     return Adapter("telegram", renderer, sender, source)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -43,14 +43,21 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class CommandThrottle:
-    """At most `limit` commands per `period` seconds per (chat, user); one polite warning, then silence."""
+    """A token bucket per (chat, user): a burst of `burst` commands, then one more every `interval` seconds.
 
-    def __init__(self, limit: int = 5, period: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.period = period
+    Why a bucket: a reader exploring (tapping the commands `/help` lists) sends a handful of
+    commands in a few seconds, which a fixed window punished with ten seconds of silence; a
+    person never sustains one command every `interval` seconds, a script does. When the bucket
+    is empty the first command gets one short notice ("warn"), the rest are ignored ("drop")
+    until a token has come back, and the next command after that wait is answered.
+    """
+
+    def __init__(self, burst: int = 10, interval: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.burst = burst
+        self.interval = interval
         self.clock = clock
-        self._seen: dict[tuple[int, int], deque[float]] = {}
-        self._warned: dict[tuple[int, int], float] = {}
+        self._buckets: dict[tuple[int, int], tuple[float, float]] = {}  # key → (tokens, when they were counted)
+        self._warned: set[tuple[int, int]] = set()
         self.verdicts: Counter[str] = Counter()  # how many commands got each verdict (diagnostics, tests)
 
     def check(self, chat: int, user: int) -> str:
@@ -59,28 +66,32 @@ class CommandThrottle:
         self.verdicts[verdict] += 1
         return verdict
 
+    def _tokens(self, key: tuple[int, int], now: float) -> float:
+        tokens, then = self._buckets.get(key, (float(self.burst), now))
+        refill = (now - then) / self.interval if self.interval > 0 else float(self.burst)
+        return min(float(self.burst), tokens + max(refill, 0.0))
+
     def _check(self, chat: int, user: int) -> str:
         now = self.clock()
-        if len(self._seen) > _MAX_TRACKED:
+        if len(self._buckets) > _MAX_TRACKED:
             self._forget_idle(now)
         key = (chat, user)
-        times = self._seen.setdefault(key, deque())
-        while times and times[0] <= now - self.period:
-            times.popleft()
-        if len(times) < self.limit:
-            times.append(now)
+        tokens = self._tokens(key, now)
+        if tokens >= 1.0:
+            self._buckets[key] = (tokens - 1.0, now)
+            self._warned.discard(key)
             return "ok"
-        if self._warned.get(key, -1e18) > now - self.period:
+        self._buckets[key] = (tokens, now)
+        if key in self._warned:
             return "drop"
-        self._warned[key] = now
+        self._warned.add(key)
         return "warn"
 
     def _forget_idle(self, now: float) -> None:
-        """Drop senders quiet for a whole period, so a long-running bot's memory stays flat."""
-        cutoff = now - self.period
-        for key in [k for k, times in self._seen.items() if not times or times[-1] <= cutoff]:
-            del self._seen[key]
-            self._warned.pop(key, None)
+        """Drop senders whose bucket is full again: they are indistinguishable from new ones."""
+        for key in [k for k in self._buckets if self._tokens(k, now) >= self.burst]:
+            del self._buckets[key]
+            self._warned.discard(key)
 
 
 @dataclass
@@ -225,7 +236,7 @@ class TelegramCommands:
     Args:
         sender: the connection (and flood limiter) replies go through.
         renderer: renders the engine's answers.
-        throttle: commands per (chat, user) before a user is asked to slow down.
+        throttle: the per-(chat, user) token bucket that asks a flooding sender to slow down.
         enabled: False keeps the connection but takes no commands (`[telegram] commands = false`).
     """
 
