@@ -26,6 +26,7 @@ __all__ = [
     "Language",
     "Latest",
     "Page",
+    "PlainSearch",
     "Query",
     "SearchCommand",
     "SectionCommand",
@@ -100,6 +101,14 @@ class SearchCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class PlainSearch:
+    """Words typed without a command in a private chat: searched like `/search`, and the answer says so."""
+
+    name: ClassVar[str] = "search"
+    words: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Subscribe:
     """`/subscribe [sections…] [+word…] [-word…] [| schedule]`: no sections means all; no schedule, on_publish.
 
@@ -143,7 +152,7 @@ class Unknown:
 
 
 #: What a `Query` carries; every member has a class-level `name` (the command word).
-Command = (Start | Help | SectionCommand | SectionsCommand | Latest | Issues | SearchCommand | Subscribe
+Command = (Start | Help | SectionCommand | SectionsCommand | Latest | Issues | SearchCommand | PlainSearch | Subscribe
            | Unsubscribe | Language | Page | Unknown)
 
 

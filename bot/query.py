@@ -115,6 +115,8 @@ class QueryEngine:
                 return self._issues(lang)
             case cmd.SearchCommand(words=words):
                 return self._search(clean(words), lang)
+            case cmd.PlainSearch(words=words):
+                return self._plain_search(clean(words), lang)
             case cmd.Language(code=code):
                 return self._language(query, clean(code), lang)
             case cmd.Subscribe():
@@ -302,6 +304,16 @@ class QueryEngine:
         if truncated:
             message = t("query.search_too_long", lang) + "\n" + message
         return SearchResults(lang=lang, hits=tuple(hits), message=message)
+
+    def _plain_search(self, words: str, lang: str) -> Answer:
+        """Plain text in a private chat: a search whose answer first says it was one (and how to do more)."""
+        answer = self._search(words, lang)
+        said = t("query.plain_search", lang, query=_echo(words, 40))
+        match answer:
+            case SearchResults():
+                return SearchResults(lang=lang, hits=answer.hits, message=f"{said}\n{answer.message}")
+            case _:  # nothing searchable in it (punctuation only): point to /help
+                return ErrorAnswer(lang=lang, message=t("query.unknown_command", lang))
 
     def _run_search(self, expression: str, cjk: list[str], lang: str | None) -> list[SearchHit]:
         stored: list[StoredHit] = []

@@ -276,3 +276,27 @@ def test_throttle_bucket_refills_warns_once_per_trip_and_forgets_idle_senders() 
     now[0] = 1000.0
     throttle.check(3, 3)
     assert len(throttle._buckets) < 10  # idle senders were forgotten
+
+
+async def test_private_chat_always_answers(fake: FakeTelegram, bot: TelegramAdapter) -> None:
+    unknown = await ask(fake, "/foo", lang="en")
+    assert len(unknown) == 1 and "/help" in unknown[0].text and len(unknown[0].text.splitlines()) == 1
+    plain = await ask(fake, "deepspeed", lang="en")
+    text = _all_text(plain)
+    assert text.startswith("I searched for “deepspeed”, as /search deepspeed does")
+    slash = _all_text(await ask(fake, "/search deepspeed", lang="en"))
+    lines = [line for line in text.splitlines()[1:] if line]
+    assert lines == [line for line in slash.splitlines() if line]  # the same answer as /search, after saying so
+    french = _all_text(await ask(fake, "bert", lang="fr"))
+    assert french.startswith("J’ai cherché « bert »")
+    assert "Aucun résultat" in _all_text(await ask(fake, "qwxzyv", lang="fr"))
+    assert not fake.rejected()
+
+
+async def test_group_talk_and_unknown_commands_are_not_answered(fake: FakeTelegram, bot: TelegramAdapter) -> None:
+    group = -100888
+    fake.add_chat(group, "supergroup", admins=(7,))
+    fake.user_says(group, "bert is great", user_id=7)
+    fake.user_says(group, "/foo", user_id=7)
+    follow_up = await ask(fake, "/latest", chat=group, user=7)  # answered after both
+    assert len(fake.sent(group)) == len(follow_up) and "#7" in follow_up[0].text

@@ -25,7 +25,18 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Mes
 
 from adapters.telegram.platform import App, TelegramSender, markup, telegram_language_code
 from adapters.telegram.render import TelegramRenderer
-from bot.commands import ADMIN_COMMANDS, COMMANDS, Page, Query, clean, parse_command, split_command
+from bot.commands import (
+    ADMIN_COMMANDS,
+    COMMANDS,
+    Command,
+    Page,
+    PlainSearch,
+    Query,
+    Unknown,
+    clean,
+    parse_command,
+    split_command,
+)
 from bot.i18n import supported_languages, t
 from bot.messages import Answer, ErrorAnswer, Notice
 from bot.ports import Rendered
@@ -34,7 +45,7 @@ if TYPE_CHECKING:
     from bot.query import QueryEngine
 
 __all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANDLERS", "CommandThrottle", "Digest", "TelegramCommands",
-           "channel_post", "page_callback"]
+           "channel_post", "page_callback", "private_text"]
 
 log = logging.getLogger(__name__)
 
@@ -120,8 +131,11 @@ async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat: Chat, user_id: int
 
 
 async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str,
-                         args: str | None = None) -> None:
-    """Answer one command update; never raises (a failure is logged and, if possible, told)."""
+                         args: str | None = None, *, typed: Command | None = None) -> None:
+    """Answer one command update; never raises (a failure is logged and, if possible, told).
+
+    `typed` is a command the caller already built (plain text in a private chat is a search).
+    """
     digest: Digest = context.bot_data["digest"]
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     if message is None or chat is None:
@@ -146,7 +160,7 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
             await digest.commands.reply(message, ErrorAnswer(lang=lang, message=t("telegram.admin_check_failed", lang)))
             return
         is_admin = admin
-    query = Query(parse_command(command, args), lang=lang, platform="telegram", chat=str(chat.id),
+    query = Query(typed or parse_command(command, args), lang=lang, platform="telegram", chat=str(chat.id),
                   user=str(user_id), is_admin=is_admin, is_private=is_private, chat_aliases=aliases)
     try:
         answer = digest.engine.answer(query)
@@ -188,6 +202,22 @@ HANDLERS: tuple[tuple[str, Callable[[Update, ContextTypes.DEFAULT_TYPE], Corouti
     ("unsubscribe", unsubscribe_command),
     ("language", language_command),
 )
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A private chat always answers: an unknown /command gets a pointer to /help, plain text is searched.
+
+    Only in private chats: in a group, other bots' commands and members' talk are not ours.
+    """
+    message = update.effective_message
+    text = message.text if message else None
+    if not text or not text.strip():
+        return
+    parsed = split_command(text)
+    if parsed is not None:
+        await answer_command(update, context, parsed[0], parsed[2], typed=Unknown(parsed[0][:32]))
+    else:
+        await answer_command(update, context, "search", typed=PlainSearch(clean(text)))
 
 
 async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -283,6 +313,8 @@ class TelegramCommands:
         for command, handler in HANDLERS:
             app.add_handler(CommandHandler(command, handler, filters=filters.UpdateType.MESSAGE))
         app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POST & filters.TEXT, channel_post))
+        app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT,
+                                       private_text))
         app.add_handler(CallbackQueryHandler(page_callback))
         app.add_error_handler(self._on_error)
         app.bot_data["handlers_added"] = True
