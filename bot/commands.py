@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import ClassVar
 
 from bot.cleantext import clean_text
 
 __all__ = [
     "ADMIN_COMMANDS",
+    "Audience",
     "COMMANDS",
     "Command",
     "Help",
@@ -47,6 +49,21 @@ COMMANDS: tuple[str, ...] = ("start", "help", "section", "sections", "latest", "
                              "unsubscribe", "language")
 #: Commands that change a chat's settings: administrators only, in groups and channels.
 ADMIN_COMMANDS = frozenset({"subscribe", "unsubscribe", "language"})
+
+
+
+class Audience(StrEnum):
+    """Who reads an answer, which decides its language (`QueryEngine.lang_for`).
+
+    PRIVATE: a private chat or DM, the asker only. EPHEMERAL: an answer only the asker sees
+    in a shared chat (Discord). PUBLIC: an answer everyone in a group, channel or guild
+    channel reads.
+    """
+
+    PRIVATE = "private"
+    EPHEMERAL = "ephemeral"
+    PUBLIC = "public"
+
 
 MAX_ARGS = 500  # characters of an argument we look at; the rest is ignored
 _NUMBER = re.compile(r"^#?(\d{1,4})$")

@@ -239,6 +239,8 @@ class DiscordConfig(_PlatformConfig):
     api_base_url: str = "https://discord.com/api/v10"
     gateway_url: str = ""
     application_id: str | None = None
+    #: Lookups (/section, /sections, /search, /latest, /issues): seen by the asker only, or by the channel.
+    answers: Literal["ephemeral", "public"] = "ephemeral"
 
     @field_validator("gateway_url")
     @classmethod

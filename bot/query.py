@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import assert_never
 
 from bot import commands as cmd
-from bot.commands import Query, clean
+from bot.commands import Audience, Query, clean
 from bot.filters import MAX_TERMS, term_problem
 from bot.i18n import language_name, normalize_language, supported_languages, t
 from bot.messages import (
@@ -131,28 +131,45 @@ class QueryEngine:
                 assert_never(command)
 
     def lang_for(self, platform: str, chat: str, user_locale: str | None, server_locale: str | None = None,
-                 chat_aliases: Sequence[str] = ()) -> str:
+                 chat_aliases: Sequence[str] = (), audience: Audience = Audience.PRIVATE) -> str:
         """The language to answer in when the asker named none: the one order every platform follows.
 
-        The chat's `/language` setting, then the user's own locale when an edition exists in
-        it, then the languages of the destination this chat is, then the server's locale,
-        then the user's locale if we have replies in it (Telegram has no server), then the
-        default. (An explicit `language` argument, checked by the adapter, comes first.)
+        A public answer in a shared chat is read by everyone, so the chat decides: the chat's
+        `/language` setting, then the first language of the destination this chat is, then the
+        asker's locale when an edition exists in it, then the server's locale. A private
+        answer follows the asker: the chat's setting (in a private chat, the asker's own
+        choice), then the asker's locale, then the destination's, then the server's. An
+        ephemeral answer (only the asker sees it) puts the asker's locale before the chat's
+        setting. Last come the asker's locale if we have replies in it (Telegram has no
+        server), then the default. (An explicit `language` argument, checked by the adapter,
+        comes first.)
         """
-        stored = self.store.chat_language(platform, chat) if chat else None
-        if stored:
-            return stored
         user = normalize_language(user_locale)
-        if user and self.store.list_issues(lang=user, limit=1):
-            return user
-        dest = self._configured(platform, chat, chat_aliases) or next(
-            (d for d in self.store.subscriptions(platform) if d.chat == chat), None)
-        if dest is not None and dest.languages:
-            return normalize_language(dest.languages[0]) or self.default_lang
+        own = user if user and self.store.list_issues(lang=user, limit=1) else None
+        stored = self.store.chat_language(platform, chat) if chat else None
+        match audience:
+            case Audience.PUBLIC:
+                chosen = stored or self._destination_language(platform, chat, chat_aliases) or own
+            case Audience.PRIVATE:
+                chosen = stored or own or self._destination_language(platform, chat, chat_aliases)
+            case Audience.EPHEMERAL:
+                chosen = own or stored or self._destination_language(platform, chat, chat_aliases)
+            case _:
+                assert_never(audience)
+        if chosen:
+            return chosen
         if server := normalize_language(server_locale):
             return server
         # No edition in the user's language, nothing else said: still reply in it when we can (help, notes).
         return user if user in supported_languages() else self.default_lang
+
+    def _destination_language(self, platform: str, chat: str, aliases: Sequence[str]) -> str | None:
+        """The first language of the destination (configured or subscribed) this chat is, if any."""
+        dest = self._configured(platform, chat, aliases) or next(
+            (d for d in self.store.subscriptions(platform) if d.chat == chat), None)
+        if dest is not None and dest.languages:
+            return normalize_language(dest.languages[0]) or self.default_lang
+        return None
 
     # ------------------------------------------------------------------ autocomplete
     def section_choices(self, prefix: str, lang: str = "en", issue: int | None = None) -> list[tuple[str, str]]:

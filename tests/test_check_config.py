@@ -46,6 +46,7 @@ title_pattern = "(a+)+$"
 token_env = "{TOKEN}"
 [discord]
 api_base_url = "https://discord.com/api/v10?token=MTk4NjIyNDgzNDcxOTI1MjQ4.Cl2FMQ.ZnCjm1XVW7vRze4b7Cq4se7kKWs"
+answers = "private"
 [[destinations]]
 name = "fr-telegram"
 platform = "telegram"
@@ -92,6 +93,7 @@ def test_a_dozen_mistakes_are_all_listed_with_their_key_paths(tmp_path: Path) ->
         "newsletter.title_pattern": "nested quantifiers",
         "telegram.token_env": "looks like a bot token",
         "discord.api_base_url": "token",
+        "discord.answers": "'ephemeral' or 'public'",
         "destinations.fr-telegram.chat": "not a Telegram chat",
         "destinations.fr-telegram.languages": "french",
         "destinations.fr-telegram.timzone": 'unknown key (did you mean "timezone"?)',

@@ -9,9 +9,10 @@ import pytest
 import pytest_asyncio
 
 from adapters.supervisor import supervise
+from bot.models import Destination
 from bot.query import QueryEngine
 from tests.corpus import corpus_store
-from tests.fakes.discord import EPHEMERAL, FakeDiscord, fake_adapter
+from tests.fakes.discord import EPHEMERAL, FakeDiscord, connected_platform, fake_adapter
 
 
 @pytest_asyncio.fixture
@@ -41,7 +42,7 @@ async def test_section_outils(discord_serving: FakeDiscord) -> None:
     assert data["content"].startswith("⚙️ Outils et jeux de données — NLP Newsletter #7 (FR)")
     assert 1 <= len(data["embeds"]) <= 10
     assert data["allowed_mentions"] == {"parse": []}
-    assert not (data.get("flags") or 0) & EPHEMERAL
+    assert data["flags"] & EPHEMERAL  # a lookup is the asker's own unless shared
 
 async def test_section_pages_with_buttons(discord_serving: FakeDiscord) -> None:
     callback = await discord_serving.interact("section", [_opt("name", "outils")])
@@ -69,6 +70,7 @@ async def test_autocomplete_follows_language_option(discord_serving: FakeDiscord
 async def test_search_defers_then_answers(discord_serving: FakeDiscord) -> None:
     callback = await discord_serving.interact("search", [_opt("words", "bert")])
     assert callback["type"] == 5  # acknowledged within 3 s, answered after
+    assert callback["data"]["flags"] & EPHEMERAL  # … privately, as the answer will be
     token = callback["token"]
     await discord_serving.wait_for(lambda: discord_serving.originals[token].get("edited_timestamp") is not None)
     content = discord_serving.originals[token]["content"]
@@ -141,3 +143,80 @@ async def test_help_is_answered_after_a_supervised_reconnect(fake_discord: FakeD
         supervisor.cancel()
         await asyncio.gather(supervisor, return_exceptions=True)
         await adapter.close()
+
+
+LOOKUPS = [("section", [_opt("name", "outils")]), ("sections", []), ("latest", []), ("issues", []),
+           ("search", [_opt("words", "bert")])]
+
+
+async def _answer(fake: FakeDiscord, callback: dict[str, Any]) -> tuple[bool, str]:
+    """(ephemeral, content) of the answer to a command, deferred or not."""
+    if callback["type"] == 5:
+        token = callback["token"]
+        await fake.wait_for(lambda: fake.originals[token].get("edited_timestamp") is not None)
+        return bool((callback["data"].get("flags") or 0) & EPHEMERAL), fake.originals[token]["content"]
+    return bool((callback["data"].get("flags") or 0) & EPHEMERAL), callback["data"]["content"]
+
+
+@pytest.mark.parametrize("name, options", LOOKUPS)
+async def test_lookups_are_ephemeral_unless_shared(discord_serving: FakeDiscord, name: str,
+                                                   options: list[dict[str, Any]]) -> None:
+    private, content = await _answer(discord_serving, await discord_serving.interact(name, options))
+    assert private and content.strip()
+    shared, again = await _answer(discord_serving, await discord_serving.interact(
+        name, [*options, _opt("public", True, 5)]))
+    assert not shared and again == content
+    assert discord_serving.rejected == []
+
+
+async def test_public_option_is_published_localised(discord_serving: FakeDiscord) -> None:
+    for command in discord_serving.commands:
+        options = {o["name"]: o for o in command.get("options", [])}
+        if command["name"] in {name for name, _ in LOOKUPS}:
+            assert options["public"]["type"] == 5 and not options["public"].get("required")
+            assert options["public"]["name_localizations"]["es-ES"] == "publico"
+        else:
+            assert "public" not in options
+
+
+async def test_pages_of_an_ephemeral_section_turn_in_place(discord_serving: FakeDiscord) -> None:
+    callback = await discord_serving.interact("section", [_opt("name", "outils")])
+    assert callback["data"]["flags"] & EPHEMERAL
+    buttons = [c for row in callback["data"]["components"] for c in row["components"]]
+    clicked = await discord_serving.click(callback["message"], buttons[1]["custom_id"])
+    assert clicked["type"] == 7 and clicked["data"]["content"].startswith("✍️ Articles et Blog")
+
+
+async def test_server_that_wants_public_answers(fake_discord: FakeDiscord, engine: QueryEngine) -> None:
+    async with connected_platform(fake_discord, answers="public") as platform:
+        task = asyncio.create_task(platform.commands.serve(engine))
+        try:
+            await fake_discord.wait_for(lambda: bool(fake_discord.commands))
+            shared, _ = await _answer(fake_discord, await fake_discord.interact("latest"))
+            private, _ = await _answer(fake_discord, await fake_discord.interact("latest", [_opt("public", False, 5)]))
+            bad = await fake_discord.interact("section", [_opt("name", "zzzz-no-such-section")])
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert not shared and private
+    assert bad["data"]["flags"] & EPHEMERAL  # errors stay private
+
+
+async def test_public_answers_in_a_destination_channel_use_its_language(fake_discord: FakeDiscord) -> None:
+    channel = fake_discord.default_channel
+    engine = QueryEngine(corpus_store(), destinations=[
+        Destination(name="news-en", platform="discord", chat=channel, languages=("en",))])
+    async with connected_platform(fake_discord) as platform:
+        task = asyncio.create_task(platform.commands.serve(engine))
+        try:
+            await fake_discord.wait_for(lambda: bool(fake_discord.commands))
+            own = await fake_discord.interact("latest", locale="fr")  # ephemeral: the reader's locale
+            shared = await fake_discord.interact("latest", [_opt("public", True, 5)], locale="fr")
+            engine.store.set_chat_language("discord", channel, "fr")  # the channel's /language comes first
+            chosen = await fake_discord.interact("latest", [_opt("public", True, 5)], locale="en-US")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert "(FR)" in own["data"]["content"]
+    assert "(FR)" not in shared["data"]["content"] and "Latest issue" in shared["data"]["content"]
+    assert "(FR)" in chosen["data"]["content"]

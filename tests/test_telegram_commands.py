@@ -300,3 +300,22 @@ async def test_group_talk_and_unknown_commands_are_not_answered(fake: FakeTelegr
     fake.user_says(group, "/foo", user_id=7)
     follow_up = await ask(fake, "/latest", chat=group, user=7)  # answered after both
     assert len(fake.sent(group)) == len(follow_up) and "#7" in follow_up[0].text
+
+
+async def test_public_answers_in_a_destination_group_use_its_language(store: Store) -> None:
+    from bot.models import Destination
+    from tests.serving import telegram_answering
+
+    group = -100999
+    engine = QueryEngine(store, destinations=[Destination(name="nlp-fr", platform="telegram", chat=str(group),
+                                                          languages=("fr",))])
+    async with telegram_answering(engine) as fake:
+        fake.add_chat(group, "supergroup", admins=(7,))
+        english = _all_text(await ask(fake, "/sections", chat=group, user=8, lang="en"))
+        french = _all_text(await ask(fake, "/sections", chat=group, user=9, lang="fr"))
+        private = _all_text(await ask(fake, "/sections", lang="en"))  # the asker's own chat: their locale
+        await ask(fake, "/language en", chat=group, user=7, lang="fr")
+        chosen = _all_text(await ask(fake, "/sections", chat=group, user=9, lang="fr"))
+    assert english == french and english.startswith("📚 Sections de NLP Newsletter #7 (FR)")
+    assert private != english and "Sections of" in private
+    assert "Sections of" in chosen  # the group's /language comes before the destination's

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from adapters.discord.commands import DiscordCommands
 from adapters.discord.pacing import Pacer
@@ -22,12 +22,12 @@ DiscordAdapter = Adapter[DiscordRenderer, DiscordSender, DiscordCommands]
 
 def discord_adapter(token: str, *, api_base_url: str = DEFAULT_API_BASE, gateway_url: str = "",
                     application_id: str | None = None, commands: bool = True, pacer: Pacer | None = None,
-                    **options: object) -> DiscordAdapter:
+                    answers: Literal["ephemeral", "public"] = "ephemeral", **options: object) -> DiscordAdapter:
     """The three roles on one connection; `options` go to `DiscordSender` (timeouts, token_key …)."""
     sender = DiscordSender(token, api_base_url=api_base_url, gateway_url=gateway_url,
                            application_id=application_id, pacer=pacer, **options)  # type: ignore[arg-type]
     renderer = DiscordRenderer()
-    return Adapter("discord", renderer, sender, DiscordCommands(sender, renderer, enabled=commands))
+    return Adapter("discord", renderer, sender, DiscordCommands(sender, renderer, enabled=commands, answers=answers))
 
 
 def create_adapter(config: Config) -> DiscordAdapter:
@@ -37,4 +37,4 @@ def create_adapter(config: Config) -> DiscordAdapter:
                    else ("discord.token_env", f"${section.token_env}"))
     return discord_adapter(config.secret("discord"), api_base_url=section.api_base_url,
                            gateway_url=section.gateway_url, application_id=section.application_id,
-                           commands=section.commands, token_key=key, token_source=source)
+                           commands=section.commands, answers=section.answers, token_key=key, token_source=source)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
@@ -26,6 +26,7 @@ from adapters.discord.payloads import DiscordPayload
 from adapters.discord.platform import DiscordSender, message_kwargs
 from adapters.discord.render import DiscordRenderer
 from bot.commands import (
+    Audience,
     Command,
     Help,
     Issues,
@@ -81,7 +82,13 @@ class CatalogueTranslator(app_commands.Translator):
         return None if text == key else text
 
 
+#: The `public` option of the lookups (see LOOKUPS).
+_PUBLIC_NAME = _s("public", "opt.public.name")
+_PUBLIC_DESCRIPTION = _s("True: everyone in the channel sees the answer; false: only you", "opt.public.description")
+
 PAGE_PREFIX = "digest:page:"
+#: Reading commands: answered for the asker only (ephemeral) unless `public` or `[discord] answers = "public"`.
+LOOKUPS = frozenset({"section", "sections", "search", "latest", "issues"})
 
 
 class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"digest:page:(?P<token>[!-~]{1,40})"):
@@ -127,58 +134,78 @@ class DigestCommands(commands.Cog):
     """The bot's slash commands; one `QueryEngine` answers them all."""
 
     def __init__(self, engine: QueryEngine, render_answer: Callable[[Answer], Sequence[Rendered]],
-                 slow_commands: frozenset[str]) -> None:
+                 slow_commands: frozenset[str], *, public_lookups: bool = False) -> None:
         self.engine = engine
         self.render_answer = render_answer
         self.slow_commands = slow_commands
+        self.public_lookups = public_lookups
 
     # ----------------------------------------------------------------------- plumbing
-    def _lang(self, interaction: discord.Interaction, explicit: str | None) -> str:
+    def _audience(self, interaction: discord.Interaction, command: str, public: bool | None) -> Audience:
+        """Who will read the answer: a DM is private; a lookup is the asker's alone unless shared."""
+        if interaction.guild_id is None:
+            return Audience.PRIVATE
+        if command in LOOKUPS and not (self.public_lookups if public is None else public):
+            return Audience.EPHEMERAL
+        return Audience.PUBLIC
+
+    def _lang(self, interaction: discord.Interaction, explicit: str | None, audience: Audience) -> str:
         if explicit:
             return normalize_language(explicit)
-        user, server = interaction.locale, interaction.guild_locale  # the reader's own locale before the server's
+        user, server = interaction.locale, interaction.guild_locale
         return self.engine.lang_for("discord", str(interaction.channel_id or ""), user.value if user else None,
-                                    server.value if server else None)
+                                    server.value if server else None, audience=audience)
 
     @staticmethod
     def _is_admin(interaction: discord.Interaction) -> bool:
         permissions = interaction.permissions
         return bool(permissions.manage_guild or permissions.administrator)
 
-    async def _run(self, interaction: discord.Interaction, command: Command, language: str | None = None) -> None:
-        lang = self._lang(interaction, language)
+    async def _run(self, interaction: discord.Interaction, command: Command, language: str | None = None,
+                   public: bool | None = None) -> None:
+        audience = self._audience(interaction, command.name, public)
+        lang = self._lang(interaction, language, audience)
         query = Query(command, lang=lang, platform="discord",
                       chat=str(interaction.channel_id or ""), user=str(interaction.user.id),
                       is_admin=self._is_admin(interaction), is_private=interaction.guild is None)
+        private = audience is Audience.EPHEMERAL
         deferred = False
         if command.name in self.slow_commands:  # the engine is synchronous: acknowledge first, answer after
-            await interaction.response.defer(thinking=True)
+            await interaction.response.defer(thinking=True, ephemeral=private)
             deferred = True
         try:
             answer = self.engine.answer(query)
         except Exception:  # the engine promises not to raise; a bug must still get a reply
             log.exception("/%s failed", command.name)
             answer = ErrorAnswer(lang=lang, message=t("discord.error_generic", lang))
-        await self._reply(interaction, self.render_answer(answer), deferred=deferred)
+        await self._reply(interaction, self.render_answer(answer), deferred=deferred, private=private)
 
-    async def _reply(self, interaction: discord.Interaction, parts: Sequence[Rendered], *, deferred: bool) -> None:
-        ephemeral = bool(parts and parts[0].payload.get("ephemeral"))
+    async def _reply(self, interaction: discord.Interaction, parts: Sequence[Rendered], *, deferred: bool,
+                     private: bool = False) -> None:
+        """Send the parts; `private` (the asker's eyes only) was decided before any deferral."""
+        ephemeral = private or bool(parts and parts[0].payload.get("ephemeral"))
         first, rest = parts[0], parts[1:]
         if not deferred:
             await interaction.response.send_message(ephemeral=ephemeral, **_reply_kwargs(first))
-        elif ephemeral:  # a deferred reply is public: replace it by a private one
+        elif ephemeral and not private:  # the deferred reply is public: replace it by a private one
             await interaction.delete_original_response()
             await interaction.followup.send(ephemeral=True, **_reply_kwargs(first))
         else:
             kwargs = _reply_kwargs(first)
             await interaction.edit_original_response(content=kwargs.get("content"), embeds=kwargs.get("embeds", []),
+                                                     view=kwargs.get("view"),
                                                      allowed_mentions=kwargs["allowed_mentions"])
         for part in rest:
             await interaction.followup.send(ephemeral=ephemeral, **_reply_kwargs(part))
 
     async def turn_page(self, interaction: discord.Interaction, token: str) -> None:
         """A ◀/▶ click: the neighbouring section replaces the message in place."""
-        lang = self._lang(interaction, None)
+        message = interaction.message
+        if interaction.guild_id is None:
+            audience = Audience.PRIVATE
+        else:
+            audience = Audience.EPHEMERAL if message is not None and message.flags.ephemeral else Audience.PUBLIC
+        lang = self._lang(interaction, None, audience)
         answer = self.engine.answer(Query(Page(token), lang=lang, platform="discord",
                                           chat=str(interaction.channel_id or ""), user=str(interaction.user.id)))
         parts = self.render_answer(answer)
@@ -204,22 +231,24 @@ class DigestCommands(commands.Cog):
     @app_commands.command(name=_s("section", "cmd.section.name"),
                           description=_s("Show one section of an issue", "cmd.section.description"))
     @app_commands.rename(name=_s("name", "opt.name.name"), issue=_s("issue", "opt.issue.name"),
-                         language=_s("language", "opt.language.name"))
+                         language=_s("language", "opt.language.name"), public=_PUBLIC_NAME)
     @app_commands.describe(name=_s("Section name", "opt.name.description"),
                            issue=_s("Issue number", "opt.issue.description"),
-                           language=_s("Edition language", "opt.language.description"))
+                           language=_s("Edition language", "opt.language.description"),
+                           public=_PUBLIC_DESCRIPTION)
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def section(self, interaction: discord.Interaction, name: str,
                       issue: app_commands.Range[int, 1, 100000] | None = None,
-                      language: str | None = None) -> None:
-        await self._run(interaction, SectionCommand(name, issue), language)
+                      language: str | None = None, public: bool | None = None) -> None:
+        await self._run(interaction, SectionCommand(name, issue), language, public)
 
     @section.autocomplete("name")
     async def section_name_autocomplete(self, interaction: discord.Interaction,
                                         current: str) -> list[app_commands.Choice[str]]:
         """Section names of the relevant issue in the chat's language, ≤ 25."""
         namespace = interaction.namespace
-        lang = self._lang(interaction, getattr(namespace, "language", None))
+        audience = self._audience(interaction, "section", getattr(namespace, "public", None))
+        lang = self._lang(interaction, getattr(namespace, "language", None), audience)
         issue = getattr(namespace, "issue", None)
         try:
             choices = self.engine.section_choices(current[:100], lang=lang,
@@ -232,40 +261,48 @@ class DigestCommands(commands.Cog):
 
     @app_commands.command(name=_s("sections", "cmd.sections.name"),
                           description=_s("List the sections of an issue", "cmd.sections.description"))
-    @app_commands.rename(issue=_s("issue", "opt.issue.name"), language=_s("language", "opt.language.name"))
+    @app_commands.rename(issue=_s("issue", "opt.issue.name"), language=_s("language", "opt.language.name"),
+                         public=_PUBLIC_NAME)
     @app_commands.describe(issue=_s("Issue number", "opt.issue.description"),
-                           language=_s("Edition language", "opt.language.description"))
+                           language=_s("Edition language", "opt.language.description"),
+                           public=_PUBLIC_DESCRIPTION)
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def sections(self, interaction: discord.Interaction,
                        issue: app_commands.Range[int, 1, 100000] | None = None,
-                       language: str | None = None) -> None:
-        await self._run(interaction, SectionsCommand(issue), language)
+                       language: str | None = None, public: bool | None = None) -> None:
+        await self._run(interaction, SectionsCommand(issue), language, public)
 
     @app_commands.command(name=_s("latest", "cmd.latest.name"),
                           description=_s("The latest issue and its sections", "cmd.latest.description"))
-    @app_commands.rename(language=_s("language", "opt.language.name"))
-    @app_commands.describe(language=_s("Edition language", "opt.language.description"))
+    @app_commands.rename(language=_s("language", "opt.language.name"), public=_PUBLIC_NAME)
+    @app_commands.describe(language=_s("Edition language", "opt.language.description"),
+                           public=_PUBLIC_DESCRIPTION)
     @app_commands.choices(language=LANGUAGE_CHOICES)
-    async def latest(self, interaction: discord.Interaction, language: str | None = None) -> None:
-        await self._run(interaction, Latest(), language)
+    async def latest(self, interaction: discord.Interaction, language: str | None = None,
+                     public: bool | None = None) -> None:
+        await self._run(interaction, Latest(), language, public)
 
     @app_commands.command(name=_s("issues", "cmd.issues.name"),
                           description=_s("The issues I know", "cmd.issues.description"))
-    @app_commands.rename(language=_s("language", "opt.language.name"))
-    @app_commands.describe(language=_s("Edition language", "opt.language.description"))
+    @app_commands.rename(language=_s("language", "opt.language.name"), public=_PUBLIC_NAME)
+    @app_commands.describe(language=_s("Edition language", "opt.language.description"),
+                           public=_PUBLIC_DESCRIPTION)
     @app_commands.choices(language=LANGUAGE_CHOICES)
-    async def issues(self, interaction: discord.Interaction, language: str | None = None) -> None:
-        await self._run(interaction, Issues(), language)
+    async def issues(self, interaction: discord.Interaction, language: str | None = None,
+                     public: bool | None = None) -> None:
+        await self._run(interaction, Issues(), language, public)
 
     @app_commands.command(name=_s("search", "cmd.search.name"),
                           description=_s("Find items in the newsletter", "cmd.search.description"))
-    @app_commands.rename(words=_s("words", "opt.words.name"), language=_s("language", "opt.language.name"))
+    @app_commands.rename(words=_s("words", "opt.words.name"), language=_s("language", "opt.language.name"),
+                         public=_PUBLIC_NAME)
     @app_commands.describe(words=_s("Words to look for", "opt.words.description"),
-                           language=_s("Edition language", "opt.language.description"))
+                           language=_s("Edition language", "opt.language.description"),
+                           public=_PUBLIC_DESCRIPTION)
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def search(self, interaction: discord.Interaction, words: app_commands.Range[str, 1, 200],
-                     language: str | None = None) -> None:
-        await self._run(interaction, SearchCommand(words), language)
+                     language: str | None = None, public: bool | None = None) -> None:
+        await self._run(interaction, SearchCommand(words), language, public)
 
     @app_commands.command(name=_s("subscribe", "cmd.subscribe.name"),
                           description=_s("Post new issues in this channel", "cmd.subscribe.description"))
@@ -305,13 +342,17 @@ class DiscordCommands:
         renderer: renders the engine's answers.
         slow_commands: commands acknowledged (deferred) before the engine answers.
         enabled: False keeps the connection but registers no commands.
+        answers: "ephemeral" (lookups are seen by the asker only unless `public: True`) or
+            "public" (lookups are posted in the channel unless `public: False`).
     """
 
     name = "discord"
 
     def __init__(self, sender: DiscordSender, renderer: DiscordRenderer | None = None, *,
-                 slow_commands: frozenset[str] = frozenset({"search"}), enabled: bool = True) -> None:
+                 slow_commands: frozenset[str] = frozenset({"search"}), enabled: bool = True,
+                 answers: Literal["ephemeral", "public"] = "ephemeral") -> None:
         self.sender = sender
+        self.answers = answers
         self.renderer = renderer or DiscordRenderer()
         self.slow_commands = slow_commands
         self.enabled = enabled
@@ -328,7 +369,8 @@ class DiscordCommands:
         client = self.sender.client
         if client is None or self._registered == self.sender.generation:
             return
-        await client.add_cog(DigestCommands(engine, self.renderer.render_answer, self.slow_commands))
+        await client.add_cog(DigestCommands(engine, self.renderer.render_answer, self.slow_commands,
+                                            public_lookups=self.answers == "public"))
         client.add_dynamic_items(PageButton)
         await client.tree.set_translator(CatalogueTranslator())
         with self.sender.delivery_errors("slash commands"):

@@ -28,6 +28,7 @@ from adapters.telegram.render import TelegramRenderer
 from bot.commands import (
     ADMIN_COMMANDS,
     COMMANDS,
+    Audience,
     Command,
     Page,
     PlainSearch,
@@ -130,6 +131,11 @@ async def _is_admin(context: ContextTypes.DEFAULT_TYPE, chat: Chat, user_id: int
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
 
 
+def _audience(chat: Chat) -> Audience:
+    """Every answer in a group or channel is read by all its members; in a private chat, by the asker."""
+    return Audience.PRIVATE if chat.type == ChatType.PRIVATE else Audience.PUBLIC
+
+
 async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str,
                          args: str | None = None, *, typed: Command | None = None) -> None:
     """Answer one command update; never raises (a failure is logged and, if possible, told).
@@ -143,7 +149,7 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
     user_id = user.id if user else chat.id
     aliases = (f"@{chat.username}",) if chat.username else ()  # a chat configured as "@channel"
     lang = digest.engine.lang_for("telegram", str(chat.id), user.language_code if user else None,
-                                  chat_aliases=aliases)
+                                  chat_aliases=aliases, audience=_audience(chat))
     verdict = digest.throttle.check(chat.id, user_id)
     if verdict != "ok":
         if verdict == "warn":
@@ -242,7 +248,8 @@ async def page_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     chat = update.effective_chat
     user = callback.from_user
     chat_key = str(chat.id) if chat else str(user.id)
-    lang = digest.engine.lang_for("telegram", chat_key, user.language_code)
+    lang = digest.engine.lang_for("telegram", chat_key, user.language_code,
+                                  audience=_audience(chat) if chat else Audience.PRIVATE)
     token = clean(callback.data or "")[:64]
     query = Query(Page(token), lang=lang, platform="telegram", chat=chat_key, user=str(user.id),
                   is_private=bool(chat and chat.type == ChatType.PRIVATE))
