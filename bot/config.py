@@ -374,9 +374,17 @@ class DestinationConfig(_Strict):
     mention_role: str = ""  # a role pinged by the first message of each issue (opt-in)
     mention_roles: dict[str, str] = Field(default_factory=dict)  # section key → role pinged by that section
     # Presentation (bot/presentation.py) and drip pacing
-    compact: bool = False
+    compact: bool | Literal["auto"] = "auto"  # "auto": link-only items as lines (bot.presentation.Compact)
     max_item_chars: int | None = Field(default=None, ge=MIN_ITEM_CHARS, le=4000)
     per_tick: int = Field(default=1, ge=1, le=50)
+
+    @field_validator("compact", mode="before")
+    @classmethod
+    def _compact(cls, value: Any) -> Any:
+        """Exactly true, false or "auto": a string such as "yes" is a mistake, not a boolean."""
+        if value is True or value is False or value == "auto":
+            return value
+        raise ValueError('must be true, false or "auto"')
 
     @field_validator("name")
     @classmethod

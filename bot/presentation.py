@@ -1,6 +1,9 @@
 """How a destination wants its posts to look on a phone, read the same way by every renderer.
 
-`compact = true` shows one line per item (its title, or its first words, and a link);
+`compact = "auto"` (the default) shows an item that is only a link (a title and a URL, no
+text: This Week in Rust's "Updates from Rust Community") as one line whose title is the
+link, many to a message, and every item with text in full; `compact = true` shows one line
+per item (its title, or its first words, and a link), `compact = false` every item in full;
 `max_item_chars = N` shortens each item's text at a sentence or word boundary with "…" and
 a link to the rest. The options are checked by config validation; a renderer reading a
 stored subscription gets safe defaults for anything missing or odd.
@@ -11,20 +14,54 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from enum import StrEnum
+from typing import Any, assert_never
 
 from bot.models import Item
+from bot.urls import safe_url
 
-__all__ = ["MIN_ITEM_CHARS", "PLAIN", "Presentation", "item_label", "shorten"]
+__all__ = ["MIN_ITEM_CHARS", "PLAIN", "Compact", "Presentation", "is_link_only", "item_label", "link_tags", "shorten"]
 
 MIN_ITEM_CHARS = 80  # shorter than this leaves no sentence to read
 _SENTENCE_END = re.compile(r"[.!?…。！？](?=[\"'”’»)\]]*(?:\s|$))")
 ELLIPSIS = "…"
 
 
+class Compact(StrEnum):
+    """The `compact` option: AUTO (link-only items as lines), ALWAYS (`true`), NEVER (`false`)."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
+
+    @classmethod
+    def of(cls, value: object) -> Compact:
+        """The option as config.toml writes it (`true`, `false`, `"auto"`); anything else is the default."""
+        if value is True:
+            return cls.ALWAYS
+        if value is False:
+            return cls.NEVER
+        return cls.AUTO
+
+
+#: Text that only tags a link ("[video]", "(PDF)", "[FR] [slides]"): the item is still a link.
+_TAGS = re.compile(r"\s*(?:[\[(（【][^\])）】\n]{1,24}[\])）】]\s*)*")
+
+
+def is_link_only(item: Item) -> bool:
+    """An item that is nothing but a link: a title, a URL we may link to, and no text of its own but tags."""
+    return bool(item.title.strip()) and safe_url(item.url) is not None and _TAGS.fullmatch(item.text) is not None
+
+
+def link_tags(item: Item) -> str:
+    """The tags a link-only item carries after its title ("[video]"), shown beside the link; else ""."""
+    text = " ".join(item.text.split())
+    return text if text and _TAGS.fullmatch(text) else ""
+
+
 @dataclass(frozen=True, slots=True)
 class Presentation:
-    compact: bool = False
+    compact: Compact = Compact.AUTO
     max_item_chars: int | None = None
 
     @classmethod
@@ -32,7 +69,19 @@ class Presentation:
         options = options or {}
         limit = options.get("max_item_chars")
         valid = isinstance(limit, int) and not isinstance(limit, bool) and limit >= MIN_ITEM_CHARS
-        return cls(compact=options.get("compact") is True, max_item_chars=limit if valid else None)
+        return cls(compact=Compact.of(options.get("compact")), max_item_chars=limit if valid else None)
+
+    def as_line(self, item: Item) -> bool:
+        """Whether `item` is shown as one line (its title or first words, linking to it)."""
+        match self.compact:
+            case Compact.ALWAYS:
+                return True
+            case Compact.NEVER:
+                return False
+            case Compact.AUTO:
+                return is_link_only(item)
+            case _:
+                assert_never(self.compact)
 
 
 #: Whole items, one after the other: what a destination without presentation options gets.

@@ -10,7 +10,7 @@ from typing import assert_never
 
 from bot import messages as msg
 from bot.models import Block, IssueRef, Item, Section, SectionRef
-from bot.presentation import item_label
+from bot.presentation import is_link_only, item_label, link_tags
 
 __all__ = ["render_answer_text", "render_post_text", "split_text"]
 
@@ -51,7 +51,22 @@ def section_header(section: Section, issue: IssueRef) -> str:
 
 
 def _section_chunks(issue: IssueRef, section: Section) -> tuple[str, list[str]]:
-    return section_header(section, issue), [_item(item) for item in section.items]
+    """An item with text per chunk; a run of link-only items ("Updates from Rust Community") is one chunk,
+    a list of one line each."""
+    chunks: list[str] = []
+    listed = False
+    for item in section.items:
+        if is_link_only(item):
+            line = " ".join(filter(None, ("•", " ".join(item.title.split()), link_tags(item), "—", item.url)))
+            if listed:
+                chunks[-1] += "\n" + line
+            else:
+                chunks.append(line)
+            listed = True
+        else:
+            chunks.append(_item(item))
+            listed = False
+    return section_header(section, issue), chunks
 
 
 def _digest_chunks(post: msg.DigestPost) -> tuple[str, list[str]]:

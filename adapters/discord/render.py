@@ -23,7 +23,7 @@ from bot import messages as msg
 from bot.i18n import t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
-from bot.presentation import PLAIN, Presentation, item_label
+from bot.presentation import PLAIN, Compact, Presentation, item_label, link_tags
 from bot.urls import safe_url
 
 __all__ = [
@@ -269,7 +269,7 @@ class DiscordRenderer:
         lang = post.issue.language
         match post:
             case msg.SectionPost(issue=issue, section=section):
-                if options.look.compact:
+                if options.look.compact is Compact.ALWAYS:
                     payloads = self._section_compact(issue, section, lang)
                 elif options.format == "embeds":
                     payloads = self._section_embeds(issue, section, lang, options)
@@ -335,8 +335,7 @@ class DiscordRenderer:
         """Items as embeds, ≤ 10 and ≤ 6000 units per message; the footer once, on a message's last embed."""
         footer = {"text": _truncate_words(f"{issue.label} · {section.title or section.heading}", FOOTER_LIMIT)}
         room = EMBED_TOTAL_LIMIT - ulen(footer["text"])
-        embeds = [e for e in (self._item_embed(section, i, lang, options) for i in section.items) if e]
-        groups = _embed_groups(embeds, room)
+        groups = _embed_groups(self._item_embeds(section, lang, options, room), room)
         header = self.section_header(issue, section)
         if not groups:
             return [DiscordPayload(content=_truncate_words(f"{header}\n{t('discord.empty_section', lang)}",
@@ -347,6 +346,32 @@ class DiscordRenderer:
         return [DiscordPayload(content=_truncate_words(header if count == 1 else f"{header} ({n}/{count})",
                                                        CONTENT_LIMIT), embeds=group)
                 for n, group in enumerate(groups, 1)]
+
+    def _item_embeds(self, section: Section, lang: str, options: _Options,
+                     message_room: int) -> list[dict[str, Any]]:
+        """One embed per item with text; a run of items shown as lines (link-only ones, by default) is one
+        embed listing them, as many lines as its description holds (a whole "Updates from Rust Community")."""
+        embeds: list[dict[str, Any]] = []
+        run: list[str] = []
+        list_room = min(DESCRIPTION_LIMIT, message_room)
+
+        def close_run() -> None:
+            # A list that one embed holds is one embed; a longer one is cut in halves of a message's room,
+            # so that two fill each message instead of one 4096-unit embed per message.
+            whole = ulen("\n".join(run)) <= list_room
+            for body in split_lines(run, list_room if whole else min(list_room, message_room // 2)):
+                embeds.append({"type": "rich", "color": section_color(section.key), "description": body})
+            run.clear()
+
+        for item in section.items:
+            if options.look.as_line(item) and (line := _list_line(item)) is not None:
+                run.append(line)
+                continue
+            close_run()
+            if (embed := self._item_embed(section, item, lang, options)) is not None:
+                embeds.append(embed)
+        close_run()
+        return embeds
 
     def _section_compact(self, issue: IssueRef, section: Section, lang: str) -> list[DiscordPayload]:
         """`compact = true`: the header, then one line per item, its title (or first words) linking to it."""
@@ -456,6 +481,21 @@ class DiscordRenderer:
         if buttons:  # prev/next section of the same edition; tokens are the engine's, ≤ 40 ASCII
             payloads[-1]["buttons"] = buttons
         return payloads
+
+
+_LIST_LINE_MAX = 1000  # a list line longer than this (a monstrous URL) is shown as an embed of its own
+
+
+def _list_line(item: Item) -> str | None:
+    """`- [title](url)`: an item as one line of a list embed; None when it cannot be one."""
+    label = escape_text(item_label(item, 200))
+    if not label:
+        return None
+    url = _safe_url(item.url)
+    line = f"- [{label}]({url})" if url else f"- {label}"
+    if tags := link_tags(item):
+        line = f"{line} {escape_text(_truncate_words(tags, 60))}"
+    return line if ulen(line) <= _LIST_LINE_MAX else None
 
 
 def _embed_groups(embeds: Sequence[dict[str, Any]], room: int) -> list[list[dict[str, Any]]]:

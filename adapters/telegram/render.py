@@ -21,7 +21,7 @@ from bot import messages as msg
 from bot.i18n import t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
-from bot.presentation import PLAIN, Presentation, item_label, shorten
+from bot.presentation import PLAIN, Presentation, item_label, link_tags, shorten
 from bot.urls import safe_url
 
 __all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer", "thread_for"]
@@ -136,13 +136,19 @@ class TelegramRenderer:
         flow = Flow()
         if note.strip():
             flow.add_spans((Span(note.strip(), italic=True),), ITEM)
+        listed = False  # the previous item was a line of a list: the next line follows it without a blank
         for item in section.items:
-            if look.compact:
+            if look.as_line(item):
                 label = item_label(item)
                 if label:
-                    flow.add(Fragment.plain("• ") + _link(label, item.url), BLOCK)
+                    tags = link_tags(item)
+                    line = Fragment.plain("• ") + _link(label, item.url)
+                    flow.add(line + Fragment.plain(f" {_clip(tags, 60)}") if tags else line, ITEM,
+                             "\n" if listed else None)
+                    listed = True
             else:
                 self._add_item(flow, item, lang, look.max_item_chars)
+                listed = False
         title = _section_title(section.emoji, section.title or section.heading)
         return compose(title, flow, subtitle=_issue_line(issue), limit=self.text_limit, first_limit=first_limit)
 
