@@ -11,8 +11,9 @@ What makes an item, in the shapes newsletters use:
   with a link (optionally after tags like "[video]") is titled by the link text, its other
   text and nested lists are the item text; other entries are untitled items;
 - a plain paragraph outside a titled item is an untitled item ("Mentions" sections), and
-  images or a lone "[source]" link after it belong to it; seen before any item, they wait
-  for the next one.
+  images, a lone "[source]" link or a blockquote (the quoted summary of the proposal or post
+  it links to) right after it belong to it; images seen before any item wait for the next
+  one, a blockquote that opens a section is an item of its own.
 
 The states (`_State`) are exactly the four situations a node can meet; `ItemReader._feed`
 turns each node into one event and each event method says what it does in each state.
@@ -176,6 +177,14 @@ def _without_lead(blocks: list[Block]) -> list[Block]:
     return [Block(first.kind, tuple(s for s in spans if s.text), first.number), *blocks[1:]]
 
 
+_ATTRIBUTION_DASHES = ("–", "—", "―", "-", "~")
+
+
+def _is_attribution(draft: _Draft) -> bool:
+    """"– Tim McNamara": a line that closes the quote before it; the quote after it is another one."""
+    return bool(draft.blocks) and draft.blocks[0].text.lstrip().startswith(_ATTRIBUTION_DASHES)
+
+
 # --------------------------------------------------------------------------- drafts
 @dataclass
 class _Draft:
@@ -249,6 +258,10 @@ class ItemReader:
             self._list(node)
             return
         fragment = render(self.base, [node])
+        if tag == "blockquote" and self.state is _State.PARAGRAPH and self.open is not None and fragment.blocks \
+                and not _is_attribution(self.open):
+            self.open.take(fragment)  # the quoted summary of what the paragraph links to is its text
+            return
         if tag == "p" and is_bold_title(fragment):
             title = clean_title(fragment_text(fragment))
             if title:

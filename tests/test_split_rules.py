@@ -321,3 +321,37 @@ def test_the_configured_name_wins_over_the_feed_title() -> None:
                      feed_title="Some Site")
     issue = split_entry(entry, newsletter=NewsletterConfig(name="Weekly"))
     assert issue.newsletter == "Weekly" and issue.number == 3 and issue.ref.label == "Weekly #3 (EN)"
+
+
+def test_a_blockquote_right_after_a_paragraph_item_is_its_text_and_one_opening_a_section_is_an_item() -> None:
+    """Untitled paragraph items, each followed by the quoted summary of what it links to: one item each.
+
+    A quote that opens a section has no paragraph to belong to: it stays an item; a paragraph after a
+    quote starts a new item; an attribution ("– an old proverb") closes the quote before it, so the quote
+    after it is another one; a quote after a list's items is not glued to the list's last entry.
+    """
+    issue = split("""
+        <h2>Proposals</h2>
+        <p>Gardeners propose a <a href="https://garden.example/rfc/1">shared compost heap</a>.</p>
+        <blockquote><p>Each plot gives a bucket a week; the heap feeds every bed.</p></blockquote>
+        <p>A <a href="https://garden.example/rfc/2">seed library</a> is under discussion.</p>
+        <blockquote><p>Members borrow seeds in spring</p><p>and return twice as many in autumn.</p></blockquote>
+        <p>Hoses will be <a href="https://garden.example/rfc/3">shared on Sundays</a>.</p>
+        <h2>Quote of the week</h2>
+        <blockquote><p>The best fertiliser is the gardener's shadow.</p></blockquote>
+        <p>– an old proverb</p>
+        <blockquote><p>Weeds are flowers too.</p></blockquote>
+        <p>– a tired gardener</p>
+        <h2>Links</h2>
+        <ul><li><a href="https://garden.example/a">Pruning roses</a></li></ul>
+        <blockquote><p>A quote after a list.</p></blockquote>
+    """)
+    proposals, quote, links = issue.sections
+    assert [(item.title, [b.kind for b in item.body]) for item in proposals.items] == [
+        ("", ["paragraph", "quote"]), ("", ["paragraph", "quote", "quote"]), ("", ["paragraph"])]
+    first = proposals.items[0]
+    assert first.links == ("https://garden.example/rfc/1",)
+    assert first.text.endswith("the heap feeds every bed.")
+    assert [[b.kind for b in item.body] for item in quote.items] == [["quote"], ["paragraph"], ["quote"],
+                                                                     ["paragraph"]]
+    assert [item.title for item in links.items] == ["Pruning roses", ""]
