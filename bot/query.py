@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 
 MAX_SEARCH_WORDS = 8
 MAX_WORD = 40
+MIN_PREFIX = 3  # shortest search word matched as a prefix
 AMBIGUITY_MARGIN = 4.0
-ARCHIVE_DEPTH = 50  # editions looked through for a section the newest one lacks (and for autocomplete: 20)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
@@ -64,7 +64,7 @@ def _echo(text: str, limit: int = 60) -> str:
 
 
 def build_fts_query(words: str) -> tuple[str, list[str], bool]:
-    """A safe FTS5 expression from user words: every token quoted, prefix-matched, ANDed.
+    """A safe FTS5 expression from user words: every token quoted, ANDed, prefix-matched from 3 characters.
 
     Returns the expression (empty if nothing searchable), the CJK needles for a
     substring search, and whether the input was truncated.
@@ -74,7 +74,9 @@ def build_fts_query(words: str) -> tuple[str, list[str], bool]:
     tokens = [tok[:MAX_WORD] for tok in tokens[:MAX_SEARCH_WORDS]]
     cjk = [tok for tok in tokens if _CJK.search(tok)]
     plain = [tok for tok in tokens if not _CJK.search(tok)]
-    expression = " ".join(f'"{tok.replace(chr(34), "")}"*' for tok in plain)
+    # Words of 3+ characters match as prefixes ("transformer" finds "transformers"); a shorter one only
+    # as itself: "no"* would merge the lists of every word starting with "no" in the archive.
+    expression = " ".join(f'"{tok.replace(chr(34), "")}"{"*" if len(tok) >= MIN_PREFIX else ""}' for tok in plain)
     return expression, cjk, truncated
 
 
@@ -278,11 +280,16 @@ class QueryEngine:
         return self._section_answer(edition, matches[0].position, lang, note)
 
     def _older_with(self, words: str, newest: Issue) -> Issue | None:
-        """The newest edition in `newest`'s language, older than it, that has a section named `words`."""
-        for ref, sections in self.store.recent_sections(newest.language, limit=ARCHIVE_DEPTH):
-            if ref.entry_id != newest.entry_id and self.matcher.rank(words, sections):
-                return self.store.get_issue(ref.entry_id)
-        return None
+        """The newest other edition in `newest`'s language that has a section named `words`.
+
+        The words are matched against the archive's distinct section names (a few dozen, with
+        their aliases), not against every stored issue; only a name that matches is looked up.
+        """
+        names = self.store.section_names(newest.language)
+        matched = [names[m.position] for m in self.matcher.rank(words, names)]
+        entry = self.store.newest_with_section(matched, newest.language, excluding=newest.entry_id)
+        older = self.store.get_issue(entry) if entry else None
+        return older if older is not None and self.matcher.rank(words, older.sections) else None
 
     def _sections(self, number: int | None, lang: str) -> Answer:
         edition, fallback = self._edition(number, lang)

@@ -206,11 +206,13 @@ def strip_variation(text: str) -> str:
     return "".join(ch for ch in text if ch not in _VARIATION)
 
 
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """Casefolded, accent-free, single-spaced text: the form names are compared in.
 
     Used for heading → key mapping and by the query engine, so "Éducation",
-    "education " and "EDUCATION" all meet.
+    "education " and "EDUCATION" all meet. Cached: a lookup compares the words with the same
+    few dozen section names every time.
     """
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))

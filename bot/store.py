@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 _SCHEMA_VERSION = 1
 _FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+_SEARCH_WINDOW = 4_000  # newest items a search looks through first (see Store.search)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +157,7 @@ class Store:
         """
         self.path = str(path)
         self._connect = connect
+        self._names: dict[str | None, tuple[tuple[int, int], tuple[Section, ...]]] = {}  # see section_names
         try:
             if self.path == ":memory:":
                 # Not bound to one thread: the ingest worker thread writes through it (one at a time).
@@ -224,6 +226,7 @@ class Store:
             db.table("meta").upsert({"key": "schema_version", "value": str(_SCHEMA_VERSION)}, pk="key")
             db.table("meta").insert({"key": "subscriptions_version", "value": "0"}, pk="key", ignore=True)
             db.table("issues").create_index(["language", "published"], if_not_exists=True)
+            db.table("issues").create_index(["published"], if_not_exists=True)  # newest first, any language
             db.table("issues").create_index(["number"], if_not_exists=True)
             db.table("issues").create_index(["link_key"], if_not_exists=True)
             db.table("items").create_index(["entry_id", "section_position", "position"], if_not_exists=True)
@@ -593,9 +596,64 @@ class Store:
                 items=()))
         return [(ref, tuple(by_entry.get(ref.entry_id, ()))) for ref in refs]
 
+    def _version(self) -> tuple[int, int]:
+        """Changes so far: other connections' commits (data_version) and this connection's own rows."""
+        other = self.db.execute("PRAGMA data_version").fetchone()[0]
+        return int(other), self.db.conn.total_changes
+
+    def section_names(self, lang: str | None = None) -> tuple[Section, ...]:
+        """Every distinct section name (key, heading, title, emoji) of the visible editions (in `lang`).
+
+        What matching a section name against the whole archive needs: a few dozen names
+        whatever the number of issues. Kept until the database changes, so a lookup costs one
+        PRAGMA, not a scan of every issue's sections. `position` is the name's index here.
+        """
+        version = self._version()
+        cached = self._names.get(lang)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        where, params = "i.is_newsletter = 1 and i.held is null", []
+        if lang:
+            where += " and i.language = ?"
+            params.append(lang)
+        rows = self.db.query(
+            "select distinct s.key, s.heading, s.title, s.emoji from sections s"
+            f" join issues i on i.entry_id = s.entry_id where {where} order by s.key, s.heading, s.title, s.emoji",
+            params)
+        names = tuple(Section(key=row["key"], heading=row["heading"], title=row["title"], emoji=row["emoji"],
+                              position=n, items=()) for n, row in enumerate(rows))
+        self._names[lang] = (version, names)
+        return names
+
+    def newest_with_section(self, names: Iterable[Section], lang: str | None = None, *,
+                            excluding: str = "") -> str | None:
+        """The newest visible edition (in `lang`, other than `excluding`) with a section of one of `names`
+        (same key and heading), by the order `list_issues` uses; its entry id."""
+        pairs = [(name.key, name.heading) for name in names]
+        if not pairs:
+            return None
+        where, params = ["i.is_newsletter = 1", "i.held is null", "i.entry_id != ?"], [excluding]
+        if lang:
+            where.append("i.language = ?")
+            params.append(lang)
+        match = " or ".join("(s.key = ? and s.heading = ?)" for _ in pairs)
+        params.extend(value for pair in pairs for value in pair)
+        rows = list(self.db.query(
+            f"select i.entry_id from issues i where {' and '.join(where)} and exists (select 1 from sections s"
+            f" where s.entry_id = i.entry_id and ({match}))"
+            " order by i.published desc, coalesce(i.number, -1) desc, i.entry_id limit 1", params))
+        return rows[0]["entry_id"] if rows else None
+
     # ------------------------------------------------------------------ search
     def search(self, fts_query: str, *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
-        """Full-text search; `fts_query` must be built by the query engine, never raw user input."""
+        """Full-text search; `fts_query` must be built by the query engine, never raw user input.
+
+        Newest items first: the best-ranked hits among the most recently stored items, the
+        window widened (×4) until it holds `limit` hits or the whole archive. Ranking every
+        match of a common word costs time in proportion to the archive; a window keeps a
+        search as fast at 10,000 issues as at 1,000, and a reader of a newsletter wants the
+        recent mentions first anyway.
+        """
         where = "items_fts match ? and iss.is_newsletter = 1 and iss.held is null"
         params: list[Any] = [fts_query]
         if lang:
@@ -604,18 +662,18 @@ class Store:
         sql = (
             "select it.entry_id, it.section_position, it.position, it.title, it.text, it.url,"
             " bm25(items_fts, 5.0, 1.0) as rank from items_fts join items it on it.id = items_fts.rowid"
-            f" join issues iss on iss.entry_id = it.entry_id where {where}"
+            f" join issues iss on iss.entry_id = it.entry_id where {where} and items_fts.rowid > ?"
             " order by rank, iss.published desc limit ?")
-        params.append(limit)
         try:
-            rows = list(self.db.query(sql, params))
+            return [_hit(row) for row in self._newest_first(sql, params, limit)]
         except sqlite3.OperationalError as exc:
             log.warning("search query %r failed: %s", fts_query, exc)
             return []
-        return [_hit(row) for row in rows]
 
     def search_substring(self, needles: list[str], *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
-        """Substring search for scripts without spaces between words (Chinese), where FTS tokens fail."""
+        """Substring search for scripts without spaces between words (Chinese), where FTS tokens fail.
+
+        Newest items first, in widening windows as `search` does: a LIKE reads every row it is given."""
         if not needles:
             return []
         clauses = " and ".join("(it.title || ' ' || it.text) like ? escape '\\'" for _ in needles)
@@ -626,9 +684,19 @@ class Store:
         if lang:
             sql += " and iss.language = ?"
             params.append(lang)
-        sql += " order by iss.published desc, it.id limit ?"
-        params.append(limit)
-        return [_hit(row) for row in self.db.query(sql, params)]
+        sql += " and it.id > ? order by iss.published desc, it.id limit ?"
+        return [_hit(row) for row in self._newest_first(sql, params, limit)]
+
+    def _newest_first(self, sql: str, params: list[Any], limit: int) -> list[Any]:
+        """Run `sql` (ending in "id > ? … limit ?") over the newest items, widening until `limit` rows come back."""
+        top = self.db.execute("select max(id) from items").fetchone()[0] or 0
+        window = _SEARCH_WINDOW
+        while True:
+            floor = top - window
+            rows = list(self.db.query(sql, [*params, max(floor, 0), limit]))
+            if len(rows) >= limit or floor <= 0:
+                return rows
+            window *= 4
 
     # ------------------------------------------------------------------ chats
     def chat_language(self, platform: str, chat: str) -> str | None:

@@ -140,7 +140,7 @@ def test_search_finds_items_in_the_askers_language_first(engine: QueryEngine) ->
 
 def test_fts_query_builder_quotes_everything() -> None:
     expression, cjk, truncated = build_fts_query('bert" OR NEAR(x) -y * 模型')
-    assert expression == '"bert"* "OR"* "NEAR"* "x"* "y"*'
+    assert expression == '"bert"* "OR" "NEAR"* "x" "y"'  # short words match only themselves
     assert cjk == ["模型"] and truncated is False
     assert build_fts_query("!!! *** ---")[0] == ""
     assert parse_command("section", "tools 3") == SectionCommand("tools", 3)
@@ -177,3 +177,32 @@ def test_autocomplete_choices(engine: QueryEngine) -> None:
     choices = engine.section_choices("out", lang="fr")
     assert choices and choices[0][1] == "tools_datasets"
     assert len(engine.section_choices("", lang="en")) <= 25
+
+
+def test_a_section_name_is_found_anywhere_in_the_archive_and_new_names_are_seen_at_once() -> None:
+    """/section looks through the archive's distinct section names, not the newest few dozen issues."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.commands import SectionCommand
+    from bot.messages import NotFound, SectionAnswer
+    from bot.models import Block, Issue, Item, Section, Span
+
+    def edition(n: int, *headings: str) -> Issue:
+        sections = tuple(Section(key=h.lower().replace(" ", "_"), heading=h, title=h, emoji="", position=p,
+                                 items=(Item(title=f"{h} {n}", body=(Block("paragraph", (Span(f"Text {n}."),)),)),))
+                         for p, h in enumerate(headings))
+        return Issue(entry_id=f"urn:g:{n}", link=f"https://garden.example/{n}", title=f"Garden Weekly {n}",
+                     published=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=7 * n), language="en", number=n,
+                     sections=sections, newsletter="Garden Weekly")
+
+    store = Store(":memory:")
+    store.save_issues([edition(1, "Seeds", "Compost corner")] + [edition(n, "Seeds", "Tools") for n in range(2, 120)])
+    engine = QueryEngine(store)
+    found = engine.answer(Query(SectionCommand("compost")))
+    assert isinstance(found, SectionAnswer) and found.issue.number == 1 and "From Garden Weekly #1" in found.note
+    assert isinstance(engine.answer(Query(SectionCommand("pruning"))), NotFound)
+    store.save_issues([edition(120, "Seeds", "Pruning")])  # a new name is matched as soon as it is stored
+    store.save_issues([edition(121, "Seeds")])
+    pruned = engine.answer(Query(SectionCommand("pruning")))
+    assert isinstance(pruned, SectionAnswer) and pruned.issue.number == 120
+    assert [s.heading for s in store.section_names("en")] == ["Compost corner", "Pruning", "Seeds", "Tools"]
