@@ -157,7 +157,7 @@ class Store:
         """
         self.path = str(path)
         self._connect = connect
-        self._names: dict[str | None, tuple[tuple[int, int], tuple[Section, ...]]] = {}  # see section_names
+        self._names: dict[str | None, tuple[str, tuple[Section, ...]]] = {}  # see section_names
         try:
             if self.path == ":memory:":
                 # Not bound to one thread: the ingest worker thread writes through it (one at a time).
@@ -225,6 +225,7 @@ class Store:
             db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
             db.table("meta").upsert({"key": "schema_version", "value": str(_SCHEMA_VERSION)}, pk="key")
             db.table("meta").insert({"key": "subscriptions_version", "value": "0"}, pk="key", ignore=True)
+            db.table("meta").insert({"key": "archive_version", "value": "0"}, pk="key", ignore=True)
             db.table("issues").create_index(["language", "published"], if_not_exists=True)
             db.table("issues").create_index(["published"], if_not_exists=True)  # newest first, any language
             db.table("issues").create_index(["number"], if_not_exists=True)
@@ -323,6 +324,8 @@ class Store:
             results = [self._save_issue(issue, held(issue) if held else None, unindexed)
                        for issue in self._resolve(batch)]
             stored = [r.entry_id for r in results if r.status != "unchanged"]
+            if results:  # editions stored, changed, held or released: what `section_names` caches may differ
+                self.db.execute("update meta set value = cast(value as integer) + 1 where key = 'archive_version'")
             for start in range(0, len(stored), 500):
                 chunk = stored[start:start + 500]
                 self.db.execute(
@@ -596,19 +599,19 @@ class Store:
                 items=()))
         return [(ref, tuple(by_entry.get(ref.entry_id, ()))) for ref in refs]
 
-    def _version(self) -> tuple[int, int]:
-        """Changes so far: other connections' commits (data_version) and this connection's own rows."""
-        other = self.db.execute("PRAGMA data_version").fetchone()[0]
-        return int(other), self.db.conn.total_changes
+    def _archive_version(self) -> str:
+        """Bumped by every batch that stores, changes or holds editions, whichever connection saved it."""
+        row = self.db.execute("select value from meta where key = 'archive_version'").fetchone()
+        return str(row[0]) if row else ""
 
     def section_names(self, lang: str | None = None) -> tuple[Section, ...]:
         """Every distinct section name (key, heading, title, emoji) of the visible editions (in `lang`).
 
         What matching a section name against the whole archive needs: a few dozen names
-        whatever the number of issues. Kept until the database changes, so a lookup costs one
-        PRAGMA, not a scan of every issue's sections. `position` is the name's index here.
+        whatever the number of issues. Kept until a batch of editions is saved (by any connection), so a
+        lookup costs one indexed read, not a scan of every issue's sections. `position` is the name's index here.
         """
-        version = self._version()
+        version = self._archive_version()
         cached = self._names.get(lang)
         if cached is not None and cached[0] == version:
             return cached[1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,7 +180,7 @@ def test_autocomplete_choices(engine: QueryEngine) -> None:
     assert len(engine.section_choices("", lang="en")) <= 25
 
 
-def test_a_section_name_is_found_anywhere_in_the_archive_and_new_names_are_seen_at_once() -> None:
+def test_a_section_name_is_found_anywhere_in_the_archive_and_new_names_are_seen_at_once(tmp_path: Path) -> None:
     """/section looks through the archive's distinct section names, not the newest few dozen issues."""
     from datetime import UTC, datetime, timedelta
 
@@ -195,14 +196,16 @@ def test_a_section_name_is_found_anywhere_in_the_archive_and_new_names_are_seen_
                      published=datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=7 * n), language="en", number=n,
                      sections=sections, newsletter="Garden Weekly")
 
-    store = Store(":memory:")
+    store = Store(tmp_path / "archive.db")
     store.save_issues([edition(1, "Seeds", "Compost corner")] + [edition(n, "Seeds", "Tools") for n in range(2, 120)])
     engine = QueryEngine(store)
     found = engine.answer(Query(SectionCommand("compost")))
     assert isinstance(found, SectionAnswer) and found.issue.number == 1 and "From Garden Weekly #1" in found.note
     assert isinstance(engine.answer(Query(SectionCommand("pruning"))), NotFound)
-    store.save_issues([edition(120, "Seeds", "Pruning")])  # a new name is matched as soon as it is stored
-    store.save_issues([edition(121, "Seeds")])
+    ingest = store.reopen()  # the ingest worker's own connection
+    ingest.save_issues([edition(120, "Seeds", "Pruning")])  # a new name is matched as soon as it is stored
+    ingest.save_issues([edition(121, "Seeds")])
+    ingest.close()
     pruned = engine.answer(Query(SectionCommand("pruning")))
     assert isinstance(pruned, SectionAnswer) and pruned.issue.number == 120
     assert [s.heading for s in store.section_names("en")] == ["Compost corner", "Pruning", "Seeds", "Tools"]
