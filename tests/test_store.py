@@ -159,3 +159,38 @@ def test_held_issues_are_stored_but_not_listed(tmp_path: Path) -> None:
     assert [(h.entry_id, h.reason) for h in store.held_issues()] == [("big", "too big")]
     store.save_issues([_titled("big", "grand")])
     assert [r.entry_id for r in store.list_issues()] == ["big"] and store.held_issues() == []
+
+
+def test_a_database_from_before_languages_were_indexed_is_migrated(tmp_path: Path) -> None:
+    """An older file: items without a language, a search index of title and text only."""
+    path = tmp_path / "old.db"
+    store = Store(path)
+    store.save_issue(_issue())
+    store.save_issue(_issue(entry_id="en9", language="en", title="NLP Newsletter #9"))
+    store.db.execute("drop table items_fts")
+    store.db.table("items").enable_fts(["title", "text"], create_triggers=False)
+    store.db.execute("insert into items_fts (items_fts) values ('rebuild')")
+    store.db.execute("alter table items drop column language")
+    store.db.conn.commit()
+    store.close()
+    migrated = Store(path)
+    assert [h.title for h in migrated.search('"librairie"*', lang="fr")] == ["DeepSpeed"]
+    assert [h.entry_id for h in migrated.search('"librairie"*', lang="en")] == ["en9"]
+    assert migrated.search('"librairie"*', lang="zh") == []
+    migrated.save_issue(_issue(entry_id="fr10", number=10, title="NLP Newsletter [FR] #10",
+                               published=datetime(2020, 4, 13, tzinfo=UTC)))
+    assert len(migrated.search('"hydra"', lang="fr")) == 2
+    migrated.db.execute("insert into items_fts (items_fts) values ('integrity-check')")  # raises if out of step
+
+
+def test_search_puts_title_hits_first_then_the_newest(tmp_path: Path) -> None:
+    store = Store(":memory:")
+    older = _issue()
+    newer = _issue(entry_id="fr10", number=10, title="NLP Newsletter [FR] #10", link="https://example.org/ten/",
+                   published=datetime(2020, 4, 13, tzinfo=UTC),
+                   sections=(Section("tools_datasets", "Outils", "Outils", "⚙️", 0,
+                                     (_item("Accélérer", "avec DeepSpeed, encore"),)),))
+    store.save_issues([older, newer])
+    hits = store.search('"deepspeed"*', lang="fr")
+    assert [(h.entry_id, h.title) for h in hits] == [(older.entry_id, "DeepSpeed"), ("fr10", "Accélérer")]
+    assert [h.entry_id for h in store.search('"encore"*', lang="fr")] == ["fr10"]
