@@ -401,6 +401,24 @@ class DeliveryService:
         self.outbox.unpause(destination)
         self._wake.set()
 
+    def reset(self, destination: str) -> Destination:
+        """Drop a `/subscribe` override: the destination receives config.toml's selection again.
+
+        Returns the destination as it is now. What was already delivered is not posted again (the
+        name, and so the outbox's memory, stays).
+        """
+        configured = {d.name for d in self.config.destinations}
+        dest = self._dest(destination)
+        if destination not in configured:
+            raise DigestbotError(f"{destination} was created by /subscribe, not config.toml: nothing to reset to "
+                                 "(/unsubscribe in its chat, or the panel's Delete, removes it)")
+        if not dest.overridden:
+            raise DigestbotError(f"{destination} has no /subscribe override: its selection is config.toml's")
+        self.store.delete_subscription(destination)
+        self._refresh_subscriptions()
+        self._wake.set()
+        return self._dest(destination)
+
     def wake(self) -> None:
         """Have the running loop look at the outbox now (work was queued from outside it)."""
         self._wake.set()
