@@ -614,21 +614,33 @@ def _epoch_iso(epoch: float) -> str:
 @main.command()
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How many days ahead to plan.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times in each destination's zone).")
+@click.option("--at", "at", metavar="ISO-TIME", help="Plan from this time instead of now (e.g. 2026-12-07T09:00Z).")
 @_config_option
 @pass_context
-def plan(ctx: Context, days: int, as_json: bool) -> None:
+def plan(ctx: Context, days: int, as_json: bool, at: str | None) -> None:
     """Every delivery planned for the next days, per destination: when, what, and to where."""
     with _errors():
         from scheduler.plan import build_plan, plan_json
         from scheduler.report import plan_text
 
         service = _report_service(ctx)
-        now = service.clock()
+        now = _instant(at) if at else service.clock()
         plans = build_plan(service, days, now)
         if as_json:
             click.echo(json.dumps(plan_json(plans, now, days), ensure_ascii=False, indent=2))
         else:
             click.echo(plan_text(plans, days))
+
+
+def _instant(text: str) -> Any:
+    """An ISO 8601 time (UTC when it names no zone), or one clear line."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.UsageError(f"--at: {text[:40]!r} is not an ISO 8601 time (e.g. 2026-12-07T09:00Z)") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @main.command()
@@ -703,14 +715,10 @@ async def _send_parts(ctx: Context, destination: str, *, read_only: bool = False
 
 
 def _dry_run_store(ctx: Context) -> bool:
-    """Whether the dry run can read the database as it is (read-only, beside a running `run`)."""
+    """Whether the dry run reads the database read-only: beside a running `run` (which has made every
+    table and stored the issues); otherwise it may create the schema and ingest a fresh database first."""
     path = ctx.config.storage.path
-    if path == ":memory:" or not Path(path).is_file():
-        return False
-    if holder(path) is not None:
-        return True
-    with contextlib.closing(ctx.store(read_only=True)) as store:
-        return bool(store.list_issues(limit=1))
+    return path != ":memory:" and Path(path).is_file() and holder(path) is not None
 
 
 async def _plan_send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> list[Any]:
