@@ -5,17 +5,16 @@ text: This Week in Rust's "Updates from Rust Community") as one line whose title
 link, many to a message, and every item with text in full; `compact = true` shows one line
 per item (its title, or its first words, and a link), `compact = false` every item in full;
 `max_item_chars = N` shortens each item's text at a sentence or word boundary with "…" and
-a link to the rest. The options are checked by config validation; a renderer reading a
-stored subscription gets safe defaults for anything missing or odd.
+a link to the rest. The options are checked by config validation (and parsed once into the
+destination, bot/contract.py); a stored subscription gets safe defaults for anything missing or odd.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, assert_never
+from typing import assert_never
 
 from bot.models import Item
 from bot.urls import safe_url
@@ -63,13 +62,6 @@ def link_tags(item: Item) -> str:
 class Presentation:
     compact: Compact = Compact.AUTO
     max_item_chars: int | None = None
-
-    @classmethod
-    def of(cls, options: Mapping[str, Any] | None) -> Presentation:
-        options = options or {}
-        limit = options.get("max_item_chars")
-        valid = isinstance(limit, int) and not isinstance(limit, bool) and limit >= MIN_ITEM_CHARS
-        return cls(compact=Compact.of(options.get("compact")), max_item_chars=limit if valid else None)
 
     def as_line(self, item: Item) -> bool:
         """Whether `item` is shown as one line (its title or first words, linking to it)."""

@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from adapters.supervisor import supervise
-from bot.models import Destination
+from bot.contract import destination_from_json
 from bot.query import QueryEngine
 from tests.corpus import corpus_store
 from tests.fakes.discord import EPHEMERAL, FakeDiscord, connected_platform, fake_adapter
@@ -205,7 +205,7 @@ async def test_server_that_wants_public_answers(fake_discord: FakeDiscord, engin
 async def test_public_answers_in_a_destination_channel_use_its_language(fake_discord: FakeDiscord) -> None:
     channel = fake_discord.default_channel
     engine = QueryEngine(corpus_store(), destinations=[
-        Destination(name="news-en", platform="discord", chat=channel, languages=("en",))])
+        destination_from_json({"name": "news-en", "platform": "discord", "chat": channel, "languages": ["en"]})])
     async with connected_platform(fake_discord) as platform:
         task = asyncio.create_task(platform.commands.serve(engine))
         try:

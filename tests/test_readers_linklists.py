@@ -19,8 +19,9 @@ from bot.feed import parse_feed
 from bot.ingest import split_entries
 from bot.messages import SectionAnswer, SectionPost
 from bot.models import Block, Issue, IssueRef, Item, Section, Span
-from bot.ports import Destination
+from bot.presentation import Compact
 from bot.sections import SectionAliases
+from tests.destinations import destination
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 
@@ -71,7 +72,7 @@ async def telegram() -> AsyncIterator[tuple[FakeTelegram, TelegramAdapter]]:
 
 
 async def _send_telegram(platform: TelegramAdapter, post: SectionPost, **options: object) -> None:
-    dest = Destination(name="tg", platform="telegram", chat=str(CHAT), options=options)
+    dest = destination("tg", "telegram", str(CHAT), **options)
     for n, part in enumerate(platform.renderer.render(post, dest)):
         await platform.sender.send(dest, part, key=f"{options}-{n}")
 
@@ -131,7 +132,7 @@ async def test_telegram_a_long_link_list_fills_messages_within_the_limit(
 async def _send_discord(platform: DiscordAdapter, fake: FakeDiscord, post: SectionPost,
                         **options: object) -> list[dict[str, Any]]:
     channel = fake.default_channel
-    dest = Destination(name="dc", platform="discord", chat=channel, options=options)
+    dest = destination("dc", "discord", channel, **options)
     before = len(fake.channel_messages(channel))
     for n, part in enumerate(platform.renderer.render(post, dest)):
         await platform.sender.send(dest, part, key=f"{options}-{n}")
@@ -196,3 +197,14 @@ def test_section_answers_show_link_lists_compactly_on_both_platforms(twir: Issue
 def test_console_lists_links_one_per_line(twir: Issue) -> None:
     [text] = render_post_text(SectionPost(twir.ref, _community(twir)), 10_000)
     assert text.count("\n• ") == 22 and "\n\n• " in text and "\n\n\n" not in text
+
+
+@pytest.mark.parametrize(("written", "compact"), [({}, Compact.AUTO), ({"compact": "auto"}, Compact.AUTO),
+                                                  ({"compact": True}, Compact.ALWAYS),
+                                                  ({"compact": False}, Compact.NEVER)])
+def test_compact_is_three_way_and_survives_a_stored_round_trip(written: dict[str, Any], compact: Compact) -> None:
+    from bot.contract import destination_from_json, destination_to_json
+
+    dest = destination("d", "telegram", "-1001", **written)
+    assert dest.presentation.compact is compact
+    assert destination_from_json(destination_to_json(dest)).presentation.compact is compact

@@ -303,12 +303,12 @@ async def test_group_talk_and_unknown_commands_are_not_answered(fake: FakeTelegr
 
 
 async def test_public_answers_in_a_destination_group_use_its_language(store: Store) -> None:
-    from bot.models import Destination
+    from bot.contract import destination_from_json
     from tests.serving import telegram_answering
 
     group = -100999
-    engine = QueryEngine(store, destinations=[Destination(name="nlp-fr", platform="telegram", chat=str(group),
-                                                          languages=("fr",))])
+    engine = QueryEngine(store, destinations=[destination_from_json(
+        {"name": "nlp-fr", "platform": "telegram", "chat": str(group), "languages": ["fr"]})])
     async with telegram_answering(engine) as fake:
         fake.add_chat(group, "supergroup", admins=(7,))
         english = _all_text(await ask(fake, "/sections", chat=group, user=8, lang="en"))
