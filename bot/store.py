@@ -687,13 +687,14 @@ class Store:
             return []
         if not newest:
             return []
-        words = [normalize(word) for word in _FTS_PHRASE.findall(fts_query)]
+        in_title = _all_words([normalize(word) for word in _FTS_PHRASE.findall(fts_query)])
         order = {rowid: n for n, rowid in enumerate(newest)}
-        candidates = sorted(self.db.query(
-            "select it.id, it.title from items it join issues iss on iss.entry_id = it.entry_id"
-            f" where it.id in ({', '.join('?' * len(newest))}) and iss.is_newsletter = 1 and iss.held is null",
-            newest), key=lambda row: (not _title_has(row["title"] or "", words), order[row["id"]]))
-        chosen = {row["id"]: float(not _title_has(row["title"] or "", words)) for row in candidates[:limit]}
+        candidates = sorted(
+            (0.0 if in_title(row["title"] or "") else 1.0, order[row["id"]], row["id"]) for row in self.db.query(
+                "select it.id, it.title from items it join issues iss on iss.entry_id = it.entry_id"
+                f" where it.id in ({', '.join('?' * len(newest))}) and iss.is_newsletter = 1 and iss.held is null",
+                newest))
+        chosen = {rowid: rank for rank, _, rowid in candidates[:limit]}
         if not chosen:
             return []
         rows = {row["id"]: row for row in self.db.query(
@@ -840,13 +841,16 @@ def _ref(row: dict[str, Any]) -> IssueRef:
 
 
 _FTS_PHRASE = re.compile(r'"([^"]*)"')
-_TITLE_WORD = re.compile(r"\w+")
+def _all_words(words: list[str]) -> Callable[[str], bool]:
+    """Whether a title has every searched word at the start of one of its words (accents and case aside)."""
+    if not words:
+        return lambda title: False
+    pattern = re.compile("".join(rf"(?=.*?\b{re.escape(word)})" for word in words), re.DOTALL)
 
+    def has(title: str) -> bool:
+        return pattern.match(title.lower() if title.isascii() else normalize(title)) is not None
 
-def _title_has(title: str, words: list[str]) -> bool:
-    """Every searched word starts a word of the title (accents and case aside): a title hit."""
-    title_words = _TITLE_WORD.findall(normalize(title))
-    return bool(words) and all(any(t.startswith(w) for t in title_words) for w in words)
+    return has
 
 
 def _hit(row: dict[str, Any]) -> StoredHit:
