@@ -3,9 +3,10 @@
 interaction → `Query` → `QueryEngine.answer` → rendered reply. Nothing more.
 
 What `/section outils` means lives in `bot/query.py`; this Cog only parses options,
-picks the language (the option, else `QueryEngine.lang_for`'s order: the chat's setting,
-the user's locale, the destination's languages, the guild's locale), and replies within
-Discord's 3 s (deferring first for commands that may be slow).
+picks the language (the option, else `QueryEngine.lang_for`'s order for who reads the answer:
+lookups are ephemeral by default, seen by the asker only, and answered in the asker's locale
+first; public answers in the channel's language first), and replies within Discord's 3 s
+(deferring first for commands that may be slow).
 Names and descriptions are `locale_str`s resolved by `CatalogueTranslator` from
 `bot/locales/<lang>/discord.toml`.
 """
