@@ -12,7 +12,7 @@ from aiohttp import web
 from bot.commands import Query, parse_command
 from bot.messages import SearchResults
 from scheduler.outbox import OPEN_STATES
-from scheduler.plan import build_plan
+from scheduler.plan import PlannedDelivery, build_plan
 from scheduler.status import build_status
 from web.panel.calendar import plan_calendar
 from web.panel.previews import preview_sections
@@ -34,8 +34,15 @@ async def plan(request: web.Request) -> web.Response:
     service = state.service
     now = service.clock()
     plans = build_plan(service, state.plan_days, now)
-    return page(request, "plan.html", calendar=plan_calendar(plans, now, state.plan_days, state.section_color),
-                days=state.plan_days, now=now)
+
+    def name_of(delivery: PlannedDelivery) -> str | None:
+        issue = service.planner.issue(delivery.entry_id) if delivery.entry_id else None
+        section = next((s for s in issue.sections if s.key == delivery.unit), None) if issue else None
+        return (section.title or section.heading) if section else None
+
+    view = "agenda" if request.query.get("view") == "agenda" else "grid"
+    return page(request, "plan.html", calendar=plan_calendar(plans, now, state.plan_days, name_of),
+                days=state.plan_days, now=now, view=view)
 
 
 async def issues(request: web.Request) -> web.Response:
