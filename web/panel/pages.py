@@ -10,7 +10,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.commands import Query, parse_command
-from bot.messages import SearchResults
+from bot.i18n import LANGUAGES
+from bot.messages import Answer, SearchResults
 from scheduler.outbox import OPEN_STATES
 from scheduler.plan import PlannedDelivery, build_plan
 from scheduler.status import build_status
@@ -45,10 +46,22 @@ async def plan(request: web.Request) -> web.Response:
                 days=state.plan_days, now=now, view=view)
 
 
+def _language(value: str) -> str:
+    """A known language code, or "" (every language) for anything else."""
+    code = value.strip().lower()
+    return code if code in LANGUAGES else ""
+
+
 async def issues(request: web.Request) -> web.Response:
-    store = request.app[PANEL].service.store
-    refs = store.list_issues(limit=_ISSUES)
-    return page(request, "issues.html", issues=[(store.rowid_for_entry(r.entry_id), r) for r in refs])
+    service = request.app[PANEL].service
+    store = service.store
+    feeds = [f.name for f in service.config.feeds]
+    feed = request.query.get("feed", "")
+    feed = feed if feed in feeds else ""
+    lang = _language(request.query.get("lang", ""))
+    refs = store.list_issues(lang=lang or None, feed=feed or None, limit=_ISSUES)
+    return page(request, "issues.html", issues=[(store.rowid_for_entry(r.entry_id), r) for r in refs],
+                feeds=feeds, feed=feed, lang=lang, languages=LANGUAGES)
 
 
 async def issue(request: web.Request) -> web.Response:
@@ -87,10 +100,15 @@ async def destination(request: web.Request) -> web.Response:
 async def search(request: web.Request) -> web.Response:
     state = request.app[PANEL]
     words = request.query.get("q", "").strip()
-    lang = request.query.get("lang", "").strip().lower() or state.service.config.default_language
-    answer = state.engine.answer(Query(parse_command("search", words), lang=lang, platform="web")) if words else None
+    lang = _language(request.query.get("lang", ""))  # "": all languages (the default)
+    answer: Answer | None = None
+    if words and lang:
+        answer = state.engine.answer(Query(parse_command("search", words), lang=lang, platform="web"))
+    elif words:
+        answer = state.engine.search_everywhere(words, state.service.config.default_language)
     hits = answer.hits if isinstance(answer, SearchResults) else ()
     store = state.service.store
     ids = {hit.issue.entry_id: store.rowid_for_entry(hit.issue.entry_id) for hit in hits}
-    return page(request, "search.html", words=words, lang=lang, hits=hits, message=getattr(answer, "message", ""),
+    return page(request, "search.html", words=words, lang=lang, languages=LANGUAGES, hits=hits,
+                message=getattr(answer, "message", ""),
                 ids=ids, asked=answer is not None)
