@@ -90,11 +90,12 @@ async def test_issue_page_shows_both_renderers_output(tmp_path: Path) -> None:
         page = await (await panel.client.get(f"/issues/{rowid}")).text()
         issue = store.get_issue(ref.entry_id)
         assert issue is not None
-        for section in issue.sections:
-            post = SectionPost(issue=issue.ref, section=section, notify=True)
+        for position, section in enumerate(issue.sections):  # only the first post notifies, as in a send
+            post = SectionPost(issue=issue.ref, section=section, notify=position == 0)
             telegram = TelegramRenderer().render(post, Destination("p", "telegram", "p"))
             discord = DiscordRenderer().render(post, Destination("p", "discord", "p"))
-            block = re.search(rf'<section class="preview" id="section-{section.key}">(.*?)</section>', page, re.S)
+            block = re.search(rf'<details class="preview" id="section-{section.key}"[^>]*>(.*?)</details>', page, re.S)
+            assert f'href="#section-{section.key}"' in page  # a jump link to it
             assert block is not None, section.key
             count = len(re.findall(r'class="tg-bubble"', block.group(1)))
             assert count == len(telegram)

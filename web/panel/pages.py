@@ -16,6 +16,7 @@ from scheduler.outbox import OPEN_STATES
 from scheduler.plan import PlannedDelivery, build_plan
 from scheduler.status import build_status
 from web.panel.calendar import plan_calendar
+from web.panel.colors import section_slots
 from web.panel.previews import preview_sections
 from web.panel.templating import PANEL, page
 
@@ -74,9 +75,11 @@ async def issue(request: web.Request) -> web.Response:
     stored = store.get_issue(entry_id) if entry_id else None
     if stored is None:
         raise web.HTTPNotFound(text="no such issue")
-    configured = list(state.service.destinations().values())
-    return page(request, "issue.html", issue=stored, faces=state.faces,
-                sections=preview_sections(stored, state.faces, configured))
+    destinations = state.service.destinations()
+    chosen = destinations.get(request.query.get("as", ""))
+    sections = preview_sections(stored, state.faces, chosen)
+    return page(request, "issue.html", issue=stored, faces=state.faces, sections=sections, chosen=chosen,
+                destinations=sorted(destinations), slots=section_slots(s.key for s in stored.sections))
 
 
 async def destination(request: web.Request) -> web.Response:
