@@ -12,17 +12,17 @@ from aiohttp import web
 from bot.commands import Query, parse_command
 from bot.i18n import LANGUAGES
 from bot.messages import Answer, SearchResults
-from scheduler.outbox import OPEN_STATES
 from scheduler.plan import PlannedDelivery, build_plan
 from scheduler.status import build_status
 from web.panel.calendar import plan_calendar
 from web.panel.colors import section_slots
+from web.panel.destview import effective_config, history_lines, queue_view
 from web.panel.previews import preview_sections
 from web.panel.templating import PANEL, page
 
 __all__ = ["destination", "issue", "issues", "overview", "plan", "search"]
 
-_HISTORY = 100
+_HISTORY = 25  # delivered posts per history page
 _ISSUES = 500
 
 
@@ -90,14 +90,20 @@ async def destination(request: web.Request) -> web.Response:
     status = next((d for d in report.destinations if d.name == name), None)
     if status is None:
         raise web.HTTPNotFound(text="no such destination")
-    rows = service.outbox.rows(name)
-    labelled = [(row, service.describe(row)) for row in rows]
-    history = [pair for pair in labelled if pair[0].state == "sent"][-_HISTORY:][::-1]
-    queue = [pair for pair in labelled if pair[0].state in OPEN_STATES]
-    dead = [pair for pair in labelled if pair[0].state == "dead"]
-    return page(request, "destination.html", dest=status, history=history, queue=queue, dead=dead,
-                can_act=name in service.destinations(),
-                runtime=name not in {d.name for d in service.config.destinations})
+    dest = service.destinations().get(name)
+    try:
+        page_no = max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        page_no = 1
+    posts, total = service.outbox.sent_posts(name, _HISTORY, (page_no - 1) * _HISTORY)
+    zone = dest.timezone if dest is not None else "UTC"
+    dead = [(row, service.describe(row)) for row in service.outbox.rows(name) if row.state == "dead"]
+    feeds = [f.name for f in service.config.feeds]
+    return page(request, "destination.html", dest=status, history=history_lines(service, zone, posts),
+                history_total=total, page_no=page_no, pages=max(1, -(-total // _HISTORY)), dead=dead,
+                queue=queue_view(service, dest, report.generated_at) if dest is not None else None,
+                config=effective_config(dest, feeds) if dest is not None else [],
+                can_act=dest is not None, runtime=name not in {d.name for d in service.config.destinations})
 
 
 async def search(request: web.Request) -> web.Response:
