@@ -294,7 +294,7 @@ async def test_send_one_section_through_the_confirm_step(running: Running) -> No
     assert "Nothing has been sent" in await page.locator("main").inner_text()
     assert running.fake.sent(CHANNEL) == []  # the dry run sent nothing
     await shot(page, "send-preview")
-    await page.get_by_role("button", name="Confirm: send to fr-drip").click()
+    await page.get_by_role("button", name="Confirm: send to fr-drip", exact=True).click()
     await page.wait_for_url(running.url + "/destinations/fr-drip")
     assert "delivered" in await page.get_by_role("status").first.inner_text()
     issue = _edition(running.db, 7, "fr")
