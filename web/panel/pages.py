@@ -7,18 +7,26 @@ and hands them to a template.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from bot.commands import Query, parse_command
+from bot.filters import ItemFilter
 from bot.i18n import LANGUAGES
 from bot.messages import Answer, SearchResults
+from bot.models import Destination
 from scheduler.plan import PlannedDelivery, build_plan
 from scheduler.status import build_status
 from web.panel.calendar import plan_calendar
 from web.panel.colors import section_slots
 from web.panel.destview import effective_config, history_lines, queue_view
+from web.panel.filtertest import FilterTrial, newest_issue, parse_terms, try_filters
 from web.panel.previews import preview_sections
 from web.panel.templating import PANEL, page
+
+if TYPE_CHECKING:
+    from scheduler.service import DeliveryService
 
 __all__ = ["destination", "issue", "issues", "overview", "plan", "search"]
 
@@ -99,11 +107,25 @@ async def destination(request: web.Request) -> web.Response:
     zone = dest.timezone if dest is not None else "UTC"
     dead = [(row, service.describe(row)) for row in service.outbox.rows(name) if row.state == "dead"]
     feeds = [f.name for f in service.config.feeds]
-    return page(request, "destination.html", dest=status, history=history_lines(service, zone, posts),
+    trial = _filter_trial(request, service, dest) if dest is not None else None
+    return page(request, "destination.html", trial=trial, trying="include" in request.query,
+                dest=status, history=history_lines(service, zone, posts),
                 history_total=total, page_no=page_no, pages=max(1, -(-total // _HISTORY)), dead=dead,
                 queue=queue_view(service, dest, report.generated_at) if dest is not None else None,
                 config=effective_config(dest, feeds) if dest is not None else [],
                 can_act=dest is not None, runtime=name not in {d.name for d in service.config.destinations})
+
+
+def _filter_trial(request: web.Request, service: DeliveryService, dest: Destination) -> FilterTrial:
+    """The terms typed in the tester (GET: nothing is saved), else the destination's own, on its newest issue."""
+    if "include" in request.query or "exclude" in request.query:
+        include, bad_include = parse_terms("include", request.query.get("include", ""))
+        exclude, bad_exclude = parse_terms("exclude", request.query.get("exclude", ""))
+        keep, problems = ItemFilter(include, exclude), bad_include + bad_exclude
+    else:
+        keep, problems = ItemFilter.from_options(dest.options), []
+    issue = newest_issue(service.store, service.planner, dest)
+    return try_filters(issue, dest, service.matcher, keep, problems)
 
 
 async def search(request: web.Request) -> web.Response:
