@@ -95,7 +95,7 @@ async def test_issue_page_shows_both_renderers_output(tmp_path: Path) -> None:
             telegram = TelegramRenderer().render(post, Destination("p", "telegram", "p"))
             discord = DiscordRenderer().render(post, Destination("p", "discord", "p"))
             block = re.search(rf'<details class="preview" id="section-{section.key}"[^>]*>(.*?)</details>', page, re.S)
-            assert f'href="#section-{section.key}"' in page  # a jump link to it
+            assert f'open={section.key}#section-{section.key}"' in page  # a jump link that opens it
             assert block is not None, section.key
             count = len(re.findall(r'class="tg-bubble"', block.group(1)))
             assert count == len(telegram)

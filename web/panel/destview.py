@@ -12,25 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.models import Destination
+from bot.contract import ConsoleOptions, Destination, DiscordOptions, TelegramOptions
 from scheduler.outbox import OPEN_STATES, OutboxRow, SentPost
-from scheduler.plan import PlannedDelivery, ServiceView, plan_destination, unit_label
+from scheduler.plan import PlannedDelivery, ServiceView, plan_destination
+from scheduler.sendnow import describe_unit
 
 __all__ = ["HistoryLine", "QueueEntry", "QueueView", "effective_config", "history_lines", "queue_view"]
 
 #: How far ahead planned posts are given a time; a backlog beyond it is counted, not listed.
 _HORIZON = timedelta(days=366)
-_OPTION_LABELS = {
-    "feeds": "Feeds", "include": "Include (items mentioning)", "exclude": "Exclude (items mentioning)",
-    "topic": "Topic", "topics": "Topics per section", "per_tick": "Sections per tick", "compact": "Compact",
-    "max_item_chars": "Max characters per item", "images": "Images", "link_preview": "Link previews",
-    "index": "Index message", "format": "Format", "thread": "Thread per issue", "mention_role": "Mention role",
-    "mention_roles": "Mention roles per section",
-}
-
-_COMMON = frozenset({"compact", "max_item_chars", "per_tick"})
-_PLATFORM = {"telegram": frozenset({"link_preview", "images", "topic", "topics", "index"}),
-             "discord": frozenset({"format", "thread", "images", "index", "mention_role", "mention_roles"})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +75,12 @@ class HistoryLine:
 
 
 def history_lines(service: ServiceView, dest_zone: str, posts: Sequence[SentPost]) -> list[HistoryLine]:
-    """Each delivered post labelled as `status` labels it, with when it was confirmed in the destination's zone."""
+    """Each delivered post labelled as `send` reports it, with when it was confirmed in the destination's zone."""
     planner = service.planner
     zone = ZoneInfo(dest_zone)
     lines = []
     for post in posts:
-        label = unit_label(planner.issue(post.entry_id), post.entry_id, post.unit)
+        label = describe_unit(planner.issue(post.entry_id), post.unit)
         when = datetime.fromtimestamp(post.sent_at, UTC).astimezone(zone) if post.sent_at else None
         lines.append(HistoryLine(f"edit of {label}" if post.op == "edit" else label, post, when))
     return lines
@@ -98,26 +88,42 @@ def history_lines(service: ServiceView, dest_zone: str, posts: Sequence[SentPost
 
 def effective_config(dest: Destination, feeds: Sequence[str]) -> list[tuple[str, str]]:
     """(label, value) for every setting that decides what this destination receives and how."""
-    options = dict(dest.options)
-    chosen_feeds = options.pop("feeds", None)
     facts = [
         ("Languages", ", ".join(dest.languages) or "every language"),
         ("Sections", "all" if tuple(dest.sections) in ((), ("*",)) else ", ".join(dest.sections)),
-        ("Feeds", ", ".join(chosen_feeds) if chosen_feeds else f"all ({', '.join(feeds)})"),
+        ("Feeds", ", ".join(dest.feeds) if dest.feeds else f"all ({', '.join(feeds)})"),
+        ("Include (items mentioning)", _terms(dest.filters.include)),
+        ("Exclude (items mentioning)", _terms(dest.filters.exclude)),
+        ("Schedule", dest.schedule.words()),
         ("Time zone", dest.timezone),
         ("On edit", dest.on_edit),
         ("Backfill", f"the newest {dest.backfill} issue(s) on first start"),
+        ("Compact", _yes(dest.presentation.compact)),
     ]
-    for key in ("include", "exclude"):
-        facts.append((_OPTION_LABELS[key], ", ".join(f'"{w}"' for w in options.pop(key, None) or ()) or "—"))
-    shown_keys = _COMMON | _PLATFORM.get(dest.platform, frozenset())
-    for key, value in sorted(options.items()):
-        if key not in shown_keys or value is None or value in ("", (), [], {}):
-            continue
-        if isinstance(value, bool):
-            facts.append((_OPTION_LABELS.get(key, key), "yes" if value else "no"))
-            continue
-        shown = (", ".join(f"{k} → {v}" for k, v in value.items()) if isinstance(value, dict)
-                 else ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value))
-        facts.append((_OPTION_LABELS.get(key, key), shown))
+    if dest.presentation.max_item_chars is not None:
+        facts.append(("Max characters per item", str(dest.presentation.max_item_chars)))
+    match dest.options:
+        case TelegramOptions() as tg:
+            facts += [("Link previews", _yes(tg.link_preview)), ("Images", tg.images),
+                      ("Topic", str(tg.topic) if tg.topic is not None else "— (the chat itself)")]
+            if tg.topics:
+                facts.append(("Topics per section", ", ".join(f"{k} → {v}" for k, v in tg.topics.items())))
+        case DiscordOptions() as dc:
+            facts += [("Format", dc.format), ("Thread per issue", _yes(dc.thread)), ("Images", dc.images),
+                      ("Mention role", dc.mention_role or "— (pings nobody)")]
+            if dc.mention_roles:
+                roles = ", ".join(f"{k} → {v}" for k, v in dc.mention_roles.items())
+                facts.append(("Mention roles per section", roles))
+        case ConsoleOptions():
+            pass
+    facts.append(("Index message", _yes(dest.index)))
+    facts.append(("Selection from", dest.source()))
     return facts
+
+
+def _terms(terms: Sequence[str]) -> str:
+    return ", ".join(f'"{t}"' for t in terms) or "—"
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "no"

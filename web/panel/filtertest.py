@@ -11,12 +11,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.contract import Destination
 from bot.filters import MAX_TERMS, ItemFilter, term_problem
-from bot.models import Destination, Issue, Item, Section
+from bot.models import Issue, Item, Section
 from bot.section_names import SectionMatcher
 from bot.store import Store
 from scheduler.planner import Planner
-from scheduler.selection import dest_feeds, matches_issue
+from scheduler.selection import matches_issue
 
 __all__ = ["FilterTrial", "ItemVerdict", "SectionTrial", "parse_terms", "try_filters"]
 
@@ -93,7 +94,7 @@ def parse_terms(field: str, text: str) -> tuple[tuple[str, ...], list[str]]:
 
 def newest_issue(store: Store, planner: Planner, dest: Destination) -> Issue | None:
     """The newest edition in the destination's languages (and feeds), as `send` without a number picks it."""
-    feeds = dest_feeds(dest)
+    feeds = dest.feeds
     refs = ([r for feed in feeds for r in store.list_issues(feed=feed, limit=50)] if feeds
             else store.list_issues(limit=500))
     ref = next((r for r in refs if matches_issue(dest, r)), None)

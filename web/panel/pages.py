@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from bot.commands import Query, parse_command
+from bot.contract import Destination
 from bot.filters import ItemFilter
 from bot.i18n import LANGUAGES
 from bot.messages import Answer, SearchResults
-from bot.models import Destination
 from scheduler.plan import PlannedDelivery, build_plan
 from scheduler.status import build_status
 from web.panel.calendar import plan_calendar
@@ -87,6 +87,7 @@ async def issue(request: web.Request) -> web.Response:
     chosen = destinations.get(request.query.get("as", ""))
     sections = preview_sections(stored, state.faces, chosen)
     return page(request, "issue.html", issue=stored, faces=state.faces, sections=sections, chosen=chosen,
+                opened=request.query.get("open", ""),
                 destinations=sorted(destinations), slots=section_slots(s.key for s in stored.sections))
 
 
@@ -123,7 +124,7 @@ def _filter_trial(request: web.Request, service: DeliveryService, dest: Destinat
         exclude, bad_exclude = parse_terms("exclude", request.query.get("exclude", ""))
         keep, problems = ItemFilter(include, exclude), bad_include + bad_exclude
     else:
-        keep, problems = ItemFilter.from_options(dest.options), []
+        keep, problems = dest.filters, []
     issue = newest_issue(service.store, service.planner, dest)
     return try_filters(issue, dest, service.matcher, keep, problems)
 

@@ -15,6 +15,7 @@ from typing import Any
 import nh3
 from markupsafe import Markup
 
+from bot.contract import platform_options
 from bot.messages import SectionPost
 from bot.models import Issue, Section
 from bot.ports import Destination, Rendered
@@ -118,7 +119,8 @@ def sample_destination(platform: str, chosen: Destination | None = None) -> Dest
     """
     if chosen is not None and chosen.platform == platform:
         return chosen
-    return Destination(name=f"preview-{platform}", platform=platform, chat="preview")
+    return Destination(name=f"preview-{platform}", platform=platform, chat="preview",
+                       options=platform_options(platform, {}))
 
 
 def preview_sections(issue: Issue, faces: Mapping[str, PreviewFace],
