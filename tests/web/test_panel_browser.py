@@ -109,7 +109,7 @@ async def running(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) 
     db = tmp / "bot.db"
     config = tmp / "config.toml"
     async with FakeTelegram(BOT_TOKEN, time_scale=0.01) as fake, running_fake() as discord:
-        fake.add_chat(CHANNEL, "channel", username="digest_fr")
+        fake.add_chat(CHANNEL, "channel", username="digest_fr", title="Digest FR")
         fake.add_chat(FILTERED, "channel", username="digest_fr_filtered")
         discord_channel = str(discord.default_channel)
         config.write_text(f"""
@@ -314,6 +314,7 @@ async def test_send_one_section_through_the_confirm_step(running: Running) -> No
                                          Destination("fr-drip", "telegram", "@digest_fr", languages=("fr",)))
     await running.fake.wait_for(lambda: len(running.fake.sent(CHANNEL)) >= len(expected), timeout=10)
     assert [m.text for m in running.fake.sent(CHANNEL)] == [part.text for part in expected]
+    assert "Digest FR" in await page.locator("#target").inner_text()  # the channel's name, as Telegram gave it
     link = page.get_by_role("link", name="open the message").first  # the history links to the message
     assert (await link.get_attribute("href") or "").startswith("https://t.me/digest_fr/")
     await shot(page, "send-result")
@@ -332,6 +333,7 @@ async def test_delivered_posts_link_to_their_messages(running: Running) -> None:
     posted = {str(m["id"]) for m in running.discord.channel_messages(running.discord_channel)}
     assert links and all(f"/{running.discord_channel}/" in link for link in links)
     assert {link.rsplit("/", 1)[1] for link in links} <= posted  # each link is a message the fake holds
+    assert "#digest" in await page.locator("#target").inner_text()  # the channel's name, as Discord gave it
     texts = await history.all_inner_texts()
     assert all(any(section.heading.strip() in text for text in texts) for section in issue.sections)
     await shot(page, "destination-history", full_page=True)

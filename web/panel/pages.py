@@ -105,11 +105,13 @@ async def destination(request: web.Request) -> web.Response:
     except ValueError:
         page_no = 1
     posts, total = service.outbox.sent_posts(name, _HISTORY, (page_no - 1) * _HISTORY)
+    recent = posts if page_no == 1 else service.outbox.sent_posts(name, 5)[0]
+    chat_name = next((p.first.chat_name for p in recent if p.first is not None and p.first.chat_name), None)
     zone = dest.timezone if dest is not None else "UTC"
     dead = [(row, service.describe(row)) for row in service.outbox.rows(name) if row.state == "dead"]
     feeds = [f.name for f in service.config.feeds]
     trial = _filter_trial(request, service, dest) if dest is not None else None
-    return page(request, "destination.html", trial=trial, trying="include" in request.query,
+    return page(request, "destination.html", trial=trial, chat_name=chat_name, trying="include" in request.query,
                 dest=status, history=history_lines(service, zone, posts),
                 history_total=total, page_no=page_no, pages=max(1, -(-total // _HISTORY)), dead=dead,
                 queue=queue_view(service, dest, report.generated_at) if dest is not None else None,
