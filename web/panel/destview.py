@@ -117,7 +117,6 @@ def effective_config(dest: Destination, feeds: Sequence[str]) -> list[tuple[str,
         case ConsoleOptions():
             pass
     facts.append(("Index message", _yes(dest.index)))
-    facts.append(("Selection from", dest.source()))
     return facts
 
 
