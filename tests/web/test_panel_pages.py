@@ -170,3 +170,20 @@ async def test_poll_now_reports_the_feed_state(tmp_path: Path) -> None:
         assert "feed nlp: polled" in page
         page = await (await panel.client.post("/feeds/nope/poll", data={"csrf_token": token})).text()
         assert "feeds.nope: unknown feed" in page
+
+
+async def test_issues_filter_by_language_and_search_marks_words_in_every_language(tmp_path: Path) -> None:
+    async with running_panel(write_config(tmp_path)) as panel:
+        await panel.login()
+        listing = await (await panel.client.get("/issues?lang=en")).text()
+        labels = re.findall(r'<a href="/issues/\d+">([^<]+)</a>', listing)
+        assert labels and all(label.endswith("(EN)") for label in labels)
+        assert '<option value="en" selected>' in listing
+        everywhere = await (await panel.client.get("/search?q=bert")).text()
+        languages = set(re.findall(r"#\d+ \((\w+)\) ·", everywhere))
+        assert len(languages) > 1  # "all languages" (the default) finds editions in several
+        assert re.search(r"<mark>bert</mark>", everywhere, re.I)
+        french = await (await panel.client.get("/search?q=bert&lang=fr")).text()
+        assert set(re.findall(r"#\d+ \((\w+)\) ·", french)) == {"FR"}
+        missing = await panel.client.get("/issues/999999")
+        assert missing.status == 404 and "Not found" in await missing.text() and "No such issue" in await missing.text()

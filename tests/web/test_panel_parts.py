@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.contract import Destination
+from adapters.discord.render import DiscordRenderer
+from bot.contract import Destination, DiscordOptions
 from bot.filters import ItemFilter
 from bot.ports import Rendered
 from bot.section_names import SectionMatcher
@@ -13,9 +14,12 @@ from bot.store import Store
 from scheduler.selection import selected_sections
 from scheduler.sendnow import PlannedPost
 from tests.test_scheduler_support import Clock, Feeder, ScriptedPlatform, dest, make_config, make_issue, make_service
+from web.panel.discordmd import discord_markdown
 from web.panel.filtertest import parse_terms, try_filters
 from web.panel.highlight import highlight
+from web.panel.previews import preview_sections
 from web.panel.sendview import send_summary
+from web.panel.state import PreviewFace
 
 
 def test_search_words_are_marked_and_the_rest_escaped() -> None:
@@ -69,3 +73,16 @@ async def test_history_is_one_line_per_post_newest_first_in_pages(store: Store) 
     assert [p.parts for p in first_page + second_page] == [sum(1 for r in rows if (r.entry_id, r.unit) == u)
                                                           for u in units[::-1][:4]]
     assert [(p.entry_id, p.unit) for p in first_page + second_page] == units[::-1][:4]  # newest first
+
+
+def test_a_preview_mentions_only_on_the_first_message_and_only_for_the_chosen_destination() -> None:
+    issue = make_issue("fr-4")
+    face = PreviewFace("discord", DiscordRenderer().render, lambda part: [])
+    role = "234567890123456789"
+    chosen = Destination("pings", "discord", "123456789012345678", options=DiscordOptions(mention_role=role))
+    contents = [m.text for s in preview_sections(issue, {"discord": face}, chosen) for m in s.by_platform["discord"]]
+    assert len(contents) > 2
+    assert [i for i, text in enumerate(contents) if f"<@&{role}>" in text] == [0]  # the first message only
+    assert str(discord_markdown(contents[0])).startswith(f'<span class="pill" title="pings role {role}">')
+    neutral = [m.text for s in preview_sections(issue, {"discord": face}) for m in s.by_platform["discord"]]
+    assert not any("<@&" in text for text in neutral)  # no destination chosen: nobody's role
