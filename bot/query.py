@@ -362,7 +362,8 @@ class QueryEngine:
             edition, _ = self._edition(None, lang)
             available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
             return ErrorAnswer(lang=lang, message=t(
-                "query.subscribe_unknown_sections", lang, names=_echo(", ".join(unknown)), available=available))
+                "query.subscribe_unknown_sections", lang, count=len(unknown), names=_echo(", ".join(unknown)),
+                available=available))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
         existing = {d.name: d for d in self.store.subscriptions(query.platform)}
         name = configured.name if configured else f"{query.platform}:{query.chat}"

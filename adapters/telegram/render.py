@@ -18,7 +18,7 @@ from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
 from adapters.telegram.markup import Fragment, escape
 from adapters.telegram.payloads import Button, MediaGroupPayload, PhotoItem, PhotoPayload, TelegramPayload, TextPayload
 from bot import messages as msg
-from bot.i18n import t
+from bot.i18n import format_date, t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from bot.presentation import PLAIN, Presentation, item_label, shorten
@@ -281,8 +281,9 @@ class TelegramRenderer:
                     flow.add(self._section_line(ref, lang), BLOCK if number else ITEM)
             case msg.IssueList(issues=issues):
                 for number, issue in enumerate(issues):
+                    day = f" · {format_date(issue.published, lang)}" if issue.published else ""
                     flow.add(Fragment.plain("• ") + _link(_clip(issue.label), issue.link)
-                             + Fragment.plain(" — " + _clip(issue.title, 150)), BLOCK if number else ITEM)
+                             + Fragment.plain(f" — {_clip(issue.title, 150)}{day}"), BLOCK if number else ITEM)
             case msg.SearchResults(hits=hits):
                 for hit in hits:
                     self._add_hit(flow, hit, lang)
