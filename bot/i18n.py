@@ -88,9 +88,11 @@ def plural_categories(lang: str | None) -> frozenset[str]:
     return frozenset({*locale_for(lang).plural_form.tags, "other"})
 
 
-def plural_en(count: int, one: str, other: str) -> str:
-    """`one` or `other` by English's rule, for the English-only text of the CLI, logs and panel."""
-    return one if plural_category(_FALLBACK, count) == "one" else other
+def plural_en(count: int, one: str, other: str | None = None) -> str:
+    """"1 post", "0 posts", "2 more ticks": a count and its noun by English's rule, for the English-only
+    text of the CLI, logs and panel (`other` defaults to `one` + "s")."""
+    word = one if plural_category(_FALLBACK, count) == "one" else (other or f"{one}s")
+    return f"{count} {word}"
 
 
 def format_date(value: date | datetime, lang: str | None) -> str:

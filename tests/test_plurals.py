@@ -8,6 +8,7 @@ differ most from English (French's 0, Arabic's six forms) pin the wording itself
 
 from __future__ import annotations
 
+import ast
 import logging
 import re
 import string
@@ -100,7 +101,8 @@ def test_a_plural_entry_without_count_says_other_and_warns(caplog: pytest.LogCap
 
 
 def test_plural_en_follows_english_rules() -> None:
-    assert [plural_en(n, "post", "posts") for n in (0, 1, 2)] == ["posts", "post", "posts"]
+    assert [plural_en(n, "post") for n in (0, 1, 2)] == ["0 posts", "1 post", "2 posts"]
+    assert plural_en(1, "extra one") == "1 extra one" and plural_en(3, "entry", "entries") == "3 entries"
 
 
 @pytest.mark.parametrize(("lang", "expected"), [
@@ -109,3 +111,27 @@ def test_plural_en_follows_english_rules() -> None:
 ])
 def test_dates_read_as_the_language_writes_them(lang: str, expected: str) -> None:
     assert format_date(datetime(2020, 3, 17, 9, 30), lang) == expected
+
+
+_FAKE_PLURAL = re.compile(r"(?<!http)[a-z]\((?:s|es)\)")
+
+
+def _said_strings(path: Path) -> list[str]:
+    """The string literals of a module that reach a reader, an operator or a log (docstrings excluded)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+
+
+def test_the_english_code_says_no_fake_plural() -> None:
+    """The CLI, logs and panel count in English with `plural_en`: "1 post", "3 problems", never "x(s)" "post(s)"."""
+    root = LOCALES.parents[1]
+    found = [f"{path.relative_to(root)}: {text!r}"
+             for package in ("bot", "adapters", "scheduler", "web") for path in sorted((root / package).rglob("*.py"))
+             for text in _said_strings(path) if _FAKE_PLURAL.search(text)]
+    found += [str(path.relative_to(root)) for path in (root / "web" / "templates").glob("*.html")
+              if _FAKE_PLURAL.search(path.read_text(encoding="utf-8"))]
+    assert not found
