@@ -12,7 +12,16 @@ from adapters.telegram.layout import Flow, compose
 from adapters.telegram.markup import Fragment, utf16_len
 from adapters.telegram.payloads import MediaGroupPayload, PhotoPayload, TelegramPayload, TextPayload
 from adapters.telegram.render import TelegramRenderer
-from bot.messages import DigestPost, IndexEntry, IndexPost, NotFound, Notice, SectionAnswer, SectionPost
+from bot.messages import (
+    DigestPost,
+    ErrorAnswer,
+    IndexEntry,
+    IndexPost,
+    NotFound,
+    Notice,
+    SectionAnswer,
+    SectionPost,
+)
 from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from tests.corpus import corpus_issues
@@ -243,6 +252,9 @@ def test_answers_and_paging_buttons() -> None:
     (part,) = RENDERER.render_answer(error)
     text = _check(part)[0]
     assert text.startswith("⚠️ No section “<b>zz</b>”") and "1. Outils ⚙️ — 3 items" in text
+    assert part.payload["html"].startswith("⚠️ No section “&lt;b&gt;zz&lt;/b&gt;”. Available sections:\n")
+    (unknown,) = RENDERER.render_answer(ErrorAnswer(lang="fr", message="Je ne connais pas cette commande."))
+    assert unknown.payload["html"] == "⚠️ Je ne connais pas cette commande."  # a sentence, not a bold heading
     huge = Notice(lang="en", message="x" * 5000 + " " + "\u202eRTL שלום " * 300)
     for part in RENDERER.render_answer(huge):
         _check(part)

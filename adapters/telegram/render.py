@@ -255,8 +255,8 @@ class TelegramRenderer:
         lines = [line for line in text.split("\n") if line.strip()]
         first, rest = (_clip(lines[0], 300), lines[1:]) if lines else (None, [])
         match answer:
-            case msg.ErrorAnswer() | msg.NotFound():
-                title = Fragment.plain("⚠️ ") + _bold(first or t("telegram.error", lang))
+            case msg.ErrorAnswer() | msg.NotFound():  # a sentence, not a heading: plain, the ⚠️ marks it
+                title = Fragment.plain(f"⚠️ {first or t('telegram.error', lang)}")
             case msg.SectionList(issue=issue) if lines:  # "Latest issue: …" is the title line, not repeated below
                 title = Fragment.plain("📚 ") + _link(_clip(lines[-1], 300), issue.link)
                 rest = lines[:-1]
