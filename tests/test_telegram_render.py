@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -210,6 +211,14 @@ def test_images_photo_or_media_groups_then_text() -> None:
     first = RENDERER.render(SectionPost(issue=ISSUE, section=section), _dest(images="first"))
     assert [p.kind for p in first] == ["photo"]  # the short section is the photo's caption: one message
     assert _photo(first[0])["photo"] == images[0] and first[0].notify and "Texte." in first[0].text
+    for size, count in (((6, 8), 1), ((12, 20), 2)):  # over a caption's 1,024 in one message, then in two
+        long = _section(replace(_long_item(*size), images=images[:1]))
+        plain = RENDERER.render(SectionPost(issue=ISSUE, section=long), _dest())
+        assert len(plain) == count and len(plain[0].text) > 1024
+        pictured = RENDERER.render(SectionPost(issue=ISSUE, section=long), _dest(images="first"))
+        assert [p.kind for p in pictured] == ["text"] * len(plain), "no photo message more, no section cut at 1,024"
+        assert [p.text for p in pictured] == [p.text for p in plain]
+        assert _text(pictured[0]).get("image") == images[0] and all("image" not in p.payload for p in pictured[1:])
     every = RENDERER.render(SectionPost(issue=ISSUE, section=section), _dest(images="all"))
     assert [p.kind for p in every] == ["media_group", "media_group", "text"]
     assert [len(_media(p)["media"]) for p in every[:2]] == [6, 5]  # 11 → 6 + 5, never a group of one

@@ -92,8 +92,11 @@ class _Place:
     thread: int | None
     preview: bool
 
-    def text(self, message: Fragment) -> _Part:
-        return "text", message.text, TextPayload(html=message.html, thread=self.thread, preview=self.preview)
+    def text(self, message: Fragment, image: str | None = None) -> _Part:
+        payload = TextPayload(html=message.html, thread=self.thread, preview=self.preview)
+        if image:
+            payload["image"] = image
+        return "text", message.text, payload
 
     def photo(self, text: str, url: str, caption: str) -> _Part:
         return "photo", text, PhotoPayload(photo=url, caption=caption, thread=self.thread)
@@ -129,9 +132,9 @@ class TelegramRenderer:
                 for index, (kind, text, payload) in enumerate(parts)]
 
     def section_texts(self, section: Section, issue: IssueRef, *, note: str = "",
-                      look: Presentation = PLAIN, first_limit: int | None = None) -> list[Fragment]:
+                      look: Presentation = PLAIN) -> list[Fragment]:
         """The text messages of a section: numbered parts of similar length, split at item/paragraph/sentence
-        breaks; `first_limit` keeps the first one short enough to be a photo's caption."""
+        breaks."""
         lang = _ui_lang(issue.language)
         flow = Flow()
         if note.strip():
@@ -144,7 +147,7 @@ class TelegramRenderer:
             else:
                 self._add_item(flow, item, lang, look.max_item_chars)
         title = _section_title(section.emoji, section.title or section.heading)
-        return compose(title, flow, subtitle=_issue_line(issue), limit=self.text_limit, first_limit=first_limit)
+        return compose(title, flow, subtitle=_issue_line(issue), limit=self.text_limit)
 
     def _add_item(self, flow: Flow, item: Item, lang: str, max_chars: int | None = None) -> None:
         strength, separator = ITEM, None
@@ -168,12 +171,14 @@ class TelegramRenderer:
                           look: Presentation, place: _Place) -> list[_Part]:
         parts: list[_Part] = []
         photos = self._images(section, images)
-        if images == "first" and photos:  # the photo carries the first message as its caption: no extra message
-            messages = self.section_texts(section, issue, look=look, first_limit=self.caption_limit)
-            if messages[0].size <= self.caption_limit:
-                parts.append(place.photo(messages[0].text, photos[0], messages[0].html))
-                parts.extend(place.text(m) for m in messages[1:])
-                return parts
+        if images == "first" and photos:
+            # A section short enough to be a caption is one photo message; a longer one keeps its text
+            # messages and shows the picture as the first one's link preview: never a message more than
+            # without the image, and no section cut in two to fit 1,024 characters.
+            messages = self.section_texts(section, issue, look=look)
+            if len(messages) == 1 and messages[0].size <= self.caption_limit:
+                return [place.photo(messages[0].text, photos[0], messages[0].html)]
+            return [place.text(m, photos[0] if n == 0 else None) for n, m in enumerate(messages)]
         if photos:
             caption = _section_title(section.emoji, section.title or section.heading)
             caption = caption + Fragment.plain("\n") + _issue_line(issue)
