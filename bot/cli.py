@@ -217,7 +217,7 @@ def ingest(ctx: Context, feed: str | None) -> None:
             for result in results:
                 counts[result.status] = counts.get(result.status, 0) + 1
             summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "not modified"
-            click.echo(f"{item.name}: {len(results)} editions ({summary})")
+            click.echo(f"{item.name}: {plural_en(len(results), 'edition')} ({summary})")
         if failed:
             raise SystemExit(1)
 
