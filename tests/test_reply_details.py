@@ -14,11 +14,15 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from adapters.console.render import render_answer_text
+from adapters.discord.render import DiscordRenderer
+from adapters.telegram.render import TelegramRenderer
 from bot.commands import Query, parse_command
 from bot.config import Config
-from bot.i18n import LANGUAGES
+from bot.i18n import LANGUAGES, t
 from bot.ingest import Ingestor
-from bot.messages import NotFound, SectionAnswer, Subscribed
+from bot.messages import IssueList, NotFound, SectionAnswer, Subscribed
+from bot.models import IssueRef
 from bot.query import QueryEngine
 from bot.schedule import CronDrip, parse_schedule
 from bot.schedule_words import schedule_in_words
@@ -127,3 +131,19 @@ async def test_a_french_reader_on_telegram(telegram: FakeTelegram) -> None:
     text, _ = await _ask(telegram, "/sections")
     assert "1 élément" in text or "éléments" in text
     assert "(s)" not in text
+
+
+# --------------------------------------------------------------------------- /issues on every platform
+ISSUE_REF = IssueRef(entry_id="e7", link="https://e.org/7", title="Numéro 7", language="es", number=7,
+                     published=datetime(2020, 3, 17, 8, 0, tzinfo=UTC), newsletter="NLP Newsletter")
+
+
+@pytest.mark.parametrize(("lang", "day"), [("es", "17 de marzo de 2020"), ("zh", "2020年3月17日"),
+                                           ("ar", "17 مارس 2020"), ("en", "March 17, 2020")])
+def test_issue_lists_date_each_issue_in_the_readers_language(lang: str, day: str) -> None:
+    answer = IssueList(lang=lang, message=t("query.issues_title", lang, count=1), issues=(ISSUE_REF,))
+    (discord,) = DiscordRenderer().render_answer(answer)
+    (telegram,) = TelegramRenderer().render_answer(answer)
+    (console,) = render_answer_text(answer, 4000)
+    for said in (discord.text, telegram.text, console):
+        assert day in said and "2020-03-17" not in said
