@@ -110,6 +110,15 @@ def test_plural_entries_have_every_form_the_language_needs(lang: str, namespace:
             assert allowed - {"count"} <= _placeholders(text) <= allowed, f"{lang}: {namespace}.{key}.{category}"
 
 
+@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_count_is_a_plural_entry(lang: str, namespace: str) -> None:
+    """A plain string never takes `{count}`: a number needs the forms its language's rules choose from."""
+    plural = set(_plurals(_load(lang, namespace)))
+    counted = {key for key, text in _file(lang, namespace).items() if "count" in _placeholders(text)}
+    assert counted <= plural, f"{lang}/{namespace}.toml: {sorted(counted - plural)} count in a plain string"
+
+
 def test_catalogues_say_no_fake_plural() -> None:
     """No "(s)", "(es)", "(ler)", "(ões)"… anywhere: counts go through plural entries."""
     fake = re.compile(r"\w\((?:s|es|as|os|ler|lar|ões|e|e?s)\)")
