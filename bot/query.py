@@ -278,7 +278,7 @@ class QueryEngine:
         section = useful[0]
         title = section.title or section.heading
         for word in (w.strip(_PUNCTUATION).lower() for w in title.split()):
-            if len(word) < 3:
+            if len(word) < 4:  # not "the", "des", "los": a word that names the section
                 continue
             ranked = self.matcher.rank(word, sections)
             if ranked and ranked[0].position == section.position and \
