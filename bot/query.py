@@ -19,7 +19,7 @@ from bot import commands as cmd
 from bot.commands import Query, clean
 from bot.contract import Change, Destination, platform_options
 from bot.filters import MAX_TERMS, ItemFilter, term_problem
-from bot.i18n import language_name, normalize_language, supported_languages, t
+from bot.i18n import format_date, language_name, normalize_language, supported_languages, t
 from bot.messages import (
     Answer,
     ErrorAnswer,
@@ -304,6 +304,8 @@ class QueryEngine:
         if edition is None:
             return self._no_edition(None, lang)
         title = f"{edition.ref.label} — {edition.title}"  # the label says which issue, whatever the feed's title
+        if edition.ref.published is not None:  # when it came out, as the reader's language writes a day
+            title = f"{title} · {format_date(edition.ref.published, lang)}"
         return self._section_list(edition, fallback, t("query.latest_title", lang, title=title), lang)
 
     def _section_list(self, edition: Issue, fallback: bool, title: str, lang: str) -> SectionList:

@@ -21,7 +21,7 @@ from bot.commands import Query, parse_command
 from bot.config import Config
 from bot.i18n import LANGUAGES, t
 from bot.ingest import Ingestor
-from bot.messages import IssueList, NotFound, SectionAnswer, Subscribed
+from bot.messages import IssueList, NotFound, SectionAnswer, SectionList, Subscribed
 from bot.models import IssueRef
 from bot.query import QueryEngine
 from bot.schedule import CronDrip, parse_schedule
@@ -131,6 +131,14 @@ async def test_a_french_reader_on_telegram(telegram: FakeTelegram) -> None:
     text, _ = await _ask(telegram, "/sections")
     assert "1 élément" in text or "éléments" in text
     assert "(s)" not in text
+
+
+@pytest.mark.parametrize(("lang", "day"), [("fr", "· 16 mars 2020"), ("zh", "· 2020年3月16日"),
+                                           ("en", "· March 16, 2020")])
+def test_latest_says_when_the_issue_came_out(engine: QueryEngine, lang: str, day: str) -> None:
+    latest = engine.answer(_q("latest", "", lang=lang))
+    assert isinstance(latest, SectionList), latest
+    assert latest.message.endswith(day), latest.message
 
 
 # --------------------------------------------------------------------------- /issues on every platform
