@@ -28,6 +28,7 @@ from typing import Any, Final
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
+from babel.numbers import format_decimal
 
 __all__ = [
     "LANGUAGES",
@@ -176,7 +177,8 @@ def t(key: str, lang: str | None = None, /, **params: Any) -> str:
     """The string `key` in `lang` (falling back to English), formatted with `params`.
 
     A plural entry takes the form that `params["count"]` needs in the language of the catalogue
-    that answered (an English fallback follows English's rules).
+    that answered (an English fallback follows English's rules), and shows the count with that
+    language's digit grouping.
     """
     lang = normalize_language(lang) or _FALLBACK
     entry = _catalogue(lang).get(key)
@@ -185,7 +187,13 @@ def t(key: str, lang: str | None = None, /, **params: Any) -> str:
     if not entry:
         log.warning("missing translation key %s", key)
         return key
-    template = entry if isinstance(entry, str) else _form(entry, key, lang, params.get("count"))
+    if isinstance(entry, str):
+        template = entry
+    else:
+        count = params.get("count")
+        template = _form(entry, key, lang, count)
+        if isinstance(count, int) and not isinstance(count, bool):  # "1 000 000" in French, "1.000.000" in Spanish
+            params = {**params, "count": format_decimal(count, locale=locale_for(lang))}
     try:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):

@@ -73,7 +73,9 @@ def test_every_plural_string_takes_the_cldr_form(lang: str, key: str) -> None:
 
 @pytest.mark.parametrize(("lang", "count", "expected"), [
     ("en", 0, "0 items"), ("en", 1, "1 item"), ("en", 2, "2 items"),
-    ("fr", 0, "0 élément"), ("fr", 1, "1 élément"), ("fr", 2, "2 éléments"), ("fr", 1_000_000, "1000000 d’éléments"),
+    ("fr", 0, "0 élément"), ("fr", 1, "1 élément"), ("fr", 2, "2 éléments"),
+    ("fr", 1_000_000, "1\u202f000\u202f000 d’éléments"),
+    ("es", 1_000_000, "1.000.000 de artículos"), ("en", 1_000, "1,000 items"),
     ("es", 0, "0 artículos"), ("es", 1, "1 artículo"),
     ("pt-br", 0, "0 item"), ("pt-br", 1, "1 item"), ("pt-br", 5, "5 itens"),
     ("tr", 1, "1 öğe"), ("tr", 5, "5 öğe"), ("zh", 1, "1 条"), ("zh", 11, "11 条"),
