@@ -303,9 +303,10 @@ class QueryEngine:
         edition, fallback = self._edition(None, lang)
         if edition is None:
             return self._no_edition(None, lang)
-        title = f"{edition.ref.label} — {edition.title}"  # the label says which issue, whatever the feed's title
-        if edition.ref.published is not None:  # when it came out, as the reader's language writes a day
-            title = f"{title} · {format_date(edition.ref.published, lang)}"
+        label = edition.ref.label  # says which issue, whatever the feed's title; then when it came out
+        if edition.ref.published is not None:  # (before the title, which a platform may clip)
+            label = f"{label} · {format_date(edition.ref.published, lang)}"
+        title = f"{label} — {edition.title}"
         return self._section_list(edition, fallback, t("query.latest_title", lang, title=title), lang)
 
     def _section_list(self, edition: Issue, fallback: bool, title: str, lang: str) -> SectionList:

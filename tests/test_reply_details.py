@@ -138,7 +138,7 @@ async def test_a_french_reader_on_telegram(telegram: FakeTelegram) -> None:
 def test_latest_says_when_the_issue_came_out(engine: QueryEngine, lang: str, day: str) -> None:
     latest = engine.answer(_q("latest", "", lang=lang))
     assert isinstance(latest, SectionList), latest
-    assert latest.message.endswith(day), latest.message
+    assert f"{latest.issue.label} {day} — " in latest.message, latest.message
 
 
 # --------------------------------------------------------------------------- /issues on every platform
