@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.contract import ConsoleOptions, Destination, DiscordOptions, TelegramOptions
 from bot.i18n import plural_en
+from bot.presentation import Compact
 from scheduler.outbox import OPEN_STATES, OutboxRow, SentPost
 from scheduler.plan import PlannedDelivery, ServiceView, plan_destination
 from scheduler.sendnow import describe_unit
@@ -99,7 +100,7 @@ def effective_config(dest: Destination, feeds: Sequence[str]) -> list[tuple[str,
         ("Time zone", dest.timezone),
         ("On edit", dest.on_edit),
         ("Backfill", f"the newest {plural_en(dest.backfill, 'issue')} on first start"),
-        ("Compact", _yes(dest.presentation.compact)),
+        ("Compact", _COMPACT[dest.presentation.compact]),
     ]
     if dest.presentation.max_item_chars is not None:
         facts.append(("Max characters per item", str(dest.presentation.max_item_chars)))
@@ -123,6 +124,11 @@ def effective_config(dest: Destination, feeds: Sequence[str]) -> list[tuple[str,
 
 def _terms(terms: Sequence[str]) -> str:
     return ", ".join(f'"{t}"' for t in terms) or "—"
+
+
+#: How the panel says each `compact` setting.
+_COMPACT = {Compact.AUTO: "auto (link-only items as a list)", Compact.ALWAYS: "yes (one line per item)",
+            Compact.NEVER: "no (every item in full)"}
 
 
 def _yes(value: bool) -> str:
