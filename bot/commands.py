@@ -34,6 +34,7 @@ __all__ = [
     "Subscribe",
     "Unknown",
     "Unsubscribe",
+    "changes_chat",
     "clean",
     "parse_command",
     "split_command",
@@ -103,7 +104,9 @@ class SearchCommand:
 class Subscribe:
     """`/subscribe [sections…] [+word…] [-word…] [| schedule]`: no sections means all; no schedule, on_publish.
 
-    `include`/`exclude` are topic filter terms (`+bert`, `-"crypto monnaie"`), see `bot.filters`.
+    `include`/`exclude` are topic filter terms (`+bert`, `-"crypto monnaie"`), see `bot.filters`;
+    `malformed` holds what looked like a term but had nothing after its sign (`+"`, `+""`, a lone `-`),
+    so the engine can refuse it instead of subscribing to less than the reader asked for.
     """
 
     name: ClassVar[str] = "subscribe"
@@ -111,6 +114,7 @@ class Subscribe:
     schedule: str = ""
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    malformed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +171,20 @@ class Query:
     chat_aliases: tuple[str, ...] = ()
 
 
+def changes_chat(command: Command) -> bool:
+    """Whether answering `command` changes the chat's state: administrators only, in groups and channels.
+
+    `/language` without a code only says which language is in use, so anyone may ask it.
+    """
+    match command:
+        case Subscribe() | Unsubscribe():
+            return True
+        case Language(code=code):
+            return bool(code.strip())
+        case _:
+            return False
+
+
 def section_names(text: str) -> tuple[str, ...]:
     """"outils, éthique" or "outils éthique" → ("outils", "éthique")."""
     return tuple(clean(text).replace(",", " ").split())
@@ -183,11 +201,16 @@ def subscription(text: str, schedule: str = "") -> Subscribe:
     """
     sections: list[str] = []
     terms: dict[str, list[str]] = {"+": [], "-": []}
-    for sign, *quoted in _TERM.findall(clean(text)):
-        word = " ".join("".join(quoted).split())
+    malformed: list[str] = []
+    for match in _TERM.finditer(clean(text)):
+        sign, *quoted = match.groups()
+        word = " ".join("".join(q or "" for q in quoted).split())
         if word and word not in "+-":
             (terms[sign] if sign else sections).append(word)
-    return Subscribe(tuple(sections), " ".join(schedule.split()), tuple(terms["+"]), tuple(terms["-"]))
+        else:  # a sign with nothing after it: tell the reader rather than drop it
+            malformed.append(match.group(0))
+    return Subscribe(tuple(sections), " ".join(schedule.split()), tuple(terms["+"]), tuple(terms["-"]),
+                     tuple(malformed))
 
 
 def _section_args(text: str) -> tuple[str, int | None]:

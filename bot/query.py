@@ -100,6 +100,8 @@ class QueryEngine:
 
     def _dispatch(self, query: Query, lang: str) -> Answer:
         command = query.command
+        if cmd.changes_chat(command) and not query.is_private and not query.is_admin:
+            return ErrorAnswer(lang=lang, message=t("query.admin_only", lang))  # the one gate, every platform
         match command:
             case cmd.Start():
                 return self._help(lang, greet=True)
@@ -346,8 +348,9 @@ class QueryEngine:
 
         Updating keeps the destination's name, so what it already received is not posted again.
         """
-        if not query.is_private and not query.is_admin:
-            return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
+        if command.malformed:
+            return ErrorAnswer(lang=lang, message=t("query.subscribe_empty_term", lang,
+                                                    term=_echo(command.malformed[0], 40)))
         schedule, problem = _check_schedule(clean(command.schedule))
         if problem is not None:
             return ErrorAnswer(lang=lang, message=t(
@@ -396,8 +399,6 @@ class QueryEngine:
         return [titles.get(key, key) for key in keys]
 
     def _unsubscribe(self, query: Query, lang: str) -> Answer:
-        if not query.is_private and not query.is_admin:
-            return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
         removed = self.store.delete_subscription(configured.name if configured else f"{query.platform}:{query.chat}")
         if configured is not None:  # only config.toml can stop a configured destination

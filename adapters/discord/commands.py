@@ -142,8 +142,9 @@ class DigestCommands(commands.Cog):
 
     @staticmethod
     def _is_admin(interaction: discord.Interaction) -> bool:
-        permissions = interaction.permissions
-        return bool(permissions.manage_guild or permissions.administrator)
+        """May this member change the channel's state? Managers of the channel or the server (or admins)."""
+        permissions = interaction.permissions  # the member's, in this channel (overwrites applied by Discord)
+        return bool(permissions.manage_channels or permissions.manage_guild or permissions.administrator)
 
     async def _run(self, interaction: discord.Interaction, command: Command, language: str | None = None) -> None:
         lang = self._lang(interaction, language)
