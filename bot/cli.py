@@ -66,19 +66,34 @@ LogFormat = Literal["text", "json"]
 _QUIET_COMMANDS = frozenset({"ask", "preview", "check-config", "status", "plan"})
 
 
-def _formatter(log_format: LogFormat) -> logging.Formatter:
+class _OneLine(logging.Formatter):
+    """A record's message only: the tracebacks a library attaches to a platform's error (PTB's "Can not
+    load invalid JSON data" for a proxy's error page) are not for the user of a one-shot command."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def _formatter(log_format: LogFormat, *, brief: bool = False) -> logging.Formatter:
     if log_format == "json":
         from pythonjsonlogger.json import JsonFormatter
 
         return JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp="time",
                              rename_fields={"levelname": "level", "name": "logger"})
-    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    return _OneLine(line) if brief else logging.Formatter(line)
 
 
 def _setup_logging(config: Config, verbose: bool, log_format: LogFormat = "text", quiet: bool = False) -> None:
+    """One stderr handler behind the one redaction; quiet (answering) commands log one line per record."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else getattr(logging, config.log_level)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_formatter(log_format))
+    handler.setFormatter(_formatter(log_format, brief=quiet and not verbose))
     secrets: list[str] = []
     platforms: tuple[Literal["telegram", "discord"], ...] = ("telegram", "discord")
     for platform in platforms:
@@ -315,6 +330,8 @@ def check_config(ctx: Context, online: bool) -> None:
             config, problems = config_problems(read_raw(path), path.parent)
         usable = config if config is not None else partial_config(read_raw(path), path.parent) if path else None
         if usable is not None:
+            # before any platform is called: its libraries' log lines pass the redaction, without traceback
+            _setup_logging(usable, ctx.verbose, ctx.log_format, quiet=True)
             problems += offline_problems(usable, stored_section_keys(usable.storage.path))
             if online:  # the valid parts, on each platform whose own section (and token) has no problem
                 broken = {p.key.split(".")[0] for p in problems}
@@ -322,8 +339,8 @@ def check_config(ctx: Context, online: bool) -> None:
                 problems += asyncio.run(online_problems(usable, probes))
         source = path or "built-in defaults"
         if problems:
-            for problem in problems:
-                click.echo(f"{problem.key}: {problem.reason}", err=True)
+            for problem in problems:  # a platform's answer may echo a token: every line passes the one redaction
+                click.echo(redact(f"{problem.key}: {problem.reason}", SECRET_FILTER.secrets), err=True)
             click.echo(f"{source}: {len(problems)} problem(s)", err=True)
             raise SystemExit(2)
         assert config is not None
