@@ -27,7 +27,7 @@ import orjson
 import sqlite_utils
 
 from bot.models import Block, Destination, Issue, IssueRef, Item, Section, SectionRef
-from bot.storagefault import check_storage_path, storage_error
+from bot.storagefault import check_storage_path, holds_nothing, storage_error
 
 __all__ = ["FeedState", "HeldIssue", "SaveResult", "Store", "StoredHit", "link_key"]
 
@@ -130,10 +130,48 @@ def immediate(conn: sqlite3.Connection) -> Iterator[None]:
         conn.commit()
 
 
-def _create_private(path: str) -> None:
-    """Create the database file 0600 if it does not exist yet (never loosens an existing one)."""
-    with contextlib.suppress(FileExistsError):
+def _create_private(path: str) -> bool:
+    """Create the database file 0600 if it does not exist yet (never loosens an existing one); True if created."""
+    try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _remove_if_empty(path: str) -> None:
+    """Undo a database file we created when opening it failed before anything was stored (a full disk):
+    an empty file left behind would later read as a database without tables."""
+    with contextlib.suppress(OSError):
+        if holds_nothing(path):
+            os.unlink(path)
+            for suffix in ("-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path + suffix)
+
+
+def _read_only_copy(path: str) -> sqlite3.Connection:
+    """The database read without writing to its disk: copied into memory (SQLite's backup API, WAL
+    included), where missing tables can be created and nothing is ever written back."""
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+    try:
+        return _copy(uri)
+    except sqlite3.OperationalError:
+        wal = Path(f"{path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise  # its last writes are in the WAL: only a normal open may read them
+        # cleanly closed, and no room for SQLite's -shm file: nothing can change it, read it as is
+        return _copy(f"{uri}&immutable=1")
+
+
+def _copy(uri: str) -> sqlite3.Connection:
+    source = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        memory = sqlite3.connect(":memory:", check_same_thread=False)
+        source.backup(memory)
+    finally:
+        source.close()
+    return memory
 
 
 class Store:
@@ -149,13 +187,16 @@ class Store:
 
         A new database file is created 0600 before SQLite opens it (SQLite gives its WAL and
         SHM files the same mode): it holds chats and subscriptions, nobody else needs to read it.
-        `read_only` opens an existing file without writing anything (`status` on a full disk).
+        `read_only` reads an existing file without writing anything to it (`status` on a full disk): a
+        copy in memory, so a file without every table (an `ingest`-only database) still answers.
+        A database file this call created is removed again when opening it fails.
         `connect` is the storage seam: tests pass a factory whose connection fails writes the way a
         full disk does; by default it is `sqlite3.connect` with a 30 s busy timeout, so a second
         process waits for a write in progress instead of failing with "database is locked".
         """
         self.path = str(path)
         self._connect = connect
+        created = False
         try:
             if self.path == ":memory:":
                 # Not bound to one thread: the ingest worker thread writes through it (one at a time).
@@ -163,10 +204,9 @@ class Store:
             else:
                 check_storage_path(self.path)
                 if read_only:
-                    conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, timeout=30,
-                                           check_same_thread=False)
+                    conn = _read_only_copy(self.path)
                 else:
-                    _create_private(self.path)
+                    created = _create_private(self.path)
                     conn = (connect or _connect)(self.path)
                 self.db = sqlite_utils.Database(conn)
                 if not read_only:
@@ -174,10 +214,13 @@ class Store:
                     self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB: a large poll fits in one transaction
             self.db.execute("PRAGMA foreign_keys=ON")
-            if not read_only:
-                with immediate(self.db.conn):  # waits its turn: two processes may open a new file at once
-                    self._create_tables()
+            with immediate(self.db.conn):  # waits its turn: two processes may open a new file at once
+                self._create_tables()
         except (sqlite3.Error, OSError) as exc:
+            if created:
+                with contextlib.suppress(Exception):
+                    self.db.conn.close()
+                _remove_if_empty(self.path)
             raise storage_error(self.path, exc) from exc
 
     def reopen(self) -> Store:
