@@ -68,6 +68,7 @@ def offline_problems(config: Config, stored_keys: Iterable[str] = ()) -> list[Co
         if dest.platform != "telegram" and (dest.topic is not None or dest.topics):
             problems.append(ConfigError(f"{where}.topics", "topics are for Telegram forum groups only"))
     problems += _tokens(config)
+    problems += [p for p in [config.web.token_problem()] if p is not None]
     return problems
 
 

@@ -563,8 +563,11 @@ async def _supervise(service: Any, adapter: Adapter, engine: QueryEngine) -> Non
 @pass_context
 def run(ctx: Context, once: bool) -> None:
     """Poll feeds, schedule and deliver posts, and answer commands until stopped (SIGINT/SIGTERM)."""
-    with _errors(), ctx.single_instance() as lock:
-        asyncio.run(_run(ctx, once, lock))
+    with _errors():
+        if (weak := ctx.config.web.token_problem()) is not None:
+            raise weak  # before anything starts: a guessable panel token is never served
+        with ctx.single_instance() as lock:
+            asyncio.run(_run(ctx, once, lock))
 
 
 def _report_service(ctx: Context, store: Store | None = None) -> Any:

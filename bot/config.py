@@ -263,6 +263,9 @@ def _snowflake(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+MIN_WEB_TOKEN = 16  # characters of the panel's login token, at least
+
+
 class WebConfig(_Strict):
     """The HTTP face of `digestbot run`: /healthz and /metrics (absent `listen`: no server), and the
     web panel when the environment variable named by `token_env` holds its login token."""
@@ -279,6 +282,14 @@ class WebConfig(_Strict):
         """The panel's login token from the environment; None (panel off) when unset or blank."""
         value = os.environ.get(self.token_env, "").strip()
         return value or None
+
+    def token_problem(self) -> ConfigError | None:
+        """A panel token too short to resist guessing (the panel is served: `listen` is set); None if fine."""
+        value = self.token()
+        if self.listen is None or value is None or len(value) >= MIN_WEB_TOKEN:
+            return None
+        return ConfigError("web.token_env", f"{self.token_env} holds a {len(value)}-character token; the panel needs "
+                                            f"at least {MIN_WEB_TOKEN}: make one with `openssl rand -hex 32`")
 
     @field_validator("listen")
     @classmethod

@@ -543,18 +543,41 @@ class Store:
                 for row in self.db.query(sql + " order by published desc", params)]
 
     def get_issue(self, entry_id: str) -> Issue | None:
+        return self._issue(entry_id, "select * from items where entry_id = ? order by section_position, position",
+                           [entry_id])
+
+    def issue_window(self, entry_id: str, *, section: int | None = None, start: int = 0, per_section: int = 40,
+                     limit: int = 200) -> tuple[Issue, dict[int, int]] | None:
+        """An edition holding a bounded window of its items, and each section's real item count.
+
+        Without `section`: the first `per_section` items of each section, `limit` in all (in
+        order). With it: only that section, its items from `start`, `limit` at most. What a page
+        about an issue of 100,000 items reads, so it never loads them all.
+        """
+        counts = {int(r[0]): int(r[1]) for r in self.db.conn.execute(
+            "select section_position, count(*) from items where entry_id = ? group by section_position", [entry_id])}
+        if section is None:
+            issue = self._issue(entry_id, "select * from items where entry_id = ? and position < ?"
+                                " order by section_position, position limit ?", [entry_id, per_section, limit])
+        else:
+            issue = self._issue(entry_id, "select * from items where entry_id = ? and section_position = ?"
+                                " and position >= ? order by position limit ?", [entry_id, section, start, limit],
+                                only=section)
+        return (issue, counts) if issue is not None else None
+
+    def _issue(self, entry_id: str, items_sql: str, params: list[Any], only: int | None = None) -> Issue | None:
         rows = list(self.db.query("select * from issues where entry_id = ?", [entry_id]))
         if not rows:
             return None
         row = rows[0]
         items_by_section: dict[int, list[Item]] = {}
-        for item in self.db.query(
-                "select * from items where entry_id = ? order by section_position, position", [entry_id]):
+        for item in self.db.query(items_sql, params):
             items_by_section.setdefault(item["section_position"], []).append(Item.from_json(orjson.loads(item["data"])))
         sections = tuple(
             Section(key=s["key"], heading=s["heading"], title=s["title"], emoji=s["emoji"],
                     position=s["position"], items=tuple(items_by_section.get(s["position"], ())))
             for s in self.db.query("select * from sections where entry_id = ? order by position", [entry_id])
+            if only is None or s["position"] == only
         )
         return Issue(
             entry_id=row["entry_id"], link=row["link"], title=row["title"],
