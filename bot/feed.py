@@ -267,7 +267,9 @@ def _raw_entry(feed: str, entry: Any, language: str | None, base_url: str, feed_
         published = entry.get("published_parsed") or entry.get("updated_parsed")
         updated = entry.get("updated_parsed")
     link = entry.get("link", "") or ""
-    entry_id = entry.get("id") or link or entry.get("title", "")
+    # an id reaches status/preview JSON and logs like any feed text: cleaned the same way (bot.cleantext)
+    entry_id = next((clean for raw in (entry.get("id"), link, entry.get("title"))
+                     if (clean := clean_text(raw or "").strip())), "")
     return RawEntry(
         entry_id=entry_id,
         link=link,
