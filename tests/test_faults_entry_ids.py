@@ -21,7 +21,8 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
   <guid isPermaLink="false">nlp-12\u202ekcatta\u2066\u202d</guid>
   <pubDate>Sun, 01 Nov 2026 00:00:00 +0000</pubDate>
   <description>&lt;h1&gt;Publications 📙&lt;/h1&gt;&lt;p&gt;&lt;strong&gt;Paper&lt;/strong&gt; a study.
-  &lt;a href="https://example.org/p"&gt;p&lt;/a&gt;&lt;/p&gt;&lt;h1&gt;Tools ⚙️&lt;/h1&gt;&lt;p&gt;&lt;strong&gt;Tool&lt;/strong&gt;
+  &lt;a href="https://example.org/p"&gt;p&lt;/a&gt;&lt;/p&gt;
+  &lt;h1&gt;Tools ⚙️&lt;/h1&gt;&lt;p&gt;&lt;strong&gt;Tool&lt;/strong&gt;
   does things. &lt;a href="https://example.org/t"&gt;t&lt;/a&gt;&lt;/p&gt;&lt;h1&gt;Education 🎓&lt;/h1&gt;
   &lt;p&gt;&lt;strong&gt;Course&lt;/strong&gt; teaches. &lt;a href="https://example.org/c"&gt;c&lt;/a&gt;&lt;/p&gt;</description>
 </item>
@@ -31,7 +32,8 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
   <guid isPermaLink="false">\u202e \u2066</guid>
   <pubDate>Sun, 08 Nov 2026 00:00:00 +0000</pubDate>
   <description>&lt;h1&gt;Publications 📙&lt;/h1&gt;&lt;p&gt;&lt;strong&gt;Paper&lt;/strong&gt; a study.
-  &lt;a href="https://example.org/p"&gt;p&lt;/a&gt;&lt;/p&gt;&lt;h1&gt;Tools ⚙️&lt;/h1&gt;&lt;p&gt;&lt;strong&gt;Tool&lt;/strong&gt;
+  &lt;a href="https://example.org/p"&gt;p&lt;/a&gt;&lt;/p&gt;
+  &lt;h1&gt;Tools ⚙️&lt;/h1&gt;&lt;p&gt;&lt;strong&gt;Tool&lt;/strong&gt;
   does things. &lt;a href="https://example.org/t"&gt;t&lt;/a&gt;&lt;/p&gt;&lt;h1&gt;Education 🎓&lt;/h1&gt;
   &lt;p&gt;&lt;strong&gt;Course&lt;/strong&gt; teaches. &lt;a href="https://example.org/c"&gt;c&lt;/a&gt;&lt;/p&gt;</description>
 </item>
