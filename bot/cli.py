@@ -367,7 +367,8 @@ def _online_probes(config: Config) -> dict[str, OnlineProbe]:
 def _console(config: Config) -> Adapter:
     from adapters.console import console_adapter
 
-    return console_adapter(jsonl_path=config.console.log, delay=config.console.delay)
+    return console_adapter(jsonl_path=config.console.log, delay=config.console.delay,
+                           log_max_bytes=config.console.log_max_bytes)
 
 
 def _platforms(config: Config, store: Store | None = None) -> dict[str, Adapter]:

@@ -313,6 +313,7 @@ class ConsoleConfig(_Strict):
     """The console platform (demos, tests, a terminal): where deliveries are also logged, how slow it is."""
 
     log: str | None = None  # also append each delivered part to this file as one JSON line (fsync'ed)
+    log_max_bytes: int = Field(default=64 * 1024 * 1024, ge=4096, le=1024**4)  # then rotated: .1, .2, .3 kept
     delay: float = Field(default=0.0, ge=0, le=60)  # mean seconds per send (±50 %), to mimic a network
 
 
