@@ -79,7 +79,8 @@ def _split(entries: Sequence[RawEntry], config: Config, aliases: SectionAliases,
            stop: Callable[[], bool] | None = None) -> _Split:
     issues: list[Issue] = []
     failed: list[str] = []
-    for n, entry in enumerate(entries):
+    feed = entries[0].feed if entries else ""
+    for n, entry in enumerate(_consumed(entries)):
         if stop is not None and n % _CHECK_EVERY == 0 and stop():
             raise IngestStopped(entry.feed, "stopped by shutdown before anything was stored")
         try:
@@ -87,9 +88,21 @@ def _split(entries: Sequence[RawEntry], config: Config, aliases: SectionAliases,
         except Exception:  # the splitter promises not to raise; a bug must not stop the feed
             log.exception("could not split entry %r of feed %r; skipped", entry.entry_id, entry.feed)
             failed.append(entry.entry_id)
-    issues = classify_feed(number_series(issues), config.newsletter, aliases, entries[0].feed if entries else "")
+        del entry
+    issues = classify_feed(number_series(issues), config.newsletter, aliases, feed)
     known = store.list_issues(limit=500) if store is not None else []
     return _Split([clean_issue(issue) for issue in assign_numbers(issues, known)], failed)
+
+
+def _consumed(entries: Sequence[RawEntry]) -> Iterator[RawEntry]:
+    """The entries in order; a list is emptied as it is read, so each entry's HTML (often 4 bytes a
+    character: one emoji makes a whole str UCS-4) is freed once split, not held to the end of the feed."""
+    if not isinstance(entries, list):
+        yield from entries
+        return
+    entries.reverse()
+    while entries:
+        yield entries.pop()
 
 
 def split_entries(entries: Sequence[RawEntry], config: Config, aliases: SectionAliases,
@@ -232,8 +245,8 @@ class Ingestor:
 
     def _ingest_now(self, store: Store, data: bytes, feed_name: str, base_url: str,
                     stop: Callable[[], bool] | None) -> tuple[list[SaveResult], list[str]]:
-        parsed = parse_feed(feed_name, data, base_url)
-        split = _split(parsed.entries, self.config, self.aliases, store, stop)
+        entries = parse_feed(feed_name, data, base_url).entries  # consumed by the split (see `_consumed`)
+        split = _split(entries, self.config, self.aliases, store, stop)
         newsletters = [issue for issue in split.issues if issue.is_newsletter]
         if stop is not None and stop():
             raise IngestStopped(feed_name, "stopped by shutdown before anything was stored")
