@@ -17,6 +17,7 @@ from aiohttp import web
 from bot.urls import safe_href
 from web.panel.access import CSRF_FIELD, SESSION, Session
 from web.panel.discordmd import discord_markdown
+from web.panel.highlight import highlight
 from web.panel.state import PanelState
 
 __all__ = ["PANEL", "page"]
@@ -35,6 +36,7 @@ _ENV.filters["when"] = _when
 _ENV.filters["discord_md"] = discord_markdown
 #: Every URL a template puts in an href passes here (bot.urls, the one sanitiser): "" when unsafe.
 _ENV.filters["href"] = lambda value: safe_href(value) or ""
+_ENV.filters["highlight"] = highlight
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
