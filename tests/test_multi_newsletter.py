@@ -156,7 +156,8 @@ def _expected(plan: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
 
 def _messages_text(message: Any) -> str:
     """All a message carries (text, HTML, embeds, captions) as one string."""
-    data = dataclasses.asdict(message) if dataclasses.is_dataclass(message) else message
+    data = dataclasses.asdict(message) if dataclasses.is_dataclass(message) and not isinstance(message, type) \
+        else message
     return json.dumps(data, ensure_ascii=False, default=str)
 
 
@@ -209,15 +210,15 @@ async def test_two_newsletters_reach_seven_destinations_as_planned(tmp_path: Pat
         for row in rows:
             assert feed_of[row["entry_id"]] in wanted[row["destination"]], row
         # what the fakes received: one platform message per delivered row, each naming its own newsletter
-        received = {"nlp-fr": tg.sent(NLP_FR), "nlp-drip": tg.sent(NLP_DRIP), "rust-async": tg.sent(RUST_FILTERED),
+        received: dict[str, list[Any]] = {"nlp-fr": tg.sent(NLP_FR), "nlp-drip": tg.sent(NLP_DRIP), "rust-async": tg.sent(RUST_FILTERED),
                     "rust-discord": dc.channel_messages(rust_channel),
                     "rust-digest": dc.channel_messages(digest_channel)}
         console = [json.loads(line) for line in (tmp_path / "console.jsonl").read_text(encoding="utf-8").splitlines()]
         received["both"] = [record for record in console if record["dest"] == "both"]
         for name, messages in received.items():
-            mine = [r for r in rows if r["destination"] == name]
-            assert len(messages) == len(mine), name
-            for message, row in zip(messages, mine, strict=True):
+            theirs = [r for r in rows if r["destination"] == name]
+            assert len(messages) == len(theirs), name
+            for message, row in zip(messages, theirs, strict=True):
                 text = _messages_text(message)
                 own, other = (NAMES[feed_of[row["entry_id"]]],
                               NAMES["rust" if feed_of[row["entry_id"]] == "nlp" else "nlp"])
