@@ -210,7 +210,8 @@ async def test_two_newsletters_reach_seven_destinations_as_planned(tmp_path: Pat
         for row in rows:
             assert feed_of[row["entry_id"]] in wanted[row["destination"]], row
         # what the fakes received: one platform message per delivered row, each naming its own newsletter
-        received: dict[str, list[Any]] = {"nlp-fr": tg.sent(NLP_FR), "nlp-drip": tg.sent(NLP_DRIP), "rust-async": tg.sent(RUST_FILTERED),
+        received: dict[str, list[Any]] = {
+            "nlp-fr": tg.sent(NLP_FR), "nlp-drip": tg.sent(NLP_DRIP), "rust-async": tg.sent(RUST_FILTERED),
                     "rust-discord": dc.channel_messages(rust_channel),
                     "rust-digest": dc.channel_messages(digest_channel)}
         console = [json.loads(line) for line in (tmp_path / "console.jsonl").read_text(encoding="utf-8").splitlines()]
