@@ -170,7 +170,8 @@ async def save(request: web.Request) -> web.StreamResponse:
     dest = destination_from_config(config)
     if original in runtime:
         old = runtime[original]  # keeps who subscribed it, its filters, look and platform options
-        dest = replace(dest, options=old.options, filters=old.filters, presentation=old.presentation,
+        options = old.options if old.platform == dest.platform else dest.options  # a platform's own only
+        dest = replace(dest, options=options, filters=old.filters, presentation=old.presentation,
                        feeds=old.feeds, change=old.change)
     store = state.service.store
     with store.transaction():
