@@ -96,3 +96,12 @@ def test_receives_is_the_one_answer() -> None:
     assert isinstance(only, SectionPost) and only.section.key == key
     one = receives(replace(fr, sections=(key,)), issue)
     assert [s.key for s in one.sections] == [key] and not one.index  # an index needs two sections
+
+
+def test_a_run_time_destination_says_how_it_was_made() -> None:
+    at = datetime(2026, 12, 7, 7, 0, tzinfo=UTC)
+    made = Destination("team", "console", "team", change=Change("", "team", at, via="the web panel"))
+    assert made.source() == "created by the web panel for team at 2026-12-07 07:00 UTC"
+    legacy = {"name": "console:9", "platform": "console", "chat": "9", "schedule": "on_publish", "options": {}}
+    assert destination_from_json(legacy, "2026-01-01T00:00:00+00:00").source() == \
+        "created by /subscribe in chat 9 at 2026-01-01 00:00 UTC"

@@ -15,7 +15,7 @@ import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.config import DestinationConfig
+from bot.contract import Change
 from bot.destinations import destination_from_config
 from bot.ports import Destination
 from bot.schedule import OnPublish, ScheduleError, parse_schedule
@@ -167,12 +168,13 @@ async def save(request: web.Request) -> web.StreamResponse:
         return _form_page(request, form, original=original, fires=fires, words=words, toml=toml_table(edited))
     if posted.get("confirm") != "yes":
         return _form_page(request, form, original=original, fires=fires, words=words)
-    dest = destination_from_config(config)
+    dest = replace(destination_from_config(config),  # the panel's change: when, and for which chat
+                   change=Change(by="", chat=config.target, at=datetime.now(UTC), via="the web panel"))
     if original in runtime:
         old = runtime[original]  # keeps who subscribed it, its filters, look and platform options
         options = old.options if old.platform == dest.platform else dest.options  # a platform's own only
         dest = replace(dest, options=options, filters=old.filters, presentation=old.presentation,
-                       feeds=old.feeds, change=old.change)
+                       feeds=old.feeds)
     store = state.service.store
     with store.transaction():
         if original is not None and original != dest.name:
