@@ -715,10 +715,21 @@ async def _send_parts(ctx: Context, destination: str, *, read_only: bool = False
 
 
 def _dry_run_store(ctx: Context) -> bool:
-    """Whether the dry run reads the database read-only: beside a running `run` (which has made every
-    table and stored the issues); otherwise it may create the schema and ingest a fresh database first."""
+    """Whether the dry run can read the database read-only: it exists, holds issues and every table
+    (always so beside a running `run`); a fresh one is first given its schema and the feeds' issues."""
+    from scheduler.outbox import Outbox
+
     path = ctx.config.storage.path
-    return path != ":memory:" and Path(path).is_file() and holder(path) is not None
+    if path == ":memory:" or not Path(path).is_file():
+        return False
+    if holder(path) is not None:
+        return True
+    try:
+        with contextlib.closing(ctx.store(read_only=True)) as store:
+            Outbox(store.db)  # writes nothing when every table is there; raises when it would have to
+            return bool(store.list_issues(limit=1))
+    except (sqlite3.Error, StorageError):
+        return False
 
 
 async def _plan_send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> list[Any]:
