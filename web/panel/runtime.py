@@ -28,6 +28,7 @@ from bot.destinations import destination_from_config
 from bot.ports import Destination
 from bot.schedule import OnPublish, ScheduleError, parse_schedule
 from web.panel.access import SESSION
+from web.panel.filtertest import FilterTrial, newest_issue, try_filters
 from web.panel.templating import PANEL, page
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ __all__ = ["delete", "edit_form", "new_form", "save"]
 _FIRES = 5
 _PICKUP_CHECKS = 60
 _PICKUP_WAIT = 0.05
-_FIELDS = ("name", "platform", "target", "languages", "sections", "schedule", "timezone")
+_FIELDS = ("name", "platform", "target", "languages", "sections", "schedule", "timezone", "include", "exclude")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +53,13 @@ class DestinationForm:
     sections: str = "*"
     schedule: str = "on_publish"
     timezone: str = "UTC"
+    include: str = ""  # one term per line
+    exclude: str = ""
 
     @classmethod
     def of(cls, dest: Destination) -> DestinationForm:
         return cls(dest.name, dest.platform, dest.chat, " ".join(dest.languages), " ".join(dest.sections),
-                   dest.schedule.text, dest.timezone)
+                   dest.schedule.text, dest.timezone, "\n".join(dest.filters.include), "\n".join(dest.filters.exclude))
 
     @classmethod
     def posted(cls, form: Mapping[str, Any]) -> DestinationForm:
@@ -68,6 +71,10 @@ class DestinationForm:
                                 "languages": self.languages.replace(",", " ").split(),
                                 "sections": self.sections.replace(",", " ").split() or ["*"],
                                 "schedule": self.schedule, "timezone": self.timezone or "UTC"}
+        for key in ("include", "exclude"):
+            terms = [t.strip() for t in getattr(self, key).splitlines() if t.strip()]
+            if terms:
+                data[key] = terms
         if self.platform == "discord":
             data["channel"] = self.target
         elif self.platform == "telegram":
@@ -123,8 +130,8 @@ def _runtime(request: web.Request) -> dict[str, Destination]:
 
 def _form_page(request: web.Request, form: DestinationForm, *, original: str | None, status: int = 200,
                problems: Sequence[str] = (), fires: Sequence[datetime] | None = None, toml: str | None = None,
-               words: str | None = None) -> web.Response:
-    return page(request, "destination_form.html", status=status, form=form, original=original,
+               words: str | None = None, trial: FilterTrial | None = None) -> web.Response:
+    return page(request, "destination_form.html", status=status, form=form, original=original, trial=trial,
                 problems=list(problems), fires=fires, toml=toml, words=words,
                 read_only=original is not None and original in _configured(request))
 
@@ -163,18 +170,20 @@ async def save(request: web.Request) -> web.StreamResponse:
         words = parse_schedule(config.schedule, config.timezone).words()
     except ScheduleError as exc:  # already refused by the model; kept for a schedule valid there only
         return _form_page(request, form, original=original, status=422, problems=[f"schedule: {exc}"])
-    if original in configured:
-        edited = configured[original].model_copy(update=config.model_dump(include=set(form.raw())))
-        return _form_page(request, form, original=original, fires=fires, words=words, toml=toml_table(edited))
-    if posted.get("confirm") != "yes":
-        return _form_page(request, form, original=original, fires=fires, words=words)
     dest = replace(destination_from_config(config),  # the panel's change: when, and for which chat
                    change=Change(by="", chat=config.target, at=datetime.now(UTC), via="the web panel"))
+    service = state.service
+    trial = try_filters(newest_issue(service.store, service.planner, dest), dest, service.matcher, dest.filters)
+    if original in configured:
+        edited = configured[original].model_copy(update=config.model_dump(include={*form.raw(), "include", "exclude"}))
+        return _form_page(request, form, original=original, fires=fires, words=words, toml=toml_table(edited),
+                          trial=trial)
+    if posted.get("confirm") != "yes":
+        return _form_page(request, form, original=original, fires=fires, words=words, trial=trial)
     if original in runtime:
-        old = runtime[original]  # keeps who subscribed it, its filters, look and platform options
+        old = runtime[original]  # keeps its look and platform options (filters: the form's)
         options = old.options if old.platform == dest.platform else dest.options  # a platform's own only
-        dest = replace(dest, options=options, filters=old.filters, presentation=old.presentation,
-                       feeds=old.feeds)
+        dest = replace(dest, options=options, presentation=old.presentation, feeds=old.feeds)
     store = state.service.store
     with store.transaction():
         if original is not None and original != dest.name:
