@@ -31,6 +31,7 @@ from bot.detect import classify_feed
 from bot.edition import assign_numbers, number_series
 from bot.errors import FeedError, StorageError
 from bot.feed import FetchResult, fetch_feed, parse_feed
+from bot.i18n import plural_en
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
 from bot.split import split_entry
@@ -243,7 +244,8 @@ class Ingestor:
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1
         skipped = len(split.issues) - len(newsletters)
-        log.info("feed %s: %d entries (%s; %d skipped: not newsletters)", feed_name, len(results),
+        log.info("feed %s: %s (%s; %d skipped: not newsletters)", feed_name,
+                 plural_en(len(results), "entry", "entries"),
                  ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none", skipped)
         _log_held(feed_name, results)
         return results, split.failed

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.errors import ConfigError, DigestbotError
+from bot.i18n import plural_en
 from bot.ports import Destination
 from scheduler.sendnow import plan_send, send_to
 from scheduler.worker import DeliveryWorker
@@ -71,7 +72,7 @@ async def retry(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     try:
         count = request.app[PANEL].service.retry(name)
-        _flash(request, "ok", f"{name}: resumed, {count} post(s) re-queued")
+        _flash(request, "ok", f"{name}: resumed, {plural_en(count, 'post')} re-queued")
     except DigestbotError as exc:
         _flash(request, "error", _error(exc))
     raise _back(name)
@@ -159,7 +160,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     for post in report.posts:
         outcome = "delivered" if post.state == "delivered" else f"{post.state}: {post.reason}"
         _flash(request, "ok" if post.state == "delivered" else "error",
-               f"{name} ← {post.label} ({post.messages} message(s)): {outcome}")
+               f"{name} ← {post.label} ({plural_en(post.messages, 'message')}): {outcome}")
     raise _back(name)
 
 
