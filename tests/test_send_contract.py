@@ -29,7 +29,7 @@ from bot.store import Store
 ROOT = Path(__file__).resolve().parents[1]
 RUST = ROOT / "tests" / "data" / "this-week-in-rust-616-635.xml"
 AT = "2026-12-07T06:00:00Z"
-_POST = re.compile(r"^(?:── )?(\S+) ← (.+) \((\d+) message\(s\)\)")
+_POST = re.compile(r"^(?:── )?(\S+) ← (.+) \((\d+) messages?\)")
 
 
 def _env() -> dict[str, str]:
@@ -157,7 +157,7 @@ async def test_send_while_run_runs_is_delivered_by_the_running_service(tmp_path:
             assert f"digestbot is running (process {proc.pid})" in err
             posts = _posts(out)
             assert posts and posts == _posts(dry)
-            assert out.strip().endswith(f"rust: {len(posts)} of {len(posts)} post(s) delivered")
+            assert out.strip().endswith(f"rust: {len(posts)} of {len(posts)} posts delivered")
             served = log.read_text(encoding="utf-8")
             for _, label, _ in posts:  # the running service's worker delivered each of them
                 assert f"rust ← {label}" in served
