@@ -626,7 +626,9 @@ def plan(ctx: Context, days: int, as_json: bool, at: str | None) -> None:
         from scheduler.report import plan_text
 
         service = _report_service(ctx)
-        now = _instant(at) if at else service.clock()
+        # A plan is a function of the deployment's state, not of the second it was asked: from the current
+        # minute, so two plans asked moments apart (before and after `send --section`) are byte-identical.
+        now = _instant(at) if at else service.clock().replace(second=0, microsecond=0)
         plans = build_plan(service, days, now)
         if as_json:
             click.echo(json.dumps(plan_json(plans, now, days), ensure_ascii=False, indent=2))
