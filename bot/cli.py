@@ -38,7 +38,7 @@ from bot.config import (
 from bot.destinations import destination_from_config
 from bot.errors import ConfigError, DigestbotError, FeedError, StorageError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
-from bot.ingest import Ingestor, split_entries
+from bot.ingest import Ingestor, poll_summary, split_entries
 from bot.lock import InstanceLock, holder
 from bot.messages import ErrorAnswer, NotFound
 from bot.models import Issue
@@ -212,11 +212,7 @@ def ingest(ctx: Context, feed: str | None) -> None:
                 click.echo(f"{item.name}: {exc.reason}", err=True)
                 failed = True
                 continue
-            counts: dict[str, int] = {}
-            for result in results:
-                counts[result.status] = counts.get(result.status, 0) + 1
-            summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "not modified"
-            click.echo(f"{item.name}: {len(results)} editions ({summary})")
+            click.echo(f"{item.name}: {poll_summary(results, store.feed_state(item.name))}")
         if failed:
             raise SystemExit(1)
 

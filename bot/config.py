@@ -33,6 +33,7 @@ __all__ = [
     "DestinationConfig",
     "DiscordConfig",
     "FeedConfig",
+    "NewsletterConfig",
     "TelegramConfig",
     "WebConfig",
     "bundled_feed_path",
@@ -127,6 +128,33 @@ class StorageConfig(_Strict):
     path: str = "digestbot.db"
 
 
+class NewsletterConfig(_Strict):
+    """A newsletter's name, and how to tell its issues from other posts of its feed.
+
+    Each feed has its own (`[feeds.newsletter]`, see `FeedConfig`); the top-level
+    `[newsletter]` table only supplies the defaults of what a feed leaves unset
+    (`Config.newsletter_for`).
+    `name` labels every issue ("This Week in Rust #635"); unset, the feed's `<title>` does.
+    `title_pattern` is for mixed feeds only: set, an entry is an issue when its title matches
+    it (or two of its sections are known ones); unset, issues are recognised by the sections
+    most of the feed's entries share (see `bot.detect`).
+    """
+
+    name: str | None = None
+    title_pattern: str | None = None
+    min_sections: int = Field(default=3, ge=1, le=1000)
+
+    @field_validator("title_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        reason = unsafe_regex_reason(value)
+        if reason:
+            raise ValueError(reason)
+        return value
+
+
 class FeedConfig(_Strict):
     name: str
     url: str
@@ -136,6 +164,32 @@ class FeedConfig(_Strict):
     # An issue with more sections or items than this is stored but not delivered (bot.ingest.SizeLimits).
     max_sections: int = Field(default=40, ge=1, le=100_000)
     max_items: int = Field(default=400, ge=1, le=1_000_000)
+    # This feed's newsletter: `[feeds.newsletter]` (name, title_pattern, min_sections); what it leaves
+    # unset comes from the top-level `[newsletter]` (Config.newsletter_for).
+    newsletter: NewsletterConfig = Field(default_factory=NewsletterConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_newsletter(cls, data: Any) -> Any:
+        """`newsletter = "This Week in Rust"`, `title_pattern = …` and `min_sections = …` written in the
+        feed's table itself are its newsletter's, as if under `[feeds.newsletter]` (one meaning, two spellings)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        table = data.get("newsletter")
+        table = {"name": table} if isinstance(table, str) else dict(table) if isinstance(table, dict) else table
+        flat = {key: data.pop(key) for key in ("title_pattern", "min_sections") if key in data}
+        if flat:
+            if not isinstance(table, dict):
+                table = {} if table is None else table
+            if isinstance(table, dict):
+                twice = sorted(set(flat) & set(table))
+                if twice:
+                    raise ValueError(f"{', '.join(twice)} set both in the feed and in its [feeds.newsletter] table")
+                table = {**table, **flat}
+        if table is not None:
+            data["newsletter"] = table
+        return data
 
     @field_validator("name")
     @classmethod
@@ -171,30 +225,6 @@ class FeedConfig(_Strict):
     def _timeout_range(cls, value: float) -> float:
         if not 0 < value <= 600:
             raise ValueError("is out of range: more than 0s, at most 10m")
-        return value
-
-
-class NewsletterConfig(_Strict):
-    """The newsletter's name, and how to tell its issues from other posts of the same feed.
-
-    `name` labels every issue ("This Week in Rust #635"); unset, the feed's `<title>` does.
-    `title_pattern` is for mixed feeds only: set, an entry is an issue when its title matches
-    it (or two of its sections are known ones); unset, issues are recognised by the sections
-    most of the feed's entries share (see `bot.detect`).
-    """
-
-    name: str | None = None
-    title_pattern: str | None = None
-    min_sections: int = 3
-
-    @field_validator("title_pattern")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        reason = unsafe_regex_reason(value)
-        if reason:
-            raise ValueError(reason)
         return value
 
 
@@ -522,6 +552,18 @@ class Config(_Strict):
                               f"environment variable {section.token_env} is not set (it must hold the bot token)")
         return token
 
+    def newsletter_for(self, feed: str) -> NewsletterConfig:
+        """The newsletter of feed `feed`: its own `[feeds.newsletter]` keys over `[newsletter]`'s.
+
+        A key the feed sets wins; one it leaves unset is the top-level table's (itself
+        defaulted). An unknown feed name (`ingest --feed PATH`) gets the top-level table.
+        """
+        own = next((f.newsletter for f in self.feeds if f.name == feed), None)
+        if own is None or not own.model_fields_set:
+            return self.newsletter
+        merged = {**self.newsletter.model_dump(), **own.model_dump(include=own.model_fields_set)}
+        return NewsletterConfig.model_validate(merged)
+
     def platforms_in_use(self) -> set[str]:
         return {d.platform for d in self.destinations}
 
@@ -530,8 +572,8 @@ def default_config() -> Config:
     """Embedded defaults: the bundled snapshot, a local SQLite file, the console adapter."""
     return Config(
         storage=StorageConfig(path="digestbot.db"),
-        feeds=[FeedConfig(name="nlp-newsletter", url=str(bundled_feed_path()))],
-        newsletter=NewsletterConfig(name="NLP Newsletter"),
+        feeds=[FeedConfig(name="nlp-newsletter", url=str(bundled_feed_path()),
+                          newsletter=NewsletterConfig(name="NLP Newsletter"))],
         destinations=[DestinationConfig(name="console", platform="console", languages=["fr"])],
     )
 
