@@ -22,7 +22,15 @@ from typing import Any, Literal
 import click
 
 from bot import __version__
-from bot.checks import OnlineProbe, offline_problems, online_problems, stored_section_keys
+from bot.checks import (
+    OnlineProbe,
+    feed_sections,
+    fetch_feeds,
+    key_warnings,
+    newsletter_warnings,
+    offline_problems,
+    platform_problems,
+)
 from bot.commands import COMMANDS, Query, parse_command
 from bot.config import (
     Config,
@@ -310,13 +318,23 @@ def check_config(ctx: Context, online: bool) -> None:
         else:
             config, problems = config_problems(read_raw(path), path.parent)
         usable = config if config is not None else partial_config(read_raw(path), path.parent) if path else None
-        if usable is not None:
-            problems += offline_problems(usable, stored_section_keys(usable.storage.path))
+        warnings: list[str] = []
+        if usable is not None:  # every later check runs on the valid parts too: all problems in one list
+            bodies: dict[str, bytes] = {}
+            if online:
+                fetch_errors, bodies = asyncio.run(fetch_feeds(usable))
+                problems += fetch_errors
+            produced = feed_sections(usable, bodies)
+            said = {p.key for p in problems}  # a key already wrong in the file is not judged again against the world
+            problems += [p for p in offline_problems(usable, produced) if p.key not in said]
+            warnings = key_warnings(usable, produced, online=online) + newsletter_warnings(usable)
             if online:  # the valid parts, on each platform whose own section (and token) has no problem
                 broken = {p.key.split(".")[0] for p in problems}
                 probes = {k: v for k, v in _online_probes(usable).items() if k not in broken}
-                problems += asyncio.run(online_problems(usable, probes))
+                problems += asyncio.run(platform_problems(usable, probes))
         source = path or "built-in defaults"
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
         if problems:
             for problem in problems:
                 click.echo(f"{problem.key}: {problem.reason}", err=True)
