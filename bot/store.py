@@ -26,7 +26,9 @@ from urllib.parse import urlsplit
 import orjson
 import sqlite_utils
 
-from bot.models import Block, Destination, Issue, IssueRef, Item, Section, SectionRef
+from bot.contract import Destination, Unrunnable, destination_from_json, destination_to_json
+from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
+from bot.schedule import ScheduleError
 from bot.storagefault import check_storage_path, storage_error
 
 __all__ = ["FeedState", "HeldIssue", "SaveResult", "Store", "StoredHit", "link_key", "scoped_id"]
@@ -687,11 +689,8 @@ class Store:
 
     # ------------------------------------------------------------------ subscriptions
     def save_subscription(self, dest: Destination) -> None:
-        payload = {
-            "name": dest.name, "platform": dest.platform, "chat": dest.chat, "languages": list(dest.languages),
-            "sections": list(dest.sections), "schedule": dest.schedule, "timezone": dest.timezone,
-            "on_edit": dest.on_edit, "backfill": dest.backfill, "options": dict(dest.options),
-        }
+        """Store a destination created or changed at run time (`/subscribe`, the panel) as typed JSON."""
+        payload = destination_to_json(dest)
         with self.transaction():
             self.db.table("subscriptions").upsert(
                 {"name": dest.name, "platform": dest.platform,
@@ -707,18 +706,25 @@ class Store:
         return found
 
     def subscriptions(self, platform: str | None = None) -> list[Destination]:
-        sql, params = "select destination from subscriptions", []
+        """Stored subscriptions the scheduler can run (see `load_subscriptions` for the others)."""
+        return self.load_subscriptions(platform)[0]
+
+    def load_subscriptions(self, platform: str | None = None) -> tuple[list[Destination], list[Unrunnable]]:
+        """Stored subscriptions, parsed once: those that run, and those set apart (schedule no longer valid)."""
+        sql, params = "select destination, created from subscriptions", []
         if platform:
             sql, params = sql + " where platform = ?", [platform]
-        result = []
+        good: list[Destination] = []
+        bad: list[Unrunnable] = []
         for row in self.db.query(sql + " order by name", params):
             data = json.loads(row["destination"])
-            result.append(Destination(
-                name=data["name"], platform=data["platform"], chat=data["chat"],
-                languages=tuple(data["languages"]), sections=tuple(data["sections"]),
-                schedule=data["schedule"], timezone=data["timezone"], on_edit=data["on_edit"],
-                backfill=data["backfill"], options=data["options"]))
-        return result
+            try:
+                good.append(destination_from_json(data, row["created"]))
+            except ScheduleError as exc:
+                bad.append(Unrunnable(str(data["name"]), str(data.get("platform") or "console"),
+                                      str(data.get("chat") or ""), str(data.get("schedule") or ""),
+                                      str(data.get("timezone") or "UTC"), str(exc)))
+        return good, bad
 
     def subscriptions_version(self) -> int:
         rows = list(self.db.query("select value from meta where key = 'subscriptions_version'"))

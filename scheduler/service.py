@@ -22,18 +22,18 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Config, FeedConfig
+from bot.contract import Unrunnable
 from bot.destinations import destination_from_config, with_subscription
 from bot.errors import ConfigError, DigestbotError, FeedError
-from bot.models import IssueRef
 from bot.ports import Destination, Outlet
-from bot.schedule import CronDrip, OnPublish, ScheduleError
+from bot.schedule import CronDrip, OnPublish
 from bot.sections import SectionAliases
 from bot.storagefault import StorageHealth, is_storage_fault, probe_write
 from bot.store import Store
 from scheduler.cron import ScheduleTrigger, due_tick
 from scheduler.outbox import Outbox, OutboxRow
-from scheduler.planner import Planner, schedule_of
-from scheduler.selection import SectionMatcher, matches_issue
+from scheduler.planner import Planner
+from scheduler.selection import SectionMatcher
 from scheduler.sendnow import describe_unit
 from scheduler.status import build_status, to_json
 from scheduler.worker import DeliveryWorker
@@ -75,7 +75,7 @@ class DeliveryService:
         self.worker = DeliveryWorker(self.outbox, senders, self.destinations, config.delivery, self._now,
                                      on_sent=self._after_sent, describe=self.describe)
         self._dests: dict[str, Destination] | None = None
-        self._invalid: dict[str, tuple[Destination, str]] = {}
+        self._invalid: dict[str, tuple[Unrunnable, str]] = {}
         self._subs_version: int | None = None
         self._wake = asyncio.Event()
         self._prepared = False
@@ -100,20 +100,16 @@ class DeliveryService:
         """
         if self._dests is None:
             dests = {d.name: destination_from_config(d) for d in self.config.destinations}
-            for sub in self.store.subscriptions():  # a /subscribe in a configured chat updates that destination
+            subs, unrunnable = self.store.load_subscriptions()
+            for sub in subs:  # a /subscribe in a configured chat updates that destination
                 dests[sub.name] = with_subscription(dests[sub.name], sub) if sub.name in dests else sub
-            self._invalid = {}
-            for name, dest in list(dests.items()):
-                try:
-                    schedule_of(dest)
-                except ScheduleError as exc:
-                    self._invalid[name] = (dest, f"{INVALID_SCHEDULE} {exc}")
-                    del dests[name]
+            self._invalid = {bad.name: (bad, f"{INVALID_SCHEDULE} {bad.reason}") for bad in unrunnable
+                             if bad.name not in dests}
             self._dests = dests
             self._subs_version = self.store.subscriptions_version()
         return self._dests
 
-    def invalid(self) -> dict[str, tuple[Destination, str]]:
+    def invalid(self) -> dict[str, tuple[Unrunnable, str]]:
         """Destinations set apart because their schedule cannot run: name → (destination, reason)."""
         self.destinations()
         return dict(self._invalid)
@@ -167,7 +163,7 @@ class DeliveryService:
         self.planner.admit(dests)
         count = 0
         for dest in dests.values():
-            if isinstance(schedule_of(dest), OnPublish) and dest.platform in self.platforms:
+            if isinstance(dest.schedule, OnPublish) and dest.platform in self.platforms:
                 for entry_id in self.outbox.open_admissions(dest.name):
                     count += self.planner.enqueue_issue(dest, entry_id)
         if count:
@@ -210,7 +206,7 @@ class DeliveryService:
         for dest in self.destinations().values():
             if (only is not None and dest.name != only) or dest.platform not in self.platforms:
                 continue
-            schedule = schedule_of(dest)
+            schedule = dest.schedule
             if isinstance(schedule, OnPublish):
                 continue
             state = self.outbox.ensure_dest(dest.name, now)
@@ -303,7 +299,7 @@ class DeliveryService:
                                        args=[feed.name], id=job_id, name=job_id, next_run_time=datetime.now(UTC),
                                        **self._job_defaults())
         for dest in self.destinations().values():
-            schedule = schedule_of(dest)
+            schedule = dest.schedule
             if isinstance(schedule, OnPublish):
                 continue
             trigger = ScheduleTrigger(schedule)
@@ -377,7 +373,7 @@ class DeliveryService:
         """Push an edition (or one section) to a destination now; returns rows enqueued (then delivered)."""
         self._prepare()
         dest = self._dest(destination)
-        ref = self._pick_edition(dest, issue)
+        ref = next(iter(self.planner.candidates(dest, issue)), None)
         if ref is None:
             raise DigestbotError(f"no stored edition for destination {destination!r}"
                               + (f" and issue #{issue}" if issue is not None else ""))
@@ -405,6 +401,24 @@ class DeliveryService:
         self.outbox.unpause(destination)
         self._wake.set()
 
+    def reset(self, destination: str) -> Destination:
+        """Drop a `/subscribe` override: the destination receives config.toml's selection again.
+
+        Returns the destination as it is now. What was already delivered is not posted again (the
+        name, and so the outbox's memory, stays).
+        """
+        configured = {d.name for d in self.config.destinations}
+        dest = self._dest(destination)
+        if destination not in configured:
+            raise DigestbotError(f"{destination} was created by /subscribe, not config.toml: nothing to reset to "
+                                 "(/unsubscribe in its chat, or the panel's Delete, removes it)")
+        if not dest.overridden:
+            raise DigestbotError(f"{destination} has no /subscribe override: its selection is config.toml's")
+        self.store.delete_subscription(destination)
+        self._refresh_subscriptions()
+        self._wake.set()
+        return self._dest(destination)
+
     def wake(self) -> None:
         """Have the running loop look at the outbox now (work was queued from outside it)."""
         self._wake.set()
@@ -431,8 +445,3 @@ class DeliveryService:
         if dest is None:
             raise ConfigError(f"destinations.{name}", "unknown destination (see `digestbot status`)")
         return dest
-
-    def _pick_edition(self, dest: Destination, number: int | None) -> IssueRef | None:
-        refs = self.store.editions(number) if number is not None else self.store.list_issues(limit=10_000)
-        return next((r for r in refs if matches_issue(dest, r)), None)
-
