@@ -596,7 +596,7 @@ class Store:
         return str(rows[0]["entry_id"]) if rows else None
 
     def list_issues(self, lang: str | None = None, feed: str | None = None, limit: int = 50,
-                    number: int | None = None) -> list[IssueRef]:
+                    number: int | None = None, feeds: Collection[str] = ()) -> list[IssueRef]:
         """Newsletter editions, newest first (by date, then issue number)."""
         where = ["is_newsletter = 1", "held is null"]
         params: list[Any] = []
@@ -606,6 +606,9 @@ class Store:
         if feed:
             where.append("feed = ?")
             params.append(feed)
+        if feeds:  # a chat's scope: the feeds of the destination it is (see QueryEngine.feeds_for)
+            where.append(f"feed in ({', '.join('?' * len(feeds))})")
+            params.extend(feeds)
         if number is not None:
             where.append("number = ?")
             params.append(number)
@@ -615,20 +618,27 @@ class Store:
         params.append(max(1, min(limit, 10_000)))
         return [_ref(row) for row in self.db.query(sql, params)]
 
-    def latest(self, lang: str | None = None) -> Issue | None:
-        refs = self.list_issues(lang=lang, limit=1)
+    def latest(self, lang: str | None = None, feeds: Collection[str] = ()) -> Issue | None:
+        refs = self.list_issues(lang=lang, limit=1, feeds=feeds)
         return self.get_issue(refs[0].entry_id) if refs else None
 
-    def editions(self, number: int) -> list[IssueRef]:
-        return self.list_issues(number=number, limit=100)
+    def editions(self, number: int, feeds: Collection[str] = ()) -> list[IssueRef]:
+        return self.list_issues(number=number, limit=100, feeds=feeds)
 
-    def recent_sections(self, lang: str | None = None, limit: int = 30) -> list[tuple[IssueRef, tuple[Section, ...]]]:
+    def newsletters(self) -> list[tuple[str, str]]:
+        """(feed, newsletter name) of the stored issues, newest first: what a chat can name in a command."""
+        rows = self.db.query("select feed, newsletter, max(published) as newest from issues where is_newsletter = 1"
+                             " and held is null group by feed, newsletter order by newest desc")
+        return [(row["feed"] or "", row["newsletter"] or "") for row in rows]
+
+    def recent_sections(self, lang: str | None = None, limit: int = 30,
+                        feeds: Collection[str] = ()) -> list[tuple[IssueRef, tuple[Section, ...]]]:
         """The newest editions (in `lang`) with their sections' names but no items, newest first.
 
         What answering from the whole archive needs ("the newest issue that has a Tools
         section", autocomplete over recent issues) without loading every item of each.
         """
-        refs = self.list_issues(lang=lang, limit=limit)
+        refs = self.list_issues(lang=lang, limit=limit, feeds=feeds)
         if not refs:
             return []
         marks = ", ".join("?" for _ in refs)
@@ -642,13 +652,17 @@ class Store:
         return [(ref, tuple(by_entry.get(ref.entry_id, ()))) for ref in refs]
 
     # ------------------------------------------------------------------ search
-    def search(self, fts_query: str, *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
+    def search(self, fts_query: str, *, lang: str | None = None, limit: int = 10,
+               feeds: Collection[str] = ()) -> list[StoredHit]:
         """Full-text search; `fts_query` must be built by the query engine, never raw user input."""
         where = "items_fts match ? and iss.is_newsletter = 1 and iss.held is null"
         params: list[Any] = [fts_query]
         if lang:
             where += " and iss.language = ?"
             params.append(lang)
+        if feeds:
+            where += f" and iss.feed in ({', '.join('?' * len(feeds))})"
+            params.extend(feeds)
         sql = (
             "select it.entry_id, it.section_position, it.position, it.title, it.text, it.url,"
             " bm25(items_fts, 5.0, 1.0) as rank from items_fts join items it on it.id = items_fts.rowid"
@@ -662,7 +676,8 @@ class Store:
             return []
         return [_hit(row) for row in rows]
 
-    def search_substring(self, needles: list[str], *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
+    def search_substring(self, needles: list[str], *, lang: str | None = None, limit: int = 10,
+                         feeds: Collection[str] = ()) -> list[StoredHit]:
         """Substring search for scripts without spaces between words (Chinese), where FTS tokens fail."""
         if not needles:
             return []
@@ -674,6 +689,9 @@ class Store:
         if lang:
             sql += " and iss.language = ?"
             params.append(lang)
+        if feeds:
+            sql += f" and iss.feed in ({', '.join('?' * len(feeds))})"
+            params.extend(feeds)
         sql += " order by iss.published desc, it.id limit ?"
         params.append(limit)
         return [_hit(row) for row in self.db.query(sql, params)]
