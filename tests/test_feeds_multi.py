@@ -72,6 +72,8 @@ def test_ingest_and_status_say_how_many_entries_were_skipped_and_why(
     config, ingested = two_newsletters
     assert "nlp-newsletter: 19 editions (19 new); 1 entry skipped (1: fewer sections than min_sections)" \
         in ingested.stdout
+    assert "feed nlp-newsletter: 19 issues (19 new); 1 entry skipped (1: fewer sections than min_sections)" \
+        in ingested.stderr  # the poll's log line says it too
     status = json.loads(_run("status", "--json", "--config", str(config)).stdout)
     feeds = {feed["name"]: feed for feed in status["feeds"]}
     assert feeds["nlp-newsletter"]["entries"] == 20

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.errors import ConfigError, DigestbotError
+from bot.ingest import skipped_words
 from bot.ports import Destination
 from scheduler.sendnow import plan_send, send_to
 from scheduler.worker import DeliveryWorker
@@ -100,7 +101,7 @@ async def poll(request: web.Request) -> web.StreamResponse:
     if state is not None and state.last_error:
         _flash(request, "error", f"feed {name}: {state.last_error}")
     else:
-        _flash(request, "ok", f"feed {name}: polled")
+        _flash(request, "ok", f"feed {name}: polled" + (f"; {skipped_words(state.skipped)}" if state else ""))
     raise web.HTTPSeeOther("/")
 
 
