@@ -189,8 +189,13 @@ def _config_option(func: Any) -> Any:
 
 # ---------------------------------------------------------------------- feeds
 def _feed_for(ctx: Context, feed: str | None) -> FeedConfig:
+    """The feed `--feed URL|PATH` names: a configured feed at that address keeps its name (and so its
+    newsletter settings and its issues' identity), any other is the feed "cli"."""
     if feed:
-        return FeedConfig(name="cli", url=feed if "://" in feed else str(Path(feed).resolve()))
+        url = feed if "://" in feed else str(Path(feed).resolve())
+        configured = next((f for f in ctx.config.feeds
+                           if (f.url if "://" in f.url else str(Path(f.url).resolve())) == url), None)
+        return configured or FeedConfig(name="cli", url=url)
     if ctx.config.feeds:
         return ctx.config.feeds[0]
     return FeedConfig(name="bundled", url=str(bundled_feed_path()))
