@@ -144,8 +144,9 @@ class QueryEngine:
         named = clean(named)
         if named:
             return self._feeds_named(named)
-        dest = self._configured(platform, chat, chat_aliases) or next(
-            (d for d in self.store.subscriptions(platform) if d.chat == chat), None) if chat else None
+        if not chat:
+            return ()
+        dest = self._configured(platform, chat, chat_aliases) or self.store.subscription(f"{platform}:{chat}")
         return tuple(dest.feeds) if dest is not None else ()
 
     def newsletter_choices(self, prefix: str = "") -> list[str]:

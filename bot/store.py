@@ -744,6 +744,16 @@ class Store:
                                       str(data.get("timezone") or "UTC"), str(exc)))
         return good, bad
 
+    def subscription(self, name: str) -> Destination | None:
+        """One stored subscription by name (a chat's own is "<platform>:<chat>"), without reading the others."""
+        rows = list(self.db.query("select destination, created from subscriptions where name = ?", [name]))
+        if not rows:
+            return None
+        try:
+            return destination_from_json(json.loads(rows[0]["destination"]), rows[0]["created"])
+        except ScheduleError:
+            return None
+
     def subscriptions_version(self) -> int:
         rows = list(self.db.query("select value from meta where key = 'subscriptions_version'"))
         return int(rows[0]["value"]) if rows else 0

@@ -165,3 +165,11 @@ def test_help_says_how_to_name_a_newsletter_in_every_language(lang: str) -> None
     unknown = t("query.newsletter_unknown", lang, name="Qq", known="Kk")
     english = t("query.newsletter_unknown", "en", name="Qq", known="Kk")
     assert "Qq" in unknown and "Kk" in unknown and (unknown != english or lang == "en")
+
+
+def test_a_chat_subscribed_at_runtime_answers_from_its_subscriptions_feeds() -> None:
+    engine = _two_newsletter_engine()
+    engine.store.save_subscription(_destination("telegram:-1009", "telegram", "-1009", ("nlp",)))
+    answer = _ask(engine, "/latest", platform="telegram", chat="-1009")
+    assert isinstance(answer, SectionList) and answer.issue.newsletter == "NLP Newsletter"
+    assert engine.feeds_for("telegram", "-1010") == ()
