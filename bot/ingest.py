@@ -248,8 +248,9 @@ class Ingestor:
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1
-        log.info("feed %s: %d issues (%s); %s", feed_name, len(results),
-                 ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none", skipped_words(split.skipped))
+        log.info("feed %s: %d entries, %d issues (%s); %s", feed_name, len(results) + sum(split.skipped.values()),
+                 len(results), ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
+                 skipped_words(split.skipped))
         _log_held(feed_name, results)
         return results, split.failed, split.skipped
 
@@ -275,11 +276,11 @@ def poll_summary(results: Sequence[SaveResult], state: FeedState) -> str:
 
 
 def skipped_words(skipped: dict[str, int]) -> str:
-    """"3 entries skipped (2: fewer sections than min_sections, 1: …)", or "no entry skipped"."""
+    """"3 entries skipped (2: fewer sections than min_sections; 1: …)", or "no entry skipped"."""
     total = sum(skipped.values())
     if not total:
         return "no entry skipped"
-    why = ", ".join(f"{n}: {reason}" for reason, n in skipped.items())
+    why = next(iter(skipped)) if len(skipped) == 1 else "; ".join(f"{n}: {reason}" for reason, n in skipped.items())
     return f"{total} entr{'y' if total == 1 else 'ies'} skipped ({why})"
 
 

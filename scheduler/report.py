@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.ingest import skipped_words
 from scheduler.plan import DestinationPlan
 from scheduler.status import FeedStatus, ServiceStatus
 
@@ -33,7 +34,7 @@ def _skipped(feed: FeedStatus) -> str:
     total = sum(feed.skipped.values())
     if feed.entries is None:
         return _NONE
-    return f"{total} ({', '.join(f'{n}: {why}' for why, n in feed.skipped.items())})" if total else "0"
+    return skipped_words(feed.skipped).replace(" entries skipped", "").replace(" entry skipped", "") if total else "0"
 
 
 def status_text(status: ServiceStatus) -> str:
