@@ -830,7 +830,10 @@ def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
                 break
         else:
             return []
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    flat = [key for field in model.model_fields for key in _FLAT_KEYS.get(field, ())] if model is FeedConfig else []
+    return [*model.model_fields, *flat]
 
 
 def _key_path(raw: Any, loc: tuple[int | str, ...]) -> str:
