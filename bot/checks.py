@@ -33,6 +33,7 @@ OnlineProbe = Callable[[Config, Sequence[DestinationConfig]], Awaitable[list[Con
 FeedSections = dict[str, list[Section] | None]
 
 _SHOWN_KEYS = 12  # section keys listed in a line saying what a feed has
+_MAX_SPLIT = 300  # entries of a feed document split to learn its sections (a 20 MB archive needs no more)
 
 
 def stored_section_keys(db_path: str, feed: str | None = None) -> set[str]:
@@ -69,7 +70,13 @@ def feed_sections(config: Config, fetched: Mapping[str, bytes] | None = None) ->
     the body `check-config --online` fetched; None for a feed none of these tells about yet."""
     found: FeedSections = {}
     aliases = SectionAliases(config.sections.aliases)
+    canonical = set(SectionAliases().known_keys())
+    every = any(key not in canonical for key in config.sections.aliases)  # alias keys are checked against all
+    needed = {feed for dest in config.destinations if _wants_keys(dest) for feed in _feeds_of(config, dest)}
     for feed in _feeds(config):
+        if not every and feed.name not in needed:
+            found[feed.name] = None  # no key of this feed's to check: nothing to read
+            continue
         sections = _stored_sections(config.storage.path, feed.name)
         body = (fetched or {}).get(feed.name)
         if not sections and body is None and "://" not in feed.url and Path(feed.url).is_file():
@@ -87,7 +94,7 @@ def _split_sections(config: Config, name: str, url: str, body: bytes, aliases: S
     from bot.ingest import split_entries
 
     try:
-        entries = parse_feed(name, body, url).entries
+        entries = parse_feed(name, body, url).entries[:_MAX_SPLIT]
     except FeedError:
         return []  # the feed's own problem is reported by the fetch, or at the first poll
     seen: dict[tuple[str, str, str], Section] = {}
