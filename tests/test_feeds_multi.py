@@ -202,3 +202,28 @@ def test_a_renamed_feed_takes_over_its_stored_issues_instead_of_publishing_them_
     moved = store.save_issues([_issue("new-name", "One")], feeds={"new-name"})
     assert moved[0].entry_id == "urn:shared:1" and len(store.list_issues(limit=10)) == 1
     assert [ref.title for ref in store.list_issues(feed="new-name", limit=10)] == ["One"]
+
+
+def test_a_database_from_before_skip_counts_opens_and_records_them(tmp_path: Path) -> None:
+    """The feeds table of an older release (no entries/skipped/not_modified columns) is extended in place."""
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table feeds (name text primary key, url text, etag text, last_modified text,"
+                 " last_polled text, last_ok text, last_error text, error_count integer)")
+    conn.execute("insert into feeds (name, url, error_count) values ('old', 'https://old.example/', 0)")
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    try:
+        assert store.feed_state("old").entries is None and store.feed_state("old").skipped == {}
+        store.record_feed_success("old", "https://old.example/", etag=None, last_modified=None, entries=3,
+                                  skipped={"fewer sections than min_sections": 1})
+        state = store.feed_state("old")
+        assert (state.entries, state.skipped, state.not_modified) == (3, {"fewer sections than min_sections": 1},
+                                                                      False)
+        store.record_feed_not_modified("old", "https://old.example/")
+        assert store.feed_state("old").not_modified and store.feed_state("old").entries == 3
+    finally:
+        store.close()
