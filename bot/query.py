@@ -411,9 +411,10 @@ class QueryEngine:
         for term in (*terms["include"], *terms["exclude"]):
             if term_problem(term) is not None:
                 return ErrorAnswer(lang=lang, message=t("query.subscribe_bad_term", lang, term=_echo(term, 40)))
-        keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang)
+        feeds = self.feeds_for(query.platform, query.chat, query.chat_aliases) or ()  # the chat's newsletters
+        keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang, feeds)
         if unknown:
-            edition, _ = self._edition(None, lang)
+            edition, _ = self._edition(None, lang, feeds)
             available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
             return ErrorAnswer(lang=lang, message=t(
                 "query.subscribe_unknown_sections", lang, names=_echo(", ".join(unknown)), available=available))
@@ -486,9 +487,10 @@ class QueryEngine:
         return [SectionRef(key=s.key, heading=s.heading, emoji=s.emoji, position=s.position,
                            item_count=len(s.items)) for s in issue.sections]
 
-    def _resolve_section_names(self, names: Sequence[str], lang: str) -> tuple[list[str], list[str]]:
+    def _resolve_section_names(self, names: Sequence[str], lang: str,
+                               feeds: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
         """Section words of /subscribe → canonical keys, with the words we could not place."""
-        edition, _ = self._edition(None, lang)
+        edition, _ = self._edition(None, lang, feeds)
         keys: list[str] = []
         unknown: list[str] = []
         for name in names[:20]:
