@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -227,3 +228,15 @@ def test_a_database_from_before_skip_counts_opens_and_records_them(tmp_path: Pat
         assert store.feed_state("old").not_modified and store.feed_state("old").entries == 3
     finally:
         store.close()
+
+
+def test_an_entry_of_another_feed_is_never_matched_to_a_stored_issue_by_number_or_link() -> None:
+    """Edition matching stays within a feed: beta's #1 (EN) with a new id is not alpha's #1 (EN) renamed."""
+    store = Store(":memory:")
+    store.save_issues([_issue("alpha", "Alpha one")], feeds={"alpha", "beta"})
+    other = replace(_issue("beta", "Beta one"), entry_id="urn:beta:1", link="https://alpha.example/1/")
+    saved = store.save_issues([other], feeds={"alpha", "beta"})
+    assert saved[0].status == "new" and saved[0].entry_id == "urn:beta:1"
+    assert len(store.list_issues(limit=10)) == 2
+    moved = replace(_issue("alpha", "Alpha one"), entry_id="urn:alpha:new-id")
+    assert store.save_issues([moved], feeds={"alpha", "beta"})[0].entry_id == "urn:shared:1"  # same feed: matched
