@@ -129,6 +129,10 @@ class StorageConfig(_Strict):
     path: str = "digestbot.db"
 
 
+#: Keys a table may write flat that its model reads into a sub-table (see `FeedConfig._flat_newsletter`).
+_FLAT_KEYS = {"newsletter": ("title_pattern", "min_sections")}
+
+
 class NewsletterConfig(_Strict):
     """A newsletter's name, and how to tell its issues from other posts of its feed.
 
@@ -178,16 +182,16 @@ class FeedConfig(_Strict):
             return data
         data = dict(data)
         table = data.get("newsletter")
-        table = {"name": table} if isinstance(table, str) else dict(table) if isinstance(table, dict) else table
-        flat = {key: data.pop(key) for key in ("title_pattern", "min_sections") if key in data}
-        if flat:
-            if not isinstance(table, dict):
-                table = {} if table is None else table
-            if isinstance(table, dict):
-                twice = sorted(set(flat) & set(table))
-                if twice:
-                    raise ValueError(f"{', '.join(twice)} set both in the feed and in its [feeds.newsletter] table")
-                table = {**table, **flat}
+        if isinstance(table, str):
+            table = {"name": table}
+        flat = {key: data.pop(key) for key in _FLAT_KEYS["newsletter"] if key in data}
+        if flat and table is None:
+            table = {}
+        if flat and isinstance(table, dict):  # any other value is pydantic's to report
+            twice = sorted(set(flat) & set(table))
+            if twice:
+                raise ValueError(f"{', '.join(twice)} set both in the feed and in its [feeds.newsletter] table")
+            table = {**table, **flat}
         if table is not None:
             data["newsletter"] = table
         return data
@@ -662,10 +666,6 @@ _TABLES: dict[str, type[BaseModel]] = {
 _LISTS: dict[str, type[BaseModel]] = {"feeds": FeedConfig, "destinations": DestinationConfig}
 
 
-#: Keys a table may write flat that its model reads into a sub-table (see `FeedConfig._flat_newsletter`).
-_FLAT_KEYS = {"newsletter": ("title_pattern", "min_sections")}
-
-
 def _salvage(model: type[BaseModel], table: Any) -> tuple[BaseModel | None, list[tuple[tuple[int | str, ...], str,
                                                                                         str]]]:
     """`table` validated without the fields that fail, and the errors that only showed once they were gone.
@@ -690,6 +690,9 @@ def _salvage(model: type[BaseModel], table: Any) -> tuple[BaseModel | None, list
                       if not (e["loc"] and e["loc"][0] in removed)]
         fields = {key for e in errors if e["loc"] for key in (e["loc"][0], *_FLAT_KEYS.get(str(e["loc"][0]), ()))
                   if key in data}
+        stray = [key for key in data if key not in model.model_fields]
+        if not fields and stray:  # a table-wide check on keys of another spelling (a feed's flat title_pattern)
+            fields = set(stray)
         if not fields:
             required = all(name in data for name, info in model.model_fields.items() if info.is_required())
             if required and all(not e["loc"] or e["loc"][0] in removed for e in errors):

@@ -179,3 +179,23 @@ sections = ["whatever_it_has"]
         "warning: destinations console: section and topic keys will be checked after the first poll (nothing "
         "stored yet from feed remote, no local feed file to read; `check-config --online` fetches it now)"]
     assert "OK" in result.stdout
+
+
+def test_a_feed_newsletter_key_written_twice_is_one_line_and_the_rest_is_still_checked(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[[feeds]]
+name = "nlp"
+url = "{NLP}"
+title_pattern = "(?i)newsletter"
+[feeds.newsletter]
+title_pattern = "(?i)letter"
+[[destinations]]
+name = "console"
+platform = "console"
+sections = ["toolz"]
+""", encoding="utf-8")
+    code, problems, _ = _check(config)
+    assert code == 2
+    assert problems[0] == "feeds.nlp: title_pattern set both in the feed and in its [feeds.newsletter] table"
+    assert problems[1].startswith("destinations.console.sections: unknown section 'toolz'") and len(problems) == 2
