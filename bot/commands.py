@@ -208,7 +208,8 @@ def subscription(text: str, schedule: str = "") -> Subscribe:
     return Subscribe(tuple(sections), " ".join(schedule.split()), tuple(terms["+"]), tuple(terms["-"]))
 
 
-_NAMED = re.compile(r"^\s*([^\s:：][^:：]{0,59}?)\s*[:：]\s*(.*)$", re.DOTALL)
+# An ASCII colon only: a full-width "：" belongs to Chinese text someone searches for ("简报：工具").
+_NAMED = re.compile(r"^\s*([^\s:][^:]{0,59}?)\s*:(?!//)\s*(.*)$", re.DOTALL)  # not "https://…"
 
 
 def named_newsletter(text: str) -> tuple[str, str]:
@@ -222,7 +223,7 @@ def named_newsletter(text: str) -> tuple[str, str]:
 
 def _bare_newsletter(text: str) -> str:
     """The whole argument of a command that takes no words (`/latest rust`, `/latest rust:`)."""
-    return clean(text).rstrip(":：").strip()
+    return clean(text).rstrip(":").strip()
 
 
 def _section_args(text: str) -> tuple[str, int | None]:

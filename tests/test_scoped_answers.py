@@ -74,6 +74,8 @@ def test_a_newsletter_named_in_the_command_picks_it_anywhere() -> None:
     assert parse_command("/sections nlp 5") == SectionsCommand(5, "nlp")
     assert parse_command("/search This Week in Rust: async") == SearchCommand("async", "This Week in Rust")
     assert parse_command("/latest twir") == Latest("twir")
+    assert parse_command("/search https://arxiv.org/abs/1") == SearchCommand("https://arxiv.org/abs/1")
+    assert parse_command("/search 简报：工具") == SearchCommand("简报：工具")  # a full-width colon is text
     nlp_here = _ask(engine, "/latest nlp", platform="telegram", chat=rust)
     assert isinstance(nlp_here, SectionList) and nlp_here.issue.newsletter == "NLP Newsletter"
     jobs = _ask(engine, "/section rust: jobs 634", chat="someone")
