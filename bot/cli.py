@@ -46,6 +46,7 @@ from bot.config import (
 from bot.destinations import destination_from_config
 from bot.errors import ConfigError, DigestbotError, FeedError, StorageError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
+from bot.i18n import plural_en
 from bot.ingest import Ingestor, poll_summary, split_entries
 from bot.lock import InstanceLock, InstanceLocked, holder
 from bot.messages import ErrorAnswer, NotFound
@@ -268,7 +269,7 @@ def preview(ctx: Context, feed: str | None, number: int | None, lang: str | None
         for issue in issues:
             click.echo(f"{issue.ref.label}  {issue.title}\n  {issue.link}")
             for section in issue.sections:
-                click.echo(f"  [{section.key}] {section.heading} — {len(section.items)} items")
+                click.echo(f"  [{section.key}] {section.heading} — {plural_en(len(section.items), 'item')}")
                 for item in section.items:
                     click.echo(f"      • {item.title or (item.text[:70] + '…')}")
 
@@ -343,11 +344,12 @@ def check_config(ctx: Context, online: bool) -> None:
         if problems:
             for problem in problems:
                 click.echo(f"{problem.key}: {problem.reason}", err=True)
-            click.echo(f"{source}: {len(problems)} problem(s)", err=True)
+            click.echo(f"{source}: {plural_en(len(problems), 'problem')}", err=True)
             raise SystemExit(2)
         assert config is not None
         checked = " (online: platforms and feeds answered)" if online else ""
-        click.echo(f"{source}: OK — {len(config.feeds)} feed(s), {len(config.destinations)} destination(s){checked}")
+        click.echo(f"{source}: OK — {plural_en(len(config.feeds), 'feed')}, "
+                   f"{plural_en(len(config.destinations), 'destination')}{checked}")
 
 
 def _online_probes(config: Config) -> dict[str, OnlineProbe]:
@@ -467,7 +469,7 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
                                       panel=_panel(ctx.config, service, engine))
         serving = [asyncio.create_task(_supervise(service, adapter, engine), name=f"serve-{adapter.name}")
                    for adapter in platforms.values() if adapter.commands is not None]
-        log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
+        log.info("digestbot %s running: %s, platforms %s", __version__, plural_en(len(ctx.config.feeds), "feed"),
                  ", ".join(sorted(platforms)))
         await service.run(stop)
     finally:
@@ -680,7 +682,7 @@ def send(ctx: Context, destination: str, number: int | None, section_key: str | 
     with _errors():
         if dry_run:
             for planned in asyncio.run(_plan_send(ctx, destination, number, section_key)):
-                click.echo(f"── {destination} ← {planned.label} ({len(planned.parts)} message(s))")
+                click.echo(f"── {destination} ← {planned.label} ({plural_en(len(planned.parts), 'message')})")
                 for i, part in enumerate(planned.parts, 1):
                     click.echo(f"[{i}/{len(planned.parts)}] {part.kind}")
                     click.echo(json.dumps(dict(part.payload), ensure_ascii=False, indent=2)
@@ -705,9 +707,9 @@ def send(ctx: Context, destination: str, number: int | None, section_key: str | 
             return
         for post in report.posts:
             outcome = "delivered" if post.state == "delivered" else f"{post.state}: {post.reason}"
-            click.echo(f"{destination} ← {post.label} ({post.messages} message(s)): {outcome}")
+            click.echo(f"{destination} ← {post.label} ({plural_en(post.messages, 'message')}): {outcome}")
         delivered = sum(1 for post in report.posts if post.state == "delivered")
-        click.echo(f"{destination}: {delivered} of {len(report.posts)} post(s) delivered")
+        click.echo(f"{destination}: {delivered} of {plural_en(len(report.posts), 'post')} delivered")
         if not report.ok:
             raise SystemExit(1)
 
@@ -808,7 +810,7 @@ def retry(ctx: Context, destination: str) -> None:
     with _errors():
         store = ctx.store()
         service = _service(ctx, store, {"console": _console(ctx.config)})
-        click.echo(f"{destination}: {service.retry(destination)} post(s) re-queued")
+        click.echo(f"{destination}: {plural_en(service.retry(destination), 'post')} re-queued")
 
 
 @main.command()
@@ -832,7 +834,7 @@ def demo(db_path: str, number: int, lang: str) -> None:
         store.close()
         report = asyncio.run(_send(ctx, "console", number, None))
         count = sum(post.messages for post in report.posts if post.state == "delivered")
-    click.echo(f"\n{count} message(s) delivered to the console for issue #{number} ({lang.upper()}).")
+    click.echo(f"\n{plural_en(count, 'message')} delivered to the console for issue #{number} ({lang.upper()}).")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from bot.cleantext import clean_text
 from bot.errors import ConfigError
 from bot.filters import MAX_TERMS, term_problem
-from bot.i18n import supported_languages
+from bot.i18n import plural_en, supported_languages
 from bot.language import KNOWN as KNOWN_LANGUAGES
 from bot.presentation import MIN_ITEM_CHARS
 from bot.regexcheck import unsafe_regex_reason
@@ -621,7 +621,8 @@ def load_config(path: Path | None) -> Config:
     config, problems = config_problems(read_raw(path), path.parent)
     if problems:
         first = problems[0]
-        more = f" (and {len(problems) - 1} more problem(s): run `digestbot check-config`)" if len(problems) > 1 else ""
+        more = (f" (and {plural_en(len(problems) - 1, 'more problem')}: run `digestbot check-config`)"
+                if len(problems) > 1 else "")
         raise ConfigError(first.key, first.reason + more)
     assert config is not None
     return config

@@ -33,7 +33,7 @@ from enum import Enum
 from bot.config import NewsletterConfig
 from bot.edition import series_of
 from bot.models import Issue
-from bot.sections import SectionAliases
+from bot.sections import FRAME_KEYS, SectionAliases
 
 __all__ = ["Reason", "Verdicts", "classify_feed", "entry_reason", "judge_feed"]
 
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 #: With no `title_pattern`, a title naming a newsletter in one of these words marks an issue on its own.
 NEWSLETTER_WORDS = re.compile(r"(?i)newsletter|简报|boletín|bülten|نشرة|البريدية")
-_NOT_SECTIONS = frozenset({"foreword", "references"})
 # A section key recurs in a feed when this share of its sectioned entries has it.
 _RECURRING_SHARE = 0.4
 # An entry shares the feed's shape when this share of its sections (and at least two) recur.
@@ -90,7 +89,7 @@ def entry_reason(issue: Issue, config: NewsletterConfig, aliases: SectionAliases
     pattern = re.compile(config.title_pattern) if config.title_pattern else NEWSLETTER_WORDS
     if pattern.search(issue.title):
         return Reason.TITLE
-    known = {s.key for s in issue.sections if aliases.is_known(s.key) and s.key not in _NOT_SECTIONS}
+    known = {s.key for s in issue.sections if aliases.is_known(s.key) and s.key not in FRAME_KEYS}
     if len(known) >= 2:
         return Reason.KNOWN_SECTIONS
     return Reason.UNLIKE

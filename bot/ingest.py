@@ -31,6 +31,7 @@ from bot.detect import judge_feed
 from bot.edition import assign_numbers, number_series
 from bot.errors import FeedError, StorageError
 from bot.feed import FetchResult, fetch_feed, parse_feed
+from bot.i18n import plural_en
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
 from bot.split import split_entry
@@ -248,8 +249,9 @@ class Ingestor:
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1
-        log.info("feed %s: %d entries, %d issues (%s); %s", feed_name, len(results) + sum(split.skipped.values()),
-                 len(results), ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
+        log.info("feed %s: %s, %s (%s); %s", feed_name,
+                 plural_en(len(results) + sum(split.skipped.values()), "entry", "entries"),
+                 plural_en(len(results), "issue"), ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
                  skipped_words(split.skipped))
         _log_held(feed_name, results)
         return results, split.failed, split.skipped
@@ -272,7 +274,7 @@ def poll_summary(results: Sequence[SaveResult], state: FeedState) -> str:
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none stored"
-    return f"{len(results)} editions ({summary}); {skipped_words(state.skipped)}"
+    return f"{plural_en(len(results), 'edition')} ({summary}); {skipped_words(state.skipped)}"
 
 
 def skipped_words(skipped: dict[str, int]) -> str:
@@ -281,7 +283,7 @@ def skipped_words(skipped: dict[str, int]) -> str:
     if not total:
         return "no entry skipped"
     why = next(iter(skipped)) if len(skipped) == 1 else "; ".join(f"{n}: {reason}" for reason, n in skipped.items())
-    return f"{total} entr{'y' if total == 1 else 'ies'} skipped ({why})"
+    return f"{plural_en(total, 'entry', 'entries')} skipped ({why})"
 
 
 _gc_lock = threading.Lock()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import string
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import assert_never
@@ -18,7 +19,7 @@ from bot import commands as cmd
 from bot.commands import Query, clean
 from bot.contract import Change, Destination, platform_options
 from bot.filters import MAX_TERMS, ItemFilter, term_problem
-from bot.i18n import language_name, normalize_language, supported_languages, t
+from bot.i18n import format_date, language_name, normalize_language, supported_languages, t
 from bot.messages import (
     Answer,
     ErrorAnswer,
@@ -35,8 +36,9 @@ from bot.messages import (
 )
 from bot.models import Issue, IssueRef, Section, SectionRef
 from bot.schedule import ScheduleError, parse_schedule
+from bot.schedule_words import schedule_in_words
 from bot.section_names import SectionMatcher
-from bot.sections import SectionAliases
+from bot.sections import FRAME_KEYS, SectionAliases
 from bot.store import Store, StoredHit
 
 __all__ = ["QueryEngine", "build_fts_query"]
@@ -48,6 +50,7 @@ MAX_WORD = 40
 AMBIGUITY_MARGIN = 4.0
 ARCHIVE_DEPTH = 50  # editions looked through for a section the newest one lacks (and for autocomplete: 20)
 _WORD = re.compile(r"\w+", re.UNICODE)
+_PUNCTUATION = string.punctuation + "“”«»‘’…–—¿¡"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -80,12 +83,17 @@ def build_fts_query(words: str) -> tuple[str, list[str], bool]:
     return expression, cjk, truncated
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class QueryEngine:
     """Answers chat queries from the store, in the asker's language."""
 
     def __init__(self, store: Store, aliases: SectionAliases | None = None, default_lang: str = "en",
-                 destinations: Sequence[Destination] = ()) -> None:
+                 destinations: Sequence[Destination] = (), clock: Callable[[], datetime] = _utc_now) -> None:
         self.store = store
+        self.clock = clock  # dates the next run a /subscribe confirmation names
         self.matcher = SectionMatcher(aliases or SectionAliases())
         self.default_lang = normalize_language(default_lang) or "en"
         self.destinations = tuple(destinations)
@@ -290,7 +298,7 @@ class QueryEngine:
         refs = tuple(self._refs(edition))
         label = edition.ref.label
         if not words:
-            example = edition.sections[0].title.split()[0].lower() if edition.sections else "tools"
+            example = self._example(edition.sections)
             return NotFound(lang=lang, issue=edition.ref, choices=refs,
                             message=t("query.section_missing_arg", lang, example=example, issue=label),
                             next_page=self._token(edition, 0) if edition.sections else None)
@@ -311,6 +319,24 @@ class QueryEngine:
                             message=t("query.section_ambiguous", lang, query=_echo(words), issue=label))
         return self._section_answer(edition, matches[0].position, lang, note)
 
+    def _example(self, sections: Sequence[Section]) -> str:
+        """A name worth trying with /section: the first section that carries news (not the foreword or the
+        references) and has items, as the first word of its title that finds it alone ("outils"), else its title."""
+        useful = [s for s in sections if s.key not in FRAME_KEYS and s.items] or \
+            [s for s in sections if s.key not in FRAME_KEYS] or list(sections)
+        if not useful:
+            return "tools"
+        section = useful[0]
+        title = section.title or section.heading
+        for word in (w.strip(_PUNCTUATION).lower() for w in title.split()):
+            if len(word) < 4:  # not "the", "des", "los": a word that names the section
+                continue
+            ranked = self.matcher.rank(word, sections)
+            if ranked and ranked[0].position == section.position and \
+                    (len(ranked) == 1 or ranked[0].score - ranked[1].score >= AMBIGUITY_MARGIN):
+                return word
+        return title.lower()
+
     def _older_with(self, words: str, newest: Issue, feeds: tuple[str, ...] = ()) -> Issue | None:
         """The newest edition in `newest`'s language (of `feeds`), older than it, with a section named `words`."""
         for ref, sections in self.store.recent_sections(newest.language, limit=ARCHIVE_DEPTH, feeds=feeds):
@@ -328,7 +354,10 @@ class QueryEngine:
         edition, fallback = self._edition(None, lang, feeds)
         if edition is None:
             return self._no_edition(None, lang)
-        title = f"{edition.ref.label} — {edition.title}"  # the label says which issue, whatever the feed's title
+        label = edition.ref.label  # says which issue, whatever the feed's title; then when it came out
+        if edition.ref.published is not None:  # (before the title, which a platform may clip)
+            label = f"{label} · {format_date(edition.ref.published, lang)}"
+        title = f"{label} — {edition.title}"
         return self._section_list(edition, fallback, t("query.latest_title", lang, title=title), lang)
 
     def _section_list(self, edition: Issue, fallback: bool, title: str, lang: str) -> SectionList:
@@ -343,11 +372,16 @@ class QueryEngine:
             return self._no_edition(None, lang)
         return IssueList(lang=lang, issues=tuple(refs), message=t("query.issues_title", lang, count=len(refs)))
 
-    def _search(self, words: str, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
+    def search_everywhere(self, words: str, lang: str) -> Answer:
+        """`/search` over the editions of every language (the panel's "all languages"); messages in `lang`."""
+        return self._search(words, lang, everywhere=True)
+
+    def _search(self, words: str, lang: str, feeds: tuple[str, ...] = (), *, everywhere: bool = False) -> Answer:
         expression, cjk, truncated = build_fts_query(words)
         if not expression and not cjk:
             return ErrorAnswer(lang=lang, message=t("query.search_missing_arg", lang))
-        hits = self._run_search(expression, cjk, lang, feeds) or self._run_search(expression, cjk, None, feeds)
+        hits = (None if everywhere else self._run_search(expression, cjk, lang, feeds)) or \
+            self._run_search(expression, cjk, None, feeds)
         shown = _echo(words)
         if not hits:
             return SearchResults(lang=lang, message=t("query.search_no_hits", lang, query=shown))
@@ -417,7 +451,8 @@ class QueryEngine:
             edition, _ = self._edition(None, lang, feeds)
             available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
             return ErrorAnswer(lang=lang, message=t(
-                "query.subscribe_unknown_sections", lang, names=_echo(", ".join(unknown)), available=available))
+                "query.subscribe_unknown_sections", lang, count=len(unknown), names=_echo(", ".join(unknown)),
+                available=available))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
         existing = {d.name: d for d in self.store.subscriptions(query.platform)}
         name = configured.name if configured else f"{query.platform}:{query.chat}"
@@ -432,7 +467,8 @@ class QueryEngine:
         self.store.save_subscription(destination)
         label = ", ".join(self._section_names(keys, lang)) if keys else t("query.all_sections", lang)
         done = "query.subscribe_updated" if configured or name in existing else "query.subscribe_done"
-        lines = [t(done, lang, sections=label, lang=language_name(destination.languages[0], lang), schedule=schedule)]
+        words = schedule_in_words(destination.schedule, lang, self.clock())
+        lines = [t(done, lang, sections=label, lang=language_name(destination.languages[0], lang), schedule=words)]
         for key in ("include", "exclude"):
             if terms[key]:
                 lines.append(t(f"query.subscribe_{key}", lang, terms=", ".join(f"“{term}”" for term in terms[key])))

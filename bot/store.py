@@ -27,6 +27,7 @@ import orjson
 import sqlite_utils
 
 from bot.contract import Destination, Unrunnable, destination_from_json, destination_to_json
+from bot.i18n import plural_en
 from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
 from bot.schedule import ScheduleError
 from bot.storagefault import check_storage_path, storage_error
@@ -386,8 +387,8 @@ class Store:
                 del latest[entry_id]  # the last occurrence wins, at its own place in the order
             latest[entry_id] = issue if entry_id == issue.entry_id else replace(issue, entry_id=entry_id)
         if repeated:
-            log.warning("feed %s: %d entries repeat an id already in the same fetch (e.g. %r); kept the last of each",
-                        issues[0].feed, len(repeated), repeated[0])
+            log.warning("feed %s: %s repeating an id already in the same fetch (e.g. %r); kept the last of each",
+                        issues[0].feed, plural_en(len(repeated), "entry", "entries"), repeated[0])
         return list(latest.values())
 
     def _match(self, issues: list[Issue], pending: list[int], canonical: dict[int, str]) -> None:

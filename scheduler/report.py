@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.i18n import plural_en
 from bot.ingest import skipped_words
 from scheduler.plan import DestinationPlan
 from scheduler.status import FeedStatus, ServiceStatus
@@ -88,7 +89,7 @@ def status_text(status: ServiceStatus) -> str:
 
 def plan_text(plans: Sequence[DestinationPlan], days: int) -> str:
     """Per destination: a line per delivery (when, what), idle ticks summed up, then what follows."""
-    lines = [f"Deliveries planned for the next {days} day(s), in each destination's time zone."]
+    lines = [f"Deliveries planned for the next {plural_en(days, 'day')}, in each destination's time zone."]
     for plan in plans:
         lines += ["", f"{plan.name} → {plan.platform} {plan.to} — {plan.schedule_words}"]
         if plan.paused:
@@ -98,7 +99,7 @@ def plan_text(plans: Sequence[DestinationPlan], days: int) -> str:
         if plan.idle_ticks:
             first, last = plan.idle_ticks[0], plan.idle_ticks[-1]
             span = _when(first) if first == last else f"{_when(first)} … {_when(last)}"
-            lines.append(f"  {len(plan.idle_ticks)} more tick(s) with nothing to send yet: {span}")
+            lines.append(f"  {plural_en(len(plan.idle_ticks), 'more tick')} with nothing to send yet: {span}")
         if plan.then:
             lines.append(f"  then {plan.then}")
     if not plans:

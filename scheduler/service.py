@@ -25,6 +25,7 @@ from bot.config import Config, FeedConfig
 from bot.contract import Unrunnable
 from bot.destinations import destination_from_config, with_subscription
 from bot.errors import ConfigError, DigestbotError, FeedError
+from bot.i18n import plural_en
 from bot.ports import Destination, Outlet
 from bot.schedule import CronDrip, OnPublish
 from bot.sections import SectionAliases
@@ -219,7 +220,8 @@ class DeliveryService:
                 continue
             self.outbox.set_last_tick(dest.name, now)
             if fire is None:
-                log.warning("destination %s: %d tick(s) missed beyond the grace time; skipped", dest.name, missed)
+                log.warning("destination %s: %s missed beyond the grace time; skipped", dest.name,
+                            plural_en(missed, "tick"))
                 continue
             if missed > 1:
                 log.info("destination %s: %d missed ticks coalesced into one", dest.name, missed)

@@ -87,7 +87,7 @@ channel = "{read_only}"
         assert "cannot see" in problems["destinations.hidden.channel"]
         assert "Send Messages" in problems["destinations.read-only.channel"]
         assert "404" in problems["feeds.gone.url"]
-        assert lines[-1].endswith("5 problem(s)")
+        assert lines[-1].endswith("5 problems")
         assert [r.method for r in telegram.requests if r.method.lower() in SEND_METHODS] == []
         assert all(not discord.channel_messages(c) for c in discord.channels)
         assert TG_TOKEN not in err and DISCORD_TOKEN not in err

@@ -154,8 +154,9 @@ class TelegramSender(Connection[TelegramPayload]):
             except ChatMigrated as again:
                 raise Rejected(dest.name, f"chat migrated twice (to {again.new_chat_id})") from None
         first = messages[0]
+        name = first.chat.title or (f"@{first.chat.username}" if first.chat.username else None)
         return Sent(chat_id=str(first.chat.id), message_ids=tuple(str(m.message_id) for m in messages),
-                    url=message_url(first), migrated_from=migrated_from)
+                    url=message_url(first), migrated_from=migrated_from, chat_name=name)
 
     async def _deliver(self, chat_id: int | str, kind: str, payload: TelegramPayload,
                        notify: bool) -> list[Message]:
@@ -178,8 +179,7 @@ class TelegramSender(Connection[TelegramPayload]):
             return list(await bot.send_media_group(media=media, **common))
         text: TextPayload = payload  # type: ignore[assignment]
         return [await bot.send_message(
-            text=text["html"], parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=not text.get("preview", False)),
+            text=text["html"], parse_mode=ParseMode.HTML, link_preview_options=_preview_options(text),
             reply_markup=markup(text.get("buttons")), **common)]
 
     async def _edit(self, dest: Destination, sent: Sent, part: Rendered[TelegramPayload]) -> Sent:
@@ -192,8 +192,7 @@ class TelegramSender(Connection[TelegramPayload]):
                 text: TextPayload = part.payload  # type: ignore[assignment]
                 await bot.edit_message_text(
                     text=text["html"], chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-                    reply_markup=markup(text.get("buttons")),
-                    link_preview_options=LinkPreviewOptions(is_disabled=not text.get("preview", False)))
+                    reply_markup=markup(text.get("buttons")), link_preview_options=_preview_options(text))
             else:
                 payload: Any = part.payload
                 caption = payload.get("caption") or (payload.get("media") or [{}])[0].get("caption")
@@ -205,3 +204,11 @@ class TelegramSender(Connection[TelegramPayload]):
             if "not modified" not in exc.message.lower():
                 raise
         return sent
+
+
+def _preview_options(text: TextPayload) -> LinkPreviewOptions:
+    """The destination's link-preview choice, or the section's image as a large preview above the text."""
+    image = text.get("image")
+    if image:
+        return LinkPreviewOptions(url=image, prefer_large_media=True, show_above_text=True)
+    return LinkPreviewOptions(is_disabled=not text.get("preview", False))

@@ -15,12 +15,14 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.errors import ConfigError, DigestbotError
+from bot.i18n import plural_en
 from bot.ingest import skipped_words
 from bot.ports import Destination
 from scheduler.sendnow import plan_send, send_to
 from scheduler.worker import DeliveryWorker
 from web.panel.access import SESSION
 from web.panel.previews import preview_parts
+from web.panel.sendview import send_summary
 from web.panel.templating import PANEL, page
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ async def retry(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     try:
         count = request.app[PANEL].service.retry(name)
-        _flash(request, "ok", f"{name}: resumed, {count} post(s) re-queued")
+        _flash(request, "ok", f"{name}: resumed, {plural_en(count, 'post')} re-queued")
     except DigestbotError as exc:
         _flash(request, "error", _error(exc))
     raise _back(name)
@@ -145,6 +147,7 @@ async def send(request: web.Request) -> web.StreamResponse:
             face = state.faces.get(dest.platform)
             posts = [(p.label, preview_parts(face, p.parts), p.parts) for p in planned]
             return page(request, "send.html", name=name, numbers=[], sections=[], preview=posts,
+                        summary=send_summary(planned),
                         platform=dest.platform, issue="" if number is None else str(number), section=section or "")
         report = await send_to(service.planner, service.matcher, service.destinations(), service.platforms,
                                lambda dest: _through_service(service, dest), name, number, section,
@@ -158,7 +161,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     for post in report.posts:
         outcome = "delivered" if post.state == "delivered" else f"{post.state}: {post.reason}"
         _flash(request, "ok" if post.state == "delivered" else "error",
-               f"{name} ← {post.label} ({post.messages} message(s)): {outcome}")
+               f"{name} ← {post.label} ({plural_en(post.messages, 'message')}): {outcome}")
     raise _back(name)
 
 

@@ -13,8 +13,10 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.i18n import plural_en
 from web.panel.access import CSRF_FIELD, SESSION, Session
 from web.panel.discordmd import discord_markdown
+from web.panel.highlight import highlight
 from web.panel.state import PanelState
 
 __all__ = ["PANEL", "page"]
@@ -31,6 +33,8 @@ def _when(value: datetime | None, fmt: str = "%a %Y-%m-%d %H:%M %Z") -> str:
 
 _ENV.filters["when"] = _when
 _ENV.filters["discord_md"] = discord_markdown
+_ENV.filters["highlight"] = highlight
+_ENV.filters["plural_en"] = plural_en  # "1 day", "7 days": the CLI's English counting
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
