@@ -199,3 +199,25 @@ sections = ["toolz"]
     assert code == 2
     assert problems[0] == "feeds.nlp: title_pattern set both in the feed and in its [feeds.newsletter] table"
     assert problems[1].startswith("destinations.console.sections: unknown section 'toolz'") and len(problems) == 2
+
+
+def test_a_top_level_newsletter_name_shared_by_two_feeds_is_one_warning(tmp_path: Path) -> None:
+    """"NLP Newsletter" as the default of two feeds would label This Week in Rust's issues with it."""
+    config = tmp_path / "config.toml"
+    config.write_text(f"""
+[storage]
+path = "{tmp_path / 'db.sqlite'}"
+[newsletter]
+name = "NLP Newsletter"
+[[feeds]]
+name = "nlp"
+url = "{NLP}"
+[[feeds]]
+name = "twir"
+url = "{TWIR}"
+""", encoding="utf-8")
+    result = _run("check-config", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "warning: newsletter.name: applies to every feed that sets none of its own (nlp, twir); give each feed its "
+        "own under [feeds.newsletter]"]
