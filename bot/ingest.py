@@ -253,6 +253,9 @@ class Ingestor:
                  plural_en(len(results) + sum(split.skipped.values()), "entry", "entries"),
                  plural_en(len(results), "issue"), ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
                  skipped_words(split.skipped))
+        if not newsletters and split.skipped:  # a whole feed skipped is a setting, rarely a feed without issues
+            log.warning("feed %s: no entry is an issue (%s): check this feed's title_pattern and min_sections "
+                        "([feeds.newsletter] in config.toml)", feed_name, skipped_words(split.skipped))
         _log_held(feed_name, results)
         return results, split.failed, split.skipped
 

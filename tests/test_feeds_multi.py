@@ -95,9 +95,11 @@ name = "twir"
 url = "{TWIR}"
 title_pattern = "^Garden"
 """, encoding="utf-8")
-    out = _run("ingest", "--config", str(config)).stdout
+    result = _run("ingest", "--config", str(config))
+    out = result.stdout
     assert "twir: 0 editions (none stored); 20 entries skipped (title and sections unlike an issue's)" in out
     assert "not modified" not in out
+    assert "WARNING bot.ingest: feed twir: no entry is an issue" in result.stderr and "title_pattern" in result.stderr
 
 
 def test_a_feeds_own_newsletter_keys_win_over_the_top_level_defaults() -> None:
