@@ -22,7 +22,15 @@ from typing import Any, Literal
 import click
 
 from bot import __version__
-from bot.checks import OnlineProbe, offline_problems, online_problems, stored_section_keys
+from bot.checks import (
+    OnlineProbe,
+    feed_sections,
+    fetch_feeds,
+    key_warnings,
+    newsletter_warnings,
+    offline_problems,
+    platform_problems,
+)
 from bot.commands import COMMANDS, Query, parse_command
 from bot.config import (
     Config,
@@ -39,7 +47,7 @@ from bot.destinations import destination_from_config
 from bot.errors import ConfigError, DigestbotError, FeedError, StorageError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
 from bot.i18n import plural_en
-from bot.ingest import Ingestor, split_entries
+from bot.ingest import Ingestor, poll_summary, split_entries
 from bot.lock import InstanceLock, InstanceLocked, holder
 from bot.messages import ErrorAnswer, NotFound
 from bot.models import Issue
@@ -182,8 +190,13 @@ def _config_option(func: Any) -> Any:
 
 # ---------------------------------------------------------------------- feeds
 def _feed_for(ctx: Context, feed: str | None) -> FeedConfig:
+    """The feed `--feed URL|PATH` names: a configured feed at that address keeps its name (and so its
+    newsletter settings and its issues' identity), any other is the feed "cli"."""
     if feed:
-        return FeedConfig(name="cli", url=feed if "://" in feed else str(Path(feed).resolve()))
+        url = feed if "://" in feed else str(Path(feed).resolve())
+        configured = next((f for f in ctx.config.feeds
+                           if (f.url if "://" in f.url else str(Path(f.url).resolve())) == url), None)
+        return configured or FeedConfig(name="cli", url=url)
     if ctx.config.feeds:
         return ctx.config.feeds[0]
     return FeedConfig(name="bundled", url=str(bundled_feed_path()))
@@ -213,11 +226,7 @@ def ingest(ctx: Context, feed: str | None) -> None:
                 click.echo(f"{item.name}: {exc.reason}", err=True)
                 failed = True
                 continue
-            counts: dict[str, int] = {}
-            for result in results:
-                counts[result.status] = counts.get(result.status, 0) + 1
-            summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "not modified"
-            click.echo(f"{item.name}: {plural_en(len(results), 'edition')} ({summary})")
+            click.echo(f"{item.name}: {poll_summary(results, store.feed_state(item.name))}")
         if failed:
             raise SystemExit(1)
 
@@ -315,13 +324,23 @@ def check_config(ctx: Context, online: bool) -> None:
         else:
             config, problems = config_problems(read_raw(path), path.parent)
         usable = config if config is not None else partial_config(read_raw(path), path.parent) if path else None
-        if usable is not None:
-            problems += offline_problems(usable, stored_section_keys(usable.storage.path))
+        warnings: list[str] = []
+        if usable is not None:  # every later check runs on the valid parts too: all problems in one list
+            bodies: dict[str, bytes] = {}
+            if online:
+                fetch_errors, bodies = asyncio.run(fetch_feeds(usable))
+                problems += fetch_errors
+            produced = feed_sections(usable, bodies)
+            said = {p.key for p in problems}  # a key already wrong in the file is not judged again against the world
+            problems += [p for p in offline_problems(usable, produced) if p.key not in said]
+            warnings = key_warnings(usable, produced, online=online) + newsletter_warnings(usable)
             if online:  # the valid parts, on each platform whose own section (and token) has no problem
                 broken = {p.key.split(".")[0] for p in problems}
                 probes = {k: v for k, v in _online_probes(usable).items() if k not in broken}
-                problems += asyncio.run(online_problems(usable, probes))
+                problems += asyncio.run(platform_problems(usable, probes))
         source = path or "built-in defaults"
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
         if problems:
             for problem in problems:
                 click.echo(f"{problem.key}: {problem.reason}", err=True)
