@@ -36,6 +36,7 @@ __all__ = [
     "Unsubscribe",
     "changes_chat",
     "clean",
+    "named_newsletter",
     "parse_command",
     "split_command",
     "section_names",
@@ -71,33 +72,50 @@ class Help:
 
 @dataclass(frozen=True, slots=True)
 class SectionCommand:
-    """`/section <words> [issue]`: `words` names the section (may be empty: "which one?")."""
+    """`/section [newsletter:] <words> [issue]`: `words` names the section (may be empty: "which one?").
+
+    `newsletter` (in every reading command) names the newsletter to answer from ("rust" for This
+    Week in Rust, or its feed's name); empty, the chat's own newsletters (`QueryEngine.feeds_for`).
+    """
 
     name: ClassVar[str] = "section"
     words: str = ""
     issue: int | None = None
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class SectionsCommand:
+    """`/sections [newsletter] [issue]`."""
+
     name: ClassVar[str] = "sections"
     issue: int | None = None
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Latest:
+    """`/latest [newsletter]`."""
+
     name: ClassVar[str] = "latest"
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Issues:
+    """`/issues [newsletter]`."""
+
     name: ClassVar[str] = "issues"
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class SearchCommand:
+    """`/search [newsletter:] <words>`."""
+
     name: ClassVar[str] = "search"
     words: str = ""
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +231,24 @@ def subscription(text: str, schedule: str = "") -> Subscribe:
                      tuple(malformed))
 
 
+# An ASCII colon only: a full-width "：" belongs to Chinese text someone searches for ("简报：工具").
+_NAMED = re.compile(r"^\s*([^\s:][^:]{0,59}?)\s*:(?!//)\s*(.*)$", re.DOTALL)  # not "https://…"
+
+
+def named_newsletter(text: str) -> tuple[str, str]:
+    """"rust: jobs 3" → ("rust", "jobs 3"): a newsletter named before a colon, and the rest; else ("", text).
+
+    The colon makes it unambiguous where words could also name a section or be searched for.
+    """
+    match = _NAMED.match(clean(text))
+    return (match.group(1), match.group(2)) if match else ("", clean(text))
+
+
+def _bare_newsletter(text: str) -> str:
+    """The whole argument of a command that takes no words (`/latest rust`, `/latest rust:`)."""
+    return clean(text).rstrip(":").strip()
+
+
 def _section_args(text: str) -> tuple[str, int | None]:
     """"tools 3" → ("tools", 3): the section words and a trailing issue number."""
     words = clean(text).split()
@@ -248,6 +284,12 @@ def parse_command(text: str, args: str | None = None) -> Command:
     return parser(args) if parser is not None else Unknown(clean(word)[:32])
 
 
+def _section(args: str) -> SectionCommand:
+    newsletter, rest = named_newsletter(args)
+    words, issue = _section_args(rest)
+    return SectionCommand(words, issue, newsletter)
+
+
 def _subscribe(args: str) -> Subscribe:
     sections, _, schedule = clean(args).partition("|")
     return subscription(sections, schedule)
@@ -257,11 +299,11 @@ def _subscribe(args: str) -> Subscribe:
 _PARSERS: dict[str, Callable[[str], Command]] = {
     "start": lambda _: Start(),
     "help": lambda _: Help(),
-    "section": lambda args: SectionCommand(*_section_args(args)),
-    "sections": lambda args: SectionsCommand(_section_args(args)[1]),
-    "latest": lambda _: Latest(),
-    "issues": lambda _: Issues(),
-    "search": lambda args: SearchCommand(clean(args)),
+    "section": lambda args: _section(args),
+    "sections": lambda args: SectionsCommand(_section_args(args)[1], _bare_newsletter(_section_args(args)[0])),
+    "latest": lambda args: Latest(_bare_newsletter(args)),
+    "issues": lambda args: Issues(_bare_newsletter(args)),
+    "search": lambda args: SearchCommand(named_newsletter(args)[1], named_newsletter(args)[0]),
     "subscribe": _subscribe,
     "unsubscribe": lambda _: Unsubscribe(),
     "language": lambda args: Language(clean(args)),

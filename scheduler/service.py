@@ -25,6 +25,7 @@ from bot.config import Config, FeedConfig
 from bot.contract import Unrunnable
 from bot.destinations import destination_from_config, with_subscription
 from bot.errors import ConfigError, DigestbotError, FeedError
+from bot.i18n import plural_en
 from bot.ports import Destination, Outlet
 from bot.schedule import CronDrip, OnPublish
 from bot.sections import SectionAliases
@@ -105,6 +106,11 @@ class DeliveryService:
                 dests[sub.name] = with_subscription(dests[sub.name], sub) if sub.name in dests else sub
             self._invalid = {bad.name: (bad, f"{INVALID_SCHEDULE} {bad.reason}") for bad in unrunnable
                              if bad.name not in dests}
+            for bad in unrunnable:
+                if bad.name in dests:
+                    log.warning("destination %s: its /subscribe override cannot run (%s); config.toml's "
+                                "selection applies (`digestbot reset %s` removes the override)",
+                                bad.name, bad.reason, bad.name)
             self._dests = dests
             self._subs_version = self.store.subscriptions_version()
         return self._dests
@@ -219,7 +225,8 @@ class DeliveryService:
                 continue
             self.outbox.set_last_tick(dest.name, now)
             if fire is None:
-                log.warning("destination %s: %d tick(s) missed beyond the grace time; skipped", dest.name, missed)
+                log.warning("destination %s: %s missed beyond the grace time; skipped", dest.name,
+                            plural_en(missed, "tick"))
                 continue
             if missed > 1:
                 log.info("destination %s: %d missed ticks coalesced into one", dest.name, missed)
@@ -408,11 +415,12 @@ class DeliveryService:
         name, and so the outbox's memory, stays).
         """
         configured = {d.name for d in self.config.destinations}
-        dest = self._dest(destination)
+        self._dest(destination)  # an unknown name is refused with the known ones
         if destination not in configured:
             raise DigestbotError(f"{destination} was created by /subscribe, not config.toml: nothing to reset to "
                                  "(/unsubscribe in its chat, or the panel's Delete, removes it)")
-        if not dest.overridden:
+        subs, unrunnable = self.store.load_subscriptions()
+        if destination not in {d.name for d in subs} | {bad.name for bad in unrunnable}:
             raise DigestbotError(f"{destination} has no /subscribe override: its selection is config.toml's")
         self.store.delete_subscription(destination)
         self._refresh_subscriptions()

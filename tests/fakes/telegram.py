@@ -336,6 +336,7 @@ class FakeMessage:
     photo: str | None = None
     media_group_id: str | None = None
     preview_disabled: bool | None = None
+    preview_url: str | None = None  # link_preview_options.url: the page (or picture) previewed
     from_bot: bool = True
     at: float = 0.0
     edits: list[str] = field(default_factory=list)
@@ -734,6 +735,17 @@ class FakeTelegram:
             return bool(params["disable_web_page_preview"])
         return None
 
+    @staticmethod
+    def _preview_url(params: dict[str, Any]) -> str | None:
+        """The URL a preview is forced to; Telegram refuses one that is not an http(s) link."""
+        options = params.get("link_preview_options")
+        url = options.get("url") if isinstance(options, dict) else None
+        if url is None:
+            return None
+        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: invalid link preview URL")
+        return url
+
     # ------------------------------------------------------------------ methods
     def _m_getme(self, params: dict[str, Any]) -> dict[str, Any]:
         self._fault("getMe", None)  # e.g. `fail(502, "Bad Gateway: POST {path}", methods=("getMe",))`
@@ -782,7 +794,7 @@ class FakeTelegram:
         message = self._store_message(
             chat, "sendMessage", text=text, html=raw, entities=entities, thread=params.get("message_thread_id"),
             silent=bool(params.get("disable_notification")), buttons=buttons,
-            preview_disabled=self._preview_disabled(params))
+            preview_disabled=self._preview_disabled(params), preview_url=self._preview_url(params))
         return self._message_json(chat, message)
 
     def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.i18n import plural_en
 from bot.urls import safe_href
 from web.panel.access import CSRF_FIELD, SESSION, Session
 from web.panel.discordmd import discord_markdown
@@ -37,6 +38,7 @@ _ENV.filters["discord_md"] = discord_markdown
 #: Every URL a template puts in an href passes here (bot.urls, the one sanitiser): "" when unsafe.
 _ENV.filters["href"] = lambda value: safe_href(value) or ""
 _ENV.filters["highlight"] = highlight
+_ENV.filters["plural_en"] = plural_en  # "1 day", "7 days": the CLI's English counting
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
