@@ -41,4 +41,4 @@ chat = "@digest_fr"
     assert TG_TOKEN not in out + err and secret_half not in out + err
     assert "Traceback" not in err and "File \"" not in err
     assert any(line.startswith("telegram.api_base_url: Telegram did not answer") for line in err.splitlines()), err
-    assert err.splitlines()[-1].endswith("1 problem(s)")
+    assert err.splitlines()[-1].endswith(": 1 problem")
