@@ -112,23 +112,27 @@ class QueryEngine:
 
     def _dispatch(self, query: Query, lang: str) -> Answer:
         command = query.command
+        if cmd.changes_chat(command) and not query.is_private and not query.is_admin:
+            return ErrorAnswer(lang=lang, message=t("query.admin_only", lang))  # the one gate, every platform
         match command:
             case cmd.Start():
-                return self._help(lang, greet=True)
+                return self._help(lang, greet=True, feeds=self.feeds_for(query.platform, query.chat,
+                                                                         query.chat_aliases) or ())
             case cmd.Help():
-                return self._help(lang, greet=False)
-            case cmd.SectionCommand(words=words, issue=number):
-                return self._section(clean(words), number, lang)
-            case cmd.SectionsCommand(issue=number):
-                return self._sections(number, lang)
-            case cmd.Latest():
-                return self._latest(lang)
-            case cmd.Issues():
-                return self._issues(lang)
-            case cmd.SearchCommand(words=words):
-                return self._search(clean(words), lang)
+                return self._help(lang, greet=False, feeds=self.feeds_for(query.platform, query.chat,
+                                                                          query.chat_aliases) or ())
+            case cmd.SectionCommand(words=words, issue=number, newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._section(clean(words), number, lang, feeds))
+            case cmd.SectionsCommand(issue=number, newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._sections(number, lang, feeds))
+            case cmd.Latest(newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._latest(lang, feeds))
+            case cmd.Issues(newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._issues(lang, feeds))
+            case cmd.SearchCommand(words=words, newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._search(clean(words), lang, feeds))
             case cmd.PlainSearch(words=words):
-                return self._plain_search(clean(words), lang)
+                return self._scoped(query, "", lang, lambda feeds: self._plain_search(clean(words), lang, feeds))
             case cmd.Language(code=code):
                 return self._language(query, clean(code), lang)
             case cmd.Subscribe():
@@ -141,6 +145,47 @@ class QueryEngine:
                 return ErrorAnswer(lang=lang, message=t("query.unknown_command", lang))
             case _:
                 assert_never(command)
+
+    # ------------------------------------------------------------------ which newsletters
+    def feeds_for(self, platform: str, chat: str, chat_aliases: Sequence[str] = (),
+                  named: str = "") -> tuple[str, ...] | None:
+        """The feeds a chat's answers come from; () for every feed, None for a newsletter name nobody has.
+
+        A newsletter named in the command ("rust", "This Week in Rust", a feed's name; case aside)
+        wins; else a chat that is a destination (configured, or by `/subscribe`) answers from that
+        destination's feeds; any other chat from every feed, each answer naming its newsletter.
+        """
+        named = clean(named)
+        if named:
+            return self._feeds_named(named)
+        if not chat:
+            return ()
+        dest = self._configured(platform, chat, chat_aliases) or self.store.subscription(f"{platform}:{chat}")
+        return tuple(dest.feeds) if dest is not None else ()
+
+    def newsletter_choices(self, prefix: str = "") -> list[str]:
+        """Names of the stored newsletters (autocomplete), those containing `prefix` first-letter-wise first."""
+        wanted = clean(prefix).casefold()
+        names = list(dict.fromkeys(name or feed for feed, name in self.store.newsletters()))
+        return sorted((n for n in names if wanted in n.casefold()), key=lambda n: not n.casefold().startswith(wanted))
+
+    def _feeds_named(self, named: str) -> tuple[str, ...] | None:
+        """Feeds whose name or newsletter name is `named`, or has it as a whole word ("rust"); None if none."""
+        wanted = named.casefold()
+        known = self.store.newsletters()
+        exact = [feed for feed, name in known if wanted in (feed.casefold(), name.casefold())]
+        words = [feed for feed, name in known
+                 if wanted in _WORD.findall(name.casefold()) or wanted in _WORD.findall(feed.casefold())]
+        found = tuple(dict.fromkeys(exact or words))
+        return found or None
+
+    def _scoped(self, query: Query, named: str, lang: str, answer: Callable[[tuple[str, ...]], Answer]) -> Answer:
+        feeds = self.feeds_for(query.platform, query.chat, query.chat_aliases, named)
+        if feeds is None:
+            names = ", ".join(dict.fromkeys(name or feed for feed, name in self.store.newsletters())) or "—"
+            return ErrorAnswer(lang=lang, message=t("query.newsletter_unknown", lang, name=_echo(clean(named), 40),
+                                                    known=names))
+        return answer(feeds)
 
     def lang_for(self, platform: str, chat: str, user_locale: str | None, server_locale: str | None = None,
                  chat_aliases: Sequence[str] = (), audience: Audience = Audience.PRIVATE) -> str:
@@ -177,27 +222,29 @@ class QueryEngine:
 
     def _destination_language(self, platform: str, chat: str, aliases: Sequence[str]) -> str | None:
         """The first language of the destination (configured or subscribed) this chat is, if any."""
-        dest = self._configured(platform, chat, aliases) or next(
-            (d for d in self.store.subscriptions(platform) if d.chat == chat), None)
+        dest = self._configured(platform, chat, aliases) or self.store.subscription(f"{platform}:{chat}")
         if dest is not None and dest.languages:
             return normalize_language(dest.languages[0]) or self.default_lang
         return None
 
     # ------------------------------------------------------------------ autocomplete
-    def section_choices(self, prefix: str, lang: str = "en", issue: int | None = None) -> list[tuple[str, str]]:
+    def section_choices(self, prefix: str, lang: str = "en", issue: int | None = None,
+                        feeds: Sequence[str] = ()) -> list[tuple[str, str]]:
         """Autocomplete: (display name, value) of sections, best matches first, ≤ 25.
 
         With an issue number, that edition's sections; without, the sections of recent
         editions (one per key, the newest name), since `/section` answers from the archive.
+        `feeds` is the asking chat's scope (`feeds_for`); empty, every feed.
         """
         lang = normalize_language(lang) or self.default_lang
-        edition, _ = self._edition(issue, lang)
+        feeds = tuple(feeds)
+        edition, _ = self._edition(issue, lang, feeds)
         if edition is None:
             return []
         prefix = clean(prefix)
         recent = [(edition.ref, edition.sections)]
         if issue is None:
-            recent += self.store.recent_sections(edition.language, limit=20)
+            recent += self.store.recent_sections(edition.language, limit=20, feeds=feeds)
         seen: set[str] = set()
         scored: list[tuple[float, int, Section]] = []
         for _, sections in recent:
@@ -212,22 +259,27 @@ class QueryEngine:
         return [(s.heading[:100], s.key[:100]) for _, _, s in scored[:25]]
 
     # ------------------------------------------------------------------ editions
-    def _edition(self, number: int | None, lang: str) -> tuple[Issue | None, bool]:
-        """The edition to answer from: asker's language first, else another one.
+    def _edition(self, number: int | None, lang: str, feeds: tuple[str, ...] = ()) -> tuple[Issue | None, bool]:
+        """The edition to answer from (of `feeds`, or any feed): asker's language first, else another one.
 
         Returns the issue and whether it is a fallback to another language.
         """
         if number is None:
-            own = self.store.latest(lang)
+            own = self.store.latest(lang, feeds=feeds)
             if own is not None:
                 return own, False
-            newest = self.store.list_issues(limit=1)
+            newest = self.store.list_issues(limit=1, feeds=feeds)
             if not newest:
                 return None, False
             if newest[0].number is None:
                 return self.store.get_issue(newest[0].entry_id), True
-            number = newest[0].number
-        editions = self.store.editions(number)
+            number, newsletter = newest[0].number, newest[0].newsletter
+        else:
+            newsletter = None
+        editions = self.store.editions(number, feeds=feeds)
+        if len({ref.newsletter for ref in editions}) > 1:  # #5 of two newsletters: one newsletter's editions
+            keep = newsletter if newsletter is not None else editions[0].newsletter
+            editions = [ref for ref in editions if ref.newsletter == keep]
         if not editions:
             return None, False
         preferred = [ref for ref in editions if ref.language == lang]
@@ -237,10 +289,10 @@ class QueryEngine:
         ordered = sorted(editions, key=lambda ref: (ref.language != self.default_lang, ref.language))
         return self.store.get_issue(ordered[0].entry_id), True
 
-    def _no_edition(self, number: int | None, lang: str) -> ErrorAnswer:
+    def _no_edition(self, number: int | None, lang: str, feeds: tuple[str, ...] = ()) -> ErrorAnswer:
         if number is None:
             return ErrorAnswer(lang=lang, message=t("query.no_issues", lang))
-        known = sorted({ref.number for ref in self.store.list_issues(limit=200) if ref.number is not None})
+        known = sorted({ref.number for ref in self.store.list_issues(limit=200, feeds=feeds) if ref.number is not None})
         return ErrorAnswer(lang=lang, message=t(
             "query.no_issue_number", lang, number=number, known=", ".join(f"#{n}" for n in known) or "—"))
 
@@ -251,20 +303,20 @@ class QueryEngine:
                  other=language_name(issue.language, lang, edition=True))
 
     # ------------------------------------------------------------------ commands
-    def _help(self, lang: str, *, greet: bool) -> Help:
-        name = self._newsletter_name(lang)
+    def _help(self, lang: str, *, greet: bool, feeds: tuple[str, ...] = ()) -> Help:
+        name = self._newsletter_name(lang, feeds)
         text = t("query.help", lang, name=name)
         return Help(lang=lang, message=f"{t('query.start', lang, name=name)}\n\n{text}" if greet else text)
 
-    def _newsletter_name(self, lang: str) -> str:
-        """The stored newsletters' names ("This Week in Rust"), newest first; a generic word before any."""
-        names = dict.fromkeys(ref.newsletter for ref in self.store.list_issues(limit=50) if ref.newsletter)
+    def _newsletter_name(self, lang: str, feeds: tuple[str, ...] = ()) -> str:
+        """The chat's newsletters' names ("This Week in Rust"), newest first; a generic word before any."""
+        names = dict.fromkeys(name for feed, name in self.store.newsletters() if name and (not feeds or feed in feeds))
         return ", ".join(names) or t("query.newsletter", lang)
 
-    def _section(self, words: str, number: int | None, lang: str) -> Answer:
-        edition, fallback = self._edition(number, lang)
+    def _section(self, words: str, number: int | None, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
+        edition, fallback = self._edition(number, lang, feeds)
         if edition is None:
-            return self._no_edition(number, lang)
+            return self._no_edition(number, lang, feeds)
         refs = tuple(self._refs(edition))
         label = edition.ref.label
         if not words:
@@ -274,7 +326,7 @@ class QueryEngine:
                             next_page=self._token(edition, 0) if edition.sections else None)
         note = self._fallback_note(edition, lang, fallback)
         matches = self.matcher.rank(words, edition.sections)
-        if not matches and number is None and (older := self._older_with(words, edition)) is not None:
+        if not matches and number is None and (older := self._older_with(words, edition, feeds)) is not None:
             matches = self.matcher.rank(words, older.sections)
             section = older.sections[matches[0].position]
             note = "\n".join(filter(None, (note, t("query.from_older", lang, issue=older.ref.label, newest=label,
@@ -307,26 +359,26 @@ class QueryEngine:
                 return word
         return title.lower()
 
-    def _older_with(self, words: str, newest: Issue) -> Issue | None:
-        """The newest other edition in `newest`'s language that has a section named `words`.
+    def _older_with(self, words: str, newest: Issue, feeds: tuple[str, ...] = ()) -> Issue | None:
+        """The newest other edition in `newest`'s language (of `feeds`) that has a section named `words`.
 
         The words are matched against the archive's distinct section names (a few dozen, with
         their aliases), not against every stored issue; only a name that matches is looked up.
         """
-        names = self.store.section_names(newest.language)
+        names = self.store.section_names(newest.language, feeds)
         matched = [names[m.position] for m in self.matcher.rank(words, names)]
-        entry = self.store.newest_with_section(matched, newest.language, excluding=newest.entry_id)
+        entry = self.store.newest_with_section(matched, newest.language, excluding=newest.entry_id, feeds=feeds)
         older = self.store.get_issue(entry) if entry else None
         return older if older is not None and self.matcher.rank(words, older.sections) else None
 
-    def _sections(self, number: int | None, lang: str) -> Answer:
-        edition, fallback = self._edition(number, lang)
+    def _sections(self, number: int | None, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
+        edition, fallback = self._edition(number, lang, feeds)
         if edition is None:
-            return self._no_edition(number, lang)
+            return self._no_edition(number, lang, feeds)
         return self._section_list(edition, fallback, t("query.sections_title", lang, issue=edition.ref.label), lang)
 
-    def _latest(self, lang: str) -> Answer:
-        edition, fallback = self._edition(None, lang)
+    def _latest(self, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
+        edition, fallback = self._edition(None, lang, feeds)
         if edition is None:
             return self._no_edition(None, lang)
         label = edition.ref.label  # says which issue, whatever the feed's title; then when it came out
@@ -341,8 +393,8 @@ class QueryEngine:
                            message=f"{note}\n{title}".strip(),
                            next_page=self._token(edition, 0) if edition.sections else None)
 
-    def _issues(self, lang: str) -> Answer:
-        refs = self.store.list_issues(lang=lang, limit=25) or self.store.list_issues(limit=25)
+    def _issues(self, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
+        refs = self.store.list_issues(lang=lang, limit=25, feeds=feeds) or self.store.list_issues(limit=25, feeds=feeds)
         if not refs:
             return self._no_edition(None, lang)
         return IssueList(lang=lang, issues=tuple(refs), message=t("query.issues_title", lang, count=len(refs)))
@@ -351,12 +403,12 @@ class QueryEngine:
         """`/search` over the editions of every language (the panel's "all languages"); messages in `lang`."""
         return self._search(words, lang, everywhere=True)
 
-    def _search(self, words: str, lang: str, *, everywhere: bool = False) -> Answer:
+    def _search(self, words: str, lang: str, feeds: tuple[str, ...] = (), *, everywhere: bool = False) -> Answer:
         expression, cjk, truncated = build_fts_query(words)
         if not expression and not cjk:
             return ErrorAnswer(lang=lang, message=t("query.search_missing_arg", lang))
-        hits = (None if everywhere else self._run_search(expression, cjk, lang)) or self._run_search(expression, cjk,
-                                                                                                      None)
+        hits = (None if everywhere else self._run_search(expression, cjk, lang, feeds)) or \
+            self._run_search(expression, cjk, None, feeds)
         shown = _echo(words)
         if not hits:
             return SearchResults(lang=lang, message=t("query.search_no_hits", lang, query=shown))
@@ -365,9 +417,9 @@ class QueryEngine:
             message = t("query.search_too_long", lang) + "\n" + message
         return SearchResults(lang=lang, hits=tuple(hits), message=message)
 
-    def _plain_search(self, words: str, lang: str) -> Answer:
+    def _plain_search(self, words: str, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
         """Plain text in a private chat: a search whose answer first says it was one (and how to do more)."""
-        answer = self._search(words, lang)
+        answer = self._search(words, lang, feeds)
         said = t("query.plain_search", lang, query=_echo(words, 40))
         match answer:
             case SearchResults():
@@ -375,16 +427,17 @@ class QueryEngine:
             case _:  # nothing searchable in it (punctuation only): point to /help
                 return ErrorAnswer(lang=lang, message=t("query.unknown_command", lang))
 
-    def _run_search(self, expression: str, cjk: list[str], lang: str | None) -> list[SearchHit]:
+    def _run_search(self, expression: str, cjk: list[str], lang: str | None,
+                    feeds: tuple[str, ...] = ()) -> list[SearchHit]:
         stored: list[StoredHit] = []
         if expression:
-            stored = self.store.search(expression, lang=lang, limit=30)
+            stored = self.store.search(expression, lang=lang, limit=30, feeds=feeds)
             if cjk:
                 keep = {(h.entry_id, h.section_position, h.item_position)
-                        for h in self.store.search_substring(cjk, lang=lang, limit=200)}
+                        for h in self.store.search_substring(cjk, lang=lang, limit=200, feeds=feeds)}
                 stored = [h for h in stored if (h.entry_id, h.section_position, h.item_position) in keep]
         elif cjk:
-            stored = self.store.search_substring(cjk, lang=lang, limit=30)
+            stored = self.store.search_substring(cjk, lang=lang, limit=30, feeds=feeds)
         hits: list[SearchHit] = []
         cache: dict[str, tuple[IssueRef, list[SectionRef]] | None] = {}
         needles = [w.lower() for w in _WORD.findall(expression)] + cjk
@@ -418,8 +471,9 @@ class QueryEngine:
 
         Updating keeps the destination's name, so what it already received is not posted again.
         """
-        if not query.is_private and not query.is_admin:
-            return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
+        if command.malformed:
+            return ErrorAnswer(lang=lang, message=t("query.subscribe_empty_term", lang,
+                                                    term=_echo(command.malformed[0], 40)))
         schedule, problem = _check_schedule(clean(command.schedule))
         if problem is not None:
             return ErrorAnswer(lang=lang, message=t(
@@ -429,9 +483,10 @@ class QueryEngine:
         for term in (*terms["include"], *terms["exclude"]):
             if term_problem(term) is not None:
                 return ErrorAnswer(lang=lang, message=t("query.subscribe_bad_term", lang, term=_echo(term, 40)))
-        keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang)
+        feeds = self.feeds_for(query.platform, query.chat, query.chat_aliases) or ()  # the chat's newsletters
+        keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang, feeds)
         if unknown:
-            edition, _ = self._edition(None, lang)
+            edition, _ = self._edition(None, lang, feeds)
             available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
             return ErrorAnswer(lang=lang, message=t(
                 "query.subscribe_unknown_sections", lang, count=len(unknown), names=_echo(", ".join(unknown)),
@@ -472,8 +527,6 @@ class QueryEngine:
         return [titles.get(key, key) for key in keys]
 
     def _unsubscribe(self, query: Query, lang: str) -> Answer:
-        if not query.is_private and not query.is_admin:
-            return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
         removed = self.store.delete_subscription(configured.name if configured else f"{query.platform}:{query.chat}")
         if configured is not None:  # only config.toml can stop a configured destination
@@ -506,9 +559,10 @@ class QueryEngine:
         return [SectionRef(key=s.key, heading=s.heading, emoji=s.emoji, position=s.position,
                            item_count=len(s.items)) for s in issue.sections]
 
-    def _resolve_section_names(self, names: Sequence[str], lang: str) -> tuple[list[str], list[str]]:
+    def _resolve_section_names(self, names: Sequence[str], lang: str,
+                               feeds: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
         """Section words of /subscribe → canonical keys, with the words we could not place."""
-        edition, _ = self._edition(None, lang)
+        edition, _ = self._edition(None, lang, feeds)
         keys: list[str] = []
         unknown: list[str] = []
         for name in names[:20]:

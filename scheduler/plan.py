@@ -153,9 +153,13 @@ def build_plan(service: ServiceView, days: int = 7, now: datetime | None = None)
 
 
 def plan_json(plans: list[DestinationPlan], now: datetime, days: int) -> dict[str, Any]:
-    """The stable JSON shape of `plan --json` (ISO 8601 times with offsets, no microseconds)."""
+    """The stable JSON shape of `plan --json` (ISO 8601 times with offsets, no microseconds).
+
+    `from` is the start of the window (the minute the plan was asked, or `--at`): no wall-clock
+    second appears, so the same state gives the same bytes.
+    """
     return {
-        "generated_at": iso(now), "days": days,
+        "from": iso(now), "days": days,
         "destinations": [{
             "name": p.name, "platform": p.platform, "to": p.to, "timezone": p.timezone, "schedule": p.schedule,
             "schedule_words": p.schedule_words, "paused": p.paused, "backlog": p.backlog, "then": p.then,

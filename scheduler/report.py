@@ -10,8 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.i18n import plural_en
+from bot.ingest import skipped_words
 from scheduler.plan import DestinationPlan
-from scheduler.status import ServiceStatus
+from scheduler.status import FeedStatus, ServiceStatus
 
 __all__ = ["plan_text", "status_text"]
 
@@ -29,12 +30,20 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
             for row in (headers, *rows)]
 
 
+def _skipped(feed: FeedStatus) -> str:
+    """"2 (fewer sections than min_sections)": entries of the feed's last read that are not issues."""
+    total = sum(feed.skipped.values())
+    if feed.entries is None:
+        return _NONE
+    return skipped_words(feed.skipped).replace(" entries skipped", "").replace(" entry skipped", "") if total else "0"
+
+
 def status_text(status: ServiceStatus) -> str:
     """Two tables: feeds (last poll, last error, issues stored), then destinations."""
     lines = ["Feeds"]
     lines += ["  " + line for line in _table(
-        ("name", "last poll", "last error", "issues"),
-        [(f.name, _when(f.last_poll), f.last_error or _NONE, str(f.issues)) for f in status.feeds])]
+        ("name", "last poll", "last error", "skipped entries", "issues"),
+        [(f.name, _when(f.last_poll), f.last_error or _NONE, _skipped(f), str(f.issues)) for f in status.feeds])]
     if not status.feeds:
         lines.append("  (no feed configured)")
     held = [(f.name, h) for f in status.feeds for h in f.held]

@@ -106,6 +106,11 @@ class DeliveryService:
                 dests[sub.name] = with_subscription(dests[sub.name], sub) if sub.name in dests else sub
             self._invalid = {bad.name: (bad, f"{INVALID_SCHEDULE} {bad.reason}") for bad in unrunnable
                              if bad.name not in dests}
+            for bad in unrunnable:
+                if bad.name in dests:
+                    log.warning("destination %s: its /subscribe override cannot run (%s); config.toml's "
+                                "selection applies (`digestbot reset %s` removes the override)",
+                                bad.name, bad.reason, bad.name)
             self._dests = dests
             self._subs_version = self.store.subscriptions_version()
         return self._dests
@@ -410,11 +415,12 @@ class DeliveryService:
         name, and so the outbox's memory, stays).
         """
         configured = {d.name for d in self.config.destinations}
-        dest = self._dest(destination)
+        self._dest(destination)  # an unknown name is refused with the known ones
         if destination not in configured:
             raise DigestbotError(f"{destination} was created by /subscribe, not config.toml: nothing to reset to "
                                  "(/unsubscribe in its chat, or the panel's Delete, removes it)")
-        if not dest.overridden:
+        subs, unrunnable = self.store.load_subscriptions()
+        if destination not in {d.name for d in subs} | {bad.name for bad in unrunnable}:
             raise DigestbotError(f"{destination} has no /subscribe override: its selection is config.toml's")
         self.store.delete_subscription(destination)
         self._refresh_subscriptions()

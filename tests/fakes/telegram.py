@@ -359,14 +359,17 @@ class _Fault:
     description: str
     parameters: dict[str, Any] | None
     times: int
+    page: bool = False
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None, *,
+                 page: bool = False) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.parameters = parameters
+        self.page = page  # answered as a bare HTML error page (a proxy's), not the Bot API's JSON
 
 
 _JSON_FIELDS = {"entities", "caption_entities", "reply_markup", "media", "link_preview_options",
@@ -462,6 +465,12 @@ class FakeTelegram:
         self._faults.append(_Fault({m.lower() for m in methods} if methods else None, chat_id, status,
                                    description, parameters, times))
 
+    def error_page(self, status: int, body: str, *, methods: tuple[str, ...] | None = None, times: int = 1) -> None:
+        """The next `times` matching calls answer a bare HTML page (as a proxy in front of the API would);
+        "{path}" in `body` echoes the request path, token included."""
+        self._faults.append(_Fault({m.lower() for m in methods} if methods else None, None, status, body, None,
+                                   times, page=True))
+
     def flood_storm(self, times: int, retry_after: int = 1, *, chat_id: int | None = None) -> None:
         """The next `times` sends answer 429 whatever the pace (Telegram's "flood wait" spell)."""
         self.fail(429, f"Too Many Requests: retry after {retry_after}", methods=tuple(SEND_METHODS),
@@ -551,6 +560,8 @@ class FakeTelegram:
             description = exc.description.replace("{path}", request.path)
             self.requests.append(FakeRequest(method, params, exc.status, description, at))
             self._wake()
+            if exc.page:
+                return web.Response(status=exc.status, text=description, content_type="text/html")
             body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": description}
             if exc.parameters:
                 body["parameters"] = exc.parameters
@@ -626,7 +637,7 @@ class FakeTelegram:
             if fault.chat_id is not None and fault.chat_id != chat_id:
                 continue
             fault.times -= 1
-            raise ApiError(fault.status, fault.description, fault.parameters)
+            raise ApiError(fault.status, fault.description, fault.parameters, page=fault.page)
 
     def _throttle(self, chat: FakeChat, weight: int = 1) -> None:
         retry = self.flood.admit(chat.id, chat.type != "private", weight)
@@ -737,6 +748,7 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ methods
     def _m_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._fault("getMe", None)  # e.g. `fail(502, "Bad Gateway: POST {path}", methods=("getMe",))`
         return {"id": self.bot_id, "is_bot": True, "first_name": "Digest", "username": self.bot_username,
                 "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.errors import ConfigError, DigestbotError
 from bot.i18n import plural_en
+from bot.ingest import skipped_words
 from bot.ports import Destination
 from scheduler.sendnow import plan_send, send_to
 from scheduler.worker import DeliveryWorker
@@ -102,7 +103,7 @@ async def poll(request: web.Request) -> web.StreamResponse:
     if state is not None and state.last_error:
         _flash(request, "error", f"feed {name}: {state.last_error}")
     else:
-        _flash(request, "ok", f"feed {name}: polled")
+        _flash(request, "ok", f"feed {name}: polled" + (f"; {skipped_words(state.skipped)}" if state else ""))
     raise web.HTTPSeeOther("/")
 
 
