@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 _SUBSCRIPTION_CHECK = 1.0  # seconds between cheap checks of Store.subscriptions_version()
 _IDLE_WAIT = 1.0
+_STOP_GRACE = 2.0  # seconds sends in flight get to finish at shutdown (SIGTERM must stop `run` within 5 s)
 INVALID_SCHEDULE = "invalid schedule:"  # prefix of the pause reason of a destination whose schedule cannot run
 
 
@@ -73,8 +74,9 @@ class DeliveryService:
         self.planner = Planner(store, self.outbox, renderers, self._now, spacing=config.delivery.spacing,
                                matcher=self.matcher)
         self.worker = DeliveryWorker(self.outbox, senders, self.destinations, config.delivery, self._now,
-                                     on_sent=self._after_sent, describe=self.describe)
+                                     on_sent=self._after_sent, describe=self.describe, tier=self._tier)
         self._dests: dict[str, Destination] | None = None
+        self._configured = frozenset(d.name for d in config.destinations)
         self._invalid: dict[str, tuple[Destination, str]] = {}
         self._subs_version: int | None = None
         self._wake = asyncio.Event()
@@ -112,6 +114,10 @@ class DeliveryService:
             self._dests = dests
             self._subs_version = self.store.subscriptions_version()
         return self._dests
+
+    def _tier(self, name: str) -> int:
+        """0 for a destination of config.toml (a `/subscribe` there updates it), 1 for a runtime subscription."""
+        return 0 if name in self._configured else 1
 
     def invalid(self) -> dict[str, tuple[Destination, str]]:
         """Destinations set apart because their schedule cannot run: name → (destination, reason)."""
@@ -328,7 +334,7 @@ class DeliveryService:
         await self.worker.drain()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll, schedule and deliver until `stop` is set; the send in flight is finished first."""
+        """Poll, schedule and deliver until `stop` is set; sends in flight get `_STOP_GRACE` seconds to finish."""
         with self._storage_guard():
             self._prepare()
         self._sync_jobs()
@@ -344,29 +350,30 @@ class DeliveryService:
                     await self._wait_for_storage(stop)
                     continue
                 now = self._now()
-                drained = 0
+                woken = self._wake.is_set()
+                self._wake.clear()
+                self.worker.activity.clear()
                 with self._storage_guard():
                     if now - last_check >= _SUBSCRIPTION_CHECK:
                         last_check = now
                         if self._refresh_subscriptions():
                             self._plan()
                             self.run_due()
-                    drained = await self.worker.drain_round()
+                            woken = True
+                    self.worker.pump(now, rescan=woken)
                 if self.health.problem is not None:
                     continue
-                if drained:
-                    await asyncio.sleep(0)
-                    continue
-                self._wake.clear()
-                due = self.outbox.next_due()
+                due = self.worker.next_due
                 timeout = _IDLE_WAIT if due is None else min(_IDLE_WAIT, max(0.0, due - self._now()))
-                wake_task = asyncio.ensure_future(self._wake.wait())
-                await asyncio.wait({wake_task, stop_task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-                wake_task.cancel()
+                waits = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self.worker.activity.wait())}
+                await asyncio.wait({*waits, stop_task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                for task in waits:
+                    task.cancel()
         finally:
             stop_task.cancel()
             with contextlib.suppress(Exception):
                 self.scheduler.shutdown(wait=False)
+            await self.worker.stop(_STOP_GRACE)
 
     # ------------------------------------------------------------------ maintenance commands
     def status(self) -> dict[str, Any]:
