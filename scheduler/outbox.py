@@ -324,6 +324,17 @@ class Outbox:
             f"where state in {_OPEN_SQL} group by destination) h join outbox o on o.id = h.id "
             f"left join dest_state d on d.name = h.destination where d.paused_reason is null order by h.id")]
 
+    def blocked(self, now: float) -> dict[str, tuple[float, str | None]]:
+        """Destinations whose head row waits for a retry time still to come: name → (until, why).
+
+        Nothing of such a destination goes out before then (its posts keep their order), so this
+        is what `status` and the panel show as "blocked until" — a flood block, a platform outage.
+        """
+        return {row["destination"]: (row["t"], row["error"]) for row in self._query(
+            f"select h.destination, o.next_attempt_at as t, o.error from (select destination, min(id) as id "
+            f"from outbox where state in {_OPEN_SQL} group by destination) h join outbox o on o.id = h.id "
+            f"where o.state = 'failed' and o.next_attempt_at > ?", [now])}
+
     def head(self, destination: str) -> OutboxRow | None:
         """The first open row of one destination (the only one of it that may be attempted)."""
         rows = self._query(f"select * from outbox where destination = ? and state in {_OPEN_SQL} "

@@ -66,6 +66,8 @@ class DestinationStatus:
     paused: str | None = None
     removed: bool = False
     failed: tuple[FailedPost, ...] = ()
+    blocked_until: datetime | None = None  # its next post waits for a retry time (a flood block, an outage)
+    blocked_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,7 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
     waiting = {name: tuple(FailedPost(r["entry_id"], r["unit"], r["part"], r["attempts"],
                                       datetime.fromtimestamp(r["next_attempt_at"], UTC), r["error"]) for r in rows)
                for name, rows in service.outbox.waiting().items()}
+    blocked = service.outbox.blocked(now.timestamp())
     dests = service.destinations()
     invalid = service.invalid()
     destinations = []
@@ -112,7 +115,9 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
                 name=name, platform=dest.platform, to=dest.chat, schedule=schedule.text,
                 schedule_words=schedule.words(), timezone=dest.timezone, next_run=next_run,
                 queued=_waiting(plan), next=plan.deliveries[0].what if plan.deliveries else None,
-                outbox=outbox, last_delivery=delivered, paused=paused, failed=waiting.get(name, ())))
+                outbox=outbox, last_delivery=delivered, paused=paused, failed=waiting.get(name, ()),
+                blocked_until=_time(blocked[name][0]) if name in blocked else None,
+                blocked_reason=blocked[name][1] if name in blocked else None))
         elif name in invalid:
             dest, reason = invalid[name]
             destinations.append(DestinationStatus(
@@ -151,6 +156,7 @@ def to_json(status: ServiceStatus) -> dict[str, Any]:
             "schedule_words": d.schedule_words, "timezone": d.timezone, "next_run": iso(d.next_run),
             "queued": d.queued, "next": d.next, "outbox": dict(d.outbox), "last_delivery": iso(d.last_delivery),
             "paused": d.paused, "removed": d.removed,
+            "blocked_until": iso(d.blocked_until), "blocked_reason": d.blocked_reason,
             "failed": [{"entry_id": f.entry_id, "unit": f.unit, "part": f.part, "attempts": f.attempts,
                         "next_attempt_at": iso(f.next_attempt), "error": f.error} for f in d.failed],
         } for d in status.destinations],

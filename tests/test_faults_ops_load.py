@@ -1,0 +1,176 @@
+"""Delivery under load, as the faults arrive: a flood block on one chat, a slow shutdown, many subscribers.
+
+`digestbot run` runs as a subprocess against the fake Bot API (tests/fakes/telegram.py); the fake
+answers 429 with a huge `retry_after` for one chat shared by two destinations while a console
+destination drains. The outbox is read with plain SQL (what `status` would show is checked with
+`status --json` itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from tests.corpus import CORPUS
+from tests.fakes.telegram import FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "616161:LOAD-token_abcdefghijklmnopqrstuvwxyz"
+SHARED = -1005550  # one channel, two destinations (different languages)
+
+
+def _config(folder: Path, fake: FakeTelegram, *, time_scale: float, console_delay: float = 0.02) -> Path:
+    path = folder / "config.toml"
+    path.write_text(
+        f'[storage]\npath = "{folder / "bot.db"}"\n\n'
+        f'[[feeds]]\nname = "nlp"\nurl = "{CORPUS}"\npoll_interval = "1h"\n\n'
+        f'[telegram]\napi_base_url = "{fake.base_url}"\ntime_scale = {time_scale}\n\n'
+        f'[console]\nlog = "{folder / "console.jsonl"}"\ndelay = {console_delay}\n\n'
+        '[delivery]\nmax_retry_wait = "1h"\n\n'
+        f'[[destinations]]\nname = "tg-a"\nplatform = "telegram"\nchat = "{SHARED}"\nlanguages = ["fr"]\n\n'
+        f'[[destinations]]\nname = "tg-b"\nplatform = "telegram"\nchat = "{SHARED}"\nlanguages = ["en"]\n\n'
+        '[[destinations]]\nname = "console"\nplatform = "console"\nlanguages = ["fr", "en"]\nbackfill = 4\n',
+        encoding="utf-8")
+    return path
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
+    return {**env, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+
+
+def _rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError:  # tables not created yet
+        return []
+    finally:
+        conn.close()
+
+
+async def _until(predicate: Callable[[], object], what: str, proc: asyncio.subprocess.Process,
+                 timeout: float = 30.0, show: Callable[[], object] = lambda: "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert proc.returncode is None, f"digestbot exited ({proc.returncode}) while waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what} {show()}"
+        await asyncio.sleep(0.05)
+
+
+async def _cli(config: Path, *args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, "--config", str(config), env=_env(), cwd=config.parent,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def _start(config: Path, stderr: Path) -> asyncio.subprocess.Process:
+    with stderr.open("wb") as err:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "-v", "run", "--config", str(config), env=_env(), cwd=config.parent,
+            stdout=asyncio.subprocess.DEVNULL, stderr=err)
+
+
+async def _sigterm(proc: asyncio.subprocess.Process) -> tuple[int, float]:
+    """SIGTERM, and how long the process took to exit (killed after 30 s so a hang fails, not blocks)."""
+    proc.send_signal(signal.SIGTERM)
+    start = time.monotonic()
+    try:
+        code = await asyncio.wait_for(proc.wait(), 30)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError("digestbot ignored SIGTERM for 30 s") from None
+    return code, time.monotonic() - start
+
+
+async def test_a_flood_blocked_shared_chat_holds_back_only_its_own_posts(tmp_path: Path) -> None:
+    async with FakeTelegram(TOKEN, time_scale=0.01) as fake:
+        fake.add_chat(SHARED, "channel", username="shared")
+        fake.flood_storm(1, retry_after=999_999_999, chat_id=SHARED)  # the chat's first send: blocked for 31 years
+        config = _config(tmp_path, fake, time_scale=0.01)
+        db = tmp_path / "bot.db"
+        proc = await _start(config, tmp_path / "stderr.log")
+        try:
+            # the console drains completely beside the blocked chat
+            def console_done() -> bool:
+                rows = _rows(db, "select state, count(*) from outbox where destination = 'console' group by 1")
+                return bool(rows) and {row[0] for row in rows} == {"sent"}
+            await _until(console_done, "the console destination to drain", proc)
+            delivered = _rows(db, "select count(*) from outbox where destination = 'console'")[0][0]
+            assert isinstance(delivered, int) and delivered >= 20
+            log = (tmp_path / "console.jsonl").read_text(encoding="utf-8").splitlines()
+            assert len(log) >= delivered
+
+            # both destinations of the chat wait for a scheduled retry, capped at max_retry_wait (1 h)
+            def both_scheduled() -> bool:
+                heads = _rows(db, "select destination, state from outbox where id in (select min(id) from outbox "
+                                  "where state != 'sent' group by destination)")
+                states = {str(row[0]): row[1] for row in heads}
+                return states.get("tg-a") == "failed" and states.get("tg-b") == "failed"
+            await _until(both_scheduled, "tg-a and tg-b to wait for a retry", proc)
+            assert fake.sent(SHARED) == []
+            assert [c.status for c in fake.calls("sendMessage") + fake.calls("sendPhoto")] == [429]  # one try only
+
+            code, out, err = await _cli(config, "status", "--json")
+            assert code == 0, err
+            status = {d["name"]: d for d in json.loads(out)["destinations"]}
+            now = time.time()
+            for name in ("tg-a", "tg-b"):
+                until = datetime.fromisoformat(status[name]["blocked_until"]).timestamp()
+                assert now + 600 < until <= now + 3600 + 5, (name, status[name])
+                assert "429" in status[name]["blocked_reason"]
+                assert status[name]["paused"] is None
+            assert status["console"]["blocked_until"] is None
+            code, out, err = await _cli(config, "status")
+            assert code == 0 and "Blocked" in out and "tg-a" in out.split("Blocked", 1)[1], out + err
+
+            # `retry` as the README suggests: tried again at once, refused by the limiter without waiting
+            code, out, err = await _cli(config, "retry", "tg-a")
+            assert code == 0 and "1 post(s) re-queued" in out, out + err
+            retried = time.time()
+            await _until(lambda: _rows(db, "select 1 from outbox where destination = 'tg-a' and state = 'failed' "
+                                           "and attempts = 1 and updated_at >= ? and next_attempt_at > ?",
+                                       retried - 1, retried + 600),
+                         "tg-a to be tried again after `retry`", proc, 30,
+                         lambda: _rows(db, "select state, attempts, updated_at, next_attempt_at, error from outbox "
+                                           "where destination = 'tg-a' order by id limit 3"))
+            assert fake.sent(SHARED) == []
+        finally:
+            if proc.returncode is None:
+                code, took = await _sigterm(proc)
+        stderr = (tmp_path / "stderr.log").read_text(encoding="utf-8", errors="replace")
+        assert code == 0, stderr[-3000:]
+        assert took < 5, f"SIGTERM took {took:.1f}s"
+        assert "Traceback" not in stderr, stderr[-3000:]
+
+
+async def test_sigterm_stops_run_while_a_send_waits_on_the_flood_limiter(tmp_path: Path) -> None:
+    async with FakeTelegram(TOKEN, time_scale=1.0) as fake:  # real windows: waits take real seconds
+        fake.add_chat(SHARED, "channel", username="shared")
+        fake.flood_storm(1, retry_after=5, chat_id=SHARED)  # short enough to be waited for in place
+        config = _config(tmp_path, fake, time_scale=1.0, console_delay=1.0)
+        proc = await _start(config, tmp_path / "stderr.log")
+        try:
+            await _until(lambda: fake.calls("sendMessage") + fake.calls("sendPhoto"), "the 429", proc)
+            await asyncio.sleep(0.3)  # the other destination of the chat is now waiting on the limiter
+            assert fake.sent(SHARED) == []
+        finally:
+            code, took = await _sigterm(proc)
+        stderr = (tmp_path / "stderr.log").read_text(encoding="utf-8", errors="replace")
+        assert code == 0, stderr[-3000:]
+        assert took < 5, f"SIGTERM took {took:.1f}s"
+        assert "Traceback" not in stderr, stderr[-3000:]
