@@ -15,6 +15,7 @@ from typing import assert_never
 
 from bot import commands as cmd
 from bot.commands import Query, clean
+from bot.config import SubscriptionsConfig
 from bot.filters import MAX_TERMS, term_problem
 from bot.i18n import language_name, normalize_language, supported_languages, t
 from bot.messages import (
@@ -82,11 +83,14 @@ class QueryEngine:
     """Answers chat queries from the store, in the asker's language."""
 
     def __init__(self, store: Store, aliases: SectionAliases | None = None, default_lang: str = "en",
-                 destinations: Sequence[Destination] = ()) -> None:
+                 destinations: Sequence[Destination] = (),
+                 subscriptions: SubscriptionsConfig | None = None) -> None:
         self.store = store
         self.matcher = SectionMatcher(aliases or SectionAliases())
         self.default_lang = normalize_language(default_lang) or "en"
         self.destinations = tuple(destinations)
+        self.limits = subscriptions or SubscriptionsConfig()
+        self._told_full = False  # the operator hears once that the cap is reached, not at every refusal
 
     # ------------------------------------------------------------------ entry point
     def answer(self, query: Query) -> Answer:
@@ -143,8 +147,8 @@ class QueryEngine:
         user = normalize_language(user_locale)
         if user and self.store.list_issues(lang=user, limit=1):
             return user
-        dest = self._configured(platform, chat, chat_aliases) or next(
-            (d for d in self.store.subscriptions(platform) if d.chat == chat), None)
+        dest = self._configured(platform, chat, chat_aliases) or (
+            self.store.chat_subscription(platform, chat) if chat else None)
         if dest is not None and dest.languages:
             return normalize_language(dest.languages[0]) or self.default_lang
         if server := normalize_language(server_locale):
@@ -364,8 +368,10 @@ class QueryEngine:
             return ErrorAnswer(lang=lang, message=t(
                 "query.subscribe_unknown_sections", lang, names=_echo(", ".join(unknown)), available=available))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
-        existing = {d.name: d for d in self.store.subscriptions(query.platform)}
         name = configured.name if configured else f"{query.platform}:{query.chat}"
+        existing = self.store.subscription(name) is not None
+        if not configured and not existing and (refusal := self._over_limit(query.user, lang)) is not None:
+            return refusal
         destination = Destination(
             name=name, platform=query.platform, chat=query.chat,
             languages=configured.languages if configured and configured.languages else (lang,),
@@ -374,12 +380,25 @@ class QueryEngine:
         )
         self.store.save_subscription(destination)
         label = ", ".join(self._section_names(keys, lang)) if keys else t("query.all_sections", lang)
-        done = "query.subscribe_updated" if configured or name in existing else "query.subscribe_done"
+        done = "query.subscribe_updated" if configured or existing else "query.subscribe_done"
         lines = [t(done, lang, sections=label, lang=language_name(destination.languages[0], lang), schedule=schedule)]
         for key in ("include", "exclude"):
             if terms[key]:
                 lines.append(t(f"query.subscribe_{key}", lang, terms=", ".join(f"“{term}”" for term in terms[key])))
         return Subscribed(lang=lang, destination=destination.name, message="\n".join(lines))
+
+    def _over_limit(self, user: str, lang: str) -> ErrorAnswer | None:
+        """The polite refusal of a new subscription beyond `[subscriptions]` (two indexed counts)."""
+        total, mine = self.store.subscription_counts(user)
+        if total >= self.limits.max_total:
+            if not self._told_full:
+                self._told_full = True
+                log.warning("/subscribe refused: %d runtime subscriptions reach [subscriptions] max_total", total)
+            return ErrorAnswer(lang=lang, message=t("query.subscribe_full", lang, limit=self.limits.max_total))
+        if mine >= self.limits.max_per_user:
+            return ErrorAnswer(lang=lang, message=t("query.subscribe_user_limit", lang,
+                                                    limit=self.limits.max_per_user))
+        return None
 
     def _configured(self, platform: str, chat: str, aliases: Sequence[str] = ()) -> Destination | None:
         """The config.toml destination this chat is (by id, or by a name such as "@channel"), if any."""

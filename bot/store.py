@@ -218,8 +218,10 @@ class Store:
                 pk=("entry_id", "key", "revision"), if_not_exists=True)
             db.table("chats").create({"platform": str, "chat": str, "language": str, "updated": str},
                                pk=("platform", "chat"), if_not_exists=True)
-            db.table("subscriptions").create({"name": str, "platform": str, "destination": str, "created": str},
-                                       pk="name", if_not_exists=True)
+            db.table("subscriptions").create({"name": str, "platform": str, "destination": str, "created": str,
+                                              "chat": str, "subscribed_by": str, "version": int},
+                                             pk="name", if_not_exists=True)
+            self._add_subscription_columns()
             db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
             db.table("meta").upsert({"key": "schema_version", "value": str(_SCHEMA_VERSION)}, pk="key")
             db.table("meta").insert({"key": "subscriptions_version", "value": "0"}, pk="key", ignore=True)
@@ -227,6 +229,9 @@ class Store:
             db.table("issues").create_index(["number"], if_not_exists=True)
             db.table("issues").create_index(["link_key"], if_not_exists=True)
             db.table("items").create_index(["entry_id", "section_position", "position"], if_not_exists=True)
+            db.table("subscriptions").create_index(["platform", "chat"], if_not_exists=True)
+            db.table("subscriptions").create_index(["subscribed_by"], if_not_exists=True)
+            db.table("subscriptions").create_index(["version"], if_not_exists=True)
         if not db.table("items_fts").exists():
             # No triggers: the index is fed one statement per issue (_index_items), which is
             # several times faster than a trigger firing per row.
@@ -242,6 +247,21 @@ class Store:
                                 [link_key(row["link"] or ""), row["entry_id"]])
         if "held" not in columns:
             self.db.execute("alter table issues add column held text")
+
+    def _add_subscription_columns(self) -> None:
+        """`chat` and `subscribed_by` as columns (indexed), so that a `/subscribe` reads one row and two
+        counts instead of every subscription, and `version` (the `subscriptions_version` that last
+        wrote the row), so that the running service picks up what changed without reading the rest.
+        Filled from the stored JSON in an older database."""
+        columns = {c.name for c in self.db.table("subscriptions").columns}
+        for column, kind in (("chat", "text"), ("subscribed_by", "text"), ("version", "integer")):
+            if column not in columns:
+                self.db.execute(f"alter table subscriptions add column {column} {kind} not null default 0"
+                                if kind == "integer" else f"alter table subscriptions add column {column} {kind}")
+        if columns >= {"chat", "subscribed_by"}:
+            return
+        self.db.execute("update subscriptions set chat = json_extract(destination, '$.chat'), "
+                        "subscribed_by = json_extract(destination, '$.options.subscribed_by')")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -646,11 +666,13 @@ class Store:
             "sections": list(dest.sections), "schedule": dest.schedule, "timezone": dest.timezone,
             "on_edit": dest.on_edit, "backfill": dest.backfill, "options": dict(dest.options),
         }
+        by = dest.options.get("subscribed_by")
         with self.transaction():
-            self.db.table("subscriptions").upsert(
-                {"name": dest.name, "platform": dest.platform,
-                 "destination": json.dumps(payload, ensure_ascii=False), "created": _now()}, pk="name")
             self._bump_subscriptions()
+            self.db.table("subscriptions").upsert(
+                {"name": dest.name, "platform": dest.platform, "chat": dest.chat,
+                 "subscribed_by": str(by) if by else None, "version": self.subscriptions_version(),
+                 "destination": json.dumps(payload, ensure_ascii=False), "created": _now()}, pk="name")
 
     def delete_subscription(self, name: str) -> bool:
         with self.transaction():
@@ -661,18 +683,35 @@ class Store:
         return found
 
     def subscriptions(self, platform: str | None = None) -> list[Destination]:
+        """Every runtime subscription (the service's destinations); a command reads one with `subscription`."""
         sql, params = "select destination from subscriptions", []
         if platform:
             sql, params = sql + " where platform = ?", [platform]
-        result = []
-        for row in self.db.query(sql + " order by name", params):
-            data = json.loads(row["destination"])
-            result.append(Destination(
-                name=data["name"], platform=data["platform"], chat=data["chat"],
-                languages=tuple(data["languages"]), sections=tuple(data["sections"]),
-                schedule=data["schedule"], timezone=data["timezone"], on_edit=data["on_edit"],
-                backfill=data["backfill"], options=data["options"]))
-        return result
+        return [_subscription(row["destination"]) for row in self.db.query(sql + " order by name", params)]
+
+    def subscriptions_since(self, version: int) -> tuple[list[Destination], int]:
+        """Subscriptions written after `version` (one indexed read), and how many exist in all:
+        what the running service needs to update its destinations without reading every one."""
+        changed = [_subscription(row["destination"]) for row in self.db.query(
+            "select destination from subscriptions where version > ? order by name", [version])]
+        return changed, int(self.db.execute("select count(*) from subscriptions").fetchone()[0])
+
+    def subscription(self, name: str) -> Destination | None:
+        """One subscription by name (one indexed read, whatever their number)."""
+        rows = list(self.db.query("select destination from subscriptions where name = ?", [name]))
+        return _subscription(rows[0]["destination"]) if rows else None
+
+    def chat_subscription(self, platform: str, chat: str) -> Destination | None:
+        """The subscription a chat made, if any (one indexed read)."""
+        rows = list(self.db.query("select destination from subscriptions where platform = ? and chat = ? "
+                                  "order by name limit 1", [platform, chat]))
+        return _subscription(rows[0]["destination"]) if rows else None
+
+    def subscription_counts(self, user: str) -> tuple[int, int]:
+        """(subscriptions in all, those `user` made): what the `[subscriptions]` caps are checked against."""
+        total = self.db.execute("select count(*) from subscriptions").fetchone()[0]
+        mine = self.db.execute("select count(*) from subscriptions where subscribed_by = ?", [user]).fetchone()[0]
+        return int(total), int(mine)
 
     def subscriptions_version(self) -> int:
         rows = list(self.db.query("select value from meta where key = 'subscriptions_version'"))
@@ -681,6 +720,15 @@ class Store:
     def _bump_subscriptions(self) -> None:
         self.db.execute(
             "update meta set value = cast(value as integer) + 1 where key = 'subscriptions_version'")
+
+
+def _subscription(stored: str) -> Destination:
+    data = json.loads(stored)
+    return Destination(
+        name=data["name"], platform=data["platform"], chat=data["chat"],
+        languages=tuple(data["languages"]), sections=tuple(data["sections"]),
+        schedule=data["schedule"], timezone=data["timezone"], on_edit=data["on_edit"],
+        backfill=data["backfill"], options=data["options"])
 
 
 def link_key(link: str) -> str:

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -76,7 +76,9 @@ class DeliveryService:
         self.worker = DeliveryWorker(self.outbox, senders, self.destinations, config.delivery, self._now,
                                      on_sent=self._after_sent, describe=self.describe, tier=self._tier)
         self._dests: dict[str, Destination] | None = None
-        self._configured = frozenset(d.name for d in config.destinations)
+        self._configured_dests = {d.name: destination_from_config(d) for d in config.destinations}
+        self._configured = frozenset(self._configured_dests)
+        self._subscribed: set[str] = set()  # names stored as subscriptions (some are configured names)
         self._invalid: dict[str, tuple[Destination, str]] = {}
         self._subs_version: int | None = None
         self._wake = asyncio.Event()
@@ -101,19 +103,32 @@ class DeliveryService:
         paused, so one bad row can never stop the service.
         """
         if self._dests is None:
-            dests = {d.name: destination_from_config(d) for d in self.config.destinations}
-            for sub in self.store.subscriptions():  # a /subscribe in a configured chat updates that destination
-                dests[sub.name] = with_subscription(dests[sub.name], sub) if sub.name in dests else sub
-            self._invalid = {}
-            for name, dest in list(dests.items()):
-                try:
-                    schedule_of(dest)
-                except ScheduleError as exc:
-                    self._invalid[name] = (dest, f"{INVALID_SCHEDULE} {exc}")
-                    del dests[name]
-            self._dests = dests
-            self._subs_version = self.store.subscriptions_version()
+            version = self.store.subscriptions_version()
+            self._dests, self._invalid, self._subscribed = {}, {}, set()
+            for dest in self._configured_dests.values():
+                self._place(dest.name, dest)
+            self._apply(self.store.subscriptions())
+            self._subs_version = version
         return self._dests
+
+    def _apply(self, subs: list[Destination]) -> None:
+        """Take stored subscriptions into the destinations (a /subscribe in a configured chat updates it)."""
+        for sub in subs:
+            self._subscribed.add(sub.name)
+            configured = self._configured_dests.get(sub.name)
+            self._place(sub.name, with_subscription(configured, sub) if configured is not None else sub)
+
+    def _place(self, name: str, dest: Destination) -> None:
+        """A destination whose schedule parses is delivered to; another is set apart (and paused)."""
+        assert self._dests is not None
+        try:
+            schedule_of(dest)
+        except ScheduleError as exc:
+            self._invalid[name] = (dest, f"{INVALID_SCHEDULE} {exc}")
+            self._dests.pop(name, None)
+            return
+        self._invalid.pop(name, None)
+        self._dests[name] = dest
 
     def _tier(self, name: str) -> int:
         """0 for a destination of config.toml (a `/subscribe` there updates it), 1 for a runtime subscription."""
@@ -124,32 +139,55 @@ class DeliveryService:
         self.destinations()
         return dict(self._invalid)
 
-    def _pause_invalid(self) -> None:
-        """Pause destinations whose schedule cannot run; resume those paused for it and now fixed."""
+    def _pause_invalid(self, names: Collection[str] | None = None) -> None:
+        """Pause destinations whose schedule cannot run; resume those paused for it and now fixed
+        (all of them, or only `names`)."""
         now = self._now()
         invalid = self.invalid()
         for name, (_, why) in invalid.items():
+            if names is not None and name not in names:
+                continue
             state = self.outbox.ensure_dest(name, now)
             if state.paused_reason != why:
                 self.outbox.pause(name, why, now)
                 log.error("destination %s paused: %s", name, why)
-        states = self.outbox.dest_states()
-        for name in self.destinations():
+        if names is None:
+            states = self.outbox.dest_states()
+        else:
+            states = {n: st for n in names if (st := self.outbox.dest_state(n)) is not None}
+        for name in self.destinations() if names is None else [n for n in names if n in self.destinations()]:
             reason = states[name].paused_reason if name in states else None
             if reason and reason.startswith(INVALID_SCHEDULE):
                 self.outbox.unpause(name)
                 log.info("destination %s resumed: its schedule is valid again", name)
 
-    def _refresh_subscriptions(self) -> bool:
-        """Pick up destinations added or removed at run time; True when something changed."""
+    def _refresh_subscriptions(self) -> set[str] | None:
+        """Pick up destinations added, changed or removed at run time.
+
+        Returns None when nothing changed, else the names to plan again — only the subscriptions
+        written since the last look (a `/subscribe` costs the same with 10,000 subscribers as with
+        10); a removal (the count went down) reloads everything.
+        """
         version = self.store.subscriptions_version()
         if version == self._subs_version:
-            return False
+            return None
+        if self._dests is not None and self._subs_version is not None:
+            changed, total = self.store.subscriptions_since(self._subs_version)
+            names = {sub.name for sub in changed}
+            if total == len(self._subscribed | names):  # nothing removed: update just these
+                self._apply(changed)
+                self._subs_version = version
+                now = self._now()
+                for name in names:
+                    self.outbox.ensure_dest(name, now)
+                self._pause_invalid(names)
+                self._sync_jobs(names)
+                return names
         self._dests = None
         self.outbox.mark_removed([*self.destinations(), *self._invalid])
         self._pause_invalid()
         self._sync_jobs()
-        return True
+        return set(self.destinations())
 
     def _prepare(self) -> None:
         """Reconcile with the database: flag removed destinations, resume rows left in `sending`."""
@@ -166,9 +204,12 @@ class DeliveryService:
         self._prepared = True
 
     # ------------------------------------------------------------------ planning
-    def _plan(self) -> int:
-        """Admit new editions and enqueue on_publish work (including work a crash interrupted)."""
+    def _plan(self, names: Collection[str] | None = None) -> int:
+        """Admit new editions and enqueue on_publish work (including work a crash interrupted),
+        for every destination or only `names`."""
         dests = self.destinations()
+        if names is not None:
+            dests = {name: dests[name] for name in names if name in dests}
         self.planner.forget()
         self.planner.admit(dests)
         count = 0
@@ -203,7 +244,7 @@ class DeliveryService:
             with self._storage_guard(f"poll:{feed_name}"):
                 await self._poll(feed)
 
-    def run_due(self, only: str | None = None) -> int:
+    def run_due(self, only: str | None = None, names: Collection[str] | None = None) -> int:
         """Run the cron/digest ticks that are due by the clock (coalesced); returns rows enqueued.
 
         APScheduler's jobs call this at fire time; tests call it after moving their clock.
@@ -213,8 +254,11 @@ class DeliveryService:
         grace = self.config.delivery.misfire_grace_time
         count = 0
         self.planner.forget()
-        for dest in self.destinations().values():
-            if (only is not None and dest.name != only) or dest.platform not in self.platforms:
+        dests = self.destinations()
+        chosen = [only] if only is not None else names
+        wanted = list(dests.values()) if chosen is None else [dests[n] for n in chosen if n in dests]
+        for dest in wanted:
+            if dest.platform not in self.platforms:
                 continue
             schedule = schedule_of(dest)
             if isinstance(schedule, OnPublish):
@@ -298,17 +342,20 @@ class DeliveryService:
         return {"coalesce": True, "max_instances": 1,
                 "misfire_grace_time": max(1, int(self.config.delivery.misfire_grace_time))}
 
-    def _sync_jobs(self) -> None:
-        """Make the scheduler's jobs match config + subscriptions (add, replace, remove)."""
+    def _sync_jobs(self, names: Collection[str] | None = None) -> None:
+        """Make the scheduler's jobs match config + subscriptions (add, replace, remove); with `names`,
+        only the tick jobs of those destinations (the others are untouched)."""
         wanted: set[str] = set()
-        for feed in self.config.feeds:
-            job_id = f"poll:{feed.name}"
-            wanted.add(job_id)
-            if self.scheduler.get_job(job_id) is None:
-                self.scheduler.add_job(self._poll_job, IntervalTrigger(seconds=feed.poll_interval, timezone=UTC),
-                                       args=[feed.name], id=job_id, name=job_id, next_run_time=datetime.now(UTC),
-                                       **self._job_defaults())
-        for dest in self.destinations().values():
+        if names is None:
+            for feed in self.config.feeds:
+                job_id = f"poll:{feed.name}"
+                wanted.add(job_id)
+                if self.scheduler.get_job(job_id) is None:
+                    self.scheduler.add_job(self._poll_job, IntervalTrigger(seconds=feed.poll_interval, timezone=UTC),
+                                           args=[feed.name], id=job_id, name=job_id,
+                                           next_run_time=datetime.now(UTC), **self._job_defaults())
+        dests = self.destinations()
+        for dest in dests.values() if names is None else [dests[n] for n in names if n in dests]:
             schedule = schedule_of(dest)
             if isinstance(schedule, OnPublish):
                 continue
@@ -319,9 +366,12 @@ class DeliveryService:
             if job is None or str(job.trigger) != str(trigger):
                 self.scheduler.add_job(self._tick_job, trigger, args=[dest.name], id=job_id, name=job_id,
                                        replace_existing=True, **self._job_defaults())
-        for job in self.scheduler.get_jobs():
-            if job.id not in wanted:
-                job.remove()
+        if names is None:
+            stale = [job for job in self.scheduler.get_jobs() if job.id not in wanted]
+        else:
+            stale = [job for n in names if f"tick:{n}" not in wanted and (job := self.scheduler.get_job(f"tick:{n}"))]
+        for job in stale:
+            job.remove()
 
     # ------------------------------------------------------------------ entry points
     async def run_once(self) -> None:
@@ -356,9 +406,9 @@ class DeliveryService:
                 with self._storage_guard():
                     if now - last_check >= _SUBSCRIPTION_CHECK:
                         last_check = now
-                        if self._refresh_subscriptions():
-                            self._plan()
-                            self.run_due()
+                        if (changed := self._refresh_subscriptions()) is not None:
+                            self._plan(changed)
+                            self.run_due(names=changed)
                             woken = True
                     self.worker.pump(now, rescan=woken)
                 if self.health.problem is not None:
