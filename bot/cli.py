@@ -430,7 +430,8 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
     service = _service(ctx, store, platforms, health)
     from web import MeteredEngine, Metrics
 
-    metrics = Metrics(store, service.outbox, service.destinations, (*COMMANDS, "page"))
+    metrics = Metrics(store, service.outbox, service.destinations, (*COMMANDS, "page"),
+                      configured=[d.name for d in ctx.config.destinations])
     engine = MeteredEngine(store, ctx.aliases(), ctx.config.default_language, metrics=metrics,
                            destinations=[destination_from_config(d) for d in ctx.config.destinations],
                            subscriptions=ctx.config.subscriptions)

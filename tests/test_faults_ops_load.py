@@ -12,13 +12,23 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sqlite3
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from bot.commands import Query, parse_command
+from bot.config import Config, SubscriptionsConfig
+from bot.i18n import t
+from bot.ingest import Ingestor
+from bot.messages import Answer, ErrorAnswer, Subscribed
+from bot.models import Destination
+from bot.query import QueryEngine
+from bot.store import Store
 from tests.corpus import CORPUS
 from tests.fakes.telegram import FakeTelegram
 
@@ -174,3 +184,107 @@ async def test_sigterm_stops_run_while_a_send_waits_on_the_flood_limiter(tmp_pat
         assert code == 0, stderr[-3000:]
         assert took < 5, f"SIGTERM took {took:.1f}s"
         assert "Traceback" not in stderr, stderr[-3000:]
+
+
+# ---------------------------------------------------------------------- many subscribers
+SUBSCRIBERS = 10_000
+CHANNEL = -1009990
+FIRST_SUBSCRIBER = 5_000_000  # private chat ids are user ids
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str, float]:
+    start = time.monotonic()
+    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 (a local test server)
+        return response.status, response.read().decode("utf-8"), time.monotonic() - start
+
+
+def _seed_subscribers(db: Path) -> None:
+    """10,000 private chats that did `/subscribe outils` (what the engine stores for each), written
+    straight into the database: sending 10,000 commands through the fake would take minutes."""
+    store = Store(db)
+    try:
+        for n in range(SUBSCRIBERS):
+            chat = str(FIRST_SUBSCRIBER + n)
+            store.save_subscription(Destination(
+                name=f"telegram:{chat}", platform="telegram", chat=chat, languages=("fr",),
+                sections=("tools_datasets",), schedule="on_publish", backfill=1,
+                options={"index": True, "subscribed_by": chat}))
+    finally:
+        store.close()
+
+
+async def test_ten_thousand_private_subscribers_never_starve_the_configured_channel(tmp_path: Path) -> None:
+    port = _free_port()
+    db = tmp_path / "bot.db"
+    _seed_subscribers(db)
+    async with FakeTelegram(TOKEN, time_scale=0.01) as fake:
+        fake.add_chat(CHANNEL, "channel", username="digest_fr")
+        for n in range(SUBSCRIBERS):
+            fake.add_chat(FIRST_SUBSCRIBER + n, "private")
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[storage]\npath = "{db}"\n\n[web]\nlisten = "127.0.0.1:{port}"\n\n'
+            f'[[feeds]]\nname = "nlp"\nurl = "{CORPUS}"\npoll_interval = "1h"\n\n'
+            f'[telegram]\napi_base_url = "{fake.base_url}"\ntime_scale = 0.01\n\n'
+            f'[subscriptions]\nmax_total = {SUBSCRIBERS}\nmax_per_user = 3\n\n'
+            f'[[destinations]]\nname = "fr-channel"\nplatform = "telegram"\nchat = "{CHANNEL}"\n'
+            'languages = ["fr"]\n', encoding="utf-8")
+        proc = await _start(config, tmp_path / "stderr.log")
+        try:
+            # the configured channel gets its whole edition while the subscribers are still far from done
+            def channel_done() -> bool:
+                rows = _rows(db, "select state, count(*) from outbox where destination = 'fr-channel' group by 1")
+                return bool(rows) and {row[0] for row in rows} == {"sent"}
+            await _until(channel_done, "the configured channel to get its edition", proc, timeout=180)
+            sent = _rows(db, "select count(*) from outbox where destination like 'telegram:%' and state = 'sent'")
+            assert isinstance(sent[0][0], int) and sent[0][0] < SUBSCRIBERS / 2, sent  # (a section each, then an index)
+            assert fake.sent(CHANNEL)[-1].text.startswith("📚")  # the index, last
+
+            # /healthz answers at once, /metrics names no subscriber
+            status, _, took = await asyncio.to_thread(_get, f"http://127.0.0.1:{port}/healthz")
+            assert status == 200 and took < 2, took
+            status, metrics, _ = await asyncio.to_thread(_get, f"http://127.0.0.1:{port}/metrics")
+            assert status == 200
+            assert str(FIRST_SUBSCRIBER) not in metrics and "telegram:" not in metrics
+            assert f'digestbot_subscriptions{{platform="telegram"}} {SUBSCRIBERS}.0' in metrics
+            assert 'destination="fr-channel"' in metrics and 'destination="(subscriptions)"' in metrics
+
+            # the cap: a new chat is refused politely, an existing subscriber may still change theirs
+            await fake.wait_for(lambda: fake.pollers, timeout=30)
+            fake.user_says(77, "/subscribe outils", user_id=77, language_code="fr")
+            reply = await fake.wait_for(lambda: fake.sent(77), timeout=30)
+            assert reply[0].text.endswith(t("query.subscribe_full", "fr", limit=SUBSCRIBERS)), reply[0].text
+            fake.user_says(FIRST_SUBSCRIBER, "/subscribe publications", user_id=FIRST_SUBSCRIBER, language_code="fr")
+            await fake.wait_for(lambda: any("Publications" in m.text for m in fake.sent(FIRST_SUBSCRIBER)
+                                            if not m.text.startswith("📚")), timeout=30)
+        finally:
+            if proc.returncode is None:
+                code, took = await _sigterm(proc)
+        stderr = (tmp_path / "stderr.log").read_text(encoding="utf-8", errors="replace")
+        assert code == 0, stderr[-3000:]
+        assert took < 5, f"SIGTERM took {took:.1f}s"
+
+
+def test_one_person_cannot_take_more_subscriptions_than_max_per_user(tmp_path: Path) -> None:
+    store = Store(tmp_path / "bot.db")
+    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
+    engine = QueryEngine(store, subscriptions=SubscriptionsConfig(max_total=100, max_per_user=2))
+
+    def subscribe(chat: str, lang: str = "es") -> Answer:
+        return engine.answer(Query(parse_command("subscribe", "outils"), lang=lang, platform="telegram", chat=chat,
+                                   user="42", is_admin=True, is_private=chat == "42"))
+
+    assert isinstance(subscribe("42"), Subscribed)
+    assert isinstance(subscribe("-100"), Subscribed)  # a group the same person administers
+    refused = subscribe("-200")
+    assert isinstance(refused, ErrorAnswer)
+    assert refused.message == t("query.subscribe_user_limit", "es", limit=2)
+    assert isinstance(subscribe("-100"), Subscribed)  # changing one of theirs is never refused
+    assert store.subscription("telegram:-200") is None and store.subscription_counts("42") == (2, 2)
+    store.close()
