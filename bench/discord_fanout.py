@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.discord import Pacer, discord_adapter  # noqa: E402
 from bot.config import Config  # noqa: E402
+from bot.contract import platform_options  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
 from bot.messages import IndexEntry, IndexPost, SectionPost  # noqa: E402
 from bot.models import Issue, SectionRef  # noqa: E402
@@ -72,7 +73,7 @@ async def main(channels: int, scale: float, fmt: str, lang: str) -> int:
     # The channels exist before the bot connects (as configured destinations do), so their guild
     # comes from the gateway cache and no look-up request is needed.
     dests = [Destination(name=f"d{n}", platform="discord", chat=fake.add_channel(f"c{n}"),
-                         options={"format": fmt}) for n in range(channels)]
+                         options=platform_options("discord", {"format": fmt})) for n in range(channels)]
     await platform.sender.start()
     try:
         requests_before = len(fake.requests)

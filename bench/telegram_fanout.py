@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from adapters.telegram import telegram_adapter  # noqa: E402
 from bot.config import Config  # noqa: E402
+from bot.contract import platform_options  # noqa: E402
 from bot.errors import RetryLater  # noqa: E402
 from bot.ingest import Ingestor  # noqa: E402
 from bot.messages import SectionPost  # noqa: E402
@@ -66,7 +67,7 @@ async def run(channels: int, scale: float, lang: str, images: str) -> dict[str, 
             chat_id = -1000000000000 - number
             fake.add_chat(chat_id, "channel", username=f"bench_{number}")
             dests.append(Destination(name=f"bench-{number}", platform="telegram", chat=str(chat_id),
-                                     options={"images": images}))
+                                     options=platform_options("telegram", {"images": images})))
         platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=scale)
         await platform.sender.start()
         parts: list[Rendered] = []

@@ -39,7 +39,7 @@ from bot.destinations import destination_from_config
 from bot.errors import ConfigError, DigestbotError, FeedError, StorageError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
 from bot.ingest import Ingestor, split_entries
-from bot.lock import InstanceLock, holder
+from bot.lock import InstanceLock, InstanceLocked, holder
 from bot.messages import ErrorAnswer, NotFound
 from bot.models import Issue
 from bot.ports import Adapter, Destination
@@ -617,21 +617,33 @@ def _epoch_iso(epoch: float) -> str:
 @main.command()
 @click.option("--days", type=click.IntRange(1, 366), default=7, show_default=True, help="How many days ahead to plan.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (ISO 8601 times in each destination's zone).")
+@click.option("--at", "at", metavar="ISO-TIME", help="Plan from this time instead of now (e.g. 2026-12-07T09:00Z).")
 @_config_option
 @pass_context
-def plan(ctx: Context, days: int, as_json: bool) -> None:
+def plan(ctx: Context, days: int, as_json: bool, at: str | None) -> None:
     """Every delivery planned for the next days, per destination: when, what, and to where."""
     with _errors():
         from scheduler.plan import build_plan, plan_json
         from scheduler.report import plan_text
 
         service = _report_service(ctx)
-        now = service.clock()
+        now = _instant(at) if at else service.clock()
         plans = build_plan(service, days, now)
         if as_json:
             click.echo(json.dumps(plan_json(plans, now, days), ensure_ascii=False, indent=2))
         else:
             click.echo(plan_text(plans, days))
+
+
+def _instant(text: str) -> Any:
+    """An ISO 8601 time (UTC when it names no zone), or one clear line."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.UsageError(f"--at: {text[:40]!r} is not an ISO 8601 time (e.g. 2026-12-07T09:00Z)") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @main.command()
@@ -642,8 +654,14 @@ def plan(ctx: Context, days: int, as_json: bool) -> None:
 @_config_option
 @pass_context
 def send(ctx: Context, destination: str, number: int | None, section_key: str | None, dry_run: bool) -> None:
-    """Push an issue (or one section of it) to one destination now and report each post (exit 1 if any failed)."""
-    with _errors(), ctx.single_instance():
+    """Push an issue (or one section of it) to one destination now and report each post (exit 1 if any failed).
+
+    The issue is picked among the destination's own feeds and languages (its newest by default).
+    `--section` sends that section alone and leaves the schedule as it was. `--dry-run` prints
+    exactly the posts a real send posts and only reads the database. While `digestbot run` runs,
+    a real send hands its posts to it through the outbox and waits for their outcome.
+    """
+    with _errors():
         if dry_run:
             for planned in asyncio.run(_plan_send(ctx, destination, number, section_key)):
                 click.echo(f"── {destination} ← {planned.label} ({len(planned.parts)} message(s))")
@@ -653,7 +671,18 @@ def send(ctx: Context, destination: str, number: int | None, section_key: str | 
                                if part.payload else part.text)
             click.echo(f"{destination}: dry run, nothing sent")
             return
-        report = asyncio.run(_send(ctx, destination, number, section_key))
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(ctx.single_instance())
+                running: int | None = None
+            except InstanceLocked as exc:
+                running = exc.pid or -1
+            if running is None:
+                report = asyncio.run(_send(ctx, destination, number, section_key))
+            else:
+                click.echo(f"{destination}: digestbot is running (process {running}); handing the posts to it",
+                           err=True)
+                report = asyncio.run(_hand_over(ctx, destination, number, section_key))
         if not report.posts:
             click.echo(f"{destination}: nothing new to send for {report.edition} (already queued or delivered; "
                        "--section KEY sends one section again)")
@@ -667,10 +696,11 @@ def send(ctx: Context, destination: str, number: int | None, section_key: str | 
             raise SystemExit(1)
 
 
-async def _send_parts(ctx: Context, destination: str) -> tuple[Store, dict[str, Adapter], Any]:
-    """The store (ingested first if empty), the destination's platform only, and the service."""
-    store = ctx.store()
-    if not store.list_issues(limit=1):
+async def _send_parts(ctx: Context, destination: str, *, read_only: bool = False,
+                      ingest: bool = True) -> tuple[Store, dict[str, Adapter], Any]:
+    """The store (ingested first if empty, unless read-only), the destination's platform only, and the service."""
+    store = ctx.store(read_only=read_only)
+    if ingest and not read_only and not store.list_issues(limit=1):
         ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
         for feed in ctx.config.feeds or [_feed_for(ctx, None)]:
             try:
@@ -687,13 +717,32 @@ async def _send_parts(ctx: Context, destination: str) -> tuple[Store, dict[str, 
     return store, platforms, _service(ctx, store, platforms)
 
 
+def _dry_run_store(ctx: Context) -> bool:
+    """Whether the dry run reads the database read-only: beside a running `run` (which has made every
+    table and stored the issues); otherwise it may create the schema and ingest a fresh database first."""
+    path = ctx.config.storage.path
+    return path != ":memory:" and Path(path).is_file() and holder(path) is not None
+
+
 async def _plan_send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> list[Any]:
     from scheduler.sendnow import plan_send
 
-    store, platforms, service = await _send_parts(ctx, destination)
+    store, platforms, service = await _send_parts(ctx, destination, read_only=_dry_run_store(ctx))
     try:
         return plan_send(service.planner, service.matcher, service.destinations(), platforms, destination,
                          number, section_key)
+    finally:
+        store.close()
+
+
+async def _hand_over(ctx: Context, destination: str, number: int | None, section_key: str | None) -> Any:
+    """`send` beside a running `run`: enqueue in the shared outbox; the running service delivers."""
+    from scheduler.sendnow import hand_over
+
+    store, platforms, service = await _send_parts(ctx, destination, ingest=False)
+    try:
+        return await hand_over(service.planner, service.matcher, service.destinations(), platforms, destination,
+                               number, section_key, clock=service._now)
     finally:
         store.close()
 
@@ -719,6 +768,19 @@ async def _send(ctx: Context, destination: str, number: int | None, section_key:
     finally:
         await _close_all(platforms)
         store.close()
+
+
+@main.command()
+@click.argument("destination")
+@_config_option
+@pass_context
+def reset(ctx: Context, destination: str) -> None:
+    """Drop a `/subscribe` override: DESTINATION receives config.toml's selection again (works beside `run`)."""
+    with _errors():
+        with contextlib.closing(ctx.store()) as store:
+            dest = _service(ctx, store, {"console": _console(ctx.config)}).reset(destination)
+        click.echo(f"{destination}: /subscribe override dropped; now {dest.schedule.words()}, sections "
+                   f"{', '.join(dest.sections)} (from config.toml)")
 
 
 @main.command()

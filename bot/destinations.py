@@ -1,45 +1,76 @@
-"""Turns configured destinations into the platform-neutral `Destination` value."""
+"""Builds the typed `Destination` (bot/contract.py) from config.toml, once, and lays overrides over it."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from bot.config import DestinationConfig
-from bot.ports import Destination
+from bot.contract import (
+    Change,
+    ConsoleOptions,
+    Destination,
+    DiscordOptions,
+    Override,
+    PlatformOptions,
+    TelegramOptions,
+)
+from bot.filters import ItemFilter
+from bot.presentation import Presentation
+from bot.schedule import CronDrip, parse_schedule
 
-__all__ = ["destination_from_config", "with_subscription"]
-
-_OPTION_KEYS = ("link_preview", "images", "topic", "topics", "index", "format", "thread", "feeds", "include", "exclude",
-                "compact", "max_item_chars", "per_tick", "mention_role", "mention_roles")
+__all__ = ["destination_from_config", "override_of", "with_subscription"]
 
 
 def destination_from_config(config: DestinationConfig) -> Destination:
-    """One `Destination` per `[[destinations]]` table; options carry the platform settings."""
-    options = {key: getattr(config, key) for key in _OPTION_KEYS}
+    """One `Destination` per `[[destinations]]` table (already validated: the schedule parses)."""
+    schedule = parse_schedule(config.schedule, config.timezone)
+    if isinstance(schedule, CronDrip):
+        schedule = replace(schedule, per_tick=config.per_tick)
     return Destination(
         name=config.name,
         platform=config.platform,
         chat=config.target,
         languages=tuple(config.languages),
         sections=tuple(config.sections),
-        schedule=config.schedule,
-        timezone=config.timezone,
+        schedule=schedule,
         on_edit=config.on_edit,
         backfill=config.backfill,
-        options=options,
+        feeds=tuple(config.feeds),
+        filters=ItemFilter(tuple(config.include), tuple(config.exclude)),
+        presentation=Presentation(compact=config.compact, max_item_chars=config.max_item_chars),
+        options=_options(config),
     )
 
 
-#: What `/subscribe` in a configured destination's chat may change; the rest stays as configured.
-_SUBSCRIBED_OPTIONS = ("include", "exclude")
+def _options(config: DestinationConfig) -> PlatformOptions:
+    match config.platform:
+        case "telegram":
+            images = config.images if config.images in ("none", "first", "all") else "none"
+            return TelegramOptions(link_preview=config.link_preview, images=images,  # type: ignore[arg-type]
+                                   topic=config.topic, topics=dict(config.topics), index=config.index)
+        case "discord":
+            images = config.images if config.images in ("thumbnail", "full", "none") else "thumbnail"
+            return DiscordOptions(format=config.format, thread=config.thread, images=images,  # type: ignore[arg-type]
+                                  mention_role=config.mention_role, mention_roles=dict(config.mention_roles),
+                                  index=config.index)
+        case "console":
+            return ConsoleOptions(index=config.index)
+
+
+def override_of(sub: Destination) -> Override | None:
+    """The part of a stored `/subscribe` row that overrides a configured destination (None if unrecorded)."""
+    if sub.change is None:
+        return None
+    return Override(sections=sub.sections, schedule=sub.schedule, filters=sub.filters, change=sub.change)
 
 
 def with_subscription(configured: Destination, sub: Destination) -> Destination:
     """A configured destination updated by a `/subscribe` in its chat (stored under the same name).
 
-    Sections, schedule and topic filters come from the subscription; the chat, languages and
-    presentation options from config.toml. The name stays, so the outbox remembers what it sent.
+    Sections, schedule and topic filters come from the subscription; the chat, languages, feeds and
+    presentation from config.toml. The name stays, so the outbox remembers what it sent.
     """
-    options = {key: value for key, value in configured.options.items() if key not in _SUBSCRIBED_OPTIONS}
-    options.update({key: sub.options[key] for key in _SUBSCRIBED_OPTIONS if sub.options.get(key)})
-    return replace(configured, sections=sub.sections, schedule=sub.schedule, options=options)
+    override = override_of(sub)
+    if override is None:  # a row stored before changes were recorded: its origin is unknown
+        override = Override(sub.sections, sub.schedule, sub.filters, Change("", sub.chat))
+    return override.over(configured)

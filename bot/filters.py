@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import Any
 
 from bot.models import Item, Section
 
@@ -55,15 +53,6 @@ class ItemFilter:
 
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
-
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> ItemFilter:
-        """The filter a destination's options hold (`include`/`exclude` lists; anything else is ignored)."""
-        def terms(key: str) -> tuple[str, ...]:
-            value = options.get(key) or ()
-            return tuple(str(term) for term in value if isinstance(term, str) and term.strip())[:MAX_TERMS]
-
-        return cls(terms("include"), terms("exclude"))
 
     def __bool__(self) -> bool:
         return bool(self.include or self.exclude)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
     "Block",
     "BlockKind",
-    "Destination",
     "Issue",
     "IssueRef",
     "Item",
@@ -267,25 +266,3 @@ class SectionRef:
     emoji: str
     position: int
     item_count: int = 0
-
-
-# --------------------------------------------------------------------------- destinations
-@dataclass(frozen=True, slots=True)
-class Destination:
-    """A place posts go to: a Telegram chat/topic, a Discord channel, the console.
-
-    `options` holds the platform-specific settings of the destination as given in
-    config.toml or by `/subscribe` (e.g. `images`, `link_preview`, `topic`,
-    `topics`, `format`, `thread`); adapters read what they understand.
-    """
-
-    name: str
-    platform: str
-    chat: str
-    languages: tuple[str, ...] = ()
-    sections: tuple[str, ...] = ("*",)
-    schedule: str = "on_publish"
-    timezone: str = "UTC"
-    on_edit: str = "ignore"
-    backfill: int = 1
-    options: Mapping[str, Any] = field(default_factory=dict)

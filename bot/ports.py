@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, runtime_checkable
 
 from typing_extensions import TypeVar
 
+from bot.contract import Destination
 from bot.messages import Answer, Post
-from bot.models import Destination
 
 if TYPE_CHECKING:
     from bot.query import QueryEngine

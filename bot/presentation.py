@@ -2,16 +2,14 @@
 
 `compact = true` shows one line per item (its title, or its first words, and a link);
 `max_item_chars = N` shortens each item's text at a sentence or word boundary with "…" and
-a link to the rest. The options are checked by config validation; a renderer reading a
-stored subscription gets safe defaults for anything missing or odd.
+a link to the rest. The options are checked by config validation (and parsed once into the
+destination, bot/contract.py); a stored subscription gets safe defaults for anything missing or odd.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from bot.models import Item
 
@@ -26,13 +24,6 @@ ELLIPSIS = "…"
 class Presentation:
     compact: bool = False
     max_item_chars: int | None = None
-
-    @classmethod
-    def of(cls, options: Mapping[str, Any] | None) -> Presentation:
-        options = options or {}
-        limit = options.get("max_item_chars")
-        valid = isinstance(limit, int) and not isinstance(limit, bool) and limit >= MIN_ITEM_CHARS
-        return cls(compact=options.get("compact") is True, max_item_chars=limit if valid else None)
 
 
 #: Whole items, one after the other: what a destination without presentation options gets.

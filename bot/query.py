@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import assert_never
 
 from bot import commands as cmd
 from bot.commands import Query, clean
 from bot.config import SubscriptionsConfig
-from bot.filters import MAX_TERMS, term_problem
+from bot.contract import Change, Destination, platform_options
+from bot.filters import MAX_TERMS, ItemFilter, term_problem
 from bot.i18n import language_name, normalize_language, supported_languages, t
 from bot.messages import (
     Answer,
@@ -32,7 +34,7 @@ from bot.messages import (
     SectionList,
     Subscribed,
 )
-from bot.models import Destination, Issue, IssueRef, Section, SectionRef
+from bot.models import Issue, IssueRef, Section, SectionRef
 from bot.schedule import ScheduleError, parse_schedule
 from bot.section_names import SectionMatcher
 from bot.sections import SectionAliases
@@ -369,14 +371,16 @@ class QueryEngine:
                 "query.subscribe_unknown_sections", lang, names=_echo(", ".join(unknown)), available=available))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
         name = configured.name if configured else f"{query.platform}:{query.chat}"
-        existing = self.store.subscription(name) is not None
+        existing = self.store.has_subscription(name)
         if not configured and not existing and (refusal := self._over_limit(query.user, lang)) is not None:
             return refusal
         destination = Destination(
             name=name, platform=query.platform, chat=query.chat,
             languages=configured.languages if configured and configured.languages else (lang,),
-            sections=tuple(keys) or ("*",), schedule=schedule, backfill=1,
-            options={"index": True, "subscribed_by": query.user, **{k: v[:MAX_TERMS] for k, v in terms.items() if v}},
+            sections=tuple(keys) or ("*",), schedule=parse_schedule(schedule), backfill=1,
+            filters=ItemFilter(tuple(terms["include"][:MAX_TERMS]), tuple(terms["exclude"][:MAX_TERMS])),
+            options=platform_options(query.platform, {}),
+            change=Change(by=query.user, chat=query.chat, at=datetime.now(UTC)),
         )
         self.store.save_subscription(destination)
         label = ", ".join(self._section_names(keys, lang)) if keys else t("query.all_sections", lang)

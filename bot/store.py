@@ -26,7 +26,9 @@ from urllib.parse import urlsplit
 import orjson
 import sqlite_utils
 
-from bot.models import Block, Destination, Issue, IssueRef, Item, Section, SectionRef
+from bot.contract import Destination, Unrunnable, destination_from_json, destination_to_json
+from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
+from bot.schedule import ScheduleError
 from bot.storagefault import check_storage_path, storage_error
 
 __all__ = ["FeedState", "HeldIssue", "SaveResult", "Store", "StoredHit", "link_key"]
@@ -661,12 +663,9 @@ class Store:
 
     # ------------------------------------------------------------------ subscriptions
     def save_subscription(self, dest: Destination) -> None:
-        payload = {
-            "name": dest.name, "platform": dest.platform, "chat": dest.chat, "languages": list(dest.languages),
-            "sections": list(dest.sections), "schedule": dest.schedule, "timezone": dest.timezone,
-            "on_edit": dest.on_edit, "backfill": dest.backfill, "options": dict(dest.options),
-        }
-        by = dest.options.get("subscribed_by")
+        """Store a destination created or changed at run time (`/subscribe`, the panel) as typed JSON."""
+        payload = destination_to_json(dest)
+        by = dest.change.by if dest.change is not None else None
         with self.transaction():
             self._bump_subscriptions()
             self.db.table("subscriptions").upsert(
@@ -683,29 +682,40 @@ class Store:
         return found
 
     def subscriptions(self, platform: str | None = None) -> list[Destination]:
-        """Every runtime subscription (the service's destinations); a command reads one with `subscription`."""
-        sql, params = "select destination from subscriptions", []
-        if platform:
-            sql, params = sql + " where platform = ?", [platform]
-        return [_subscription(row["destination"]) for row in self.db.query(sql + " order by name", params)]
+        """Stored subscriptions the scheduler can run (see `load_subscriptions` for the others)."""
+        return self.load_subscriptions(platform)[0]
 
-    def subscriptions_since(self, version: int) -> tuple[list[Destination], int]:
-        """Subscriptions written after `version` (one indexed read), and how many exist in all:
-        what the running service needs to update its destinations without reading every one."""
-        changed = [_subscription(row["destination"]) for row in self.db.query(
-            "select destination from subscriptions where version > ? order by name", [version])]
-        return changed, int(self.db.execute("select count(*) from subscriptions").fetchone()[0])
+    def load_subscriptions(self, platform: str | None = None) -> tuple[list[Destination], list[Unrunnable]]:
+        """Stored subscriptions, parsed once: those that run, and those set apart (schedule no longer valid)."""
+        return self._load_subscriptions("where platform = ?" if platform else "", [platform] if platform else [])
 
-    def subscription(self, name: str) -> Destination | None:
-        """One subscription by name (one indexed read, whatever their number)."""
-        rows = list(self.db.query("select destination from subscriptions where name = ?", [name]))
-        return _subscription(rows[0]["destination"]) if rows else None
+    def _load_subscriptions(self, where: str, params: list[Any]) -> tuple[list[Destination], list[Unrunnable]]:
+        good: list[Destination] = []
+        bad: list[Unrunnable] = []
+        for row in self.db.query(f"select destination, created from subscriptions {where} order by name", params):
+            data = json.loads(row["destination"])
+            try:
+                good.append(destination_from_json(data, row["created"]))
+            except ScheduleError as exc:
+                bad.append(Unrunnable(str(data["name"]), str(data.get("platform") or "console"),
+                                      str(data.get("chat") or ""), str(data.get("schedule") or ""),
+                                      str(data.get("timezone") or "UTC"), str(exc)))
+        return good, bad
+
+    def subscriptions_since(self, version: int) -> tuple[list[Destination], list[Unrunnable], int]:
+        """Subscriptions written after `version` (one indexed read), runnable and not, and how many exist
+        in all: what the running service needs to update its destinations without reading every one."""
+        good, bad = self._load_subscriptions("where version > ?", [version])
+        return good, bad, int(self.db.execute("select count(*) from subscriptions").fetchone()[0])
+
+    def has_subscription(self, name: str) -> bool:
+        """Whether a subscription of this name is stored (one indexed read, whatever their number)."""
+        return bool(self.db.execute("select 1 from subscriptions where name = ?", [name]).fetchone())
 
     def chat_subscription(self, platform: str, chat: str) -> Destination | None:
-        """The subscription a chat made, if any (one indexed read)."""
-        rows = list(self.db.query("select destination from subscriptions where platform = ? and chat = ? "
-                                  "order by name limit 1", [platform, chat]))
-        return _subscription(rows[0]["destination"]) if rows else None
+        """The runnable subscription a chat made, if any (one indexed read)."""
+        good, _ = self._load_subscriptions("where platform = ? and chat = ?", [platform, chat])
+        return good[0] if good else None
 
     def subscription_counts(self, user: str) -> tuple[int, int]:
         """(subscriptions in all, those `user` made): what the `[subscriptions]` caps are checked against."""
@@ -720,15 +730,6 @@ class Store:
     def _bump_subscriptions(self) -> None:
         self.db.execute(
             "update meta set value = cast(value as integer) + 1 where key = 'subscriptions_version'")
-
-
-def _subscription(stored: str) -> Destination:
-    data = json.loads(stored)
-    return Destination(
-        name=data["name"], platform=data["platform"], chat=data["chat"],
-        languages=tuple(data["languages"]), sections=tuple(data["sections"]),
-        schedule=data["schedule"], timezone=data["timezone"], on_edit=data["on_edit"],
-        backfill=data["backfill"], options=data["options"])
 
 
 def link_key(link: str) -> str:

@@ -15,12 +15,13 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
+from bot.contract import Unrunnable
 from bot.models import Issue, Section
 from bot.ports import Destination
 from bot.schedule import CronDrip, OnPublish
 from bot.store import Store
 from scheduler.outbox import Outbox
-from scheduler.planner import DIGEST, INDEX, Planner, schedule_of
+from scheduler.planner import DIGEST, INDEX, Planner
 
 __all__ = ["DestinationPlan", "PlannedDelivery", "ServiceView", "build_plan", "iso", "issue_label",
            "plan_destination", "plan_json", "section_label", "unit_label"]
@@ -37,7 +38,7 @@ class ServiceView(Protocol):
     planner: Planner
 
     def destinations(self) -> dict[str, Destination]: ...
-    def invalid(self) -> dict[str, tuple[Destination, str]]: ...
+    def invalid(self) -> dict[str, tuple[Unrunnable, str]]: ...
     def clock(self) -> datetime: ...
 
 
@@ -101,7 +102,7 @@ def unit_label(issue: Issue | None, entry_id: str, unit: str) -> str:
 def plan_destination(service: ServiceView, dest: Destination, now: datetime,
                      until: datetime) -> DestinationPlan:
     """Deliveries to one destination between `now` and `until`, from the scheduler's own rules."""
-    schedule = schedule_of(dest)
+    schedule = dest.schedule
     zone = ZoneInfo(dest.timezone)
     state = service.outbox.dest_state(dest.name)
     queued = _queued(service, dest, now, zone)

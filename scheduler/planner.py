@@ -8,41 +8,29 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
-from bot.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
-from bot.models import Issue, IssueRef, Section, SectionRef
+from bot.messages import DigestPost, Post, SectionPost
+from bot.models import Issue, IssueRef, Section
 from bot.ports import Destination, Rendered, Renderer
-from bot.schedule import CronDrip, Digest, OnPublish, Schedule, parse_schedule
+from bot.schedule import CronDrip, Digest, OnPublish
 from bot.store import SaveResult, Store
 from scheduler.outbox import NewRow, Outbox, OutboxRow
 from scheduler.selection import (
+    Receipt,
     SectionMatcher,
-    dest_feeds,
     matches_issue,
-    selected_sections,
+    receives,
     selection_fingerprint,
 )
 
-__all__ = ["DIGEST", "INDEX", "Planner", "schedule_of"]
+__all__ = ["DIGEST", "INDEX", "Planner"]
 
 log = logging.getLogger(__name__)
 
 DIGEST = "#digest"
 INDEX = "#index"
 _MAX_LIST = 10_000
-
-
-def schedule_of(dest: Destination) -> Schedule:
-    """The destination's parsed schedule.
-
-    Raises:
-        ScheduleError: the stored text is not a schedule (the service pauses such a destination
-            and never hands it to the planner).
-    """
-    schedule = parse_schedule(dest.schedule, dest.timezone)
-    return replace(schedule, per_tick=Planner.per_tick(dest)) if isinstance(schedule, CronDrip) else schedule
 
 
 class Planner:
@@ -70,7 +58,7 @@ class Planner:
 
     def _candidates(self, dest: Destination, cache: dict[str | None, list[IssueRef]]) -> list[IssueRef]:
         """Editions the destination would take, newest first."""
-        feeds = dest_feeds(dest) or (None,)
+        feeds: tuple[str | None, ...] = dest.feeds or (None,)
         refs: list[IssueRef] = []
         for feed in feeds:
             if feed not in cache:
@@ -82,7 +70,17 @@ class Planner:
         return refs
 
     def _selected(self, dest: Destination, issue: Issue) -> list[Section]:
-        return selected_sections(dest, issue, self.matcher)
+        return list(self.receives(dest, issue).sections)
+
+    def receives(self, dest: Destination, issue: Issue, only: str | None = None) -> Receipt:
+        """What `dest` receives from `issue` (scheduler/selection.py's one answer, with this deployment's
+        section aliases)."""
+        return receives(dest, issue, self.matcher, only=only)
+
+    def candidates(self, dest: Destination, number: int | None = None) -> list[IssueRef]:
+        """Stored editions of the destination's feeds and languages, newest first (issue `number` only)."""
+        refs = self._candidates(dest, {})
+        return [r for r in refs if r.number == number] if number is not None else refs
 
     def _render(self, dest: Destination, post: Post) -> list[Rendered]:
         return list(self.platforms[dest.platform].render(post, dest))
@@ -148,7 +146,7 @@ class Planner:
         entry_ids = self.outbox.open_admissions(dest.name)
         entry_ids += [e for e in self._admission(dest, state.fingerprint if state else None, {})[0]
                       if e not in entry_ids]
-        digest = isinstance(schedule_of(dest), Digest)
+        digest = isinstance(dest.schedule, Digest)
         found: list[tuple[Issue, Section | None]] = []
         for entry_id in entry_ids:
             issue, remaining = self._remaining(dest, entry_id)
@@ -190,8 +188,7 @@ class Planner:
     @staticmethod
     def per_tick(dest: Destination) -> int:
         """Sections a cron drip releases per tick (`per_tick`, default 1; config checks 1–50)."""
-        value = dest.options.get("per_tick", 1)
-        return max(1, min(int(value), 50)) if isinstance(value, int) and not isinstance(value, bool) else 1
+        return dest.schedule.per_tick if isinstance(dest.schedule, CronDrip) else 1
 
     def drip(self, dest: Destination) -> int:
         """Release the next `per_tick` sections not yet enqueued (oldest admitted edition first)."""
@@ -232,51 +229,53 @@ class Planner:
 
     # ------------------------------------------------------------------ send now
     def send_now(self, dest: Destination, entry_id: str, section: str | None) -> int:
-        """Enqueue an edition (or one section of it) now, whatever the schedule."""
+        """Enqueue an edition (or one section of it) now, whatever the schedule.
+
+        A whole edition is admitted (the schedule will not send it again); one section is not:
+        the schedule stays exactly as it was (what it would release next, it still releases).
+        """
         issue = self.issue(entry_id)
         if issue is None:
             return 0
-        self.outbox.record_issues(dest.name, [entry_id], (), self.clock())
-        if isinstance(schedule_of(dest), Digest):
-            now = self.clock()
+        now = self.clock()
+        if section is not None:
+            chosen = self.receives(dest, issue, only=section).sections
+            if not chosen:
+                return 0
+            post = SectionPost(issue=issue.ref, section=chosen[0], notify=not self.outbox.has_rows(dest.name, entry_id))
+            revision = self.outbox.max_revision(dest.name, entry_id, section)
+            if self.outbox.unit_rows(dest.name, entry_id, section):
+                revision += 1  # already sent once: a deliberate resend gets new keys
+            return self.outbox.enqueue(
+                self._rows(dest, entry_id, section, "section", self._render(dest, post), now, revision), now)
+        self.outbox.record_issues(dest.name, [entry_id], (), now)
+        if isinstance(dest.schedule, Digest):
             count = self.outbox.enqueue(self._digest_rows(dest, issue, 0, now), now)
             self.outbox.set_done(dest.name, entry_id)
             return count
-        if section is None:
-            return self.enqueue_issue(dest, entry_id)
-        now = self.clock()
-        chosen = [s for s in issue.sections if s.key == section]
-        if not chosen:
-            return 0
-        post = SectionPost(issue=issue.ref, section=chosen[0],
-                    notify=not self.outbox.has_rows(dest.name, entry_id))
-        revision = self.outbox.max_revision(dest.name, entry_id, section)
-        if self.outbox.unit_rows(dest.name, entry_id, section):
-            revision += 1  # already sent once: a deliberate resend gets new keys
-        return self.outbox.enqueue(
-            self._rows(dest, entry_id, section, "section", self._render(dest, post), now, revision), now)
+        return self.enqueue_issue(dest, entry_id)
 
     # ------------------------------------------------------------------ index
     def after_sent(self, dest: Destination, row: OutboxRow) -> int:
         """Once every selected section of an edition is out, post (or update) its index."""
-        if row.kind != "section" or not dest.options.get("index") or isinstance(schedule_of(dest), Digest):
+        if row.kind != "section":
             return 0
         if row.part + 1 < row.parts or self.outbox.unsent_count(dest.name, row.entry_id, "section"):
             return 0  # not the last part out yet
         issue = self.issue(row.entry_id)
         if issue is None:
             return 0
-        sections = self._selected(dest, issue)
-        if len(sections) < 2:
+        receipt = self.receives(dest, issue)
+        if not receipt.index:
             return 0
-        entries: list[IndexEntry] = []
-        for section in sections:
+        urls: dict[str, str | None] = {}
+        for section in receipt.sections:
             rows = self.outbox.unit_rows(dest.name, row.entry_id, section.key)
             if not rows or any(r.state != "sent" for r in rows) or len(rows) < rows[0].parts:
                 return 0
             first = rows[0].sent
-            entries.append(IndexEntry(_section_ref(section), first.url if first else None))
-        post = IndexPost(issue=issue.ref, entries=tuple(entries))
+            urls[section.key] = first.url if first else None
+        post = receipt.posts(urls)[-1]
         parts = self._render(dest, post)
         now = self.clock()
         existing = self.outbox.unit_rows(dest.name, row.entry_id, INDEX)
@@ -309,7 +308,7 @@ class Planner:
             dest = dests.get(name)
             if dest is None or dest.on_edit == "ignore" or dest.platform not in self.platforms:
                 continue
-            if isinstance(schedule_of(dest), Digest):
+            if isinstance(dest.schedule, Digest):
                 count += self._edit_digest(dest, issue, result)
             else:
                 count += self._edit_sections(dest, issue, result)
@@ -348,7 +347,7 @@ class Planner:
                                          result.revision, now)
         added = [key for key in result.added if key in selected]
         if added:
-            if isinstance(schedule_of(dest), OnPublish):
+            if isinstance(dest.schedule, OnPublish):
                 count += self.enqueue_issue(dest, issue.entry_id)
             else:
                 self.outbox.set_done(dest.name, issue.entry_id, done=False)  # the drip picks them up
@@ -373,8 +372,3 @@ class Planner:
             log.info("destination %s: %s of %s now fits in %d message(s); the %d extra one(s) stay as sent",
                      dest.name, unit, entry_id, len(parts), len(existing) - len(parts))
         return self.outbox.enqueue(rows, now)
-
-
-def _section_ref(section: Section) -> SectionRef:
-    return SectionRef(key=section.key, heading=section.heading, emoji=section.emoji,
-                      position=section.position, item_count=len(section.items))

@@ -55,6 +55,18 @@ def status_text(status: ServiceStatus) -> str:
         ("name", "platform", "schedule", "next run", "queue", "delivered", "failed", "dead", "paused"), rows)]
     if not status.destinations:
         lines.append("  (no destination)")
+    chosen = [(d.name, d.selection) for d in status.destinations if d.selection is not None]
+    if chosen:
+        lines += ["", "Selections (what each destination receives, and where that comes from)"]
+        for name, sel in chosen:
+            what = [f"feeds {', '.join(sel.feeds) or 'all'}", f"languages {', '.join(sel.languages) or 'all'}",
+                    f"sections {', '.join(sel.sections)}"]
+            if sel.include:
+                what.append(f"only about {', '.join(sel.include)}")
+            if sel.exclude:
+                what.append(f"never about {', '.join(sel.exclude)}")
+            reset = " — `digestbot reset " + name + "` restores config.toml's" if sel.overridden else ""
+            lines.append(f"  {name}: {'; '.join(what)} — from {sel.source}{reset}")
     blocked = [d for d in status.destinations if d.blocked_until is not None and not d.paused]
     if blocked:
         lines += ["", "Blocked: nothing more goes out to these before the time shown (their posts keep their order)"]

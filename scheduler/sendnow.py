@@ -12,19 +12,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Literal, assert_never
 
 from bot.errors import ConfigError, DigestbotError
-from bot.messages import DigestPost, SectionPost
+from bot.messages import DigestPost, IndexPost, Post, SectionPost
 from bot.models import Issue, IssueRef
 from bot.ports import Destination, Outlet, Rendered
 from scheduler.outbox import OutboxRow
 from scheduler.planner import DIGEST, INDEX, Planner
-from scheduler.selection import SectionMatcher, matches_issue, selected_sections
+from scheduler.selection import SectionMatcher
 from scheduler.worker import DeliveryWorker
 
-__all__ = ["PlannedPost", "PostReport", "SendReport", "describe_unit", "plan_send", "send_to"]
+__all__ = ["PlannedPost", "PostReport", "SendReport", "describe_unit", "hand_over", "plan_send", "send_to"]
 
 State = Literal["delivered", "failed", "dead"]
 
@@ -71,7 +71,11 @@ def describe_unit(issue: Issue | None, unit: str) -> str:
 
 
 class _Target:
-    """The destination, edition and section a `send` asked for, resolved or refused in one line."""
+    """The destination, edition and section a `send` asked for, resolved or refused in one line.
+
+    The edition is picked among the destination's own feeds and languages only (its newest one
+    by default; `--issue N` is issue N of those feeds), so a send never crosses newsletters.
+    """
 
     def __init__(self, planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
                  platforms: Mapping[str, Outlet], name: str, number: int | None, section: str | None) -> None:
@@ -81,12 +85,11 @@ class _Target:
             raise ConfigError(f"destinations.{name}", f"unknown destination (configured: {known})")
         if dest.platform not in platforms:
             raise DigestbotError(f"destination {name!r}: platform {dest.platform} is not available")
-        store = planner.store
-        refs = store.editions(number) if number is not None else store.list_issues(limit=10_000)
-        ref: IssueRef | None = next((r for r in refs if matches_issue(dest, r)), None)
+        ref: IssueRef | None = next(iter(planner.candidates(dest, number)), None)
         if ref is None:
-            which = f" and issue #{number}" if number is not None else ""
-            raise DigestbotError(f"no stored edition for destination {name!r}{which}")
+            which = f" issue #{number}" if number is not None else " edition"
+            scope = _scope(dest)
+            raise DigestbotError(f"no stored{which} for destination {name!r}{scope}")
         issue = planner.issue(ref.entry_id)
         if issue is None:
             raise DigestbotError(f"{ref.label} is no longer stored")
@@ -96,25 +99,66 @@ class _Target:
             if match is None:
                 keys = ", ".join(s.key for s in issue.sections)
                 raise DigestbotError(f"{ref.label} has no section {section!r} (it has: {keys})")
+            if not planner.receives(dest, issue, only=match.key).sections:
+                raise DigestbotError(f"{ref.label}: no item of section {match.key!r} passes {name}'s topic filters")
             key = match.key
         self.dest, self.issue, self.key = dest, issue, key
+
+
+def _scope(dest: Destination) -> str:
+    """" (feeds: nlp; languages: fr)": what a destination picks editions from, for a refusal."""
+    parts = []
+    if dest.feeds:
+        parts.append("feeds: " + ", ".join(dest.feeds))
+    if dest.languages:
+        parts.append("languages: " + ", ".join(dest.languages))
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+def _planned_units(planner: Planner, target: _Target) -> list[tuple[str, Post]]:
+    """(unit, post) for every post a real send of `target` enqueues, index included, in order.
+
+    Mirrors `Planner.send_now` and `Planner.after_sent`: a whole edition leaves out the sections
+    already queued or delivered (and an index already posted); one section is always sent again.
+    """
+    dest, issue = target.dest, target.issue
+    receipt = planner.receives(dest, issue, only=target.key)
+    posts = receipt.posts()
+    if target.key is not None:
+        return [(target.key, post) for post in posts]
+    done = planner.outbox.units_enqueued(dest.name, issue.entry_id)
+    units: list[tuple[str, Post]] = []
+    first = not planner.outbox.has_rows(dest.name, issue.entry_id)
+    for post in posts:
+        match post:
+            case DigestPost():
+                unit = DIGEST
+            case IndexPost():
+                unit = INDEX
+            case SectionPost(section=section):
+                unit = section.key
+            case _:
+                assert_never(post)
+        if unit in done:
+            continue
+        if isinstance(post, SectionPost):
+            post = replace(post, notify=first)
+            first = False
+        units.append((unit, post))
+    if all(unit == INDEX for unit, _ in units):
+        return []  # nothing new: the index is only (re)posted after sections go out
+    return units
 
 
 def plan_send(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
               platforms: Mapping[str, Outlet], name: str, number: int | None = None,
               section: str | None = None) -> list[PlannedPost]:
-    """Exactly what `send_to` would send, rendered for the destination's platform; sends nothing."""
+    """Exactly the posts `send_to` would post (the index included), rendered for the destination's
+    platform; reads only, sends nothing."""
     target = _Target(planner, matcher, dests, platforms, name, number, section)
-    dest, issue, platform = target.dest, target.issue, platforms[target.dest.platform].renderer
-    sections = selected_sections(dest, issue, matcher)
-    if dest.schedule.startswith("digest"):
-        post = DigestPost(issue=issue.ref, sections=tuple(sections), notify=True)
-        return [PlannedPost(describe_unit(issue, DIGEST), tuple(platform.render(post, dest)))]
-    chosen = [s for s in issue.sections if s.key == target.key] if target.key else sections
-    return [PlannedPost(describe_unit(issue, s.key),
-                        tuple(platform.render(SectionPost(issue=issue.ref, section=s, notify=i == 0),
-                                              dest)))
-            for i, s in enumerate(chosen)]
+    renderer = platforms[target.dest.platform].renderer
+    return [PlannedPost(describe_unit(target.issue, unit), tuple(renderer.render(post, target.dest)))
+            for unit, post in _planned_units(planner, target)]
 
 
 async def send_to(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
@@ -147,6 +191,45 @@ async def send_to(planner: Planner, matcher: SectionMatcher, dests: Mapping[str,
         await asyncio.sleep(max(0.0, due - clock()))
     mine = [row for row in outbox.rows(name) if row.id > before]
     return SendReport(name, target.issue.ref.label, tuple(_posts(planner, mine)))
+
+
+async def hand_over(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
+                    platforms: Mapping[str, Outlet], name: str, number: int | None = None,
+                    section: str | None = None, *, clock: Callable[[], float], wait: float = 60.0,
+                    poll: float = 0.2) -> SendReport:
+    """`send` while `digestbot run` holds the database: enqueue, and let the running service deliver.
+
+    The rows go into the outbox this process shares with the service (SQLite); the service's loop
+    looks at the outbox at least every second, delivers them as its own, and posts the index after
+    them. This waits until every post it expects (the dry run's list) has its outcome, or until
+    `wait` seconds have passed, then reports each post as `send_to` does.
+    """
+    target = _Target(planner, matcher, dests, platforms, name, number, section)
+    expected = {unit for unit, _ in _planned_units(planner, target)}
+    outbox = planner.outbox
+    before = max((row.id for row in outbox.rows(name)), default=0)
+    planner.send_now(target.dest, target.issue.entry_id, target.key)
+    deadline = clock() + wait
+    while True:
+        mine = [row for row in outbox.rows(name) if row.id > before]
+        settled = _settled(mine, expected, deadline)
+        state = outbox.dest_state(name)
+        if settled or (state is not None and state.paused_reason) or clock() >= deadline:
+            break
+        await asyncio.sleep(poll)
+    mine = [row for row in outbox.rows(name) if row.id > before]
+    return SendReport(name, target.issue.ref.label, tuple(_posts(planner, mine)))
+
+
+def _settled(rows: list[OutboxRow], expected: set[str], deadline: float) -> bool:
+    """Every expected post has rows, and each row is sent, dead, or waiting beyond the deadline."""
+    final = all(row.state in ("sent", "dead") or (row.state == "failed" and row.next_attempt_at > deadline)
+                for row in rows)
+    if not final:
+        return False
+    if any(row.state != "sent" for row in rows):
+        expected = expected - {INDEX}  # the index follows only sections that all got out
+    return expected <= {row.unit for row in rows}
 
 
 def _posts(planner: Planner, rows: list[OutboxRow]) -> list[PostReport]:

@@ -22,18 +22,18 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.config import Config, FeedConfig
+from bot.contract import Unrunnable
 from bot.destinations import destination_from_config, with_subscription
 from bot.errors import ConfigError, DigestbotError, FeedError
-from bot.models import IssueRef
 from bot.ports import Destination, Outlet
-from bot.schedule import CronDrip, OnPublish, ScheduleError
+from bot.schedule import CronDrip, OnPublish
 from bot.sections import SectionAliases
 from bot.storagefault import StorageHealth, is_storage_fault, probe_write
 from bot.store import Store
 from scheduler.cron import ScheduleTrigger, due_tick
 from scheduler.outbox import Outbox, OutboxRow
-from scheduler.planner import Planner, schedule_of
-from scheduler.selection import SectionMatcher, matches_issue
+from scheduler.planner import Planner
+from scheduler.selection import SectionMatcher
 from scheduler.sendnow import describe_unit
 from scheduler.status import build_status, to_json
 from scheduler.worker import DeliveryWorker
@@ -80,7 +80,7 @@ class DeliveryService:
         self._configured_dests = {d.name: destination_from_config(d) for d in config.destinations}
         self._configured = frozenset(self._configured_dests)
         self._subscribed: set[str] = set()  # names stored as subscriptions (some are configured names)
-        self._invalid: dict[str, tuple[Destination, str]] = {}
+        self._invalid: dict[str, tuple[Unrunnable, str]] = {}
         self._subs_version: int | None = None
         self._wake = asyncio.Event()
         self._prepared = False
@@ -105,37 +105,33 @@ class DeliveryService:
         """
         if self._dests is None:
             version = self.store.subscriptions_version()
-            self._dests, self._invalid, self._subscribed = {}, {}, set()
-            for dest in self._configured_dests.values():
-                self._place(dest.name, dest)
-            self._apply(self.store.subscriptions())
+            self._dests, self._invalid, self._subscribed = dict(self._configured_dests), {}, set()
+            self._apply(*self.store.load_subscriptions())
             self._subs_version = version
         return self._dests
 
-    def _apply(self, subs: list[Destination]) -> None:
-        """Take stored subscriptions into the destinations (a /subscribe in a configured chat updates it)."""
+    def _apply(self, subs: list[Destination], unrunnable: list[Unrunnable]) -> None:
+        """Take stored subscriptions into the destinations: a /subscribe in a configured chat updates
+        that destination, one whose schedule no longer parses is set apart (and paused)."""
+        assert self._dests is not None
         for sub in subs:
             self._subscribed.add(sub.name)
+            self._invalid.pop(sub.name, None)
             configured = self._configured_dests.get(sub.name)
-            self._place(sub.name, with_subscription(configured, sub) if configured is not None else sub)
-
-    def _place(self, name: str, dest: Destination) -> None:
-        """A destination whose schedule parses is delivered to; another is set apart (and paused)."""
-        assert self._dests is not None
-        try:
-            schedule_of(dest)
-        except ScheduleError as exc:
-            self._invalid[name] = (dest, f"{INVALID_SCHEDULE} {exc}")
-            self._dests.pop(name, None)
-            return
-        self._invalid.pop(name, None)
-        self._dests[name] = dest
+            self._dests[sub.name] = with_subscription(configured, sub) if configured is not None else sub
+        for bad in unrunnable:
+            self._subscribed.add(bad.name)
+            if bad.name in self._configured_dests:  # config.toml's own selection still runs
+                self._dests[bad.name] = self._configured_dests[bad.name]
+                continue
+            self._dests.pop(bad.name, None)
+            self._invalid[bad.name] = (bad, f"{INVALID_SCHEDULE} {bad.reason}")
 
     def _tier(self, name: str) -> int:
         """0 for a destination of config.toml (a `/subscribe` there updates it), 1 for a runtime subscription."""
         return 0 if name in self._configured else 1
 
-    def invalid(self) -> dict[str, tuple[Destination, str]]:
+    def invalid(self) -> dict[str, tuple[Unrunnable, str]]:
         """Destinations set apart because their schedule cannot run: name → (destination, reason)."""
         self.destinations()
         return dict(self._invalid)
@@ -173,10 +169,10 @@ class DeliveryService:
         if version == self._subs_version:
             return None
         if self._dests is not None and self._subs_version is not None:
-            changed, total = self.store.subscriptions_since(self._subs_version)
-            names = {sub.name for sub in changed}
+            changed, unrunnable, total = self.store.subscriptions_since(self._subs_version)
+            names = {sub.name for sub in changed} | {bad.name for bad in unrunnable}
             if total == len(self._subscribed | names):  # nothing removed: update just these
-                self._apply(changed)
+                self._apply(changed, unrunnable)
                 self._subs_version = version
                 now = self._now()
                 for name in names:
@@ -215,7 +211,7 @@ class DeliveryService:
         self.planner.admit(dests)
         count = 0
         for dest in dests.values():
-            if isinstance(schedule_of(dest), OnPublish) and dest.platform in self.platforms:
+            if isinstance(dest.schedule, OnPublish) and dest.platform in self.platforms:
                 for entry_id in self.outbox.open_admissions(dest.name):
                     count += self.planner.enqueue_issue(dest, entry_id)
         if count:
@@ -273,7 +269,7 @@ class DeliveryService:
         for dest in wanted:
             if dest.platform not in self.platforms:
                 continue
-            schedule = schedule_of(dest)
+            schedule = dest.schedule
             if isinstance(schedule, OnPublish):
                 continue
             state = self.outbox.ensure_dest(dest.name, now)
@@ -369,7 +365,7 @@ class DeliveryService:
                                            next_run_time=datetime.now(UTC), **self._job_defaults())
         dests = self.destinations()
         for dest in dests.values() if names is None else [dests[n] for n in names if n in dests]:
-            schedule = schedule_of(dest)
+            schedule = dest.schedule
             if isinstance(schedule, OnPublish):
                 continue
             trigger = ScheduleTrigger(schedule)
@@ -447,7 +443,7 @@ class DeliveryService:
         """Push an edition (or one section) to a destination now; returns rows enqueued (then delivered)."""
         self._prepare()
         dest = self._dest(destination)
-        ref = self._pick_edition(dest, issue)
+        ref = next(iter(self.planner.candidates(dest, issue)), None)
         if ref is None:
             raise DigestbotError(f"no stored edition for destination {destination!r}"
                               + (f" and issue #{issue}" if issue is not None else ""))
@@ -475,6 +471,24 @@ class DeliveryService:
         self.outbox.unpause(destination)
         self._wake.set()
 
+    def reset(self, destination: str) -> Destination:
+        """Drop a `/subscribe` override: the destination receives config.toml's selection again.
+
+        Returns the destination as it is now. What was already delivered is not posted again (the
+        name, and so the outbox's memory, stays).
+        """
+        configured = {d.name for d in self.config.destinations}
+        dest = self._dest(destination)
+        if destination not in configured:
+            raise DigestbotError(f"{destination} was created by /subscribe, not config.toml: nothing to reset to "
+                                 "(/unsubscribe in its chat, or the panel's Delete, removes it)")
+        if not dest.overridden:
+            raise DigestbotError(f"{destination} has no /subscribe override: its selection is config.toml's")
+        self.store.delete_subscription(destination)
+        self._refresh_subscriptions()
+        self._wake.set()
+        return self._dest(destination)
+
     def wake(self) -> None:
         """Have the running loop look at the outbox now (work was queued from outside it)."""
         self._wake.set()
@@ -501,8 +515,3 @@ class DeliveryService:
         if dest is None:
             raise ConfigError(f"destinations.{name}", "unknown destination (see `digestbot status`)")
         return dest
-
-    def _pick_edition(self, dest: Destination, number: int | None) -> IssueRef | None:
-        refs = self.store.editions(number) if number is not None else self.store.list_issues(limit=10_000)
-        return next((r for r in refs if matches_issue(dest, r)), None)
-

@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.contract import Destination
 from bot.schedule import OnPublish
 from bot.store import HeldIssue
 from scheduler.plan import DestinationPlan, ServiceView, iso, plan_destination
-from scheduler.planner import schedule_of
 
-__all__ = ["DestinationStatus", "FailedPost", "FeedStatus", "ServiceStatus", "build_status", "to_json"]
+__all__ = ["DestinationStatus", "FailedPost", "FeedStatus", "Selection", "ServiceStatus", "build_status", "to_json"]
 
 _STATES = ("pending", "sending", "sent", "failed", "dead")
 _MAX_ISSUES = 10_000
@@ -49,6 +49,35 @@ class FailedPost:
 
 
 @dataclass(frozen=True, slots=True)
+class Selection:
+    """A destination's effective selection and where it comes from (config.toml or a `/subscribe`)."""
+
+    feeds: tuple[str, ...]
+    languages: tuple[str, ...]
+    sections: tuple[str, ...]
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+    source: str  # "config.toml" or "changed by /subscribe in chat X at T (by U)"
+    overridden: bool  # a /subscribe changed config.toml's selection (`digestbot reset` drops it)
+    changed_by: str | None = None
+    changed_in: str | None = None
+    changed_at: datetime | None = None
+
+    @classmethod
+    def of(cls, dest: Destination) -> Selection:
+        change = dest.change
+        return cls(dest.feeds, dest.languages, dest.sections, dest.filters.include, dest.filters.exclude,
+                   dest.source(), dest.overridden, change.by if change else None, change.chat if change else None,
+                   change.at if change else None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"feeds": list(self.feeds), "languages": list(self.languages), "sections": list(self.sections),
+                "include": list(self.include), "exclude": list(self.exclude), "source": self.source,
+                "overridden": self.overridden, "changed_by": self.changed_by, "changed_in": self.changed_in,
+                "changed_at": iso(self.changed_at)}
+
+
+@dataclass(frozen=True, slots=True)
 class DestinationStatus:
     """One destination as a maintainer needs to see it; `removed` ones only have their outbox left."""
 
@@ -68,6 +97,7 @@ class DestinationStatus:
     failed: tuple[FailedPost, ...] = ()
     blocked_until: datetime | None = None  # its next post waits for a retry time (a flood block, an outage)
     blocked_reason: str | None = None
+    selection: Selection | None = None  # None for removed and unrunnable destinations
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +138,7 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
         paused = ds.paused_reason if ds else None
         if name in dests:
             dest = dests[name]
-            schedule = schedule_of(dest)
+            schedule = dest.schedule
             next_run = None if isinstance(schedule, OnPublish) else schedule.next_fire(now)
             plan = plan_destination(service, dest, now, next_run or now)
             destinations.append(DestinationStatus(
@@ -117,12 +147,13 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
                 queued=_waiting(plan), next=plan.deliveries[0].what if plan.deliveries else None,
                 outbox=outbox, last_delivery=delivered, paused=paused, failed=waiting.get(name, ()),
                 blocked_until=_time(blocked[name][0]) if name in blocked else None,
-                blocked_reason=blocked[name][1] if name in blocked else None))
+                blocked_reason=blocked[name][1] if name in blocked else None,
+                selection=Selection.of(dest)))
         elif name in invalid:
-            dest, reason = invalid[name]
+            bad, reason = invalid[name]
             destinations.append(DestinationStatus(
-                name=name, platform=dest.platform, to=dest.chat, schedule=dest.schedule, schedule_words=None,
-                timezone=dest.timezone, next_run=None, queued=_open(outbox), next=None, outbox=outbox,
+                name=name, platform=bad.platform, to=bad.chat, schedule=bad.schedule, schedule_words=None,
+                timezone=bad.timezone, next_run=None, queued=_open(outbox), next=None, outbox=outbox,
                 last_delivery=delivered, paused=reason))
         else:
             destinations.append(DestinationStatus(
@@ -157,6 +188,7 @@ def to_json(status: ServiceStatus) -> dict[str, Any]:
             "queued": d.queued, "next": d.next, "outbox": dict(d.outbox), "last_delivery": iso(d.last_delivery),
             "paused": d.paused, "removed": d.removed,
             "blocked_until": iso(d.blocked_until), "blocked_reason": d.blocked_reason,
+            "selection": d.selection.to_json() if d.selection is not None else None,
             "failed": [{"entry_id": f.entry_id, "unit": f.unit, "part": f.part, "attempts": f.attempts,
                         "next_attempt_at": iso(f.next_attempt), "error": f.error} for f in d.failed],
         } for d in status.destinations],

@@ -13,12 +13,13 @@ from bot.models import Block, IssueRef, Item, Section, Span
 from bot.ports import Destination, Rendered
 from bot.store import Store
 from tests.corpus import deliver_sections
+from tests.destinations import destination
 from tests.fakes.discord import TOKEN, FakeDiscord, fake_adapter
 
 pytestmark = pytest.mark.corpus
 
 def _dest(channel: str, **options: object) -> Destination:
-    return Destination(name=f"discord:{channel}", platform="discord", chat=channel, options=options)
+    return destination(f"discord:{channel}", "discord", channel, **options)
 
 _deliver = deliver_sections
 

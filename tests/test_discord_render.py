@@ -12,12 +12,13 @@ from bot.messages import IndexEntry, IndexPost, NotFound, Notice, SectionPost
 from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination
 from tests.corpus import corpus_issues
+from tests.destinations import destination
 from tests.fakes.discord import FakeDiscord
 
 RENDERER = DiscordRenderer()
 
 def _dest(**options: object) -> Destination:
-    return Destination(name="d", platform="discord", chat="1", options=options)
+    return destination("d", "discord", "1", **options)
 
 @pytest.fixture(scope="module")
 def corpus() -> list[Issue]:

@@ -26,7 +26,7 @@ from bot.config import Config, SubscriptionsConfig
 from bot.i18n import t
 from bot.ingest import Ingestor
 from bot.messages import Answer, ErrorAnswer, Subscribed
-from bot.models import Destination
+from bot.contract import Change, Destination
 from bot.query import QueryEngine
 from bot.store import Store
 from tests.corpus import CORPUS
@@ -213,8 +213,7 @@ def _seed_subscribers(db: Path) -> None:
             chat = str(FIRST_SUBSCRIBER + n)
             store.save_subscription(Destination(
                 name=f"telegram:{chat}", platform="telegram", chat=chat, languages=("fr",),
-                sections=("tools_datasets",), schedule="on_publish", backfill=1,
-                options={"index": True, "subscribed_by": chat}))
+                sections=("tools_datasets",), backfill=1, change=Change(by=chat, chat=chat)))
     finally:
         store.close()
 
@@ -286,5 +285,5 @@ def test_one_person_cannot_take_more_subscriptions_than_max_per_user(tmp_path: P
     assert isinstance(refused, ErrorAnswer)
     assert refused.message == t("query.subscribe_user_limit", "es", limit=2)
     assert isinstance(subscribe("-100"), Subscribed)  # changing one of theirs is never refused
-    assert store.subscription("telegram:-200") is None and store.subscription_counts("42") == (2, 2)
+    assert not store.has_subscription("telegram:-200") and store.subscription_counts("42") == (2, 2)
     store.close()

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.ports import Destination
 from bot.store import Store
 from tests.corpus import CORPUS as FEED
+from tests.destinations import store_unrunnable
 
 ROOT = Path(__file__).resolve().parents[1]
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")  # offset, no microseconds
@@ -60,8 +60,7 @@ timezone = "America/New_York"
     ingested = _run("ingest", "--config", str(path))
     assert ingested.returncode == 0, ingested.stderr
     store = Store(db)
-    store.save_subscription(Destination(name="telegram:-100", platform="console", chat="-100", languages=("fr",),
-                                        schedule="cron 99 99 * * *"))
+    store_unrunnable(store, "telegram:-100", "-100", "cron 99 99 * * *")
     store.close()
     return path
 
@@ -149,8 +148,7 @@ def test_run_once_delivers_around_an_invalid_stored_schedule(tmp_path: Path) -> 
     path.write_text(f'[storage]\npath = "{db}"\n[[feeds]]\nname = "nlp"\nurl = "{FEED}"\n'
                     '[[destinations]]\nname = "fr-now"\nplatform = "console"\nlanguages = ["fr"]\n')
     store = Store(db)
-    store.save_subscription(Destination(name="console:bad", platform="console", chat="bad", languages=("fr",),
-                                        schedule="cron 99 99 * * *"))
+    store_unrunnable(store, "console:bad", "bad", "cron 99 99 * * *")
     store.close()
     result = _run("run", "--once", "--config", str(path))
     assert result.returncode == 0, result.stderr

@@ -149,7 +149,7 @@ def test_subscribe_parses_filters_and_names_sections(store: Store) -> None:
     assert "Outils et jeux de données" in answer.message and "tools_datasets" not in answer.message
     assert "« bert »" in answer.message or "“bert”" in answer.message
     [sub] = store.subscriptions("telegram")
-    assert sub.options["include"] == ["bert"] and sub.options["exclude"] == ["crypto monnaie"]
+    assert sub.filters.include == ("bert",) and sub.filters.exclude == ("crypto monnaie",)
     bad = engine.answer(Query(parse_command("/subscribe +!!!"), lang="en", platform="telegram", chat="42"))
     assert isinstance(bad, ErrorAnswer) and "filter" in bad.message
 
@@ -174,7 +174,7 @@ async def test_subscribe_in_a_configured_chat_updates_it_without_reposting(
     service = DeliveryService(config, store, {"discord": discord_platform}, Ingestor(store, config))  # as running
     await _run(service, 2)
     updated = service.destinations()["fr-discord"]
-    assert updated.sections == ("tools_datasets",) and updated.options["include"] == ["bert"]
+    assert updated.sections == ("tools_datasets",) and updated.filters.include == ("bert",)
     assert updated.languages == ("fr",) and len(service.destinations()) == 1
     assert len(fake_discord.channel_messages(channel)) == before  # what it just received is not posted again
     undone = engine.answer(Query(parse_command("/unsubscribe"), lang="en", platform="discord", chat=channel,
@@ -205,7 +205,7 @@ async def test_subscribe_with_filters_on_telegram(tmp_path: Path) -> None:
     assert reply.startswith("Subscribed:") and "Tools" in reply and "tools_datasets" not in reply
     assert "“BERT”" in reply and "“crypto coin”" in reply
     [sub] = store.subscriptions("telegram")
-    assert sub.options["include"] == ["BERT"] and sub.options["exclude"] == ["crypto coin"]
+    assert sub.filters.include == ("BERT",) and sub.filters.exclude == ("crypto coin",)
     assert fake.rejected() == []
     store.close()
 

@@ -7,7 +7,7 @@ import pytest
 from adapters.discord import DiscordAdapter
 from bot.messages import IndexEntry, IndexPost, SectionPost
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
-from bot.ports import Destination
+from tests.destinations import destination
 from tests.fakes.discord import FakeDiscord
 
 ROLE = "234567890123456789"
@@ -27,7 +27,7 @@ SECTIONS = (_section("publications", 0), _section("tools", 1), _section("educati
 
 async def _deliver(platform: DiscordAdapter, fake: FakeDiscord, **options: object) -> list[dict[str, object]]:
     channel = fake.default_channel
-    dest = Destination(name="dc", platform="discord", chat=channel, options=options)
+    dest = destination("dc", "discord", channel, **options)
     posts: list[SectionPost | IndexPost] = [SectionPost(ISSUE, s, notify=n == 0) for n, s in enumerate(SECTIONS)]
     posts.append(IndexPost(ISSUE, tuple(IndexEntry(SectionRef(s.key, s.heading, "", s.position), None)
                                         for s in SECTIONS)))

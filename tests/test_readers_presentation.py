@@ -13,7 +13,7 @@ from adapters.telegram.layout import ITEM, Flow, pack
 from adapters.telegram.markup import Fragment
 from bot.messages import DigestPost, SectionPost
 from bot.models import Block, Issue, IssueRef, Item, Section, Span
-from bot.ports import Destination
+from tests.destinations import destination
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 
@@ -52,7 +52,7 @@ async def telegram() -> AsyncIterator[tuple[FakeTelegram, TelegramAdapter]]:
 
 
 async def _send_telegram(platform: TelegramAdapter, post: SectionPost | DigestPost, **options: object) -> None:
-    dest = Destination(name="tg", platform="telegram", chat=str(CHAT), options=options)
+    dest = destination("tg", "telegram", str(CHAT), **options)
     for n, part in enumerate(platform.renderer.render(post, dest)):
         await platform.sender.send(dest, part, key=f"k{n}")
 
@@ -127,7 +127,7 @@ async def test_telegram_digest_names_untitled_items_by_their_first_words(
 async def _send_discord(platform: DiscordAdapter, fake: FakeDiscord, post: SectionPost | DigestPost,
                         **options: object) -> list[dict[str, Any]]:
     channel = fake.default_channel
-    dest = Destination(name="dc", platform="discord", chat=channel, options=options)
+    dest = destination("dc", "discord", channel, **options)
     before = len(fake.channel_messages(channel))
     for n, part in enumerate(platform.renderer.render(post, dest)):
         await platform.sender.send(dest, part, key=f"{options}-{n}")

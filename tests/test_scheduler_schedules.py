@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.commands import Query, parse_command
+from bot.contract import ConsoleOptions
 from bot.messages import ErrorAnswer, Subscribed
 from bot.ports import Destination
 from bot.query import QueryEngine
@@ -19,6 +20,7 @@ from bot.store import Store
 from scheduler.plan import DestinationPlan, build_plan
 from scheduler.service import DeliveryService
 from scheduler.status import build_status
+from tests.destinations import store_unrunnable
 from tests.test_scheduler_support import (
     SECTIONS,
     Clock,
@@ -55,8 +57,7 @@ def feeder(store: Store) -> Feeder:
 
 def _bad_subscription(store: Store) -> None:
     """A row stored before schedules were checked as the scheduler checks them."""
-    store.save_subscription(Destination(name="telegram:-100", platform="console", chat="-100", languages=("fr",),
-                                        schedule="cron 99 99 * * *"))
+    store_unrunnable(store, "telegram:-100", "-100", "cron 99 99 * * *")
 
 
 def test_subscribe_refuses_what_the_scheduler_cannot_run(store: Store) -> None:
@@ -68,7 +69,7 @@ def test_subscribe_refuses_what_the_scheduler_cannot_run(store: Store) -> None:
     assert store.subscriptions() == []
     daily = engine.answer(Query(parse_command("/subscribe * | cron @daily"), lang="en", platform="telegram", chat="7"))
     assert isinstance(daily, Subscribed), daily
-    assert [d.schedule for d in store.subscriptions()] == ["cron 0 0 * * *"]
+    assert [d.schedule.text for d in store.subscriptions()] == ["cron 0 0 * * *"]
 
 
 async def test_invalid_stored_schedule_pauses_that_destination_only(
@@ -95,7 +96,8 @@ async def test_fixing_the_schedule_resumes_the_destination(
     feeder.publish(make_issue("fr-4"))
     await service.run_once()
     assert service.outbox.dest_state("telegram:-100").paused_reason  # type: ignore[union-attr]
-    store.save_subscription(Destination(name="telegram:-100", platform="console", chat="-100", languages=("fr",)))
+    store.save_subscription(Destination(name="telegram:-100", platform="console", chat="-100", languages=("fr",),
+                                            options=ConsoleOptions(index=False)))
     assert service._refresh_subscriptions()
     assert service.outbox.dest_state("telegram:-100").paused_reason is None  # type: ignore[union-attr]
     service._plan()

@@ -93,7 +93,7 @@ def test_chat_settings_and_subscriptions(tmp_path: Path) -> None:
     store = Store(path)
     store.set_chat_language("telegram", "42", "fr")
     dest = Destination(name="telegram:42", platform="telegram", chat="42", languages=("fr",),
-                       sections=("tools_datasets",), options={"index": True})
+                       sections=("tools_datasets",))
     version = store.subscriptions_version()
     store.save_subscription(dest)
     assert store.subscriptions_version() == version + 1

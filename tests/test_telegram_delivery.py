@@ -19,6 +19,7 @@ from bot.ports import Destination, Rendered
 from bot.store import Store
 from scheduler.service import DeliveryService
 from tests.corpus import CORPUS, corpus_issues, deliver_sections
+from tests.destinations import destination
 from tests.fakes.telegram import FakeTelegram
 
 TOKEN = "424242:AAH-secret_token_value_0123456789"
@@ -46,7 +47,7 @@ async def platform(fake: FakeTelegram) -> AsyncIterator[TelegramAdapter]:
 
 
 def _dest(chat: str, **options: object) -> Destination:
-    return Destination(name=f"tg:{chat}", platform="telegram", chat=chat, options=options)
+    return destination(f"tg:{chat}", "telegram", chat, **options)
 
 
 _deliver = deliver_sections

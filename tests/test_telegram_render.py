@@ -16,6 +16,7 @@ from bot.messages import DigestPost, IndexEntry, IndexPost, NotFound, Notice, Se
 from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from tests.corpus import corpus_issues
+from tests.destinations import destination
 from tests.fakes.telegram import parse_html
 
 RENDERER = TelegramRenderer()
@@ -83,7 +84,7 @@ def _numbering(text: str) -> tuple[str, ...]:
 
 
 def _dest(**options: object) -> Destination:
-    return Destination(name="t", platform="telegram", chat="@c", options=options)
+    return destination("t", "telegram", "@c", **options)
 
 
 def test_every_section_of_every_issue_in_all_18_option_combinations(corpus: list[Issue]) -> None:

@@ -253,11 +253,10 @@ class _Options:
 
     @classmethod
     def of(cls, dest: Destination | None) -> _Options:
-        options = dest.options if dest is not None else {}
-        fmt = str(options.get("format") or "embeds")
-        images = str(options.get("images") or "thumbnail")
-        return cls(format=fmt if fmt in ("embeds", "text") else "embeds", thread=bool(options.get("thread", False)),
-                   images=images if images in IMAGE_MODES else "thumbnail", look=Presentation.of(options))
+        if dest is None:
+            return cls()
+        options = dest.discord
+        return cls(format=options.format, thread=options.thread, images=options.images, look=dest.presentation)
 
 
 class DiscordRenderer:
@@ -479,12 +478,14 @@ def _mention_role(post: msg.Post, dest: Destination | None) -> str | None:
     `mention_roles[section key]` for that section's post; else `mention_role` for the first
     post of an issue (the one that notifies). Never for an index, never an invalid id.
     """
-    options = dest.options if dest is not None else {}
-    role: object = None
+    if dest is None:
+        return None
+    options = dest.discord
+    role: str | None = None
     if isinstance(post, msg.SectionPost):
-        role = (options.get("mention_roles") or {}).get(post.section.key)
+        role = options.mention_roles.get(post.section.key)
     if role is None and post.notify and not isinstance(post, msg.IndexPost):
-        role = options.get("mention_role")
+        role = options.mention_role
     role = str(role or "")
     return role if _ROLE_ID.match(role) else None
 

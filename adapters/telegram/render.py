@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, assert_never
+from typing import assert_never
 
 from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
 from adapters.telegram.markup import Fragment, escape
@@ -24,7 +24,7 @@ from bot.ports import Destination, Rendered
 from bot.presentation import PLAIN, Presentation, item_label, shorten
 from bot.urls import safe_url
 
-__all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer", "thread_for"]
+__all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer"]
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -52,15 +52,6 @@ def _bold(text: str) -> Fragment:
 
 def _italic(text: str) -> Fragment:
     return Fragment.raw(f"<i>{escape(text)}</i>", text)
-
-
-def thread_for(options: Mapping[str, Any], section_key: str | None) -> int | None:
-    """The forum topic for a section: `topics[key]`, else `topic`, else none."""
-    topics = options.get("topics") or {}
-    if section_key and section_key in topics:
-        return int(topics[section_key])
-    topic = options.get("topic")
-    return int(topic) if topic not in (None, "") else None
 
 
 def _issue_line(issue: IssueRef) -> Fragment:
@@ -112,17 +103,17 @@ class TelegramRenderer:
     # ------------------------------------------------------------------ posts
     def render(self, post: msg.Post, dest: Destination) -> list[Rendered[TelegramPayload]]:
         """A post for one destination, honouring its options (images, link_preview, topic(s))."""
-        options = dest.options or {}
-        preview = bool(options.get("link_preview", False))
+        options = dest.telegram
+        preview = options.link_preview
         match post:
             case msg.SectionPost(issue=issue, section=section):
-                thread = thread_for(options, section.key)
-                parts = self._section_messages(section, issue, options.get("images", "none"),
-                                               Presentation.of(options), _Place(thread, preview))
+                thread = options.thread_for(section.key)
+                parts = self._section_messages(section, issue, options.images,
+                                               dest.presentation, _Place(thread, preview))
             case msg.DigestPost():
-                parts = self._digest_messages(post, _Place(thread_for(options, None), preview))
+                parts = self._digest_messages(post, _Place(options.thread_for(None), preview))
             case msg.IndexPost():
-                parts = self._index_messages(post, _Place(thread_for(options, None), preview))
+                parts = self._index_messages(post, _Place(options.thread_for(None), preview))
             case _:
                 assert_never(post)
         return [Rendered(kind=kind, text=text, payload=payload, notify=post.notify and index == 0)

@@ -39,7 +39,7 @@ async def test_create_shows_the_next_five_runs_then_saves(tmp_path: Path) -> Non
         saved = await panel.client.post("/destinations/new", data={**FORM, "csrf_token": token, "confirm": "yes"})
         assert "team-console: saved" in await saved.text()
         [dest] = panel.service.store.subscriptions()
-        assert (dest.name, dest.schedule, dest.timezone, dest.languages) == (
+        assert (dest.name, dest.schedule.text, dest.timezone, dest.languages) == (
             "team-console", "cron 30 7 * * MON-FRI", "Europe/Paris", ("en",))
         removed = await panel.client.post("/destinations/team-console/delete", data={"csrf_token": token})
         assert "team-console: removed" in await removed.text()

@@ -46,6 +46,7 @@ def setup_panel(app: web.Application, state: PanelState) -> None:
     router.add_post("/destinations/{name}/pause", actions.pause)
     router.add_post("/destinations/{name}/resume", actions.resume)
     router.add_post("/destinations/{name}/retry", actions.retry)
+    router.add_post("/destinations/{name}/reset", actions.reset)
     router.add_get("/destinations/{name}/send", actions.send_form)
     router.add_post("/destinations/{name}/send", actions.send)
     router.add_post("/feeds/{name}/poll", actions.poll)

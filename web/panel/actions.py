@@ -1,4 +1,4 @@
-"""The panel's actions (POST, CSRF-checked by the gate): pause, resume, retry, send, poll now.
+"""The panel's actions (POST, CSRF-checked by the gate): pause, resume, retry, reset, send, poll now.
 
 Each calls the same method the CLI does (`DeliveryService.pause/resume/retry/poll_feed`,
 `scheduler.sendnow.plan_send/send_to`), puts its result in the session's one-shot
@@ -25,7 +25,7 @@ from web.panel.templating import PANEL, page
 if TYPE_CHECKING:
     from scheduler.service import DeliveryService
 
-__all__ = ["pause", "poll", "resume", "retry", "send", "send_form"]
+__all__ = ["pause", "poll", "reset", "resume", "retry", "send", "send_form"]
 
 _READY_POLL = 0.05
 _DRAIN_LIMIT = 60.0
@@ -76,6 +76,18 @@ async def retry(request: web.Request) -> web.StreamResponse:
     raise _back(name)
 
 
+async def reset(request: web.Request) -> web.StreamResponse:
+    """Drop the destination's `/subscribe` override (what `digestbot reset NAME` does)."""
+    name = request.match_info["name"]
+    try:
+        dest = request.app[PANEL].service.reset(name)
+        _flash(request, "ok", f"{name}: /subscribe override dropped; sections {', '.join(dest.sections)}, "
+                              f"{dest.schedule.words()} (from config.toml)")
+    except DigestbotError as exc:
+        _flash(request, "error", _error(exc))
+    raise _back(name)
+
+
 async def poll(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     service = request.app[PANEL].service
@@ -106,9 +118,10 @@ async def send_form(request: web.Request) -> web.Response:
     """Pick an issue and optionally a section; the next step is a dry run."""
     service = request.app[PANEL].service
     name = request.match_info["name"]
-    if name not in service.destinations():
+    dest = service.destinations().get(name)
+    if dest is None:
         raise web.HTTPNotFound(text="no such destination")
-    refs = service.store.list_issues(limit=500)
+    refs = service.planner.candidates(dest)  # only the destination's feeds and languages
     numbers = sorted({r.number for r in refs if r.number is not None}, reverse=True)
     issues = [service.planner.issue(r.entry_id) for r in refs[:20]]
     sections = sorted({s.key for i in issues if i is not None for s in i.sections})

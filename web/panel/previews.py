@@ -15,6 +15,7 @@ from typing import Any
 import nh3
 from markupsafe import Markup
 
+from bot.contract import platform_options
 from bot.messages import SectionPost
 from bot.models import Issue, Section
 from bot.ports import Destination, Rendered
@@ -113,7 +114,8 @@ def preview_parts(face: PreviewFace | None, parts: Sequence[Rendered]) -> tuple[
 def sample_destination(platform: str, configured: Sequence[Destination]) -> Destination:
     """The options a preview renders with: the first destination on that platform, else the defaults."""
     dest = next((d for d in configured if d.platform == platform), None)
-    return dest or Destination(name=f"preview-{platform}", platform=platform, chat="preview")
+    return dest or Destination(name=f"preview-{platform}", platform=platform, chat="preview",
+                               options=platform_options(platform, {}))
 
 
 def preview_sections(issue: Issue, faces: Mapping[str, PreviewFace],

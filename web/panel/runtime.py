@@ -55,7 +55,7 @@ class DestinationForm:
     @classmethod
     def of(cls, dest: Destination) -> DestinationForm:
         return cls(dest.name, dest.platform, dest.chat, " ".join(dest.languages), " ".join(dest.sections),
-                   dest.schedule, dest.timezone)
+                   dest.schedule.text, dest.timezone)
 
     @classmethod
     def posted(cls, form: Mapping[str, Any]) -> DestinationForm:
@@ -169,7 +169,9 @@ async def save(request: web.Request) -> web.StreamResponse:
         return _form_page(request, form, original=original, fires=fires, words=words)
     dest = destination_from_config(config)
     if original in runtime:
-        dest = replace(dest, options=dict(runtime[original].options))  # keeps who subscribed it, its topics
+        old = runtime[original]  # keeps who subscribed it, its filters, look and platform options
+        dest = replace(dest, options=old.options, filters=old.filters, presentation=old.presentation,
+                       feeds=old.feeds, change=old.change)
     store = state.service.store
     with store.transaction():
         if original is not None and original != dest.name:
