@@ -689,10 +689,11 @@ class Store:
         """Stored subscriptions, parsed once: those that run, and those set apart (schedule no longer valid)."""
         return self._load_subscriptions("where platform = ?" if platform else "", [platform] if platform else [])
 
-    def _load_subscriptions(self, where: str, params: list[Any]) -> tuple[list[Destination], list[Unrunnable]]:
+    def _load_subscriptions(self, where: str, params: list[Any],
+                            order: str = "order by name") -> tuple[list[Destination], list[Unrunnable]]:
         good: list[Destination] = []
         bad: list[Unrunnable] = []
-        for row in self.db.query(f"select destination, created from subscriptions {where} order by name", params):
+        for row in self.db.query(f"select destination, created from subscriptions {where} {order}", params):
             data = json.loads(row["destination"])
             try:
                 good.append(destination_from_json(data, row["created"]))
@@ -705,7 +706,7 @@ class Store:
     def subscriptions_since(self, version: int) -> tuple[list[Destination], list[Unrunnable], int]:
         """Subscriptions written after `version` (one indexed read), runnable and not, and how many exist
         in all: what the running service needs to update its destinations without reading every one."""
-        good, bad = self._load_subscriptions("where version > ?", [version])
+        good, bad = self._load_subscriptions("where version > ?", [version], "")  # by the version index
         return good, bad, int(self.db.execute("select count(*) from subscriptions").fetchone()[0])
 
     def has_subscription(self, name: str) -> bool:

@@ -171,7 +171,7 @@ class DeliveryService:
         if self._dests is not None and self._subs_version is not None:
             changed, unrunnable, total = self.store.subscriptions_since(self._subs_version)
             names = {sub.name for sub in changed} | {bad.name for bad in unrunnable}
-            if total == len(self._subscribed | names):  # nothing removed: update just these
+            if total == len(self._subscribed) + len(names - self._subscribed):  # nothing removed: just these
                 self._apply(changed, unrunnable)
                 self._subs_version = version
                 now = self._now()
