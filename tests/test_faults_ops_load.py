@@ -9,6 +9,7 @@ destination drains. The outbox is read with plain SQL (what `status` would show 
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import signal
@@ -20,15 +21,23 @@ import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
+from telegram.error import RetryAfter
+
+from adapters.console import console_adapter
+from adapters.telegram.limiter import FloodLimiter, retry_after_seconds
 from bot.commands import Query, parse_command
-from bot.config import Config, SubscriptionsConfig
+from bot.config import Config, DeliveryConfig, DestinationConfig, SubscriptionsConfig
+from bot.contract import Change, Destination
 from bot.i18n import t
 from bot.ingest import Ingestor
 from bot.messages import Answer, ErrorAnswer, Subscribed
-from bot.contract import Change, Destination
 from bot.query import QueryEngine
 from bot.store import Store
+from scheduler.service import DeliveryService
+from scheduler.status import build_status
 from tests.corpus import CORPUS
 from tests.fakes.telegram import FakeTelegram
 
@@ -287,3 +296,61 @@ def test_one_person_cannot_take_more_subscriptions_than_max_per_user(tmp_path: P
     assert isinstance(subscribe("-100"), Subscribed)  # changing one of theirs is never refused
     assert not store.has_subscription("telegram:-200") and store.subscription_counts("42") == (2, 2)
     store.close()
+
+
+# ---------------------------------------------------------------------- Discord: one channel flood-blocked
+async def test_a_discord_channel_told_to_wait_31_years_holds_back_only_itself(
+        tmp_path: Path, discord_platform: Any, fake_discord: Any) -> None:
+    blocked, draining = fake_discord.add_channel("blocked"), fake_discord.add_channel("draining")
+    fake_discord.inject_429(blocked, retry_after=999_999_999.0)
+    config = Config(delivery=DeliveryConfig(max_retry_wait=3600), destinations=[
+        DestinationConfig(name="dc-blocked", platform="discord", channel=blocked, languages=["fr"]),
+        DestinationConfig(name="dc-draining", platform="discord", channel=draining, languages=["fr"]),
+        DestinationConfig(name="console", platform="console", languages=["fr", "en"], backfill=4)])
+    store = Store(tmp_path / "bot.db")
+    ingestor = Ingestor(store, config)
+    ingestor.ingest_bytes(CORPUS.read_bytes(), "nlp")
+    service = DeliveryService(config, store, {"discord": discord_platform,
+                                              "console": console_adapter(io.StringIO(), delay=0.01)}, ingestor)
+    stop = asyncio.Event()
+    running = asyncio.create_task(service.run(stop))
+    try:
+        def drained(name: str) -> bool:
+            rows = service.outbox.rows(name)
+            return bool(rows) and all(row.state == "sent" for row in rows)
+
+        deadline = time.monotonic() + 60
+        while not (drained("console") and drained("dc-draining")):
+            assert not running.done() and time.monotonic() < deadline, service.outbox.counts()
+            await asyncio.sleep(0.05)
+        head = service.outbox.head("dc-blocked")
+        assert head is not None and head.state == "failed"
+        assert time.time() + 3000 < head.next_attempt_at <= time.time() + 3600  # capped by max_retry_wait
+        status = {d.name: d for d in build_status(service).destinations}
+        assert status["dc-blocked"].blocked_until is not None and status["dc-draining"].blocked_until is None
+        assert fake_discord.channel_messages(blocked) == []
+    finally:
+        stop.set()
+        start = time.monotonic()
+        await asyncio.wait_for(running, 30)
+        took = time.monotonic() - start
+        store.close()
+    assert took < 5, f"stopping took {took:.1f}s"
+
+
+# ---------------------------------------------------------------------- the flood limiter's own memory
+async def test_the_flood_limiter_refuses_a_long_block_at_once_and_forgets_idle_chats() -> None:
+    now = [1000.0]
+    limiter = FloodLimiter(clock=lambda: now[0])
+    for chat in range(50):  # fifty chats get a message each
+        limiter.release(await limiter.acquire(chat))
+    limiter.block(7, 999_999_999)
+    with pytest.raises(RetryAfter) as refused:  # no sleeping through an hour's block: the outbox schedules it
+        await asyncio.wait_for(limiter.acquire(7), 1)
+    assert 3500 < retry_after_seconds(refused.value) <= 3600
+    assert limiter.tracked_chats == 50
+    now[0] += 120  # two minutes later, one chat writes again: the others' state is dropped, not the blocked one
+    limiter.release(await limiter.acquire(1))
+    assert limiter.tracked_chats == 2
+    now[0] += 3600
+    limiter.release(await limiter.acquire(7))  # the block is over: chat 7 sends again
