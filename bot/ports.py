@@ -67,17 +67,21 @@ class Sent:
     message_ids: tuple[str, ...]
     url: str | None = None
     migrated_from: str | None = None  # set when the platform moved the chat (a Telegram group upgrade)
+    chat_name: str | None = None  # the chat's or channel's name as the platform gave it (the panel shows it)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"chat_id": self.chat_id, "message_ids": list(self.message_ids), "url": self.url}
         if self.migrated_from:
             data["migrated_from"] = self.migrated_from
+        if self.chat_name:
+            data["chat_name"] = self.chat_name
         return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Sent:
         return cls(chat_id=str(data["chat_id"]), message_ids=tuple(str(m) for m in data["message_ids"]),
-                   url=data.get("url"), migrated_from=data.get("migrated_from"))
+                   url=data.get("url"), migrated_from=data.get("migrated_from"),
+                   chat_name=data.get("chat_name") if isinstance(data.get("chat_name"), str) else None)
 
 
 @runtime_checkable

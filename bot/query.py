@@ -296,11 +296,16 @@ class QueryEngine:
             return self._no_edition(None, lang)
         return IssueList(lang=lang, issues=tuple(refs), message=t("query.issues_title", lang, count=len(refs)))
 
-    def _search(self, words: str, lang: str) -> Answer:
+    def search_everywhere(self, words: str, lang: str) -> Answer:
+        """`/search` over the editions of every language (the panel's "all languages"); messages in `lang`."""
+        return self._search(words, lang, everywhere=True)
+
+    def _search(self, words: str, lang: str, *, everywhere: bool = False) -> Answer:
         expression, cjk, truncated = build_fts_query(words)
         if not expression and not cjk:
             return ErrorAnswer(lang=lang, message=t("query.search_missing_arg", lang))
-        hits = self._run_search(expression, cjk, lang) or self._run_search(expression, cjk, None)
+        hits = (None if everywhere else self._run_search(expression, cjk, lang)) or self._run_search(expression, cjk,
+                                                                                                      None)
         shown = _echo(words)
         if not hits:
             return SearchResults(lang=lang, message=t("query.search_no_hits", lang, query=shown))

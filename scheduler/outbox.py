@@ -27,7 +27,7 @@ import sqlite_utils
 from bot.ports import Rendered, Sent
 from bot.store import immediate
 
-__all__ = ["OPEN_STATES", "DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "row_key"]
+__all__ = ["OPEN_STATES", "DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "SentPost", "row_key"]
 
 OPEN_STATES = ("pending", "sending", "failed")  # rows still to deliver (also counted by web/metrics.py)
 _OPEN_SQL = "(" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
@@ -100,6 +100,18 @@ class Outcome:
     sent: Sent | None = None
     error: str | None = None
     next_attempt_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentPost:
+    """One delivered post (all its parts): what, when the last part was confirmed, where the first one is."""
+
+    entry_id: str
+    unit: str
+    op: str
+    parts: int
+    sent_at: float | None
+    first: Sent | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +413,17 @@ class Outbox:
         for row in self._query("select destination, state, count(*) as n from outbox group by 1, 2"):
             counts.setdefault(row["destination"], {})[row["state"]] = row["n"]
         return counts
+
+    def sent_posts(self, destination: str, limit: int, offset: int = 0) -> tuple[list[SentPost], int]:
+        """Delivered posts to one destination, newest first, one per post (its parts together); and how many in all."""
+        group = "from outbox where destination = ? and state = 'sent' group by entry_id, unit, revision, op"
+        total = self._query(f"select count(*) as n from (select 1 {group})", [destination])[0]["n"]
+        rows = self._query(
+            "select g.*, o.sent from (select entry_id, unit, op, count(*) as parts, max(sent_at) as sent_at, "
+            f"min(id) as first {group}) g join outbox o on o.id = g.first "
+            "order by g.sent_at desc, g.first desc limit ? offset ?", [destination, limit, offset])
+        return [SentPost(r["entry_id"], r["unit"], r["op"], r["parts"], r["sent_at"],
+                         Sent.from_json(json.loads(r["sent"])) if r["sent"] else None) for r in rows], int(total)
 
     def rows(self, destination: str | None = None) -> list[OutboxRow]:
         """Every row in queue order (status, tests)."""

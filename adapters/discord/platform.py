@@ -90,6 +90,7 @@ class DiscordSender(Connection[DiscordPayload]):
         self.connection: asyncio.Task[None] | None = None  # the gateway loop; ends when the connection does
         self._guilds: dict[int, int | None] = {}
         self._threads: dict[tuple[int, str], int] = {}
+        self._names: dict[int, str] = {}  # channel id → "#name", learnt with its guild (the panel shows it)
         self._thread_locks: dict[tuple[int, str], asyncio.Lock] = {}
 
     def __repr__(self) -> str:  # never show the token
@@ -156,11 +157,15 @@ class DiscordSender(Connection[DiscordPayload]):
         guild_id: int | None
         if channel is not None and getattr(channel, "guild", None) is not None:
             guild_id = channel.guild.id  # type: ignore[union-attr]
+            name = getattr(channel, "name", None)
         else:
             async with self.pace(None):
                 data = await client.http.get_channel(channel_id)
             raw = data.get("guild_id")
             guild_id = int(str(raw)) if raw else None
+            name = data.get("name")
+        if isinstance(name, str) and name:
+            self._names[channel_id] = f"#{name}"
         self._guilds[channel_id] = guild_id
         return guild_id
 
@@ -213,7 +218,8 @@ class DiscordSender(Connection[DiscordPayload]):
             silent = True  # the header message carried the issue's notification
         message = await self._post(target, payload, nonce_for(key), silent=silent)
         guild_id = await self._guild_of(target)
-        return Sent(chat_id=str(target), message_ids=(str(message.id),), url=self._url(guild_id, target, message.id))
+        return Sent(chat_id=str(target), message_ids=(str(message.id),), url=self._url(guild_id, target, message.id),
+                    chat_name=self._names.get(target))
 
     async def _edit(self, dest: Destination, sent: Sent, part: Rendered[DiscordPayload]) -> Sent:
         """Replace a sent message's content (an index after new sections, an edited section)."""

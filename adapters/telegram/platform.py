@@ -154,8 +154,9 @@ class TelegramSender(Connection[TelegramPayload]):
             except ChatMigrated as again:
                 raise Rejected(dest.name, f"chat migrated twice (to {again.new_chat_id})") from None
         first = messages[0]
+        name = first.chat.title or (f"@{first.chat.username}" if first.chat.username else None)
         return Sent(chat_id=str(first.chat.id), message_ids=tuple(str(m.message_id) for m in messages),
-                    url=message_url(first), migrated_from=migrated_from)
+                    url=message_url(first), migrated_from=migrated_from, chat_name=name)
 
     async def _deliver(self, chat_id: int | str, kind: str, payload: TelegramPayload,
                        notify: bool) -> list[Message]:

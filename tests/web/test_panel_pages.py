@@ -73,7 +73,7 @@ async def test_plan_places_the_drips_next_section_on_its_day(tmp_path: Path) -> 
         assert first.when is not None and first.when.hour == 9 and str(first.when.tzinfo) == "Europe/Paris"
         row = re.search(r'<tr data-destination="fr-drip">(.*?)</tr>', page, re.S)
         assert row is not None
-        cell = re.search(rf'<td data-date="{first.when.date().isoformat()}">(.*?)</td>', row.group(1), re.S)
+        cell = re.search(rf'<td data-date="{first.when.date().isoformat()}"[^>]*>(.*?)</td>', row.group(1), re.S)
         assert cell is not None and "09:00" in cell.group(1) and html.escape(first.what) in cell.group(1)
         days = re.findall(r'<th scope="col" data-date="', page)
         assert len(days) >= 14
@@ -90,11 +90,12 @@ async def test_issue_page_shows_both_renderers_output(tmp_path: Path) -> None:
         page = await (await panel.client.get(f"/issues/{rowid}")).text()
         issue = store.get_issue(ref.entry_id)
         assert issue is not None
-        for section in issue.sections:
-            post = SectionPost(issue=issue.ref, section=section, notify=True)
+        for position, section in enumerate(issue.sections):  # only the first post notifies, as in a send
+            post = SectionPost(issue=issue.ref, section=section, notify=position == 0)
             telegram = TelegramRenderer().render(post, Destination("p", "telegram", "p"))
             discord = DiscordRenderer().render(post, Destination("p", "discord", "p"))
-            block = re.search(rf'<section class="preview" id="section-{section.key}">(.*?)</section>', page, re.S)
+            block = re.search(rf'<details class="preview" id="section-{section.key}"[^>]*>(.*?)</details>', page, re.S)
+            assert f'open={section.key}#section-{section.key}"' in page  # a jump link that opens it
             assert block is not None, section.key
             count = len(re.findall(r'class="tg-bubble"', block.group(1)))
             assert count == len(telegram)
@@ -169,3 +170,20 @@ async def test_poll_now_reports_the_feed_state(tmp_path: Path) -> None:
         assert "feed nlp: polled" in page
         page = await (await panel.client.post("/feeds/nope/poll", data={"csrf_token": token})).text()
         assert "feeds.nope: unknown feed" in page
+
+
+async def test_issues_filter_by_language_and_search_marks_words_in_every_language(tmp_path: Path) -> None:
+    async with running_panel(write_config(tmp_path)) as panel:
+        await panel.login()
+        listing = await (await panel.client.get("/issues?lang=en")).text()
+        labels = re.findall(r'<a href="/issues/\d+">([^<]+)</a>', listing)
+        assert labels and all(label.endswith("(EN)") for label in labels)
+        assert '<option value="en" selected>' in listing
+        everywhere = await (await panel.client.get("/search?q=bert")).text()
+        languages = set(re.findall(r"#\d+ \((\w+)\) ·", everywhere))
+        assert len(languages) > 1  # "all languages" (the default) finds editions in several
+        assert re.search(r"<mark>bert</mark>", everywhere, re.I)
+        french = await (await panel.client.get("/search?q=bert&lang=fr")).text()
+        assert set(re.findall(r"#\d+ \((\w+)\) ·", french)) == {"FR"}
+        missing = await panel.client.get("/issues/999999")
+        assert missing.status == 404 and "Not found" in await missing.text() and "No such issue" in await missing.text()

@@ -51,3 +51,11 @@ def test_parts_become_bubbles_and_cards_with_their_sizes() -> None:
     assert message.text == "head" and card.color == "#3498db" and card.fields == (("n", "v"),)
     assert card.image is None  # only https images are drawn
     assert not message.measures[0].over
+
+
+def test_discord_mentions_are_pills_and_bullets_a_list() -> None:
+    html = str(discord_markdown("<@&123456789012345678> **Tools**\n- one [a](https://x.example/)\n- two\nafter"))
+    assert html.startswith('<span class="pill" title="pings role 123456789012345678">@role 123456789012345678</span>')
+    assert '<ul><li>one <a href="https://x.example/"' in html and "</li><li>two</li></ul>after" in html
+    assert "&lt;@" not in html
+    assert "<ul>" not in str(discord_markdown(r"\- an escaped dash is text"))

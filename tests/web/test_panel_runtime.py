@@ -88,3 +88,22 @@ async def test_config_destinations_are_read_only_and_offer_their_toml(tmp_path: 
         assert panel.service.config.destinations[0].schedule == "cron 0 9 * * *"
         refused = await panel.client.post("/destinations/fr-drip/delete", data={"csrf_token": token})
         assert "comes from config.toml" in await refused.text()
+
+
+async def test_the_form_tries_its_filters_on_the_newest_issue_then_saves_them(tmp_path: Path) -> None:
+    async with running_panel(write_config(tmp_path)) as panel:
+        token = await panel.login()
+        form = {**FORM, "exclude": "google\nrecherche", "csrf_token": token}
+        check = await panel.client.post("/destinations/new", data=form)
+        page = await check.text()
+        assert check.status == 200 and 'id="filters"' in page
+        dropped = re.findall(r'data-verdict="dropped">.*?class="item-title">([^<]+)<', page, re.S)
+        kept = re.findall(r'data-verdict="kept">.*?class="item-title">([^<]+)<', page, re.S)
+        assert dropped and kept
+        reasons = re.findall(r"mentions “(google|recherche)” \(excluded\)", page)
+        assert len(reasons) == len(dropped)  # each dropped item names the term that dropped it
+        await panel.client.post("/destinations/new", data={**form, "confirm": "yes"})
+        [dest] = panel.service.store.subscriptions()
+        assert dest.filters.exclude == ("google", "recherche")
+        edit = await (await panel.client.get("/destinations/team-console/edit")).text()
+        assert ">google\nrecherche</textarea>" in edit  # the edit form shows the saved terms

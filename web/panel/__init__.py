@@ -13,6 +13,7 @@ from aiohttp import web
 
 from web.panel import actions, pages, runtime
 from web.panel.access import Gate, security_headers
+from web.panel.errors import not_found
 from web.panel.login import GATE, login, login_form, logout
 from web.panel.state import Measure, PanelState, PreviewFace
 from web.panel.templating import PANEL
@@ -27,7 +28,7 @@ def setup_panel(app: web.Application, state: PanelState) -> None:
     gate = Gate(state.token, ttl=state.session_ttl, delay_base=state.login_delay)
     app[PANEL] = state
     app[GATE] = gate
-    app.middlewares.extend([security_headers, gate.middleware])
+    app.middlewares.extend([security_headers, gate.middleware, not_found])
     router = app.router
     router.add_get("/login", login_form)
     router.add_post("/login", login)

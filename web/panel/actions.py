@@ -20,6 +20,7 @@ from scheduler.sendnow import plan_send, send_to
 from scheduler.worker import DeliveryWorker
 from web.panel.access import SESSION
 from web.panel.previews import preview_parts
+from web.panel.sendview import send_summary
 from web.panel.templating import PANEL, page
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ async def send(request: web.Request) -> web.StreamResponse:
             face = state.faces.get(dest.platform)
             posts = [(p.label, preview_parts(face, p.parts), p.parts) for p in planned]
             return page(request, "send.html", name=name, numbers=[], sections=[], preview=posts,
+                        summary=send_summary(planned),
                         platform=dest.platform, issue="" if number is None else str(number), section=section or "")
         report = await send_to(service.planner, service.matcher, service.destinations(), service.platforms,
                                lambda dest: _through_service(service, dest), name, number, section,

@@ -7,20 +7,30 @@ and hands them to a template.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiohttp import web
 
 from bot.commands import Query, parse_command
-from bot.messages import SearchResults
-from scheduler.outbox import OPEN_STATES
-from scheduler.plan import build_plan
+from bot.contract import Destination
+from bot.filters import ItemFilter
+from bot.i18n import LANGUAGES
+from bot.messages import Answer, SearchResults
+from scheduler.plan import PlannedDelivery, build_plan
 from scheduler.status import build_status
 from web.panel.calendar import plan_calendar
+from web.panel.colors import section_slots
+from web.panel.destview import effective_config, history_lines, queue_view
+from web.panel.filtertest import FilterTrial, newest_issue, parse_terms, try_filters
 from web.panel.previews import preview_sections
 from web.panel.templating import PANEL, page
 
+if TYPE_CHECKING:
+    from scheduler.service import DeliveryService
+
 __all__ = ["destination", "issue", "issues", "overview", "plan", "search"]
 
-_HISTORY = 100
+_HISTORY = 25  # delivered posts per history page
 _ISSUES = 500
 
 
@@ -34,14 +44,33 @@ async def plan(request: web.Request) -> web.Response:
     service = state.service
     now = service.clock()
     plans = build_plan(service, state.plan_days, now)
-    return page(request, "plan.html", calendar=plan_calendar(plans, now, state.plan_days, state.section_color),
-                days=state.plan_days, now=now)
+
+    def name_of(delivery: PlannedDelivery) -> str | None:
+        issue = service.planner.issue(delivery.entry_id) if delivery.entry_id else None
+        section = next((s for s in issue.sections if s.key == delivery.unit), None) if issue else None
+        return (section.title or section.heading) if section else None
+
+    view = "agenda" if request.query.get("view") == "agenda" else "grid"
+    return page(request, "plan.html", calendar=plan_calendar(plans, now, state.plan_days, name_of),
+                days=state.plan_days, now=now, view=view)
+
+
+def _language(value: str) -> str:
+    """A known language code, or "" (every language) for anything else."""
+    code = value.strip().lower()
+    return code if code in LANGUAGES else ""
 
 
 async def issues(request: web.Request) -> web.Response:
-    store = request.app[PANEL].service.store
-    refs = store.list_issues(limit=_ISSUES)
-    return page(request, "issues.html", issues=[(store.rowid_for_entry(r.entry_id), r) for r in refs])
+    service = request.app[PANEL].service
+    store = service.store
+    feeds = [f.name for f in service.config.feeds]
+    feed = request.query.get("feed", "")
+    feed = feed if feed in feeds else ""
+    lang = _language(request.query.get("lang", ""))
+    refs = store.list_issues(lang=lang or None, feed=feed or None, limit=_ISSUES)
+    return page(request, "issues.html", issues=[(store.rowid_for_entry(r.entry_id), r) for r in refs],
+                feeds=feeds, feed=feed, lang=lang, languages=LANGUAGES)
 
 
 async def issue(request: web.Request) -> web.Response:
@@ -54,9 +83,12 @@ async def issue(request: web.Request) -> web.Response:
     stored = store.get_issue(entry_id) if entry_id else None
     if stored is None:
         raise web.HTTPNotFound(text="no such issue")
-    configured = list(state.service.destinations().values())
-    return page(request, "issue.html", issue=stored, faces=state.faces,
-                sections=preview_sections(stored, state.faces, configured))
+    destinations = state.service.destinations()
+    chosen = destinations.get(request.query.get("as", ""))
+    sections = preview_sections(stored, state.faces, chosen)
+    return page(request, "issue.html", issue=stored, faces=state.faces, sections=sections, chosen=chosen,
+                opened=request.query.get("open", ""),
+                destinations=sorted(destinations), slots=section_slots(s.key for s in stored.sections))
 
 
 async def destination(request: web.Request) -> web.Response:
@@ -67,23 +99,50 @@ async def destination(request: web.Request) -> web.Response:
     status = next((d for d in report.destinations if d.name == name), None)
     if status is None:
         raise web.HTTPNotFound(text="no such destination")
-    rows = service.outbox.rows(name)
-    labelled = [(row, service.describe(row)) for row in rows]
-    history = [pair for pair in labelled if pair[0].state == "sent"][-_HISTORY:][::-1]
-    queue = [pair for pair in labelled if pair[0].state in OPEN_STATES]
-    dead = [pair for pair in labelled if pair[0].state == "dead"]
-    return page(request, "destination.html", dest=status, history=history, queue=queue, dead=dead,
-                can_act=name in service.destinations(),
-                runtime=name not in {d.name for d in service.config.destinations})
+    dest = service.destinations().get(name)
+    try:
+        page_no = max(1, int(request.query.get("page", "1")))
+    except ValueError:
+        page_no = 1
+    posts, total = service.outbox.sent_posts(name, _HISTORY, (page_no - 1) * _HISTORY)
+    recent = posts if page_no == 1 else service.outbox.sent_posts(name, 5)[0]
+    chat_name = next((p.first.chat_name for p in recent if p.first is not None and p.first.chat_name), None)
+    zone = dest.timezone if dest is not None else "UTC"
+    dead = [(row, service.describe(row)) for row in service.outbox.rows(name) if row.state == "dead"]
+    feeds = [f.name for f in service.config.feeds]
+    trial = _filter_trial(request, service, dest) if dest is not None else None
+    return page(request, "destination.html", trial=trial, chat_name=chat_name, trying="include" in request.query,
+                dest=status, history=history_lines(service, zone, posts),
+                history_total=total, page_no=page_no, pages=max(1, -(-total // _HISTORY)), dead=dead,
+                queue=queue_view(service, dest, report.generated_at) if dest is not None else None,
+                config=effective_config(dest, feeds) if dest is not None else [],
+                can_act=dest is not None, runtime=name not in {d.name for d in service.config.destinations})
+
+
+def _filter_trial(request: web.Request, service: DeliveryService, dest: Destination) -> FilterTrial:
+    """The terms typed in the tester (GET: nothing is saved), else the destination's own, on its newest issue."""
+    if "include" in request.query or "exclude" in request.query:
+        include, bad_include = parse_terms("include", request.query.get("include", ""))
+        exclude, bad_exclude = parse_terms("exclude", request.query.get("exclude", ""))
+        keep, problems = ItemFilter(include, exclude), bad_include + bad_exclude
+    else:
+        keep, problems = dest.filters, []
+    issue = newest_issue(service.store, service.planner, dest)
+    return try_filters(issue, dest, service.matcher, keep, problems)
 
 
 async def search(request: web.Request) -> web.Response:
     state = request.app[PANEL]
     words = request.query.get("q", "").strip()
-    lang = request.query.get("lang", "").strip().lower() or state.service.config.default_language
-    answer = state.engine.answer(Query(parse_command("search", words), lang=lang, platform="web")) if words else None
+    lang = _language(request.query.get("lang", ""))  # "": all languages (the default)
+    answer: Answer | None = None
+    if words and lang:
+        answer = state.engine.answer(Query(parse_command("search", words), lang=lang, platform="web"))
+    elif words:
+        answer = state.engine.search_everywhere(words, state.service.config.default_language)
     hits = answer.hits if isinstance(answer, SearchResults) else ()
     store = state.service.store
     ids = {hit.issue.entry_id: store.rowid_for_entry(hit.issue.entry_id) for hit in hits}
-    return page(request, "search.html", words=words, lang=lang, hits=hits, message=getattr(answer, "message", ""),
+    return page(request, "search.html", words=words, lang=lang, languages=LANGUAGES, hits=hits,
+                message=getattr(answer, "message", ""),
                 ids=ids, asked=answer is not None)

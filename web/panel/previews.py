@@ -111,20 +111,28 @@ def preview_parts(face: PreviewFace | None, parts: Sequence[Rendered]) -> tuple[
     return tuple(_message(face, part) for part in parts)
 
 
-def sample_destination(platform: str, configured: Sequence[Destination]) -> Destination:
-    """The options a preview renders with: the first destination on that platform, else the defaults."""
-    dest = next((d for d in configured if d.platform == platform), None)
-    return dest or Destination(name=f"preview-{platform}", platform=platform, chat="preview",
-                               options=platform_options(platform, {}))
+def sample_destination(platform: str, chosen: Destination | None = None) -> Destination:
+    """The options a preview renders with: the chosen destination on its platform, else the platform's defaults.
+
+    Never another destination's options: its role mentions and formats would show on a
+    preview they have nothing to do with.
+    """
+    if chosen is not None and chosen.platform == platform:
+        return chosen
+    return Destination(name=f"preview-{platform}", platform=platform, chat="preview",
+                       options=platform_options(platform, {}))
 
 
 def preview_sections(issue: Issue, faces: Mapping[str, PreviewFace],
-                     destinations: Sequence[Destination]) -> list[SectionPreview]:
-    """Every section of an issue rendered by every platform's renderer, as one post each."""
+                     chosen: Destination | None = None) -> list[SectionPreview]:
+    """Every section of an issue rendered by every platform's renderer, one post each, as a full send posts them.
+
+    Only the issue's first post notifies (and so carries a `mention_role`), as in a real delivery.
+    """
     previews = []
-    for section in issue.sections:
-        post = SectionPost(issue=issue.ref, section=section, notify=True)
-        by_platform = {name: preview_parts(face, face.render(post, sample_destination(name, destinations)))
+    for position, section in enumerate(issue.sections):
+        post = SectionPost(issue=issue.ref, section=section, notify=position == 0)
+        by_platform = {name: preview_parts(face, face.render(post, sample_destination(name, chosen)))
                        for name, face in faces.items()}
         previews.append(SectionPreview(section, by_platform))
     return previews

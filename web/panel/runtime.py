@@ -27,6 +27,7 @@ from bot.destinations import destination_from_config
 from bot.ports import Destination
 from bot.schedule import OnPublish, ScheduleError, parse_schedule
 from web.panel.access import SESSION
+from web.panel.filtertest import FilterTrial, newest_issue, try_filters
 from web.panel.templating import PANEL, page
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ __all__ = ["delete", "edit_form", "new_form", "save"]
 _FIRES = 5
 _PICKUP_CHECKS = 60
 _PICKUP_WAIT = 0.05
-_FIELDS = ("name", "platform", "target", "languages", "sections", "schedule", "timezone")
+_FIELDS = ("name", "platform", "target", "languages", "sections", "schedule", "timezone", "include", "exclude")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,11 +52,13 @@ class DestinationForm:
     sections: str = "*"
     schedule: str = "on_publish"
     timezone: str = "UTC"
+    include: str = ""  # one term per line
+    exclude: str = ""
 
     @classmethod
     def of(cls, dest: Destination) -> DestinationForm:
         return cls(dest.name, dest.platform, dest.chat, " ".join(dest.languages), " ".join(dest.sections),
-                   dest.schedule.text, dest.timezone)
+                   dest.schedule.text, dest.timezone, "\n".join(dest.filters.include), "\n".join(dest.filters.exclude))
 
     @classmethod
     def posted(cls, form: Mapping[str, Any]) -> DestinationForm:
@@ -67,6 +70,10 @@ class DestinationForm:
                                 "languages": self.languages.replace(",", " ").split(),
                                 "sections": self.sections.replace(",", " ").split() or ["*"],
                                 "schedule": self.schedule, "timezone": self.timezone or "UTC"}
+        for key in ("include", "exclude"):
+            terms = [t.strip() for t in getattr(self, key).splitlines() if t.strip()]
+            if terms:
+                data[key] = terms
         if self.platform == "discord":
             data["channel"] = self.target
         elif self.platform == "telegram":
@@ -122,8 +129,8 @@ def _runtime(request: web.Request) -> dict[str, Destination]:
 
 def _form_page(request: web.Request, form: DestinationForm, *, original: str | None, status: int = 200,
                problems: Sequence[str] = (), fires: Sequence[datetime] | None = None, toml: str | None = None,
-               words: str | None = None) -> web.Response:
-    return page(request, "destination_form.html", status=status, form=form, original=original,
+               words: str | None = None, trial: FilterTrial | None = None) -> web.Response:
+    return page(request, "destination_form.html", status=status, form=form, original=original, trial=trial,
                 problems=list(problems), fires=fires, toml=toml, words=words,
                 read_only=original is not None and original in _configured(request))
 
@@ -162,16 +169,18 @@ async def save(request: web.Request) -> web.StreamResponse:
         words = parse_schedule(config.schedule, config.timezone).words()
     except ScheduleError as exc:  # already refused by the model; kept for a schedule valid there only
         return _form_page(request, form, original=original, status=422, problems=[f"schedule: {exc}"])
-    if original in configured:
-        edited = configured[original].model_copy(update=config.model_dump(include=set(form.raw())))
-        return _form_page(request, form, original=original, fires=fires, words=words, toml=toml_table(edited))
-    if posted.get("confirm") != "yes":
-        return _form_page(request, form, original=original, fires=fires, words=words)
     dest = destination_from_config(config)
+    service = state.service
+    trial = try_filters(newest_issue(service.store, service.planner, dest), dest, service.matcher, dest.filters)
+    if original in configured:
+        edited = configured[original].model_copy(update=config.model_dump(include={*form.raw(), "include", "exclude"}))
+        return _form_page(request, form, original=original, fires=fires, words=words, toml=toml_table(edited),
+                          trial=trial)
+    if posted.get("confirm") != "yes":
+        return _form_page(request, form, original=original, fires=fires, words=words, trial=trial)
     if original in runtime:
-        old = runtime[original]  # keeps who subscribed it, its filters, look and platform options
-        dest = replace(dest, options=old.options, filters=old.filters, presentation=old.presentation,
-                       feeds=old.feeds, change=old.change)
+        old = runtime[original]  # keeps who subscribed it, its look and platform options (filters: the form's)
+        dest = replace(dest, options=old.options, presentation=old.presentation, feeds=old.feeds, change=old.change)
     store = state.service.store
     with store.transaction():
         if original is not None and original != dest.name:

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from web.panel.access import CSRF_FIELD, SESSION, Session
 from web.panel.discordmd import discord_markdown
+from web.panel.highlight import highlight
 from web.panel.state import PanelState
 
 __all__ = ["PANEL", "page"]
@@ -31,6 +32,7 @@ def _when(value: datetime | None, fmt: str = "%a %Y-%m-%d %H:%M %Z") -> str:
 
 _ENV.filters["when"] = _when
 _ENV.filters["discord_md"] = discord_markdown
+_ENV.filters["highlight"] = highlight
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
