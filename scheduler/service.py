@@ -75,7 +75,8 @@ class DeliveryService:
         self.planner = Planner(store, self.outbox, renderers, self._now, spacing=config.delivery.spacing,
                                matcher=self.matcher)
         self.worker = DeliveryWorker(self.outbox, senders, self.destinations, config.delivery, self._now,
-                                     on_sent=self._after_sent, describe=self.describe, tier=self._tier)
+                                     on_sent=self._after_sent, describe=self.describe, tier=self._tier,
+                                     on_error=self._delivery_fault)
         self._dests: dict[str, Destination] | None = None
         self._configured_dests = {d.name: destination_from_config(d) for d in config.destinations}
         self._configured = frozenset(self._configured_dests)
@@ -311,6 +312,16 @@ class DeliveryService:
             self.health.failed(exc)
             if job_id is not None:
                 self._missed_jobs.add(job_id)
+
+    def _delivery_fault(self, exc: Exception) -> None:
+        """A lane could not record its outcome: a storage fault becomes an outage (the loop waits for the
+        disk, the row is still `sending` and goes out again), anything else is logged."""
+        try:
+            with self._storage_guard():
+                raise exc
+        except Exception:
+            log.exception("delivery: recording an outcome failed")
+        self._wake.set()
 
     async def _wait_for_storage(self, stop: asyncio.Event) -> None:
         """Probe every `retry_every` until writes work again, then catch up on what was missed.

@@ -65,6 +65,7 @@ class DeliveryWorker:
     Args:
         concurrency: attempts in flight per platform (each platform's own limiter paces them).
         tier: 0 for a configured destination, 1 for a runtime subscription (default: all 0).
+        on_error: told of an error recording an outcome (else it is raised in the lane's task).
     """
 
     def __init__(self, outbox: Outbox, platforms: Mapping[str, Sender[Any]],
@@ -72,7 +73,8 @@ class DeliveryWorker:
                  clock: Callable[[], float], *, on_sent: Callable[[OutboxRow], object] | None = None,
                  rng: random.Random | None = None, concurrency: int = 32,
                  describe: Callable[[OutboxRow], str] | None = None,
-                 tier: Callable[[str], int] | None = None) -> None:
+                 tier: Callable[[str], int] | None = None,
+                 on_error: Callable[[Exception], object] | None = None) -> None:
         self.outbox = outbox
         self.platforms = platforms
         self.destinations = destinations
@@ -83,6 +85,7 @@ class DeliveryWorker:
         self.concurrency = max(1, concurrency)
         self.describe = describe or (lambda row: f"{row.unit} of {row.entry_id}")
         self.tier = tier or (lambda name: 0)
+        self.on_error = on_error  # told when recording an outcome failed (a full disk): the row stays `sending`
         self._inflight: dict[str, asyncio.Task[None]] = {}  # destination → its attempt
         self._busy: dict[str, int] = {}  # platform → attempts in flight
         self._queues: dict[tuple[str, int], deque[str]] = {}  # (platform, tier) → ready destinations
@@ -182,6 +185,10 @@ class DeliveryWorker:
         outcome: Outcome | None = None
         try:
             outcome = await self._attempt_and_record(attempt)
+        except Exception as exc:  # recording failed (the disk): the row stays `sending` and goes out again
+            if self.on_error is None:
+                raise
+            self.on_error(exc)
         finally:
             self._inflight.pop(name, None)
             self._busy[platform] = self._busy.get(platform, 1) - 1
