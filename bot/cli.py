@@ -22,7 +22,15 @@ from typing import Any, Literal
 import click
 
 from bot import __version__
-from bot.checks import OnlineProbe, offline_problems, online_problems, stored_section_keys
+from bot.checks import (
+    OnlineProbe,
+    feed_sections,
+    fetch_feeds,
+    key_warnings,
+    newsletter_warnings,
+    offline_problems,
+    platform_problems,
+)
 from bot.commands import COMMANDS, Query, parse_command
 from bot.config import (
     Config,
@@ -38,7 +46,8 @@ from bot.config import (
 from bot.destinations import destination_from_config
 from bot.errors import ConfigError, DigestbotError, FeedError, StorageError, TokenRefused
 from bot.feed import fetch_feed, parse_feed
-from bot.ingest import Ingestor, split_entries
+from bot.i18n import plural_en
+from bot.ingest import Ingestor, poll_summary, split_entries
 from bot.lock import InstanceLock, InstanceLocked, holder
 from bot.messages import ErrorAnswer, NotFound
 from bot.models import Issue
@@ -66,19 +75,34 @@ LogFormat = Literal["text", "json"]
 _QUIET_COMMANDS = frozenset({"ask", "preview", "check-config", "status", "plan"})
 
 
-def _formatter(log_format: LogFormat) -> logging.Formatter:
+class _OneLine(logging.Formatter):
+    """A record's message only: the tracebacks a library attaches to a platform's error (PTB's "Can not
+    load invalid JSON data" for a proxy's error page) are not for the user of a one-shot command."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text, record.stack_info
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text, record.stack_info = saved
+
+
+def _formatter(log_format: LogFormat, *, brief: bool = False) -> logging.Formatter:
     if log_format == "json":
         from pythonjsonlogger.json import JsonFormatter
 
         return JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp="time",
                              rename_fields={"levelname": "level", "name": "logger"})
-    return logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    return _OneLine(line) if brief else logging.Formatter(line)
 
 
 def _setup_logging(config: Config, verbose: bool, log_format: LogFormat = "text", quiet: bool = False) -> None:
+    """One stderr handler behind the one redaction; quiet (answering) commands log one line per record."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else getattr(logging, config.log_level)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_formatter(log_format))
+    handler.setFormatter(_formatter(log_format, brief=quiet and not verbose))
     secrets: list[str] = []
     platforms: tuple[Literal["telegram", "discord"], ...] = ("telegram", "discord")
     for platform in platforms:
@@ -181,8 +205,13 @@ def _config_option(func: Any) -> Any:
 
 # ---------------------------------------------------------------------- feeds
 def _feed_for(ctx: Context, feed: str | None) -> FeedConfig:
+    """The feed `--feed URL|PATH` names: a configured feed at that address keeps its name (and so its
+    newsletter settings and its issues' identity), any other is the feed "cli"."""
     if feed:
-        return FeedConfig(name="cli", url=feed if "://" in feed else str(Path(feed).resolve()))
+        url = feed if "://" in feed else str(Path(feed).resolve())
+        configured = next((f for f in ctx.config.feeds
+                           if (f.url if "://" in f.url else str(Path(f.url).resolve())) == url), None)
+        return configured or FeedConfig(name="cli", url=url)
     if ctx.config.feeds:
         return ctx.config.feeds[0]
     return FeedConfig(name="bundled", url=str(bundled_feed_path()))
@@ -212,11 +241,7 @@ def ingest(ctx: Context, feed: str | None) -> None:
                 click.echo(f"{item.name}: {exc.reason}", err=True)
                 failed = True
                 continue
-            counts: dict[str, int] = {}
-            for result in results:
-                counts[result.status] = counts.get(result.status, 0) + 1
-            summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "not modified"
-            click.echo(f"{item.name}: {len(results)} editions ({summary})")
+            click.echo(f"{item.name}: {poll_summary(results, store.feed_state(item.name))}")
         if failed:
             raise SystemExit(1)
 
@@ -259,7 +284,7 @@ def preview(ctx: Context, feed: str | None, number: int | None, lang: str | None
         for issue in issues:
             click.echo(f"{issue.ref.label}  {issue.title}\n  {issue.link}")
             for section in issue.sections:
-                click.echo(f"  [{section.key}] {section.heading} — {len(section.items)} items")
+                click.echo(f"  [{section.key}] {section.heading} — {plural_en(len(section.items), 'item')}")
                 for item in section.items:
                     click.echo(f"      • {item.title or (item.text[:70] + '…')}")
 
@@ -315,21 +340,34 @@ def check_config(ctx: Context, online: bool) -> None:
         else:
             config, problems = config_problems(read_raw(path), path.parent)
         usable = config if config is not None else partial_config(read_raw(path), path.parent) if path else None
-        if usable is not None:
-            problems += offline_problems(usable, stored_section_keys(usable.storage.path))
+        warnings: list[str] = []
+        if usable is not None:  # every later check runs on the valid parts too: all problems in one list
+            # before any platform is called: its libraries' log lines pass the redaction, without traceback
+            _setup_logging(usable, ctx.verbose, ctx.log_format, quiet=True)
+            bodies: dict[str, bytes] = {}
+            if online:
+                fetch_errors, bodies = asyncio.run(fetch_feeds(usable))
+                problems += fetch_errors
+            produced = feed_sections(usable, bodies)
+            said = {p.key for p in problems}  # a key already wrong in the file is not judged again against the world
+            problems += [p for p in offline_problems(usable, produced) if p.key not in said]
+            warnings = key_warnings(usable, produced, online=online) + newsletter_warnings(usable)
             if online:  # the valid parts, on each platform whose own section (and token) has no problem
                 broken = {p.key.split(".")[0] for p in problems}
                 probes = {k: v for k, v in _online_probes(usable).items() if k not in broken}
-                problems += asyncio.run(online_problems(usable, probes))
+                problems += asyncio.run(platform_problems(usable, probes))
         source = path or "built-in defaults"
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
         if problems:
-            for problem in problems:
-                click.echo(f"{problem.key}: {problem.reason}", err=True)
-            click.echo(f"{source}: {len(problems)} problem(s)", err=True)
+            for problem in problems:  # a platform's answer may echo a token: every line passes the one redaction
+                click.echo(redact(f"{problem.key}: {problem.reason}", SECRET_FILTER.secrets), err=True)
+            click.echo(f"{source}: {plural_en(len(problems), 'problem')}", err=True)
             raise SystemExit(2)
         assert config is not None
         checked = " (online: platforms and feeds answered)" if online else ""
-        click.echo(f"{source}: OK — {len(config.feeds)} feed(s), {len(config.destinations)} destination(s){checked}")
+        click.echo(f"{source}: OK — {plural_en(len(config.feeds), 'feed')}, "
+                   f"{plural_en(len(config.destinations), 'destination')}{checked}")
 
 
 def _online_probes(config: Config) -> dict[str, OnlineProbe]:
@@ -351,7 +389,8 @@ def _online_probes(config: Config) -> dict[str, OnlineProbe]:
 def _console(config: Config) -> Adapter:
     from adapters.console import console_adapter
 
-    return console_adapter(jsonl_path=config.console.log, delay=config.console.delay)
+    return console_adapter(jsonl_path=config.console.log, delay=config.console.delay,
+                           log_max_bytes=config.console.log_max_bytes)
 
 
 def _platforms(config: Config, store: Store | None = None) -> dict[str, Adapter]:
@@ -451,7 +490,7 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
                                       panel=_panel(ctx.config, service, engine))
         serving = [asyncio.create_task(_supervise(service, adapter, engine), name=f"serve-{adapter.name}")
                    for adapter in platforms.values() if adapter.commands is not None]
-        log.info("digestbot %s running: %d feed(s), platforms %s", __version__, len(ctx.config.feeds),
+        log.info("digestbot %s running: %s, platforms %s", __version__, plural_en(len(ctx.config.feeds), "feed"),
                  ", ".join(sorted(platforms)))
         await service.run(stop)
     finally:
@@ -549,8 +588,11 @@ async def _supervise(service: Any, adapter: Adapter, engine: QueryEngine) -> Non
 @pass_context
 def run(ctx: Context, once: bool) -> None:
     """Poll feeds, schedule and deliver posts, and answer commands until stopped (SIGINT/SIGTERM)."""
-    with _errors(), ctx.single_instance() as lock:
-        asyncio.run(_run(ctx, once, lock))
+    with _errors():
+        if (weak := ctx.config.web.token_problem()) is not None:
+            raise weak  # before anything starts: a guessable panel token is never served
+        with ctx.single_instance() as lock:
+            asyncio.run(_run(ctx, once, lock))
 
 
 def _report_service(ctx: Context, store: Store | None = None) -> Any:
@@ -627,7 +669,9 @@ def plan(ctx: Context, days: int, as_json: bool, at: str | None) -> None:
         from scheduler.report import plan_text
 
         service = _report_service(ctx)
-        now = _instant(at) if at else service.clock()
+        # A plan is a function of the deployment's state, not of the second it was asked: from the current
+        # minute, so two plans asked moments apart (before and after `send --section`) are byte-identical.
+        now = _instant(at) if at else service.clock().replace(second=0, microsecond=0)
         plans = build_plan(service, days, now)
         if as_json:
             click.echo(json.dumps(plan_json(plans, now, days), ensure_ascii=False, indent=2))
@@ -664,7 +708,7 @@ def send(ctx: Context, destination: str, number: int | None, section_key: str | 
     with _errors():
         if dry_run:
             for planned in asyncio.run(_plan_send(ctx, destination, number, section_key)):
-                click.echo(f"── {destination} ← {planned.label} ({len(planned.parts)} message(s))")
+                click.echo(f"── {destination} ← {planned.label} ({plural_en(len(planned.parts), 'message')})")
                 for i, part in enumerate(planned.parts, 1):
                     click.echo(f"[{i}/{len(planned.parts)}] {part.kind}")
                     click.echo(json.dumps(dict(part.payload), ensure_ascii=False, indent=2)
@@ -689,9 +733,9 @@ def send(ctx: Context, destination: str, number: int | None, section_key: str | 
             return
         for post in report.posts:
             outcome = "delivered" if post.state == "delivered" else f"{post.state}: {post.reason}"
-            click.echo(f"{destination} ← {post.label} ({post.messages} message(s)): {outcome}")
+            click.echo(f"{destination} ← {post.label} ({plural_en(post.messages, 'message')}): {outcome}")
         delivered = sum(1 for post in report.posts if post.state == "delivered")
-        click.echo(f"{destination}: {delivered} of {len(report.posts)} post(s) delivered")
+        click.echo(f"{destination}: {delivered} of {plural_en(len(report.posts), 'post')} delivered")
         if not report.ok:
             raise SystemExit(1)
 
@@ -718,10 +762,21 @@ async def _send_parts(ctx: Context, destination: str, *, read_only: bool = False
 
 
 def _dry_run_store(ctx: Context) -> bool:
-    """Whether the dry run reads the database read-only: beside a running `run` (which has made every
-    table and stored the issues); otherwise it may create the schema and ingest a fresh database first."""
+    """Whether the dry run can read the database read-only: it exists, holds issues and every table
+    (always so beside a running `run`); a fresh one is first given its schema and the feeds' issues."""
+    from scheduler.outbox import Outbox
+
     path = ctx.config.storage.path
-    return path != ":memory:" and Path(path).is_file() and holder(path) is not None
+    if path == ":memory:" or not Path(path).is_file():
+        return False
+    if holder(path) is not None:
+        return True
+    try:
+        with contextlib.closing(ctx.store(read_only=True)) as store:
+            Outbox(store.db)  # writes nothing when every table is there; raises when it would have to
+            return bool(store.list_issues(limit=1))
+    except (sqlite3.Error, StorageError):
+        return False
 
 
 async def _plan_send(ctx: Context, destination: str, number: int | None, section_key: str | None) -> list[Any]:
@@ -792,7 +847,7 @@ def retry(ctx: Context, destination: str) -> None:
     with _errors():
         store = ctx.store()
         service = _service(ctx, store, {"console": _console(ctx.config)})
-        click.echo(f"{destination}: {service.retry(destination)} post(s) re-queued")
+        click.echo(f"{destination}: {plural_en(service.retry(destination), 'post')} re-queued")
 
 
 @main.command()
@@ -816,7 +871,7 @@ def demo(db_path: str, number: int, lang: str) -> None:
         store.close()
         report = asyncio.run(_send(ctx, "console", number, None))
         count = sum(post.messages for post in report.posts if post.state == "delivered")
-    click.echo(f"\n{count} message(s) delivered to the console for issue #{number} ({lang.upper()}).")
+    click.echo(f"\n{plural_en(count, 'message')} delivered to the console for issue #{number} ({lang.upper()}).")
 
 
 if __name__ == "__main__":

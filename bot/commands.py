@@ -34,7 +34,9 @@ __all__ = [
     "Subscribe",
     "Unknown",
     "Unsubscribe",
+    "changes_chat",
     "clean",
+    "named_newsletter",
     "parse_command",
     "split_command",
     "section_names",
@@ -70,40 +72,59 @@ class Help:
 
 @dataclass(frozen=True, slots=True)
 class SectionCommand:
-    """`/section <words> [issue]`: `words` names the section (may be empty: "which one?")."""
+    """`/section [newsletter:] <words> [issue]`: `words` names the section (may be empty: "which one?").
+
+    `newsletter` (in every reading command) names the newsletter to answer from ("rust" for This
+    Week in Rust, or its feed's name); empty, the chat's own newsletters (`QueryEngine.feeds_for`).
+    """
 
     name: ClassVar[str] = "section"
     words: str = ""
     issue: int | None = None
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class SectionsCommand:
+    """`/sections [newsletter] [issue]`."""
+
     name: ClassVar[str] = "sections"
     issue: int | None = None
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Latest:
+    """`/latest [newsletter]`."""
+
     name: ClassVar[str] = "latest"
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Issues:
+    """`/issues [newsletter]`."""
+
     name: ClassVar[str] = "issues"
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class SearchCommand:
+    """`/search [newsletter:] <words>`."""
+
     name: ClassVar[str] = "search"
     words: str = ""
+    newsletter: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Subscribe:
     """`/subscribe [sections…] [+word…] [-word…] [| schedule]`: no sections means all; no schedule, on_publish.
 
-    `include`/`exclude` are topic filter terms (`+bert`, `-"crypto monnaie"`), see `bot.filters`.
+    `include`/`exclude` are topic filter terms (`+bert`, `-"crypto monnaie"`), see `bot.filters`;
+    `malformed` holds what looked like a term but had nothing after its sign (`+"`, `+""`, a lone `-`),
+    so the engine can refuse it instead of subscribing to less than the reader asked for.
     """
 
     name: ClassVar[str] = "subscribe"
@@ -111,6 +132,7 @@ class Subscribe:
     schedule: str = ""
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    malformed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +189,20 @@ class Query:
     chat_aliases: tuple[str, ...] = ()
 
 
+def changes_chat(command: Command) -> bool:
+    """Whether answering `command` changes the chat's state: administrators only, in groups and channels.
+
+    `/language` without a code only says which language is in use, so anyone may ask it.
+    """
+    match command:
+        case Subscribe() | Unsubscribe():
+            return True
+        case Language(code=code):
+            return bool(code.strip())
+        case _:
+            return False
+
+
 def section_names(text: str) -> tuple[str, ...]:
     """"outils, éthique" or "outils éthique" → ("outils", "éthique")."""
     return tuple(clean(text).replace(",", " ").split())
@@ -183,11 +219,34 @@ def subscription(text: str, schedule: str = "") -> Subscribe:
     """
     sections: list[str] = []
     terms: dict[str, list[str]] = {"+": [], "-": []}
-    for sign, *quoted in _TERM.findall(clean(text)):
-        word = " ".join("".join(quoted).split())
+    malformed: list[str] = []
+    for match in _TERM.finditer(clean(text)):
+        sign, *quoted = match.groups()
+        word = " ".join("".join(q or "" for q in quoted).split())
         if word and word not in "+-":
             (terms[sign] if sign else sections).append(word)
-    return Subscribe(tuple(sections), " ".join(schedule.split()), tuple(terms["+"]), tuple(terms["-"]))
+        else:  # a sign with nothing after it: tell the reader rather than drop it
+            malformed.append(match.group(0))
+    return Subscribe(tuple(sections), " ".join(schedule.split()), tuple(terms["+"]), tuple(terms["-"]),
+                     tuple(malformed))
+
+
+# An ASCII colon only: a full-width "：" belongs to Chinese text someone searches for ("简报：工具").
+_NAMED = re.compile(r"^\s*([^\s:][^:]{0,59}?)\s*:(?!//)\s*(.*)$", re.DOTALL)  # not "https://…"
+
+
+def named_newsletter(text: str) -> tuple[str, str]:
+    """"rust: jobs 3" → ("rust", "jobs 3"): a newsletter named before a colon, and the rest; else ("", text).
+
+    The colon makes it unambiguous where words could also name a section or be searched for.
+    """
+    match = _NAMED.match(clean(text))
+    return (match.group(1), match.group(2)) if match else ("", clean(text))
+
+
+def _bare_newsletter(text: str) -> str:
+    """The whole argument of a command that takes no words (`/latest rust`, `/latest rust:`)."""
+    return clean(text).rstrip(":").strip()
 
 
 def _section_args(text: str) -> tuple[str, int | None]:
@@ -225,6 +284,12 @@ def parse_command(text: str, args: str | None = None) -> Command:
     return parser(args) if parser is not None else Unknown(clean(word)[:32])
 
 
+def _section(args: str) -> SectionCommand:
+    newsletter, rest = named_newsletter(args)
+    words, issue = _section_args(rest)
+    return SectionCommand(words, issue, newsletter)
+
+
 def _subscribe(args: str) -> Subscribe:
     sections, _, schedule = clean(args).partition("|")
     return subscription(sections, schedule)
@@ -234,11 +299,11 @@ def _subscribe(args: str) -> Subscribe:
 _PARSERS: dict[str, Callable[[str], Command]] = {
     "start": lambda _: Start(),
     "help": lambda _: Help(),
-    "section": lambda args: SectionCommand(*_section_args(args)),
-    "sections": lambda args: SectionsCommand(_section_args(args)[1]),
-    "latest": lambda _: Latest(),
-    "issues": lambda _: Issues(),
-    "search": lambda args: SearchCommand(clean(args)),
+    "section": lambda args: _section(args),
+    "sections": lambda args: SectionsCommand(_section_args(args)[1], _bare_newsletter(_section_args(args)[0])),
+    "latest": lambda args: Latest(_bare_newsletter(args)),
+    "issues": lambda args: Issues(_bare_newsletter(args)),
+    "search": lambda args: SearchCommand(named_newsletter(args)[1], named_newsletter(args)[0]),
     "subscribe": _subscribe,
     "unsubscribe": lambda _: Unsubscribe(),
     "language": lambda args: Language(clean(args)),

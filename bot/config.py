@@ -6,6 +6,7 @@ or a file (`token_file`) that holds the token, and `Config.secret()` reads it.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import re
@@ -22,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from bot.cleantext import clean_text
 from bot.errors import ConfigError
 from bot.filters import MAX_TERMS, term_problem
-from bot.i18n import supported_languages
+from bot.i18n import plural_en, supported_languages
 from bot.language import KNOWN as KNOWN_LANGUAGES
 from bot.presentation import MIN_ITEM_CHARS
 from bot.regexcheck import unsafe_regex_reason
@@ -33,6 +34,7 @@ __all__ = [
     "DestinationConfig",
     "DiscordConfig",
     "FeedConfig",
+    "NewsletterConfig",
     "TelegramConfig",
     "WebConfig",
     "bundled_feed_path",
@@ -127,6 +129,37 @@ class StorageConfig(_Strict):
     path: str = "digestbot.db"
 
 
+#: Keys a table may write flat that its model reads into a sub-table (see `FeedConfig._flat_newsletter`).
+_FLAT_KEYS = {"newsletter": ("title_pattern", "min_sections")}
+
+
+class NewsletterConfig(_Strict):
+    """A newsletter's name, and how to tell its issues from other posts of its feed.
+
+    Each feed has its own (`[feeds.newsletter]`, see `FeedConfig`); the top-level
+    `[newsletter]` table only supplies the defaults of what a feed leaves unset
+    (`Config.newsletter_for`).
+    `name` labels every issue ("This Week in Rust #635"); unset, the feed's `<title>` does.
+    `title_pattern` is for mixed feeds only: set, an entry is an issue when its title matches
+    it (or two of its sections are known ones); unset, issues are recognised by the sections
+    most of the feed's entries share (see `bot.detect`).
+    """
+
+    name: str | None = None
+    title_pattern: str | None = None
+    min_sections: int = Field(default=3, ge=1, le=1000)
+
+    @field_validator("title_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        reason = unsafe_regex_reason(value)
+        if reason:
+            raise ValueError(reason)
+        return value
+
+
 class FeedConfig(_Strict):
     name: str
     url: str
@@ -136,6 +169,32 @@ class FeedConfig(_Strict):
     # An issue with more sections or items than this is stored but not delivered (bot.ingest.SizeLimits).
     max_sections: int = Field(default=40, ge=1, le=100_000)
     max_items: int = Field(default=400, ge=1, le=1_000_000)
+    # This feed's newsletter: `[feeds.newsletter]` (name, title_pattern, min_sections); what it leaves
+    # unset comes from the top-level `[newsletter]` (Config.newsletter_for).
+    newsletter: NewsletterConfig = Field(default_factory=NewsletterConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_newsletter(cls, data: Any) -> Any:
+        """`newsletter = "This Week in Rust"`, `title_pattern = …` and `min_sections = …` written in the
+        feed's table itself are its newsletter's, as if under `[feeds.newsletter]` (one meaning, two spellings)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        table = data.get("newsletter")
+        if isinstance(table, str):
+            table = {"name": table}
+        flat = {key: data.pop(key) for key in _FLAT_KEYS["newsletter"] if key in data}
+        if flat and table is None:
+            table = {}
+        if flat and isinstance(table, dict):  # any other value is pydantic's to report
+            twice = sorted(set(flat) & set(table))
+            if twice:
+                raise ValueError(f"{', '.join(twice)} set both in the feed and in its [feeds.newsletter] table")
+            table = {**table, **flat}
+        if table is not None:
+            data["newsletter"] = table
+        return data
 
     @field_validator("name")
     @classmethod
@@ -171,30 +230,6 @@ class FeedConfig(_Strict):
     def _timeout_range(cls, value: float) -> float:
         if not 0 < value <= 600:
             raise ValueError("is out of range: more than 0s, at most 10m")
-        return value
-
-
-class NewsletterConfig(_Strict):
-    """The newsletter's name, and how to tell its issues from other posts of the same feed.
-
-    `name` labels every issue ("This Week in Rust #635"); unset, the feed's `<title>` does.
-    `title_pattern` is for mixed feeds only: set, an entry is an issue when its title matches
-    it (or two of its sections are known ones); unset, issues are recognised by the sections
-    most of the feed's entries share (see `bot.detect`).
-    """
-
-    name: str | None = None
-    title_pattern: str | None = None
-    min_sections: int = 3
-
-    @field_validator("title_pattern")
-    @classmethod
-    def _regex(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        reason = unsafe_regex_reason(value)
-        if reason:
-            raise ValueError(reason)
         return value
 
 
@@ -263,6 +298,9 @@ def _snowflake(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
+MIN_WEB_TOKEN = 16  # characters of the panel's login token, at least
+
+
 class WebConfig(_Strict):
     """The HTTP face of `digestbot run`: /healthz and /metrics (absent `listen`: no server), and the
     web panel when the environment variable named by `token_env` holds its login token."""
@@ -279,6 +317,14 @@ class WebConfig(_Strict):
         """The panel's login token from the environment; None (panel off) when unset or blank."""
         value = os.environ.get(self.token_env, "").strip()
         return value or None
+
+    def token_problem(self) -> ConfigError | None:
+        """A panel token too short to resist guessing (the panel is served: `listen` is set); None if fine."""
+        value = self.token()
+        if self.listen is None or value is None or len(value) >= MIN_WEB_TOKEN:
+            return None
+        return ConfigError("web.token_env", f"{self.token_env} holds a {len(value)}-character token; the panel needs "
+                                            f"at least {MIN_WEB_TOKEN}: make one with `openssl rand -hex 32`")
 
     @field_validator("listen")
     @classmethod
@@ -302,6 +348,7 @@ class ConsoleConfig(_Strict):
     """The console platform (demos, tests, a terminal): where deliveries are also logged, how slow it is."""
 
     log: str | None = None  # also append each delivered part to this file as one JSON line (fsync'ed)
+    log_max_bytes: int = Field(default=64 * 1024 * 1024, ge=4096, le=1024**4)  # then rotated: .1, .2, .3 kept
     delay: float = Field(default=0.0, ge=0, le=60)  # mean seconds per send (±50 %), to mimic a network
 
 
@@ -359,8 +406,8 @@ class DestinationConfig(_Strict):
 
     name: str
     platform: Literal["telegram", "discord", "console"]
-    chat: str = ""
-    channel: str = ""
+    chat: str = Field(default="", validate_default=True)
+    channel: str = Field(default="", validate_default=True)
     languages: list[str] = Field(default_factory=list)
     sections: list[str] = Field(default_factory=lambda: ["*"])
     schedule: str = "on_publish"
@@ -481,13 +528,16 @@ class DestinationConfig(_Strict):
             raise ValueError("mention_role and mention_roles are Discord options (role ids)")
         return self
 
-    @model_validator(mode="after")
-    def _target(self) -> DestinationConfig:
-        if self.platform == "telegram" and not self.chat:
+    @field_validator("chat", "channel", mode="after")
+    @classmethod
+    def _target(cls, value: str, info: ValidationInfo) -> str:
+        """A field check, not a whole-table one: it is reported in the same pass as every other field's."""
+        platform = info.data.get("platform")
+        if info.field_name == "chat" and platform == "telegram" and not value:
             raise ValueError("a telegram destination needs 'chat' (@channelusername or -100…)")
-        if self.platform == "discord" and not self.channel:
+        if info.field_name == "channel" and platform == "discord" and not value:
             raise ValueError("a discord destination needs 'channel' (the channel id)")
-        return self
+        return value
 
     @property
     def target(self) -> str:
@@ -535,6 +585,18 @@ class Config(_Strict):
                               f"environment variable {section.token_env} is not set (it must hold the bot token)")
         return token
 
+    def newsletter_for(self, feed: str) -> NewsletterConfig:
+        """The newsletter of feed `feed`: its own `[feeds.newsletter]` keys over `[newsletter]`'s.
+
+        A key the feed sets wins; one it leaves unset is the top-level table's (itself
+        defaulted). An unknown feed name (`ingest --feed PATH`) gets the top-level table.
+        """
+        own = next((f.newsletter for f in self.feeds if f.name == feed), None)
+        if own is None or not own.model_fields_set:
+            return self.newsletter
+        merged = {**self.newsletter.model_dump(), **own.model_dump(include=own.model_fields_set)}
+        return NewsletterConfig.model_validate(merged)
+
     def platforms_in_use(self) -> set[str]:
         return {d.platform for d in self.destinations}
 
@@ -543,8 +605,8 @@ def default_config() -> Config:
     """Embedded defaults: the bundled snapshot, a local SQLite file, the console adapter."""
     return Config(
         storage=StorageConfig(path="digestbot.db"),
-        feeds=[FeedConfig(name="nlp-newsletter", url=str(bundled_feed_path()))],
-        newsletter=NewsletterConfig(name="NLP Newsletter"),
+        feeds=[FeedConfig(name="nlp-newsletter", url=str(bundled_feed_path()),
+                          newsletter=NewsletterConfig(name="NLP Newsletter"))],
         destinations=[DestinationConfig(name="console", platform="console", languages=["fr"])],
     )
 
@@ -584,7 +646,8 @@ def load_config(path: Path | None) -> Config:
     config, problems = config_problems(read_raw(path), path.parent)
     if problems:
         first = problems[0]
-        more = f" (and {len(problems) - 1} more problem(s): run `digestbot check-config`)" if len(problems) > 1 else ""
+        more = (f" (and {plural_en(len(problems) - 1, 'more problem')}: run `digestbot check-config`)"
+                if len(problems) > 1 else "")
         raise ConfigError(first.key, first.reason + more)
     assert config is not None
     return config
@@ -595,7 +658,10 @@ def config_problems(raw: dict[str, Any], base: Path | None = None) -> tuple[Conf
 
     Field checks run in the models (pydantic reports all of them in one pass); checks that
     span several tables (duplicate names, feeds a destination names) run on the raw
-    document so that they are reported even when some field elsewhere is wrong.
+    document so that they are reported even when some field elsewhere is wrong. A table's
+    own checks that pydantic runs only once its fields are valid (a Telegram destination
+    without `chat` whose `languages` is also wrong) are found by validating the table again
+    without its bad fields (`_salvage`): fixing the first list never reveals a second one.
     Relative feed paths are resolved against `base` (the config file's folder).
     """
     problems: list[ConfigError] = []
@@ -611,6 +677,7 @@ def config_problems(raw: dict[str, Any], base: Path | None = None) -> tuple[Conf
         config = Config.model_validate(cleaned)
     except ValidationError as exc:
         problems.extend(_pydantic_problems(cleaned, exc))
+        problems.extend(_hidden_problems(cleaned, problems))
     problems.extend(_cross_problems(cleaned))
     problems = [ConfigError(p.key, _redact(p.reason)) for p in problems]
     if problems or config is None:
@@ -618,34 +685,98 @@ def config_problems(raw: dict[str, Any], base: Path | None = None) -> tuple[Conf
     return _resolve_feeds(config, base), []
 
 
+#: Top-level tables and their models; the arrays of tables ([[feeds]], [[destinations]]) and theirs.
+_TABLES: dict[str, type[BaseModel]] = {
+    "storage": StorageConfig, "newsletter": NewsletterConfig, "sections": SectionsConfig, "telegram": TelegramConfig,
+    "discord": DiscordConfig, "console": ConsoleConfig, "delivery": DeliveryConfig, "web": WebConfig}
+_LISTS: dict[str, type[BaseModel]] = {"feeds": FeedConfig, "destinations": DestinationConfig}
+
+
+def _salvage(model: type[BaseModel], table: Any) -> tuple[BaseModel | None, list[tuple[tuple[int | str, ...], str,
+                                                                                        str]]]:
+    """`table` validated without the fields that fail, and the errors that only showed once they were gone.
+
+    Pydantic runs a model's whole-table checks (`model_validator(mode="after")`) only when every
+    field is valid; dropping the failing fields (defaults take their place) and validating
+    again brings those checks out. Returns the model, or None when even that fails (a missing
+    required field), with each later round's errors as (location, type, message).
+    """
+    if not isinstance(table, dict):
+        return None, []
+    data = dict(table)
+    removed: set[int | str] = set()
+    later: list[tuple[tuple[int | str, ...], str, str]] = []
+    for round_ in range(6):
+        try:
+            return model.model_validate(data), later
+        except ValidationError as exc:
+            errors = exc.errors()
+        if round_:  # not the fields this loop took out (their own error is already reported)
+            later += [(tuple(e["loc"]), str(e["type"]), str(e["msg"])) for e in errors
+                      if not (e["loc"] and e["loc"][0] in removed)]
+        fields = {key for e in errors if e["loc"] for key in (e["loc"][0], *_FLAT_KEYS.get(str(e["loc"][0]), ()))
+                  if key in data}
+        stray = [key for key in data if key not in model.model_fields]
+        if not fields and stray:  # a table-wide check on keys of another spelling (a feed's flat title_pattern)
+            fields = set(stray)
+        if not fields:
+            required = all(name in data for name, info in model.model_fields.items() if info.is_required())
+            if required and all(not e["loc"] or e["loc"][0] in removed for e in errors):
+                # what fails is a whole-table check, or a field taken out: the fields left are usable as they are
+                return model.model_construct(**data), later
+            break
+        for field in fields:
+            del data[field]
+        removed |= fields
+    return None, later
+
+
+def _hidden_problems(raw: dict[str, Any], found: list[ConfigError]) -> list[ConfigError]:
+    """The problems of each table that its first validation could not reach (see `_salvage`)."""
+    seen = {(p.key, p.reason) for p in found}
+    extra: list[ConfigError] = []
+    located: list[tuple[tuple[int | str, ...], Any, type[BaseModel]]] = [
+        ((key,), raw.get(key), model) for key, model in _TABLES.items()]
+    for key, model in _LISTS.items():
+        tables = raw.get(key)
+        located += [((key, index), table, model) for index, table in enumerate(tables if isinstance(tables, list)
+                                                                                 else [])]
+    for where, table, model in located:
+        for loc, kind, message in _salvage(model, table)[1]:
+            problem = _problem(raw, (*where, *loc), kind, message)
+            if (problem.key, problem.reason) not in seen:
+                seen.add((problem.key, problem.reason))
+                extra.append(problem)
+    return extra
+
+
 def partial_config(raw: dict[str, Any], base: Path | None = None) -> Config:
     """The valid parts of a config that has problems, so later checks can still look at them.
 
-    Each feed and destination table is validated on its own and kept when it is valid; a
-    top-level table with a problem falls back to its defaults. `check-config` uses it to
-    report the problems of the valid parts too (a missing feed file next to a bad URL).
+    Each table is validated on its own without its failing fields (`_salvage`), so a
+    destination with a wrong `chat` still has its section keys, feeds and platform (whose
+    token is then checked) looked at; a table beyond salvage falls back to its defaults, and
+    of tables sharing a name the first is kept. `check-config` uses it to report the problems
+    of every part in the same run (a missing feed file next to a bad URL).
     """
-    def valid(model: type[BaseModel], value: Any) -> Any:
-        try:
-            return model.model_validate(value)
-        except ValidationError:
-            return None
-
     fields: dict[str, Any] = {}
-    for key in ("storage", "newsletter", "sections", "telegram", "discord", "delivery", "web"):
+    for key, model in _TABLES.items():
         if isinstance(raw.get(key), dict):
-            model = Config.model_fields[key].annotation
-            assert isinstance(model, type) and issubclass(model, BaseModel)
-            item = valid(model, {k: v for k, v in raw[key].items() if k != "token"})
+            item, _ = _salvage(model, {k: v for k, v in raw[key].items() if k != "token"})
             if item is not None:
                 fields[key] = item
-    tables: list[Any]
-    for key, model in (("feeds", FeedConfig), ("destinations", DestinationConfig)):
+    for key, model in _LISTS.items():
         value = raw.get(key)
-        tables = value if isinstance(value, list) else []
-        items = [valid(model, table) for table in tables]
-        names = [getattr(item, "name", None) for item in items]
-        fields[key] = [item for item in items if item is not None and names.count(item.name) == 1]
+        items = [_salvage(model, table)[0] for table in (value if isinstance(value, list) else [])]
+        kept: dict[str, Any] = {}
+        for item in items:
+            if item is not None:
+                kept.setdefault(getattr(item, "name", ""), item)
+        fields[key] = list(kept.values())
+    if isinstance(raw.get("default_language"), str):
+        with contextlib.suppress(ValidationError):
+            fields["default_language"] = Config.model_validate({"default_language": raw["default_language"]}
+                                                                ).default_language
     config = Config.model_construct(**fields)
     return _resolve_feeds(config, base)
 
@@ -663,17 +794,17 @@ def _redact(text: str) -> str:
 
 
 def _pydantic_problems(raw: dict[str, Any], exc: ValidationError) -> list[ConfigError]:
-    problems: list[ConfigError] = []
-    for error in exc.errors():
-        loc = tuple(error["loc"])
-        key = _key_path(raw, loc)
-        reason = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            reason = "unknown key" + did_you_mean(str(loc[-1]), _fields_at(loc[:-1]))
-        elif error["type"] == "missing":
-            reason = "missing (required)"
-        problems.append(ConfigError(key, reason))
-    return problems
+    return [_problem(raw, tuple(error["loc"]), str(error["type"]), str(error["msg"])) for error in exc.errors()]
+
+
+def _problem(raw: dict[str, Any], loc: tuple[int | str, ...], kind: str, message: str) -> ConfigError:
+    """One pydantic error as a ConfigError naming its key path."""
+    reason = message.removeprefix("Value error, ")
+    if kind == "extra_forbidden":
+        reason = "unknown key" + did_you_mean(str(loc[-1]), _fields_at(loc[:-1]))
+    elif kind == "missing":
+        reason = "missing (required)"
+    return ConfigError(_key_path(raw, loc), reason)
 
 
 def _cross_problems(raw: dict[str, Any]) -> list[ConfigError]:
@@ -728,7 +859,10 @@ def _fields_at(loc: tuple[int | str, ...]) -> list[str]:
                 break
         else:
             return []
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return []
+    flat = [key for field in model.model_fields for key in _FLAT_KEYS.get(field, ())] if model is FeedConfig else []
+    return [*model.model_fields, *flat]
 
 
 def _key_path(raw: Any, loc: tuple[int | str, ...]) -> str:

@@ -83,20 +83,25 @@ class ConsoleOptions:
 PlatformOptions = TelegramOptions | DiscordOptions | ConsoleOptions
 
 
+Via = Literal["/subscribe", "the web panel"]
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
-    """Who changed a destination with `/subscribe`, in which chat, and when."""
+    """Who changed a destination at run time (with `/subscribe`, or in the web panel), in which chat, and when."""
 
     by: str
     chat: str
     at: datetime | None = None
+    via: Via = "/subscribe"
 
     def words(self, created: bool = False) -> str:
         """"changed by /subscribe in chat -100 at 2026-12-07 06:00 UTC (by 42)"."""
         verb = "created" if created else "changed"
         when = f" at {self.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if self.at is not None else ""
         who = f" (by {self.by})" if self.by else ""
-        return f"{verb} by /subscribe in chat {self.chat}{when}{who}"
+        where = f" in chat {self.chat}" if self.via == "/subscribe" else f" for {self.chat}"
+        return f"{verb} by {self.via}{where}{when}{who}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +226,7 @@ def destination_to_json(dest: Destination) -> dict[str, Any]:
     if dest.change is not None:
         options["subscribed_by"] = dest.change.by
         options["subscribed_in"] = dest.change.chat
+        options["subscribed_via"] = dest.change.via
         if dest.change.at is not None:
             options["subscribed_at"] = dest.change.at.astimezone(UTC).isoformat(timespec="seconds")
     return {"name": dest.name, "platform": dest.platform, "chat": dest.chat, "languages": list(dest.languages),
@@ -230,6 +236,9 @@ def destination_to_json(dest: Destination) -> dict[str, Any]:
 
 def destination_from_json(data: Mapping[str, Any], stored_at: str | None = None) -> Destination:
     """A stored subscription row as a Destination; odd values get safe defaults.
+
+    Its `change` says who stored it, where and when (`stored_at`, the row's time, for rows stored
+    before that was recorded).
 
     Raises:
         ScheduleError: the stored schedule (or zone) cannot run; the caller sets the row apart.
@@ -244,6 +253,7 @@ def destination_from_json(data: Mapping[str, Any], stored_at: str | None = None)
     on_edit = data.get("on_edit")
     by, chat = options.get("subscribed_by"), options.get("subscribed_in") or data.get("chat")
     at = _when(options.get("subscribed_at") or stored_at)
+    via: Via = "the web panel" if options.get("subscribed_via") == "the web panel" else "/subscribe"
     return Destination(
         name=str(data["name"]), platform=platform, chat=str(data.get("chat") or ""),
         languages=tuple(str(lang) for lang in data.get("languages") or ()),
@@ -253,7 +263,7 @@ def destination_from_json(data: Mapping[str, Any], stored_at: str | None = None)
         feeds=tuple(str(feed) for feed in options.get("feeds") or ()),
         filters=ItemFilter(_terms(options.get("include")), _terms(options.get("exclude"))),
         presentation=_presentation(options), options=platform_options(platform, options),
-        change=Change(str(by or ""), str(chat or ""), at) if by is not None else None,
+        change=Change(str(by or ""), str(chat or ""), at, via),  # a stored row is always a run-time change
     )
 
 

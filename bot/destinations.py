@@ -57,11 +57,10 @@ def _options(config: DestinationConfig) -> PlatformOptions:
             return ConsoleOptions(index=config.index)
 
 
-def override_of(sub: Destination) -> Override | None:
-    """The part of a stored `/subscribe` row that overrides a configured destination (None if unrecorded)."""
-    if sub.change is None:
-        return None
-    return Override(sections=sub.sections, schedule=sub.schedule, filters=sub.filters, change=sub.change)
+def override_of(sub: Destination) -> Override:
+    """The part of a stored `/subscribe` row that overrides a configured destination."""
+    change = sub.change or Change("", sub.chat)
+    return Override(sections=sub.sections, schedule=sub.schedule, filters=sub.filters, change=change)
 
 
 def with_subscription(configured: Destination, sub: Destination) -> Destination:
@@ -70,7 +69,4 @@ def with_subscription(configured: Destination, sub: Destination) -> Destination:
     Sections, schedule and topic filters come from the subscription; the chat, languages, feeds and
     presentation from config.toml. The name stays, so the outbox remembers what it sent.
     """
-    override = override_of(sub)
-    if override is None:  # a row stored before changes were recorded: its origin is unknown
-        override = Override(sub.sections, sub.schedule, sub.filters, Change("", sub.chat))
-    return override.over(configured)
+    return override_of(sub).over(configured)

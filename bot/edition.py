@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from bot.models import Issue, IssueRef
 
-__all__ = ["assign_numbers", "number_series"]
+__all__ = ["assign_numbers", "number_series", "series_of"]
 
 log = logging.getLogger(__name__)
 
@@ -74,17 +74,18 @@ def assign_numbers(issues: Sequence[Issue], known: Sequence[IssueRef] = ()) -> l
     return result
 
 
-# "Birding Notes 41", "Birding Notes 42: Owls": a series name, then the number, then nothing or a subtitle.
-_SERIES_TITLE = re.compile(r"^(.*?[^\d\s.,#])\s*[#:|\-–—]?\s*(\d{1,4})\s*(?:$|[:|\-–—]\s|\()")
+# "Birding Notes 41", "Birding Notes 42: Owls", "NLP Newsletter 14 [EN]": a series name, then the number,
+# then nothing, a subtitle or a bracketed language marker.
+_SERIES_TITLE = re.compile(r"^(.*?[^\d\s.,#])\s*[#:|\-–—]?\s*(\d{1,4})\s*(?:$|[:|\-–—]\s|[(\[（【])")
 _MIN_SERIES = 3
 
 
-def number_series(issues: Sequence[Issue]) -> list[Issue]:
-    """Number entries whose titles are "<same words> <n>" across the feed (at least three, each n different).
+def series_of(issues: Sequence[Issue]) -> dict[int, tuple[str, int]]:
+    """Index → (series name, number) of the entries whose titles are "<same words> <n>" across the feed.
 
-    The words a number follows are the series' name when other entries of the poll carry the
-    same words with other numbers; one title alone could be "Python 3". Run before deciding
-    which entries are issues, since a numbered series is one of the signs.
+    A series needs at least three entries, each with a different number: the words a number
+    follows are the series' name when other entries of the poll carry the same words with
+    other numbers; one title alone could be "Python 3".
     """
     found: dict[int, tuple[str, int]] = {}
     for index, issue in enumerate(issues):
@@ -94,14 +95,23 @@ def number_series(issues: Sequence[Issue]) -> list[Issue]:
     by_series: dict[str, list[int]] = {}
     for index, (series, _number) in found.items():
         by_series.setdefault(series, []).append(index)
-    result = list(issues)
+    members: dict[int, tuple[str, int]] = {}
     for indexes in by_series.values():
         numbers = [found[index][1] for index in indexes]
-        if len(indexes) < _MIN_SERIES or len(set(numbers)) != len(numbers):
-            continue
-        for index in indexes:
-            if result[index].number is None:
-                result[index] = replace(result[index], number=found[index][1])
+        if len(indexes) >= _MIN_SERIES and len(set(numbers)) == len(numbers):
+            members.update((index, found[index]) for index in indexes)
+    return members
+
+
+def number_series(issues: Sequence[Issue]) -> list[Issue]:
+    """Number the entries of a numbered series (`series_of`) that state no number otherwise.
+
+    Run before deciding which entries are issues, since a numbered series is one of the signs.
+    """
+    result = list(issues)
+    for index, (_series, number) in series_of(issues).items():
+        if result[index].number is None:
+            result[index] = replace(result[index], number=number)
     return result
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from xml.parsers import expat
 
 __all__ = ["Lifted", "lift_payloads"]
@@ -48,16 +48,32 @@ _CP1252 = {
 
 @dataclass(frozen=True, slots=True)
 class Lifted:
-    """The light document and the bodies its tokens stand for."""
+    """The light document and the bodies its tokens stand for.
+
+    A body is post-processed once: its result replaces the raw text in `payloads`, so the
+    raw copy is freed at once (a 20 MB feed does not hold every body twice) and a token seen
+    again (an entry's summary and content) gets the very same string.
+    """
 
     document: bytes
     payloads: dict[str, str]
+    _done: set[str] = field(default_factory=set)
 
     def restore(self, value: str, *, encoding: str | None) -> str:
         """The body a token stands for, post-processed as feedparser does (`mixin.pop`)."""
-        payload = self.payloads.get(value.strip())
+        token = value.strip()
+        payload = self.payloads.get(token)
         if payload is None:
             return value
+        if token in self._done:
+            return payload
+        output = self._process(payload, encoding)
+        self.payloads[token] = output
+        self._done.add(token)
+        return output
+
+    @staticmethod
+    def _process(payload: str, encoding: str | None) -> str:
         output = payload.strip()
         if encoding in ("utf-8", "utf-8_INVALID_PYTHON_3"):
             with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):  # UTF-8 read as Latin-1, repaired

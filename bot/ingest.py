@@ -27,17 +27,18 @@ import httpx
 
 from bot.cleantext import clean_issue
 from bot.config import Config, FeedConfig
-from bot.detect import classify_feed
+from bot.detect import judge_feed
 from bot.edition import assign_numbers, number_series
 from bot.errors import FeedError, StorageError
 from bot.feed import FetchResult, fetch_feed, parse_feed
+from bot.i18n import plural_en
 from bot.models import Issue, RawEntry
 from bot.sections import SectionAliases
 from bot.split import split_entry
 from bot.storagefault import is_storage_fault
-from bot.store import SaveResult, Store
+from bot.store import FeedState, SaveResult, Store
 
-__all__ = ["IngestStopped", "Ingestor", "SizeLimits", "split_entries"]
+__all__ = ["IngestStopped", "Ingestor", "SizeLimits", "poll_summary", "skipped_words", "split_entries"]
 
 log = logging.getLogger(__name__)
 
@@ -73,23 +74,43 @@ class SizeLimits:
 class _Split:
     issues: list[Issue]
     failed: list[str]  # entry ids the splitter could not handle
+    skipped: dict[str, int]  # entries that are not issues, by reason (bot.detect.Reason's words)
 
 
 def _split(entries: Sequence[RawEntry], config: Config, aliases: SectionAliases, store: Store | None,
-           stop: Callable[[], bool] | None = None) -> _Split:
+           stop: Callable[[], bool] | None = None, *, consume: bool = False) -> _Split:
+    """Split one feed's entries with that feed's own newsletter settings (`Config.newsletter_for`).
+
+    `consume`: `entries` is a list nobody reads afterwards, emptied as it is split (see `_consumed`).
+    """
+    feed = entries[0].feed if entries else ""
+    newsletter = config.newsletter_for(feed)
     issues: list[Issue] = []
     failed: list[str] = []
-    for n, entry in enumerate(entries):
+    for n, entry in enumerate(_consumed(entries) if consume else entries):
         if stop is not None and n % _CHECK_EVERY == 0 and stop():
             raise IngestStopped(entry.feed, "stopped by shutdown before anything was stored")
         try:
-            issues.append(split_entry(entry, aliases=aliases, newsletter=config.newsletter))
+            issues.append(split_entry(entry, aliases=aliases, newsletter=newsletter))
         except Exception:  # the splitter promises not to raise; a bug must not stop the feed
             log.exception("could not split entry %r of feed %r; skipped", entry.entry_id, entry.feed)
             failed.append(entry.entry_id)
-    issues = classify_feed(number_series(issues), config.newsletter, aliases, entries[0].feed if entries else "")
-    known = store.list_issues(limit=500) if store is not None else []
-    return _Split([clean_issue(issue) for issue in assign_numbers(issues, known)], failed)
+        del entry
+    verdicts = judge_feed(number_series(issues), newsletter, aliases, feed)
+    known = store.list_issues(feed=feed, limit=500) if store is not None and feed else []  # this feed's editions only
+    return _Split([clean_issue(issue) for issue in assign_numbers(verdicts.issues, known)], failed,
+                  verdicts.skipped)
+
+
+def _consumed(entries: Sequence[RawEntry]) -> Iterator[RawEntry]:
+    """The entries in order; a list is emptied as it is read, so each entry's HTML (often 4 bytes a
+    character: one emoji makes a whole str UCS-4) is freed once split, not held to the end of the feed."""
+    if not isinstance(entries, list):
+        yield from entries
+        return
+    entries.reverse()  # then pop() from the end: O(1) each
+    while entries:
+        yield entries.pop()
 
 
 def split_entries(entries: Sequence[RawEntry], config: Config, aliases: SectionAliases,
@@ -210,7 +231,7 @@ class Ingestor:
     def _store_fetch(self, store: Store, feed: FeedConfig, fetched: FetchResult,
                      stop: Callable[[], bool]) -> list[SaveResult]:
         """Worker thread: parse, split, store, and only then save the validators (same transaction)."""
-        results, failed = self._ingest(store, fetched.body, feed.name, fetched.url, stop)
+        results, failed, skipped = self._ingest(store, fetched.body, feed.name, fetched.url, stop)
         warning = None
         if failed:
             warning = (f"{len(failed)} entr{'y' if len(failed) == 1 else 'ies'} could not be split (first:"
@@ -218,7 +239,8 @@ class Ingestor:
             log.warning("feed %s: %s", feed.name, warning)
         keep = not failed
         store.record_feed_success(feed.name, feed.url, etag=fetched.etag if keep else None,
-                                  last_modified=fetched.last_modified if keep else None, warning=warning)
+                                  last_modified=fetched.last_modified if keep else None, warning=warning,
+                                  entries=len(results) + sum(skipped.values()), skipped=skipped)
         return results
 
     def ingest_bytes(self, data: bytes, feed_name: str, base_url: str = "") -> list[SaveResult]:
@@ -226,33 +248,60 @@ class Ingestor:
         return self._ingest(self.store, data, feed_name, base_url)[0]
 
     def _ingest(self, store: Store, data: bytes, feed_name: str, base_url: str,
-                stop: Callable[[], bool] | None = None) -> tuple[list[SaveResult], list[str]]:
+                stop: Callable[[], bool] | None = None) -> tuple[list[SaveResult], list[str], dict[str, int]]:
         with _cyclic_gc_paused():
             return self._ingest_now(store, data, feed_name, base_url, stop)
 
     def _ingest_now(self, store: Store, data: bytes, feed_name: str, base_url: str,
-                    stop: Callable[[], bool] | None) -> tuple[list[SaveResult], list[str]]:
-        parsed = parse_feed(feed_name, data, base_url)
-        split = _split(parsed.entries, self.config, self.aliases, store, stop)
+                    stop: Callable[[], bool] | None) -> tuple[list[SaveResult], list[str], dict[str, int]]:
+        entries = parse_feed(feed_name, data, base_url).entries  # consumed by the split (see `_consumed`)
+        split = _split(entries, self.config, self.aliases, store, stop, consume=True)
         newsletters = [issue for issue in split.issues if issue.is_newsletter]
         if stop is not None and stop():
             raise IngestStopped(feed_name, "stopped by shutdown before anything was stored")
         limits = self._limits(feed_name)
-        results = store.save_issues(newsletters, held=limits.over)
+        results = store.save_issues(newsletters, held=limits.over, feeds=self._feed_names())
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1
-        skipped = len(split.issues) - len(newsletters)
-        log.info("feed %s: %d entries (%s; %d skipped: not newsletters)", feed_name, len(results),
-                 ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none", skipped)
+        log.info("feed %s: %s, %s (%s); %s", feed_name,
+                 plural_en(len(results) + sum(split.skipped.values()), "entry", "entries"),
+                 plural_en(len(results), "issue"), ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none",
+                 skipped_words(split.skipped))
+        if not newsletters and split.skipped:  # a whole feed skipped is a setting, rarely a feed without issues
+            log.warning("feed %s: no entry is an issue (%s): check this feed's title_pattern and min_sections "
+                        "([feeds.newsletter] in config.toml)", feed_name, skipped_words(split.skipped))
         _log_held(feed_name, results)
-        return results, split.failed
+        return results, split.failed, split.skipped
+
+    def _feed_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.config.feeds)
 
     def _limits(self, feed_name: str) -> SizeLimits:
         feed = next((f for f in self.config.feeds if f.name == feed_name), None)
         if feed is None:
             return SizeLimits()
         return SizeLimits(max_sections=feed.max_sections, max_items=feed.max_items)
+
+
+def poll_summary(results: Sequence[SaveResult], state: FeedState) -> str:
+    """One poll in words: "20 editions (2 new, 18 unchanged); 3 entries skipped (…)", or "not modified"."""
+    if state.not_modified and not results:
+        return "not modified (the server said nothing changed since the last read)"
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "none stored"
+    return f"{plural_en(len(results), 'edition')} ({summary}); {skipped_words(state.skipped)}"
+
+
+def skipped_words(skipped: dict[str, int]) -> str:
+    """"3 entries skipped (2: fewer sections than min_sections; 1: …)", or "no entry skipped"."""
+    total = sum(skipped.values())
+    if not total:
+        return "no entry skipped"
+    why = next(iter(skipped)) if len(skipped) == 1 else "; ".join(f"{n}: {reason}" for reason, n in skipped.items())
+    return f"{plural_en(total, 'entry', 'entries')} skipped ({why})"
 
 
 _gc_lock = threading.Lock()

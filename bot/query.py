@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+import string
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import assert_never
 
@@ -19,7 +20,7 @@ from bot.commands import Query, clean
 from bot.config import SubscriptionsConfig
 from bot.contract import Change, Destination, platform_options
 from bot.filters import MAX_TERMS, ItemFilter, term_problem
-from bot.i18n import language_name, normalize_language, supported_languages, t
+from bot.i18n import format_date, language_name, normalize_language, supported_languages, t
 from bot.messages import (
     Answer,
     ErrorAnswer,
@@ -36,8 +37,9 @@ from bot.messages import (
 )
 from bot.models import Issue, IssueRef, Section, SectionRef
 from bot.schedule import ScheduleError, parse_schedule
+from bot.schedule_words import schedule_in_words
 from bot.section_names import SectionMatcher
-from bot.sections import SectionAliases
+from bot.sections import FRAME_KEYS, SectionAliases
 from bot.store import Store, StoredHit
 
 __all__ = ["QueryEngine", "build_fts_query"]
@@ -49,6 +51,7 @@ MAX_WORD = 40
 AMBIGUITY_MARGIN = 4.0
 ARCHIVE_DEPTH = 50  # editions looked through for a section the newest one lacks (and for autocomplete: 20)
 _WORD = re.compile(r"\w+", re.UNICODE)
+_PUNCTUATION = string.punctuation + "“”«»‘’…–—¿¡"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
@@ -81,13 +84,19 @@ def build_fts_query(words: str) -> tuple[str, list[str], bool]:
     return expression, cjk, truncated
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class QueryEngine:
     """Answers chat queries from the store, in the asker's language."""
 
     def __init__(self, store: Store, aliases: SectionAliases | None = None, default_lang: str = "en",
                  destinations: Sequence[Destination] = (),
-                 subscriptions: SubscriptionsConfig | None = None) -> None:
+                 subscriptions: SubscriptionsConfig | None = None,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
         self.store = store
+        self.clock = clock  # dates the next run a /subscribe confirmation names
         self.matcher = SectionMatcher(aliases or SectionAliases())
         self.default_lang = normalize_language(default_lang) or "en"
         self.destinations = tuple(destinations)
@@ -106,21 +115,25 @@ class QueryEngine:
 
     def _dispatch(self, query: Query, lang: str) -> Answer:
         command = query.command
+        if cmd.changes_chat(command) and not query.is_private and not query.is_admin:
+            return ErrorAnswer(lang=lang, message=t("query.admin_only", lang))  # the one gate, every platform
         match command:
             case cmd.Start():
-                return self._help(lang, greet=True)
+                return self._help(lang, greet=True, feeds=self.feeds_for(query.platform, query.chat,
+                                                                         query.chat_aliases) or ())
             case cmd.Help():
-                return self._help(lang, greet=False)
-            case cmd.SectionCommand(words=words, issue=number):
-                return self._section(clean(words), number, lang)
-            case cmd.SectionsCommand(issue=number):
-                return self._sections(number, lang)
-            case cmd.Latest():
-                return self._latest(lang)
-            case cmd.Issues():
-                return self._issues(lang)
-            case cmd.SearchCommand(words=words):
-                return self._search(clean(words), lang)
+                return self._help(lang, greet=False, feeds=self.feeds_for(query.platform, query.chat,
+                                                                          query.chat_aliases) or ())
+            case cmd.SectionCommand(words=words, issue=number, newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._section(clean(words), number, lang, feeds))
+            case cmd.SectionsCommand(issue=number, newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._sections(number, lang, feeds))
+            case cmd.Latest(newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._latest(lang, feeds))
+            case cmd.Issues(newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._issues(lang, feeds))
+            case cmd.SearchCommand(words=words, newsletter=named):
+                return self._scoped(query, named, lang, lambda feeds: self._search(clean(words), lang, feeds))
             case cmd.Language(code=code):
                 return self._language(query, clean(code), lang)
             case cmd.Subscribe():
@@ -133,6 +146,47 @@ class QueryEngine:
                 return ErrorAnswer(lang=lang, message=t("query.unknown_command", lang))
             case _:
                 assert_never(command)
+
+    # ------------------------------------------------------------------ which newsletters
+    def feeds_for(self, platform: str, chat: str, chat_aliases: Sequence[str] = (),
+                  named: str = "") -> tuple[str, ...] | None:
+        """The feeds a chat's answers come from; () for every feed, None for a newsletter name nobody has.
+
+        A newsletter named in the command ("rust", "This Week in Rust", a feed's name; case aside)
+        wins; else a chat that is a destination (configured, or by `/subscribe`) answers from that
+        destination's feeds; any other chat from every feed, each answer naming its newsletter.
+        """
+        named = clean(named)
+        if named:
+            return self._feeds_named(named)
+        if not chat:
+            return ()
+        dest = self._configured(platform, chat, chat_aliases) or self.store.chat_subscription(platform, chat)
+        return tuple(dest.feeds) if dest is not None else ()
+
+    def newsletter_choices(self, prefix: str = "") -> list[str]:
+        """Names of the stored newsletters (autocomplete), those containing `prefix` first-letter-wise first."""
+        wanted = clean(prefix).casefold()
+        names = list(dict.fromkeys(name or feed for feed, name in self.store.newsletters()))
+        return sorted((n for n in names if wanted in n.casefold()), key=lambda n: not n.casefold().startswith(wanted))
+
+    def _feeds_named(self, named: str) -> tuple[str, ...] | None:
+        """Feeds whose name or newsletter name is `named`, or has it as a whole word ("rust"); None if none."""
+        wanted = named.casefold()
+        known = self.store.newsletters()
+        exact = [feed for feed, name in known if wanted in (feed.casefold(), name.casefold())]
+        words = [feed for feed, name in known
+                 if wanted in _WORD.findall(name.casefold()) or wanted in _WORD.findall(feed.casefold())]
+        found = tuple(dict.fromkeys(exact or words))
+        return found or None
+
+    def _scoped(self, query: Query, named: str, lang: str, answer: Callable[[tuple[str, ...]], Answer]) -> Answer:
+        feeds = self.feeds_for(query.platform, query.chat, query.chat_aliases, named)
+        if feeds is None:
+            names = ", ".join(dict.fromkeys(name or feed for feed, name in self.store.newsletters())) or "—"
+            return ErrorAnswer(lang=lang, message=t("query.newsletter_unknown", lang, name=_echo(clean(named), 40),
+                                                    known=names))
+        return answer(feeds)
 
     def lang_for(self, platform: str, chat: str, user_locale: str | None, server_locale: str | None = None,
                  chat_aliases: Sequence[str] = ()) -> str:
@@ -159,20 +213,23 @@ class QueryEngine:
         return user if user in supported_languages() else self.default_lang
 
     # ------------------------------------------------------------------ autocomplete
-    def section_choices(self, prefix: str, lang: str = "en", issue: int | None = None) -> list[tuple[str, str]]:
+    def section_choices(self, prefix: str, lang: str = "en", issue: int | None = None,
+                        feeds: Sequence[str] = ()) -> list[tuple[str, str]]:
         """Autocomplete: (display name, value) of sections, best matches first, ≤ 25.
 
         With an issue number, that edition's sections; without, the sections of recent
         editions (one per key, the newest name), since `/section` answers from the archive.
+        `feeds` is the asking chat's scope (`feeds_for`); empty, every feed.
         """
         lang = normalize_language(lang) or self.default_lang
-        edition, _ = self._edition(issue, lang)
+        feeds = tuple(feeds)
+        edition, _ = self._edition(issue, lang, feeds)
         if edition is None:
             return []
         prefix = clean(prefix)
         recent = [(edition.ref, edition.sections)]
         if issue is None:
-            recent += self.store.recent_sections(edition.language, limit=20)
+            recent += self.store.recent_sections(edition.language, limit=20, feeds=feeds)
         seen: set[str] = set()
         scored: list[tuple[float, int, Section]] = []
         for _, sections in recent:
@@ -187,22 +244,27 @@ class QueryEngine:
         return [(s.heading[:100], s.key[:100]) for _, _, s in scored[:25]]
 
     # ------------------------------------------------------------------ editions
-    def _edition(self, number: int | None, lang: str) -> tuple[Issue | None, bool]:
-        """The edition to answer from: asker's language first, else another one.
+    def _edition(self, number: int | None, lang: str, feeds: tuple[str, ...] = ()) -> tuple[Issue | None, bool]:
+        """The edition to answer from (of `feeds`, or any feed): asker's language first, else another one.
 
         Returns the issue and whether it is a fallback to another language.
         """
         if number is None:
-            own = self.store.latest(lang)
+            own = self.store.latest(lang, feeds=feeds)
             if own is not None:
                 return own, False
-            newest = self.store.list_issues(limit=1)
+            newest = self.store.list_issues(limit=1, feeds=feeds)
             if not newest:
                 return None, False
             if newest[0].number is None:
                 return self.store.get_issue(newest[0].entry_id), True
-            number = newest[0].number
-        editions = self.store.editions(number)
+            number, newsletter = newest[0].number, newest[0].newsletter
+        else:
+            newsletter = None
+        editions = self.store.editions(number, feeds=feeds)
+        if len({ref.newsletter for ref in editions}) > 1:  # #5 of two newsletters: one newsletter's editions
+            keep = newsletter if newsletter is not None else editions[0].newsletter
+            editions = [ref for ref in editions if ref.newsletter == keep]
         if not editions:
             return None, False
         preferred = [ref for ref in editions if ref.language == lang]
@@ -212,10 +274,10 @@ class QueryEngine:
         ordered = sorted(editions, key=lambda ref: (ref.language != self.default_lang, ref.language))
         return self.store.get_issue(ordered[0].entry_id), True
 
-    def _no_edition(self, number: int | None, lang: str) -> ErrorAnswer:
+    def _no_edition(self, number: int | None, lang: str, feeds: tuple[str, ...] = ()) -> ErrorAnswer:
         if number is None:
             return ErrorAnswer(lang=lang, message=t("query.no_issues", lang))
-        known = sorted({ref.number for ref in self.store.list_issues(limit=200) if ref.number is not None})
+        known = sorted({ref.number for ref in self.store.list_issues(limit=200, feeds=feeds) if ref.number is not None})
         return ErrorAnswer(lang=lang, message=t(
             "query.no_issue_number", lang, number=number, known=", ".join(f"#{n}" for n in known) or "—"))
 
@@ -226,30 +288,30 @@ class QueryEngine:
                  other=language_name(issue.language, lang, edition=True))
 
     # ------------------------------------------------------------------ commands
-    def _help(self, lang: str, *, greet: bool) -> Help:
-        name = self._newsletter_name(lang)
+    def _help(self, lang: str, *, greet: bool, feeds: tuple[str, ...] = ()) -> Help:
+        name = self._newsletter_name(lang, feeds)
         text = t("query.help", lang, name=name)
         return Help(lang=lang, message=f"{t('query.start', lang, name=name)}\n\n{text}" if greet else text)
 
-    def _newsletter_name(self, lang: str) -> str:
-        """The stored newsletters' names ("This Week in Rust"), newest first; a generic word before any."""
-        names = dict.fromkeys(ref.newsletter for ref in self.store.list_issues(limit=50) if ref.newsletter)
+    def _newsletter_name(self, lang: str, feeds: tuple[str, ...] = ()) -> str:
+        """The chat's newsletters' names ("This Week in Rust"), newest first; a generic word before any."""
+        names = dict.fromkeys(name for feed, name in self.store.newsletters() if name and (not feeds or feed in feeds))
         return ", ".join(names) or t("query.newsletter", lang)
 
-    def _section(self, words: str, number: int | None, lang: str) -> Answer:
-        edition, fallback = self._edition(number, lang)
+    def _section(self, words: str, number: int | None, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
+        edition, fallback = self._edition(number, lang, feeds)
         if edition is None:
-            return self._no_edition(number, lang)
+            return self._no_edition(number, lang, feeds)
         refs = tuple(self._refs(edition))
         label = edition.ref.label
         if not words:
-            example = edition.sections[0].title.split()[0].lower() if edition.sections else "tools"
+            example = self._example(edition.sections)
             return NotFound(lang=lang, issue=edition.ref, choices=refs,
                             message=t("query.section_missing_arg", lang, example=example, issue=label),
                             next_page=self._token(edition, 0) if edition.sections else None)
         note = self._fallback_note(edition, lang, fallback)
         matches = self.matcher.rank(words, edition.sections)
-        if not matches and number is None and (older := self._older_with(words, edition)) is not None:
+        if not matches and number is None and (older := self._older_with(words, edition, feeds)) is not None:
             matches = self.matcher.rank(words, older.sections)
             section = older.sections[matches[0].position]
             note = "\n".join(filter(None, (note, t("query.from_older", lang, issue=older.ref.label, newest=label,
@@ -264,24 +326,45 @@ class QueryEngine:
                             message=t("query.section_ambiguous", lang, query=_echo(words), issue=label))
         return self._section_answer(edition, matches[0].position, lang, note)
 
-    def _older_with(self, words: str, newest: Issue) -> Issue | None:
-        """The newest edition in `newest`'s language, older than it, that has a section named `words`."""
-        for ref, sections in self.store.recent_sections(newest.language, limit=ARCHIVE_DEPTH):
+    def _example(self, sections: Sequence[Section]) -> str:
+        """A name worth trying with /section: the first section that carries news (not the foreword or the
+        references) and has items, as the first word of its title that finds it alone ("outils"), else its title."""
+        useful = [s for s in sections if s.key not in FRAME_KEYS and s.items] or \
+            [s for s in sections if s.key not in FRAME_KEYS] or list(sections)
+        if not useful:
+            return "tools"
+        section = useful[0]
+        title = section.title or section.heading
+        for word in (w.strip(_PUNCTUATION).lower() for w in title.split()):
+            if len(word) < 4:  # not "the", "des", "los": a word that names the section
+                continue
+            ranked = self.matcher.rank(word, sections)
+            if ranked and ranked[0].position == section.position and \
+                    (len(ranked) == 1 or ranked[0].score - ranked[1].score >= AMBIGUITY_MARGIN):
+                return word
+        return title.lower()
+
+    def _older_with(self, words: str, newest: Issue, feeds: tuple[str, ...] = ()) -> Issue | None:
+        """The newest edition in `newest`'s language (of `feeds`), older than it, with a section named `words`."""
+        for ref, sections in self.store.recent_sections(newest.language, limit=ARCHIVE_DEPTH, feeds=feeds):
             if ref.entry_id != newest.entry_id and self.matcher.rank(words, sections):
                 return self.store.get_issue(ref.entry_id)
         return None
 
-    def _sections(self, number: int | None, lang: str) -> Answer:
-        edition, fallback = self._edition(number, lang)
+    def _sections(self, number: int | None, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
+        edition, fallback = self._edition(number, lang, feeds)
         if edition is None:
-            return self._no_edition(number, lang)
+            return self._no_edition(number, lang, feeds)
         return self._section_list(edition, fallback, t("query.sections_title", lang, issue=edition.ref.label), lang)
 
-    def _latest(self, lang: str) -> Answer:
-        edition, fallback = self._edition(None, lang)
+    def _latest(self, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
+        edition, fallback = self._edition(None, lang, feeds)
         if edition is None:
             return self._no_edition(None, lang)
-        title = f"{edition.ref.label} — {edition.title}"  # the label says which issue, whatever the feed's title
+        label = edition.ref.label  # says which issue, whatever the feed's title; then when it came out
+        if edition.ref.published is not None:  # (before the title, which a platform may clip)
+            label = f"{label} · {format_date(edition.ref.published, lang)}"
+        title = f"{label} — {edition.title}"
         return self._section_list(edition, fallback, t("query.latest_title", lang, title=title), lang)
 
     def _section_list(self, edition: Issue, fallback: bool, title: str, lang: str) -> SectionList:
@@ -290,8 +373,8 @@ class QueryEngine:
                            message=f"{note}\n{title}".strip(),
                            next_page=self._token(edition, 0) if edition.sections else None)
 
-    def _issues(self, lang: str) -> Answer:
-        refs = self.store.list_issues(lang=lang, limit=25) or self.store.list_issues(limit=25)
+    def _issues(self, lang: str, feeds: tuple[str, ...] = ()) -> Answer:
+        refs = self.store.list_issues(lang=lang, limit=25, feeds=feeds) or self.store.list_issues(limit=25, feeds=feeds)
         if not refs:
             return self._no_edition(None, lang)
         return IssueList(lang=lang, issues=tuple(refs), message=t("query.issues_title", lang, count=len(refs)))
@@ -300,12 +383,12 @@ class QueryEngine:
         """`/search` over the editions of every language (the panel's "all languages"); messages in `lang`."""
         return self._search(words, lang, everywhere=True)
 
-    def _search(self, words: str, lang: str, *, everywhere: bool = False) -> Answer:
+    def _search(self, words: str, lang: str, feeds: tuple[str, ...] = (), *, everywhere: bool = False) -> Answer:
         expression, cjk, truncated = build_fts_query(words)
         if not expression and not cjk:
             return ErrorAnswer(lang=lang, message=t("query.search_missing_arg", lang))
-        hits = (None if everywhere else self._run_search(expression, cjk, lang)) or self._run_search(expression, cjk,
-                                                                                                      None)
+        hits = (None if everywhere else self._run_search(expression, cjk, lang, feeds)) or \
+            self._run_search(expression, cjk, None, feeds)
         shown = _echo(words)
         if not hits:
             return SearchResults(lang=lang, message=t("query.search_no_hits", lang, query=shown))
@@ -314,16 +397,17 @@ class QueryEngine:
             message = t("query.search_too_long", lang) + "\n" + message
         return SearchResults(lang=lang, hits=tuple(hits), message=message)
 
-    def _run_search(self, expression: str, cjk: list[str], lang: str | None) -> list[SearchHit]:
+    def _run_search(self, expression: str, cjk: list[str], lang: str | None,
+                    feeds: tuple[str, ...] = ()) -> list[SearchHit]:
         stored: list[StoredHit] = []
         if expression:
-            stored = self.store.search(expression, lang=lang, limit=30)
+            stored = self.store.search(expression, lang=lang, limit=30, feeds=feeds)
             if cjk:
                 keep = {(h.entry_id, h.section_position, h.item_position)
-                        for h in self.store.search_substring(cjk, lang=lang, limit=200)}
+                        for h in self.store.search_substring(cjk, lang=lang, limit=200, feeds=feeds)}
                 stored = [h for h in stored if (h.entry_id, h.section_position, h.item_position) in keep]
         elif cjk:
-            stored = self.store.search_substring(cjk, lang=lang, limit=30)
+            stored = self.store.search_substring(cjk, lang=lang, limit=30, feeds=feeds)
         hits: list[SearchHit] = []
         cache: dict[str, tuple[IssueRef, list[SectionRef]] | None] = {}
         needles = [w.lower() for w in _WORD.findall(expression)] + cjk
@@ -357,8 +441,9 @@ class QueryEngine:
 
         Updating keeps the destination's name, so what it already received is not posted again.
         """
-        if not query.is_private and not query.is_admin:
-            return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
+        if command.malformed:
+            return ErrorAnswer(lang=lang, message=t("query.subscribe_empty_term", lang,
+                                                    term=_echo(command.malformed[0], 40)))
         schedule, problem = _check_schedule(clean(command.schedule))
         if problem is not None:
             return ErrorAnswer(lang=lang, message=t(
@@ -368,12 +453,14 @@ class QueryEngine:
         for term in (*terms["include"], *terms["exclude"]):
             if term_problem(term) is not None:
                 return ErrorAnswer(lang=lang, message=t("query.subscribe_bad_term", lang, term=_echo(term, 40)))
-        keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang)
+        feeds = self.feeds_for(query.platform, query.chat, query.chat_aliases) or ()  # the chat's newsletters
+        keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang, feeds)
         if unknown:
-            edition, _ = self._edition(None, lang)
+            edition, _ = self._edition(None, lang, feeds)
             available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
             return ErrorAnswer(lang=lang, message=t(
-                "query.subscribe_unknown_sections", lang, names=_echo(", ".join(unknown)), available=available))
+                "query.subscribe_unknown_sections", lang, count=len(unknown), names=_echo(", ".join(unknown)),
+                available=available))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
         name = configured.name if configured else f"{query.platform}:{query.chat}"
         existing = self.store.has_subscription(name)
@@ -390,7 +477,8 @@ class QueryEngine:
         self.store.save_subscription(destination)
         label = ", ".join(self._section_names(keys, lang)) if keys else t("query.all_sections", lang)
         done = "query.subscribe_updated" if configured or existing else "query.subscribe_done"
-        lines = [t(done, lang, sections=label, lang=language_name(destination.languages[0], lang), schedule=schedule)]
+        words = schedule_in_words(destination.schedule, lang, self.clock())
+        lines = [t(done, lang, sections=label, lang=language_name(destination.languages[0], lang), schedule=words)]
         for key in ("include", "exclude"):
             if terms[key]:
                 lines.append(t(f"query.subscribe_{key}", lang, terms=", ".join(f"“{term}”" for term in terms[key])))
@@ -424,8 +512,6 @@ class QueryEngine:
         return [titles.get(key, key) for key in keys]
 
     def _unsubscribe(self, query: Query, lang: str) -> Answer:
-        if not query.is_private and not query.is_admin:
-            return ErrorAnswer(lang=lang, message=t("query.subscribe_admin_only", lang))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
         removed = self.store.delete_subscription(configured.name if configured else f"{query.platform}:{query.chat}")
         if configured is not None:  # only config.toml can stop a configured destination
@@ -458,9 +544,10 @@ class QueryEngine:
         return [SectionRef(key=s.key, heading=s.heading, emoji=s.emoji, position=s.position,
                            item_count=len(s.items)) for s in issue.sections]
 
-    def _resolve_section_names(self, names: Sequence[str], lang: str) -> tuple[list[str], list[str]]:
+    def _resolve_section_names(self, names: Sequence[str], lang: str,
+                               feeds: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
         """Section words of /subscribe → canonical keys, with the words we could not place."""
-        edition, _ = self._edition(None, lang)
+        edition, _ = self._edition(None, lang, feeds)
         keys: list[str] = []
         unknown: list[str] = []
         for name in names[:20]:

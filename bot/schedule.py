@@ -18,6 +18,8 @@ from typing import Final
 
 from cronsim import CronSim, CronSimError
 
+from bot.i18n import plural_en
+
 __all__ = [
     "ALIASES",
     "CronDrip",
@@ -175,7 +177,7 @@ def _expression(text: str) -> str:
         return ALIASES[text.lower()]
     fields = text.split()
     if len(fields) != len(_FIELDS):
-        raise ScheduleError(f"cron {text!r} has {len(fields)} field(s); it needs 5: "
+        raise ScheduleError(f"cron {text!r} has {plural_en(len(fields), 'field')}; it needs 5: "
                             + " ".join(name.replace(" ", "-") for name, _ in _FIELDS))
     expression = " ".join(fields).upper()
     try:

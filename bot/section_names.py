@@ -100,6 +100,14 @@ class SectionMatcher:
                 return True
         return False
 
+    def names_exactly(self, entry: str, section: Section) -> bool:
+        """`entry` is the section's key, one of its key's known names, or its title or heading (case, accents,
+        spaces and emoji aside) — no prefix or close-spelling guess: what `check-config` accepts in a config."""
+        if entry == "*" or entry == section.key or self.aliases.exact_key(entry) == section.key:
+            return True
+        norm = _compact(entry)
+        return bool(norm) and norm in {_compact(section.key), _compact(section.title), _compact(section.heading)}
+
     def _alias_key(self, name: str) -> str:
         if name not in self._keys:
             self._keys[name] = self.aliases.key_for(name)

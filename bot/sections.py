@@ -30,6 +30,7 @@ from bot.i18n import normalize_language
 
 __all__ = [
     "CANONICAL_EMOJI",
+    "FRAME_KEYS",
     "SectionAliases",
     "is_emoji_char",
     "normalize",
@@ -37,6 +38,10 @@ __all__ = [
     "split_heading",
     "strip_variation",
 ]
+
+#: Sections that frame an issue rather than carry its news (the editor's foreword, a reference list): they
+#: do not mark a feed's shape and are never the example a reply suggests.
+FRAME_KEYS: frozenset[str] = frozenset({"foreword", "references"})
 
 #: The emoji each canonical section carries in every language (with VS16 where the feed uses it).
 CANONICAL_EMOJI: dict[str, str] = {

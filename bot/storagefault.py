@@ -22,7 +22,8 @@ from pathlib import Path
 
 from bot.errors import StorageError
 
-__all__ = ["StorageHealth", "StorageProblem", "check_storage_path", "is_storage_fault", "probe_write", "storage_error"]
+__all__ = ["StorageHealth", "StorageProblem", "check_storage_path", "holds_nothing", "is_storage_fault", "probe_write",
+           "storage_error"]
 
 log = logging.getLogger(__name__)
 
@@ -182,3 +183,18 @@ class StorageHealth:
                 self.on_change(self.problem)
             except OSError:  # the report is best effort; the log line already said it
                 log.debug("could not publish the storage state", exc_info=True)
+
+
+def holds_nothing(path: str) -> bool:
+    """No byte, or a bare SQLite header without a single table: what a start that failed before
+    storing anything leaves, safe to remove (see `bot.lock` and `bot.store`)."""
+    if os.path.getsize(path) == 0:
+        return True
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return not conn.execute("select count(*) from sqlite_master").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False

@@ -15,9 +15,9 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -27,11 +27,12 @@ import orjson
 import sqlite_utils
 
 from bot.contract import Destination, Unrunnable, destination_from_json, destination_to_json
+from bot.i18n import plural_en
 from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef
 from bot.schedule import ScheduleError
-from bot.storagefault import check_storage_path, storage_error
+from bot.storagefault import check_storage_path, holds_nothing, storage_error
 
-__all__ = ["FeedState", "HeldIssue", "SaveResult", "Store", "StoredHit", "link_key"]
+__all__ = ["FeedState", "HeldIssue", "SaveResult", "Store", "StoredHit", "link_key", "scoped_id"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,9 @@ class FeedState:
     last_ok: str | None = None
     last_error: str | None = None
     error_count: int = 0
+    entries: int | None = None  # entries in the feed at its last full read (None: never read)
+    skipped: dict[str, int] = field(default_factory=dict)  # of those, the ones that are not issues, by reason
+    not_modified: bool = False  # the last poll was answered "304 Not Modified" (the counts are the read before)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +136,48 @@ def immediate(conn: sqlite3.Connection) -> Iterator[None]:
         conn.commit()
 
 
-def _create_private(path: str) -> None:
-    """Create the database file 0600 if it does not exist yet (never loosens an existing one)."""
-    with contextlib.suppress(FileExistsError):
+def _create_private(path: str) -> bool:
+    """Create the database file 0600 if it does not exist yet (never loosens an existing one); True if created."""
+    try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    except FileExistsError:
+        return False
+    return True
+
+
+def _remove_if_empty(path: str) -> None:
+    """Undo a database file we created when opening it failed before anything was stored (a full disk):
+    an empty file left behind would later read as a database without tables."""
+    with contextlib.suppress(OSError):
+        if holds_nothing(path):
+            os.unlink(path)
+            for suffix in ("-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path + suffix)
+
+
+def _read_only_copy(path: str) -> sqlite3.Connection:
+    """The database read without writing to its disk: copied into memory (SQLite's backup API, WAL
+    included), where missing tables can be created and nothing is ever written back."""
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+    try:
+        return _copy(uri)
+    except sqlite3.OperationalError:
+        wal = Path(f"{path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise  # its last writes are in the WAL: only a normal open may read them
+        # cleanly closed, and no room for SQLite's -shm file: nothing can change it, read it as is
+        return _copy(f"{uri}&immutable=1")
+
+
+def _copy(uri: str) -> sqlite3.Connection:
+    source = sqlite3.connect(uri, uri=True, timeout=30)
+    try:
+        memory = sqlite3.connect(":memory:", check_same_thread=False)
+        source.backup(memory)
+    finally:
+        source.close()
+    return memory
 
 
 class Store:
@@ -151,13 +193,16 @@ class Store:
 
         A new database file is created 0600 before SQLite opens it (SQLite gives its WAL and
         SHM files the same mode): it holds chats and subscriptions, nobody else needs to read it.
-        `read_only` opens an existing file without writing anything (`status` on a full disk).
+        `read_only` reads an existing file without writing anything to it (`status` on a full disk): a
+        copy in memory, so a file without every table (an `ingest`-only database) still answers.
+        A database file this call created is removed again when opening it fails.
         `connect` is the storage seam: tests pass a factory whose connection fails writes the way a
         full disk does; by default it is `sqlite3.connect` with a 30 s busy timeout, so a second
         process waits for a write in progress instead of failing with "database is locked".
         """
         self.path = str(path)
         self._connect = connect
+        created = False
         try:
             if self.path == ":memory:":
                 # Not bound to one thread: the ingest worker thread writes through it (one at a time).
@@ -165,10 +210,9 @@ class Store:
             else:
                 check_storage_path(self.path)
                 if read_only:
-                    conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True, timeout=30,
-                                           check_same_thread=False)
+                    conn = _read_only_copy(self.path)
                 else:
-                    _create_private(self.path)
+                    created = _create_private(self.path)
                     conn = (connect or _connect)(self.path)
                 self.db = sqlite_utils.Database(conn)
                 if not read_only:
@@ -176,10 +220,13 @@ class Store:
                     self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.execute("PRAGMA cache_size=-32768")  # 32 MiB: a large poll fits in one transaction
             self.db.execute("PRAGMA foreign_keys=ON")
-            if not read_only:
-                with immediate(self.db.conn):  # waits its turn: two processes may open a new file at once
-                    self._create_tables()
+            with immediate(self.db.conn):  # waits its turn: two processes may open a new file at once
+                self._create_tables()
         except (sqlite3.Error, OSError) as exc:
+            if created:
+                with contextlib.suppress(Exception):
+                    self.db.conn.close()
+                _remove_if_empty(self.path)
             raise storage_error(self.path, exc) from exc
 
     def reopen(self) -> Store:
@@ -193,7 +240,8 @@ class Store:
         with self.transaction():
             db.table("feeds").create(
                 {"name": str, "url": str, "etag": str, "last_modified": str, "last_polled": str,
-                 "last_ok": str, "last_error": str, "error_count": int},
+                 "last_ok": str, "last_error": str, "error_count": int, "entries": int, "skipped": str,
+                 "not_modified": int},
                 pk="name", if_not_exists=True)
             db.table("issues").create(
                 {"entry_id": str, "feed": str, "link": str, "title": str, "published": str,
@@ -241,6 +289,10 @@ class Store:
 
     def _add_missing_columns(self) -> None:
         """Columns added since the first release, added to an older database in place."""
+        feed_columns = {c.name for c in self.db.table("feeds").columns}
+        for name, kind in (("entries", "integer"), ("skipped", "text"), ("not_modified", "integer")):
+            if name not in feed_columns:
+                self.db.execute(f"alter table feeds add column {name} {kind}")
         columns = {c.name for c in self.db.table("issues").columns}
         if "link_key" not in columns:
             self.db.execute("alter table issues add column link_key text")
@@ -283,24 +335,31 @@ class Store:
         return FeedState(
             name=row["name"], url=row["url"] or "", etag=row["etag"], last_modified=row["last_modified"],
             last_polled=row["last_polled"], last_ok=row["last_ok"], last_error=row["last_error"],
-            error_count=row["error_count"] or 0,
+            error_count=row["error_count"] or 0, entries=row["entries"],
+            skipped=json.loads(row["skipped"]) if row["skipped"] else {}, not_modified=bool(row["not_modified"]),
         )
 
     def feed_states(self) -> list[FeedState]:
         return [self.feed_state(row["name"]) for row in self.db.query("select name from feeds order by name")]
 
     def record_feed_success(self, name: str, url: str, *, etag: str | None, last_modified: str | None,
-                            warning: str | None = None) -> None:
-        """A poll whose issues are stored; `warning` (shown as the last error) when part of it was not."""
+                            warning: str | None = None, entries: int | None = None,
+                            skipped: dict[str, int] | None = None) -> None:
+        """A poll whose issues are stored; `warning` (shown as the last error) when part of it was not.
+
+        `entries` and `skipped` (entries that are not issues, by reason) are what `ingest` and
+        `status` report, so "0 issues" is never mistaken for "nothing new".
+        """
         now = _now()
         self.db.table("feeds").upsert(
             {"name": name, "url": url, "etag": etag, "last_modified": last_modified, "last_polled": now,
-             "last_ok": now, "last_error": warning, "error_count": 0}, pk="name")
+             "last_ok": now, "last_error": warning, "error_count": 0, "entries": entries,
+             "skipped": json.dumps(skipped or {}, ensure_ascii=False), "not_modified": 0}, pk="name")
 
     def record_feed_not_modified(self, name: str, url: str) -> None:
         now = _now()
         self.db.table("feeds").upsert({"name": name, "url": url, "last_polled": now, "last_ok": now,
-                                 "last_error": None, "error_count": 0}, pk="name")
+                                 "last_error": None, "error_count": 0, "not_modified": 1}, pk="name")
 
     def record_feed_error(self, name: str, url: str, error: str) -> None:
         previous = self.feed_state(name)
@@ -312,8 +371,8 @@ class Store:
         """Insert or update one edition; returns what changed, section by section."""
         return self.save_issues([issue])[0]
 
-    def save_issues(self, issues: Iterable[Issue], *,
-                    held: Callable[[Issue], str | None] | None = None) -> list[SaveResult]:
+    def save_issues(self, issues: Iterable[Issue], *, held: Callable[[Issue], str | None] | None = None,
+                    feeds: Collection[str] = ()) -> list[SaveResult]:
         """Save several editions in one transaction (a whole feed poll is atomic).
 
         Each issue is first matched to its stored identity (`_resolve`): an entry whose
@@ -324,23 +383,28 @@ class Store:
         makes SQLite merge index segments over and over as the batch grows. Should the
         index ever disagree with the items ("database disk image is malformed"), it is
         rebuilt from the items and the batch saved again, so a feed is never stuck.
+
+        Identity is per feed: an entry whose id another feed's issue already has is a different
+        issue, stored under `<feed>:<id>`. `feeds` names the configured feeds: an issue stored
+        by a feed no longer among them (a renamed feed) is taken over rather than duplicated.
         """
         batch = list(issues)
         try:
-            return self._save_batch(batch, held)
+            return self._save_batch(batch, held, feeds)
         except sqlite3.DatabaseError as exc:
             if "malformed" not in str(exc):
                 raise
             log.warning("search index out of step with the stored items (%s); rebuilding it", exc)
             with self.transaction():
                 self.db.execute("insert into items_fts (items_fts) values ('rebuild')")
-            return self._save_batch(batch, held)
+            return self._save_batch(batch, held, feeds)
 
-    def _save_batch(self, batch: list[Issue], held: Callable[[Issue], str | None] | None) -> list[SaveResult]:
+    def _save_batch(self, batch: list[Issue], held: Callable[[Issue], str | None] | None,
+                    feeds: Collection[str]) -> list[SaveResult]:
         with self.transaction():
             unindexed: set[str] = set()  # stored in this batch, not in the search index yet
             results = [self._save_issue(issue, held(issue) if held else None, unindexed)
-                       for issue in self._resolve(batch)]
+                       for issue in self._resolve(batch, feeds)]
             stored = [r.entry_id for r in results if r.status != "unchanged"]
             for start in range(0, len(stored), 500):
                 chunk = stored[start:start + 500]
@@ -350,9 +414,10 @@ class Store:
             return results
 
     # ------------------------------------------------------------------ identity
-    def _resolve(self, issues: list[Issue]) -> list[Issue]:
+    def _resolve(self, issues: list[Issue], feeds: Collection[str] = ()) -> list[Issue]:
         """Each issue under its stored identity; of several with one identity, the last wins.
 
+        Identity is per feed (`_own_ids`): an id stored by another live feed is not this entry's.
         An entry is the stored issue with its id, or with an id it had before (an alias).
         An entry with an unknown id is matched to a stored issue by its link (scheme, `www.`
         and trailing slash aside), else by language + issue number, when exactly one stored
@@ -360,10 +425,14 @@ class Store:
         number is unique within the fetch: a site move, `http`→`https` or a new id scheme
         then updates the issues instead of publishing the archive again.
         """
+        issues = self._own_ids(issues, feeds)
         ids = list({issue.entry_id for issue in issues})
         stored = {row["entry_id"] for row in self._rows_in("select entry_id from issues where entry_id in ({})", ids)}
-        aliases = {row["alias"]: row["entry_id"]
-                   for row in self._rows_in("select alias, entry_id from entry_aliases where alias in ({})", ids)}
+        feed = issues[0].feed if issues else ""
+        aliases = {row["alias"]: row["entry_id"]  # an alias points at one of this feed's issues only
+                   for row in self._rows_in("select a.alias, a.entry_id from entry_aliases a join issues i on"
+                                            " i.entry_id = a.entry_id where a.alias in ({}) and"
+                                            " (? = '' or coalesce(i.feed, '') in ('', ?))", ids, (feed, feed))}
         canonical: dict[int, str] = {}
         for n, issue in enumerate(issues):
             found = issue.entry_id if issue.entry_id in stored else aliases.get(issue.entry_id)
@@ -381,8 +450,8 @@ class Store:
                 del latest[entry_id]  # the last occurrence wins, at its own place in the order
             latest[entry_id] = issue if entry_id == issue.entry_id else replace(issue, entry_id=entry_id)
         if repeated:
-            log.warning("feed %s: %d entries repeat an id already in the same fetch (e.g. %r); kept the last of each",
-                        issues[0].feed, len(repeated), repeated[0])
+            log.warning("feed %s: %s repeating an id already in the same fetch (e.g. %r); kept the last of each",
+                        issues[0].feed, plural_en(len(repeated), "entry", "entries"), repeated[0])
         return list(latest.values())
 
     def _match(self, issues: list[Issue], pending: list[int], canonical: dict[int, str]) -> None:
@@ -391,12 +460,14 @@ class Store:
         links = Counter(link_key(issues[n].link) for n in pending)
         numbers = Counter((issues[n].language, issues[n].number) for n in pending if issues[n].number is not None)
         by_link: dict[str, list[dict[str, Any]]] = {}
-        for row in self._rows_in("select entry_id, link_key, language, number from issues where link_key in ({})",
-                                 [k for k, count in links.items() if k and count == 1]):
+        feed = (issues[pending[0]].feed,) * 2 if pending else ("", "")
+        same_feed = " and (? = '' or coalesce(feed, '') in ('', ?))"  # another feed's issue is never this one
+        for row in self._rows_in("select entry_id, link_key, language, number from issues where link_key in ({})"
+                                 + same_feed, [k for k, count in links.items() if k and count == 1], feed):
             by_link.setdefault(row["link_key"], []).append(row)
         by_number: dict[tuple[str, int], list[str]] = {}
         for row in self._rows_in("select entry_id, language, number from issues where is_newsletter = 1"
-                                 " and number in ({})", list({number for _, number in numbers})):
+                                 " and number in ({})" + same_feed, list({number for _, number in numbers}), feed):
             by_number.setdefault((row["language"], row["number"]), []).append(row["entry_id"])
         for n in pending:
             issue = issues[n]
@@ -418,18 +489,37 @@ class Store:
             log.info("feed %s: entry %r is stored issue %r (same %s): updated, not new",
                      issue.feed, issue.entry_id, found, how)
 
-    def _rows_in(self, sql: str, values: list[Any]) -> Iterator[dict[str, Any]]:
-        """`sql` with its `in ({})` filled with `values`, 500 at a time (SQLite's variable limit)."""
+    def _rows_in(self, sql: str, values: list[Any], after: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
+        """`sql` with its `in ({})` filled with `values`, 500 at a time (SQLite's variable limit);
+        `after` are the parameters of the `?` that follow the `in (…)`."""
         for start in range(0, len(values), 500):
             chunk = values[start:start + 500]
-            yield from self.db.query(sql.format(", ".join("?" * len(chunk))), chunk)
+            yield from self.db.query(sql.format(", ".join("?" * len(chunk))), [*chunk, *after])
+
+    def _own_ids(self, issues: list[Issue], feeds: Collection[str]) -> list[Issue]:
+        """Entries whose id another feed's issue already holds, under `<feed>:<id>` (identity is per feed).
+
+        The same `<guid>` in two feeds is two issues. The first feed to store an id keeps it
+        as is (so every existing database stays valid); the other feed's entry is stored under
+        its feed's name. An issue of a feed that is no longer configured (`feeds`, when given)
+        or stored before feeds were recorded belongs to whoever polls it now.
+        """
+        owners = {row["entry_id"]: row["feed"] or "" for row in self._rows_in(
+            "select entry_id, feed from issues where entry_id in ({})", list({i.entry_id for i in issues}))}
+        result = []
+        for issue in issues:
+            owner = owners.get(issue.entry_id)
+            foreign = bool(issue.feed) and owner not in (None, "", issue.feed) and (not feeds or owner in feeds)
+            result.append(replace(issue, entry_id=scoped_id(issue.feed, issue.entry_id)) if foreign else issue)
+        return result
 
     def _save_issue(self, issue: Issue, held: str | None, unindexed: set[str]) -> SaveResult:
         existing = list(self.db.query(
-            "select revision, content_hash, number, link, held, newsletter from issues where entry_id = ?",
+            "select revision, content_hash, number, link, held, newsletter, feed from issues where entry_id = ?",
             [issue.entry_id]))
-        if existing and existing[0]["newsletter"] != issue.newsletter:  # renamed in config: relabel, nothing else
-            self.db.table("issues").update(issue.entry_id, {"newsletter": issue.newsletter})
+        if existing and (existing[0]["newsletter"], existing[0]["feed"]) != (issue.newsletter, issue.feed):
+            # the newsletter or the feed renamed in config: relabel, nothing else
+            self.db.table("issues").update(issue.entry_id, {"newsletter": issue.newsletter, "feed": issue.feed})
         item_json = [[orjson.dumps(item.to_json()).decode("utf-8") for item in section.items]
                      for section in issue.sections]  # serialised once: stored, and hashed
         section_hashes = [_section_hash(section.heading, items) for section, items in zip(issue.sections, item_json,
@@ -522,18 +612,41 @@ class Store:
                 for row in self.db.query(sql + " order by published desc", params)]
 
     def get_issue(self, entry_id: str) -> Issue | None:
+        return self._issue(entry_id, "select * from items where entry_id = ? order by section_position, position",
+                           [entry_id])
+
+    def issue_window(self, entry_id: str, *, section: int | None = None, start: int = 0, per_section: int = 40,
+                     limit: int = 200) -> tuple[Issue, dict[int, int]] | None:
+        """An edition holding a bounded window of its items, and each section's real item count.
+
+        Without `section`: the first `per_section` items of each section, `limit` in all (in
+        order). With it: only that section, its items from `start`, `limit` at most. What a page
+        about an issue of 100,000 items reads, so it never loads them all.
+        """
+        counts = {int(r[0]): int(r[1]) for r in self.db.conn.execute(
+            "select section_position, count(*) from items where entry_id = ? group by section_position", [entry_id])}
+        if section is None:
+            issue = self._issue(entry_id, "select * from items where entry_id = ? and position < ?"
+                                " order by section_position, position limit ?", [entry_id, per_section, limit])
+        else:
+            issue = self._issue(entry_id, "select * from items where entry_id = ? and section_position = ?"
+                                " and position >= ? order by position limit ?", [entry_id, section, start, limit],
+                                only=section)
+        return (issue, counts) if issue is not None else None
+
+    def _issue(self, entry_id: str, items_sql: str, params: list[Any], only: int | None = None) -> Issue | None:
         rows = list(self.db.query("select * from issues where entry_id = ?", [entry_id]))
         if not rows:
             return None
         row = rows[0]
         items_by_section: dict[int, list[Item]] = {}
-        for item in self.db.query(
-                "select * from items where entry_id = ? order by section_position, position", [entry_id]):
+        for item in self.db.query(items_sql, params):
             items_by_section.setdefault(item["section_position"], []).append(Item.from_json(orjson.loads(item["data"])))
         sections = tuple(
             Section(key=s["key"], heading=s["heading"], title=s["title"], emoji=s["emoji"],
                     position=s["position"], items=tuple(items_by_section.get(s["position"], ())))
             for s in self.db.query("select * from sections where entry_id = ? order by position", [entry_id])
+            if only is None or s["position"] == only
         )
         return Issue(
             entry_id=row["entry_id"], link=row["link"], title=row["title"],
@@ -570,7 +683,7 @@ class Store:
         return str(rows[0]["entry_id"]) if rows else None
 
     def list_issues(self, lang: str | None = None, feed: str | None = None, limit: int = 50,
-                    number: int | None = None) -> list[IssueRef]:
+                    number: int | None = None, feeds: Collection[str] = ()) -> list[IssueRef]:
         """Newsletter editions, newest first (by date, then issue number)."""
         where = ["is_newsletter = 1", "held is null"]
         params: list[Any] = []
@@ -580,6 +693,9 @@ class Store:
         if feed:
             where.append("feed = ?")
             params.append(feed)
+        if feeds:  # a chat's scope: the feeds of the destination it is (see QueryEngine.feeds_for)
+            where.append(f"feed in ({', '.join('?' * len(feeds))})")
+            params.extend(feeds)
         if number is not None:
             where.append("number = ?")
             params.append(number)
@@ -589,20 +705,27 @@ class Store:
         params.append(max(1, min(limit, 10_000)))
         return [_ref(row) for row in self.db.query(sql, params)]
 
-    def latest(self, lang: str | None = None) -> Issue | None:
-        refs = self.list_issues(lang=lang, limit=1)
+    def latest(self, lang: str | None = None, feeds: Collection[str] = ()) -> Issue | None:
+        refs = self.list_issues(lang=lang, limit=1, feeds=feeds)
         return self.get_issue(refs[0].entry_id) if refs else None
 
-    def editions(self, number: int) -> list[IssueRef]:
-        return self.list_issues(number=number, limit=100)
+    def editions(self, number: int, feeds: Collection[str] = ()) -> list[IssueRef]:
+        return self.list_issues(number=number, limit=100, feeds=feeds)
 
-    def recent_sections(self, lang: str | None = None, limit: int = 30) -> list[tuple[IssueRef, tuple[Section, ...]]]:
+    def newsletters(self) -> list[tuple[str, str]]:
+        """(feed, newsletter name) of the stored issues, newest first: what a chat can name in a command."""
+        rows = self.db.query("select feed, newsletter, max(published) as newest from issues where is_newsletter = 1"
+                             " and held is null group by feed, newsletter order by newest desc")
+        return [(row["feed"] or "", row["newsletter"] or "") for row in rows]
+
+    def recent_sections(self, lang: str | None = None, limit: int = 30,
+                        feeds: Collection[str] = ()) -> list[tuple[IssueRef, tuple[Section, ...]]]:
         """The newest editions (in `lang`) with their sections' names but no items, newest first.
 
         What answering from the whole archive needs ("the newest issue that has a Tools
         section", autocomplete over recent issues) without loading every item of each.
         """
-        refs = self.list_issues(lang=lang, limit=limit)
+        refs = self.list_issues(lang=lang, limit=limit, feeds=feeds)
         if not refs:
             return []
         marks = ", ".join("?" for _ in refs)
@@ -616,13 +739,17 @@ class Store:
         return [(ref, tuple(by_entry.get(ref.entry_id, ()))) for ref in refs]
 
     # ------------------------------------------------------------------ search
-    def search(self, fts_query: str, *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
+    def search(self, fts_query: str, *, lang: str | None = None, limit: int = 10,
+               feeds: Collection[str] = ()) -> list[StoredHit]:
         """Full-text search; `fts_query` must be built by the query engine, never raw user input."""
         where = "items_fts match ? and iss.is_newsletter = 1 and iss.held is null"
         params: list[Any] = [fts_query]
         if lang:
             where += " and iss.language = ?"
             params.append(lang)
+        if feeds:
+            where += f" and iss.feed in ({', '.join('?' * len(feeds))})"
+            params.extend(feeds)
         sql = (
             "select it.entry_id, it.section_position, it.position, it.title, it.text, it.url,"
             " bm25(items_fts, 5.0, 1.0) as rank from items_fts join items it on it.id = items_fts.rowid"
@@ -636,7 +763,8 @@ class Store:
             return []
         return [_hit(row) for row in rows]
 
-    def search_substring(self, needles: list[str], *, lang: str | None = None, limit: int = 10) -> list[StoredHit]:
+    def search_substring(self, needles: list[str], *, lang: str | None = None, limit: int = 10,
+                         feeds: Collection[str] = ()) -> list[StoredHit]:
         """Substring search for scripts without spaces between words (Chinese), where FTS tokens fail."""
         if not needles:
             return []
@@ -648,6 +776,9 @@ class Store:
         if lang:
             sql += " and iss.language = ?"
             params.append(lang)
+        if feeds:
+            sql += f" and iss.feed in ({', '.join('?' * len(feeds))})"
+            params.extend(feeds)
         sql += " order by iss.published desc, it.id limit ?"
         params.append(limit)
         return [_hit(row) for row in self.db.query(sql, params)]
@@ -731,6 +862,11 @@ class Store:
     def _bump_subscriptions(self) -> None:
         self.db.execute(
             "update meta set value = cast(value as integer) + 1 where key = 'subscriptions_version'")
+
+
+def scoped_id(feed: str, entry_id: str) -> str:
+    """The stored id of an entry whose `<guid>` another feed's issue has: "twir:tag:example.org,2026:1"."""
+    return f"{feed}:{entry_id}"
 
 
 def link_key(link: str) -> str:

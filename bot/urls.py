@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-__all__ = ["MAX_URL", "safe_url"]
+__all__ = ["MAX_URL", "safe_href", "safe_url"]
 
 MAX_URL = 2048
 # Characters no URL may hold (RFC 3986): controls, and the quote and angle brackets that end an
@@ -25,8 +25,8 @@ _FORBIDDEN_CHAR = re.compile(f"[{_FORBIDDEN}]")
 _WEB = frozenset({"http", "https"})
 
 
-def safe_url(raw: str | None, base: str = "", *, allow_mailto: bool = False) -> str | None:
-    """An absolute http(s) URL (or mailto, when allowed), resolved against `base`; else None."""
+def safe_url(raw: str | None, base: str = "", *, allow_mailto: bool = False, allow_tg: bool = False) -> str | None:
+    """An absolute http(s) URL (or mailto / Telegram's tg://, when allowed), resolved against `base`; else None."""
     if not raw:
         return None
     value = raw.strip()
@@ -45,4 +45,11 @@ def safe_url(raw: str | None, base: str = "", *, allow_mailto: bool = False) -> 
         return absolute
     if allow_mailto and scheme == "mailto" and len(absolute) > 7:
         return absolute
+    if allow_tg and scheme == "tg" and parts.netloc:
+        return absolute
     return None
+
+
+def safe_href(raw: object) -> str | None:
+    """What the web panel may put in an href: http, https, mailto and tg links only (absolute)."""
+    return safe_url(raw, allow_mailto=True, allow_tg=True) if isinstance(raw, str) else None

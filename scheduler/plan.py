@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Config
 from bot.contract import Unrunnable
+from bot.i18n import plural_en
 from bot.models import Issue, Section
 from bot.ports import Destination
 from bot.schedule import CronDrip, OnPublish
@@ -124,12 +125,12 @@ def plan_destination(service: ServiceView, dest: Destination, now: datetime,
             busy = -(-len(upcoming) // step)
             idle = fires[busy:]
             each = "one section" if step == 1 else f"{step} sections"
-            then = _later(len(upcoming) - len(fires) * step, "section(s)", f"{each} per tick of each new issue")
+            then = _later(len(upcoming) - len(fires) * step, "section", f"{each} per tick of each new issue")
         else:  # every waiting digest at the first tick
             if fires:
                 deliveries += [_delivery(fires[0], issue, section) for issue, section in upcoming]
             idle = fires[1:] if upcoming else fires
-            then = _later(0 if fires else len(upcoming), "digest(s)",
+            then = _later(0 if fires else len(upcoming), "digest",
                           "a digest of each new issue at the first tick after it is published")
     return DestinationPlan(
         name=dest.name, platform=dest.platform, to=dest.chat, timezone=dest.timezone, schedule=schedule.text,
@@ -152,9 +153,13 @@ def build_plan(service: ServiceView, days: int = 7, now: datetime | None = None)
 
 
 def plan_json(plans: list[DestinationPlan], now: datetime, days: int) -> dict[str, Any]:
-    """The stable JSON shape of `plan --json` (ISO 8601 times with offsets, no microseconds)."""
+    """The stable JSON shape of `plan --json` (ISO 8601 times with offsets, no microseconds).
+
+    `from` is the start of the window (the minute the plan was asked, or `--at`): no wall-clock
+    second appears, so the same state gives the same bytes.
+    """
     return {
-        "generated_at": iso(now), "days": days,
+        "from": iso(now), "days": days,
         "destinations": [{
             "name": p.name, "platform": p.platform, "to": p.to, "timezone": p.timezone, "schedule": p.schedule,
             "schedule_words": p.schedule_words, "paused": p.paused, "backlog": p.backlog, "then": p.then,
@@ -179,7 +184,9 @@ def _delivery(when: datetime, issue: Issue, section: Section | None) -> PlannedD
 
 def _later(waiting: int, what: str, afterwards: str) -> str:
     """What follows the window: the backlog the next ticks still hold, then the steady state."""
-    return f"{waiting} more {what} at the next ticks; after that, {afterwards}" if waiting > 0 else afterwards
+    if waiting <= 0:
+        return afterwards
+    return f"{plural_en(waiting, f'more {what}')} at the next ticks; after that, {afterwards}"
 
 
 def _queued(service: ServiceView, dest: Destination, now: datetime, zone: ZoneInfo) -> list[PlannedDelivery]:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from bot.i18n import plural_en
 from bot.messages import DigestPost, Post, SectionPost
 from bot.models import Issue, IssueRef, Section
 from bot.ports import Destination, Rendered, Renderer
@@ -112,8 +113,8 @@ class Planner:
             if first:
                 self.outbox.record_issues(dest.name, take, skip, now)
                 self.outbox.set_fingerprint(dest.name, selection_fingerprint(dest))
-                log.info("destination %s: first start, backfilling %d edition(s), %d left in the archive",
-                         dest.name, len(take), len(skip))
+                log.info("destination %s: first start, backfilling %s, %d left in the archive",
+                         dest.name, plural_en(len(take), "edition"), len(skip))
             elif take:
                 self.outbox.record_issues(dest.name, take, (), now)
             if take:
@@ -369,6 +370,7 @@ class Planner:
             else:
                 rows.append(NewRow(dest.name, entry_id, unit, kind, i, len(parts), part, now, base_revision))
         if len(existing) > len(parts):
-            log.info("destination %s: %s of %s now fits in %d message(s); the %d extra one(s) stay as sent",
-                     dest.name, unit, entry_id, len(parts), len(existing) - len(parts))
+            log.info("destination %s: %s of %s now fits in %s; the %s stay as sent",
+                     dest.name, unit, entry_id, plural_en(len(parts), "message"),
+                     plural_en(len(existing) - len(parts), "extra one"))
         return self.outbox.enqueue(rows, now)

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.i18n import plural_en
+from bot.ingest import skipped_words
 from scheduler.plan import DestinationPlan
-from scheduler.status import ServiceStatus
+from scheduler.status import FeedStatus, ServiceStatus
 
 __all__ = ["plan_text", "status_text"]
 
@@ -28,12 +30,20 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
             for row in (headers, *rows)]
 
 
+def _skipped(feed: FeedStatus) -> str:
+    """"2 (fewer sections than min_sections)": entries of the feed's last read that are not issues."""
+    total = sum(feed.skipped.values())
+    if feed.entries is None:
+        return _NONE
+    return skipped_words(feed.skipped).replace(" entries skipped", "").replace(" entry skipped", "") if total else "0"
+
+
 def status_text(status: ServiceStatus) -> str:
     """Two tables: feeds (last poll, last error, issues stored), then destinations."""
     lines = ["Feeds"]
     lines += ["  " + line for line in _table(
-        ("name", "last poll", "last error", "issues"),
-        [(f.name, _when(f.last_poll), f.last_error or _NONE, str(f.issues)) for f in status.feeds])]
+        ("name", "last poll", "last error", "skipped entries", "issues"),
+        [(f.name, _when(f.last_poll), f.last_error or _NONE, _skipped(f), str(f.issues)) for f in status.feeds])]
     if not status.feeds:
         lines.append("  (no feed configured)")
     held = [(f.name, h) for f in status.feeds for h in f.held]
@@ -85,7 +95,7 @@ def status_text(status: ServiceStatus) -> str:
 
 def plan_text(plans: Sequence[DestinationPlan], days: int) -> str:
     """Per destination: a line per delivery (when, what), idle ticks summed up, then what follows."""
-    lines = [f"Deliveries planned for the next {days} day(s), in each destination's time zone."]
+    lines = [f"Deliveries planned for the next {plural_en(days, 'day')}, in each destination's time zone."]
     for plan in plans:
         lines += ["", f"{plan.name} → {plan.platform} {plan.to} — {plan.schedule_words}"]
         if plan.paused:
@@ -95,7 +105,7 @@ def plan_text(plans: Sequence[DestinationPlan], days: int) -> str:
         if plan.idle_ticks:
             first, last = plan.idle_ticks[0], plan.idle_ticks[-1]
             span = _when(first) if first == last else f"{_when(first)} … {_when(last)}"
-            lines.append(f"  {len(plan.idle_ticks)} more tick(s) with nothing to send yet: {span}")
+            lines.append(f"  {plural_en(len(plan.idle_ticks), 'more tick')} with nothing to send yet: {span}")
         if plan.then:
             lines.append(f"  then {plan.then}")
     if not plans:

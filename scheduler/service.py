@@ -25,6 +25,7 @@ from bot.config import Config, FeedConfig
 from bot.contract import Unrunnable
 from bot.destinations import destination_from_config, with_subscription
 from bot.errors import ConfigError, DigestbotError, FeedError
+from bot.i18n import plural_en
 from bot.ports import Destination, Outlet
 from bot.schedule import CronDrip, OnPublish
 from bot.sections import SectionAliases
@@ -124,6 +125,9 @@ class DeliveryService:
             self._subscribed.add(bad.name)
             if bad.name in self._configured_dests:  # config.toml's own selection still runs
                 self._dests[bad.name] = self._configured_dests[bad.name]
+                log.warning("destination %s: its /subscribe override cannot run (%s); config.toml's "
+                            "selection applies (`digestbot reset %s` removes the override)",
+                            bad.name, bad.reason, bad.name)
                 continue
             self._dests.pop(bad.name, None)
             self._invalid[bad.name] = (bad, f"{INVALID_SCHEDULE} {bad.reason}")
@@ -283,7 +287,8 @@ class DeliveryService:
                 continue
             self.outbox.set_last_tick(dest.name, now)
             if fire is None:
-                log.warning("destination %s: %d tick(s) missed beyond the grace time; skipped", dest.name, missed)
+                log.warning("destination %s: %s missed beyond the grace time; skipped", dest.name,
+                            plural_en(missed, "tick"))
                 continue
             if missed > 1:
                 log.info("destination %s: %d missed ticks coalesced into one", dest.name, missed)
@@ -489,11 +494,12 @@ class DeliveryService:
         name, and so the outbox's memory, stays).
         """
         configured = {d.name for d in self.config.destinations}
-        dest = self._dest(destination)
+        self._dest(destination)  # an unknown name is refused with the known ones
         if destination not in configured:
             raise DigestbotError(f"{destination} was created by /subscribe, not config.toml: nothing to reset to "
                                  "(/unsubscribe in its chat, or the panel's Delete, removes it)")
-        if not dest.overridden:
+        subs, unrunnable = self.store.load_subscriptions()
+        if destination not in {d.name for d in subs} | {bad.name for bad in unrunnable}:
             raise DigestbotError(f"{destination} has no /subscribe override: its selection is config.toml's")
         self.store.delete_subscription(destination)
         self._refresh_subscriptions()

@@ -34,6 +34,8 @@ class FeedStatus:
     error_count: int
     issues: int  # newsletter editions stored from this feed
     held: tuple[HeldIssue, ...] = ()  # stored but not delivered: over a size limit
+    entries: int | None = None  # entries in the feed at its last read (None: never read)
+    skipped: dict[str, int] = field(default_factory=dict)  # entries that are not issues, by reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +122,8 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
             last_poll=_parse(fs.last_polled) if fs else None, last_ok=_parse(fs.last_ok) if fs else None,
             last_error=fs.last_error if fs else None, error_count=fs.error_count if fs else 0,
             issues=len(service.store.list_issues(feed=feed.name, limit=_MAX_ISSUES)),
-            held=tuple(service.store.held_issues(feed.name))))
+            held=tuple(service.store.held_issues(feed.name)), entries=fs.entries if fs else None,
+            skipped=dict(fs.skipped) if fs else {}))
     counts = service.outbox.counts()
     dest_states = service.outbox.dest_states()
     last = service.outbox.last_deliveries()
@@ -181,6 +184,8 @@ def to_json(status: ServiceStatus) -> dict[str, Any]:
             "last_ok": iso(f.last_ok), "last_error": f.last_error, "error_count": f.error_count,
             "issues": f.issues,
             "held": [{"issue": h.entry_id, "title": h.title, "reason": h.reason} for h in f.held],
+            "entries": f.entries,
+            "skipped": f.skipped,
         } for f in status.feeds],
         "destinations": [{
             "name": d.name, "platform": d.platform, "to": d.to, "schedule": d.schedule,

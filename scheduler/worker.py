@@ -31,6 +31,7 @@ from typing import Any
 
 from bot.config import DeliveryConfig
 from bot.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater, TokenRefused
+from bot.i18n import plural_en
 from bot.ports import Destination, Sender, Sent
 from scheduler.outbox import Outbox, OutboxRow, Outcome
 
@@ -231,8 +232,8 @@ class DeliveryWorker:
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=grace)
-            log.info("shutdown: %d send(s) still waiting were cancelled; they go out at the next start",
-                     len(pending))
+            log.info("shutdown: %s still waiting cancelled; they go out at the next start",
+                     plural_en(len(pending), "send"))
 
     async def _attempt_and_record(self, attempt: _Attempt) -> Outcome:
         outcome = await self._attempt(attempt)

@@ -164,7 +164,7 @@ async def test_deflate_is_read(server: FeedServer, tmp_path: Path) -> None:  # n
     url = serve(server, "/deflate", zlib.compress(body), **{"Content-Encoding": "deflate"})
     done = await cli(tmp_path, "ingest", "--config", str(config(tmp_path, url)))
     assert done.code == 0, done.stderr
-    assert "1 editions (1 new)" in done.stdout
+    assert "1 edition (1 new)" in done.stdout
 
 
 # --------------------------------------------------------------------------- duplicate ids
@@ -179,7 +179,7 @@ async def test_duplicate_ids_keep_the_last_and_never_block_the_feed(server: Feed
         done = await cli(tmp_path, "ingest", "--config", str(path))
         assert done.code == 0, done.stderr
         assert "malformed" not in done.stderr
-    assert done.stderr.count("repeat an id") == 1  # logged once per poll
+    assert done.stderr.count("1 entry repeating an id") == 1  # logged once per poll
     status = json.loads((await cli(tmp_path, "status", "--json", "--config", str(path))).stdout)
     assert status["feeds"][0]["last_error"] is None and status["feeds"][0]["last_ok"]
     second = await cli(tmp_path, "ask", "/search second", "--config", str(path))

@@ -112,8 +112,10 @@ def test_two_runs_on_a_fresh_database_leave_one_running_and_the_other_names_its_
         _wait(lambda: len(_lines(log)) >= 3, "deliveries", proc=winner)
         third = _cli(config, "run")
         assert third.returncode != 0 and f"process {winner.pid}" in _one_line(third.stderr)
-        send = _cli(config, "send", "console-0")  # delivering commands take the same lock
-        assert send.returncode != 0 and f"process {winner.pid}" in _one_line(send.stderr)
+        send = _cli(config, "send", "console-0")  # a send does not deliver itself: it hands over to the bot
+        assert send.returncode == 0, send.stderr
+        handed = f"console-0: digestbot is running (process {winner.pid}); handing the posts to it"
+        assert _one_line(send.stderr) == handed
 
         # read-only commands work beside the running bot
         status = _cli(config, "status", "--json")

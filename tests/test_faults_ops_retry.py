@@ -70,7 +70,7 @@ async def test_a_huge_retry_after_waits_at_most_max_retry_wait_and_retry_release
                 assert fake.sent(CHANNEL) == []
 
                 code, out, _ = await _cli(config, env, "retry", "fr-channel")
-                assert code == 0 and out.strip() == "fr-channel: 1 post(s) re-queued", out
+                assert code == 0 and out.strip() == "fr-channel: 1 post re-queued", out
                 await fake.wait_for(lambda: any(m.text.startswith("📚") for m in fake.sent(CHANNEL)), timeout=60)
                 assert (await _status(config, env))["failed"] == []
             finally:

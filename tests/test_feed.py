@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.config import Config, FeedConfig
 from bot.errors import FeedMalformed, FeedUnavailable
 from bot.feed import USER_AGENT, fetch_feed, parse_feed
-from bot.ingest import Ingestor
+from bot.ingest import Ingestor, poll_summary
 from bot.models import Issue, RawEntry
 from bot.store import Store
 from tests.corpus import CORPUS
@@ -89,8 +89,11 @@ async def test_conditional_get_remembers_validators_and_honours_304(server: Feed
     first = await ingestor.poll(feed)
     assert len(first) == 19 and all(r.status == "new" for r in first)
     assert store.feed_state("nlp").etag == '"v1"'
+    assert poll_summary(first, store.feed_state("nlp")) == \
+        "19 editions (19 new); 1 entry skipped (fewer sections than min_sections)"
     second = await ingestor.poll(feed)
     assert second == []
+    assert poll_summary(second, store.feed_state("nlp")).startswith("not modified")  # only a 304 says so
     assert server.requests[-1].headers["If-None-Match"] == '"v1"'
     assert server.requests[-1].headers["If-Modified-Since"] == "Tue, 17 Mar 2020 00:00:00 GMT"
     assert server.requests[-1].headers["User-Agent"] == USER_AGENT

@@ -25,7 +25,7 @@ from adapters.telegram.platform import telegram_language_code
 from bot import i18n
 from bot.commands import COMMANDS, Unknown, parse_command
 from bot.i18n import LANGUAGES as LANGUAGE_NAMES
-from bot.i18n import normalize_language, supported_languages, t
+from bot.i18n import PLURAL_CATEGORIES, normalize_language, plural_categories, supported_languages, t
 from tests.fakes.discord import DISCORD_LOCALES, FakeDiscord, valid_command_name
 
 LOCALES = Path(__file__).resolve().parents[1] / "bot" / "locales"
@@ -34,11 +34,18 @@ TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")
 NAMESPACES = ("query", "telegram", "discord", "languages")
 
 
+def _is_plural(value: dict[str, Any]) -> bool:
+    return "other" in value and set(value) <= set(PLURAL_CATEGORIES)
+
+
 def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Plain entries as they are; a plural entry by its `other` form (the form every language has)."""
     out: dict[str, str] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and _is_plural(value):
+            out[name] = value["other"]
+        elif isinstance(value, dict):
             out.update(_flat(value, f"{name}."))
         else:
             assert isinstance(value, str), f"{name} is not a string"
@@ -46,9 +53,24 @@ def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return out
 
 
-def _file(lang: str, namespace: str) -> dict[str, str]:
+def _plurals(data: dict[str, Any], prefix: str = "") -> dict[str, dict[str, str]]:
+    """Every plural entry of a catalogue file, by its dotted key."""
+    out: dict[str, dict[str, str]] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and _is_plural(value):
+            out[f"{prefix}{key}"] = value
+        elif isinstance(value, dict):
+            out.update(_plurals(value, f"{prefix}{key}."))
+    return out
+
+
+def _load(lang: str, namespace: str) -> dict[str, Any]:
     with (LOCALES / lang / f"{namespace}.toml").open("rb") as handle:
-        return _flat(tomllib.load(handle))
+        return tomllib.load(handle)
+
+
+def _file(lang: str, namespace: str) -> dict[str, str]:
+    return _flat(_load(lang, namespace))
 
 
 def _placeholders(text: str) -> set[str]:
@@ -69,6 +91,40 @@ def test_same_keys_and_placeholders_as_english(lang: str, namespace: str) -> Non
     for key, text in other.items():
         assert text.strip(), f"{lang}: {namespace}.{key} is empty"
         assert _placeholders(text) == _placeholders(english[key]), f"{lang}: {namespace}.{key} placeholders"
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_plural_entries_have_every_form_the_language_needs(lang: str, namespace: str) -> None:
+    """A plural entry in English is one in every language, with each CLDR category that language's rules
+    give (Arabic's six, French's one/many/other, Chinese's other) and no category they never give."""
+    english, other = _plurals(_load("en", namespace)), _plurals(_load(lang, namespace))
+    assert set(other) == set(english), f"{lang}/{namespace}.toml plural entries differ from English"
+    needed = plural_categories(lang)
+    for key, forms in other.items():
+        assert set(forms) == needed, f"{lang}: {namespace}.{key} has {sorted(forms)}, CLDR needs {sorted(needed)}"
+        allowed = _placeholders(english[key]["other"])
+        for category, text in forms.items():
+            assert text.strip(), f"{lang}: {namespace}.{key}.{category} is empty"
+            # a form may spell its number out ("عنصران", two items) but never asks for a parameter English lacks
+            assert allowed - {"count"} <= _placeholders(text) <= allowed, f"{lang}: {namespace}.{key}.{category}"
+
+
+@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_count_is_a_plural_entry(lang: str, namespace: str) -> None:
+    """A plain string never takes `{count}`: a number needs the forms its language's rules choose from."""
+    plural = set(_plurals(_load(lang, namespace)))
+    counted = {key for key, text in _file(lang, namespace).items() if "count" in _placeholders(text)}
+    assert counted <= plural, f"{lang}/{namespace}.toml: {sorted(counted - plural)} count in a plain string"
+
+
+def test_catalogues_say_no_fake_plural() -> None:
+    """No "(s)", "(es)", "(ler)", "(ões)"… anywhere: counts go through plural entries."""
+    fake = re.compile(r"\w\((?:s|es|as|os|ler|lar|ões|e|e?s)\)")
+    for path in LOCALES.glob("*/*.toml"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            assert not fake.search(line), f"{path.relative_to(LOCALES)}: {line}"
 
 
 @pytest.mark.parametrize("lang", TRANSLATED)

@@ -127,7 +127,7 @@ def test_plan_json_lists_every_delivery_in_the_destinations_zone(config: Path) -
     now = plans["fr-now"]
     assert now["deliveries"] and all(d["kind"] == "section" for d in now["deliveries"])
     assert "as soon as it is published" in now["then"]
-    assert drip["then"].startswith(f"{len(_fr_sections(config)) - 3} more section(s) at the next ticks")
+    assert drip["then"].startswith(f"{len(_fr_sections(config)) - 3} more sections at the next ticks")
     assert plans["telegram:-100"]["paused"].startswith("invalid schedule:")
 
 

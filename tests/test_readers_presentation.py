@@ -82,8 +82,10 @@ async def test_telegram_long_section_splits_into_parts_of_similar_length(
     _strict(fake)
 
 
-async def test_telegram_first_image_is_the_photo_of_the_first_message(
+async def test_telegram_first_image_is_a_photo_only_when_the_section_fits_its_caption(
         telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
+    """A short section is one photo captioned with it; a long one keeps its two text messages, the first
+    previewing the picture above the text (no photo plus a second message, no cut at 1,024 characters)."""
     fake, platform = telegram
     short = _section(_item(1, 12, image=True), _item(2, 12))
     await _send_telegram(platform, SectionPost(ISSUE, short), images="first")
@@ -93,8 +95,9 @@ async def test_telegram_first_image_is_the_photo_of_the_first_message(
     long = _section(*(_item(n, 60, image=n == 0) for n in range(11)))
     await _send_telegram(platform, SectionPost(ISSUE, long), images="first")
     first, *rest = fake.sent(CHAT)[1:]
-    assert first.method == "sendPhoto" and first.text.startswith("🛠️ Tools (1/") and len(first.text) <= 1024
-    assert rest and all(m.method == "sendMessage" for m in rest)
+    assert first.method == "sendMessage" and first.text.startswith("🛠️ Tools (1/2)") and len(first.text) > 1024
+    assert first.preview_url == "https://img.example/0.png" and first.preview_disabled is False
+    assert len(rest) == 1 and rest[0].method == "sendMessage" and rest[0].preview_url is None
     _strict(fake)
 
 

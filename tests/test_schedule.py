@@ -33,7 +33,7 @@ def test_shortcuts_are_accepted(alias: str, expression: str) -> None:
         ("cron 0 9 32 * *", ['day of month: "32"', "1-31"]),
         ("cron 0 9 * 13 *", ['month: "13"', "1-12"]),
         ("digest 0 8 * * FUNDAY", ['day of week: "FUNDAY"', "0-7"]),
-        ("cron 0 9 * *", ["4 field(s)", "minute hour day-of-month month day-of-week"]),
+        ("cron 0 9 * *", ["4 fields", "minute hour day-of-month month day-of-week"]),
         ("cron @yearly", ["unknown shortcut", "@daily"]),
         ("weekly", ["is not a schedule", "on_publish"]),
         ("on_publish now", ["is not a schedule"]),

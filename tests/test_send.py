@@ -71,7 +71,7 @@ async def test_send_on_a_fresh_database_touches_only_that_destination(tmp_path: 
     lines = out.strip().splitlines()  # the console platform prints its posts on stdout first
     (report,) = [line for line in lines if line.startswith("a ← ")]
     assert "Outils" in report and report.endswith(": delivered")
-    assert lines[-1] == "a: 1 of 1 post(s) delivered"
+    assert lines[-1] == "a: 1 of 1 post delivered"
     assert set(_outbox_rows(tmp_path / "bot.db")) == {"a"}  # nothing queued for b either
 
 
@@ -101,7 +101,7 @@ topics = {{ tools_datasets = 99, publications = 5 }}
         assert code == 1, out + err
         lines = out.strip().splitlines()
         assert "dead: rejected:" in lines[0] and "thread not found" in lines[0]
-        assert lines[-1] == "forum: 0 of 1 post(s) delivered"
+        assert lines[-1] == "forum: 0 of 1 post delivered"
         assert TOKEN not in out + err
         code, out, err = await _cli("send", "forum", "--issue", "4", "--section", "publications",
                                     "--config", str(config), env=env)

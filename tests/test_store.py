@@ -100,7 +100,8 @@ def test_chat_settings_and_subscriptions(tmp_path: Path) -> None:
     store.close()
     reopened = Store(path)
     assert reopened.chat_language("telegram", "42") == "fr"
-    assert reopened.subscriptions("telegram") == [dest]
+    [stored] = reopened.subscriptions("telegram")
+    assert replace(stored, change=None) == dest and stored.change is not None  # when it was stored, too
     assert reopened.delete_subscription("telegram:42") is True
     assert reopened.delete_subscription("telegram:42") is False
     assert reopened.subscriptions() == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -128,6 +129,10 @@ async def test_whole_corpus_is_accepted(fake: FakeTelegram, platform: TelegramAd
             groups[message.media_group_id] = groups.get(message.media_group_id, 0) + 1
     assert all(2 <= size <= 10 for size in groups.values())
     assert bool(groups) == (images == "all")
+    if images == "first":  # a photo only for a section that fits its caption; longer ones preview the picture
+        previews = [m for m in fake.sent() if m.preview_url]
+        assert previews and all(m.preview_disabled is False and not m.photo for m in previews)
+        assert not any(re.search(r"\(\d+/\d+\)", m.text.split("\n")[0]) for m in photos)
     topics = {m.thread for m in fake.sent() if m.chat_id == -100902}  # third issue: the topics map
     assert topics and topics <= {3, 7, None}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,7 +13,16 @@ from adapters.telegram.layout import Flow, compose
 from adapters.telegram.markup import Fragment, utf16_len
 from adapters.telegram.payloads import MediaGroupPayload, PhotoPayload, TelegramPayload, TextPayload
 from adapters.telegram.render import TelegramRenderer
-from bot.messages import DigestPost, IndexEntry, IndexPost, NotFound, Notice, SectionAnswer, SectionPost
+from bot.messages import (
+    DigestPost,
+    ErrorAnswer,
+    IndexEntry,
+    IndexPost,
+    NotFound,
+    Notice,
+    SectionAnswer,
+    SectionPost,
+)
 from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from tests.corpus import corpus_issues
@@ -202,6 +212,14 @@ def test_images_photo_or_media_groups_then_text() -> None:
     first = RENDERER.render(SectionPost(issue=ISSUE, section=section), _dest(images="first"))
     assert [p.kind for p in first] == ["photo"]  # the short section is the photo's caption: one message
     assert _photo(first[0])["photo"] == images[0] and first[0].notify and "Texte." in first[0].text
+    for size, count in (((6, 8), 1), ((12, 20), 2)):  # over a caption's 1,024 in one message, then in two
+        long = _section(replace(_long_item(*size), images=images[:1]))
+        plain = RENDERER.render(SectionPost(issue=ISSUE, section=long), _dest())
+        assert len(plain) == count and len(plain[0].text) > 1024
+        pictured = RENDERER.render(SectionPost(issue=ISSUE, section=long), _dest(images="first"))
+        assert [p.kind for p in pictured] == ["text"] * len(plain), "no photo message more, no section cut at 1,024"
+        assert [p.text for p in pictured] == [p.text for p in plain]
+        assert _text(pictured[0]).get("image") == images[0] and all("image" not in p.payload for p in pictured[1:])
     every = RENDERER.render(SectionPost(issue=ISSUE, section=section), _dest(images="all"))
     assert [p.kind for p in every] == ["media_group", "media_group", "text"]
     assert [len(_media(p)["media"]) for p in every[:2]] == [6, 5]  # 11 → 6 + 5, never a group of one
@@ -244,6 +262,9 @@ def test_answers_and_paging_buttons() -> None:
     (part,) = RENDERER.render_answer(error)
     text = _check(part)[0]
     assert text.startswith("⚠️ No section “<b>zz</b>”") and "1. Outils ⚙️ — 3 items" in text
+    assert part.payload["html"].startswith("⚠️ No section “&lt;b&gt;zz&lt;/b&gt;”. Available sections:\n")
+    (unknown,) = RENDERER.render_answer(ErrorAnswer(lang="fr", message="Je ne connais pas cette commande."))
+    assert unknown.payload["html"] == "⚠️ Je ne connais pas cette commande."  # a sentence, not a bold heading
     huge = Notice(lang="en", message="x" * 5000 + " " + "\u202eRTL שלום " * 300)
     for part in RENDERER.render_answer(huge):
         _check(part)

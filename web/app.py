@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from bot.store import Store
 from web.health import check_health
@@ -55,8 +56,31 @@ def create_app(state: WebState, panel: PanelState | None = None) -> web.Applicat
     return app
 
 
+class OneLineBadRequests(logging.Filter):
+    """aiohttp answers a request it cannot parse (a bad request line, header or URL) with 400, and
+    logs it as an error with a traceback; here it becomes one warning line naming the client."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError) and (exc.code or 400) < 500:
+            lines = [line.strip() for line in str(exc.message).splitlines() if line.strip()]
+            reason = (lines[0] if lines else type(exc).__name__)[:120]
+            record.msg, record.args = "web: malformed request from %s: %s %s", (
+                (record.args or ("unknown",))[0] if isinstance(record.args, tuple) else "unknown", exc.code,
+                reason.encode("ascii", "backslashreplace").decode("ascii"))
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_BAD_REQUESTS = OneLineBadRequests()
+
+
 async def start_server(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Serve `app` on host:port in the running loop; `await runner.cleanup()` stops it."""
+    server_log = logging.getLogger("aiohttp.server")
+    if _BAD_REQUESTS not in server_log.filters:
+        server_log.addFilter(_BAD_REQUESTS)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

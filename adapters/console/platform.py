@@ -1,7 +1,8 @@
 """The console's renderer and sender: posts printed to a stream, optionally logged as JSON lines.
 
 The JSON-lines log is flushed and fsync'ed before `send` returns, so that a delivery the
-outbox records as sent is on disk: the crash test counts posts from it.
+outbox records as sent is on disk: the crash test counts posts from it. It holds every post,
+so it is created 0600, and it is rotated by size (`[console] log_max_bytes`; `.1`…`.3` kept).
 """
 
 from __future__ import annotations
@@ -53,18 +54,21 @@ class ConsoleSender(Connection[ConsolePayload]):
         jsonl_path: also log each delivered part as a JSON line (`[console] log`).
         delay: mean seconds each send takes (±50 %, at random), to mimic a network platform in
             demos and crash tests (`[console] delay`, default 0).
+        log_max_bytes: rotate the log before it grows past this size (`[console] log_max_bytes`).
     """
 
-    def __init__(self, stream: TextIO | None = None, *, jsonl_path: str | None = None, delay: float = 0.0) -> None:
+    def __init__(self, stream: TextIO | None = None, *, jsonl_path: str | None = None, delay: float = 0.0,
+                 log_max_bytes: int = 64 * 1024 * 1024) -> None:
         super().__init__("console")
         self.stream = stream
         self.jsonl_path = jsonl_path or None
         self.delay = delay
+        self.log_max_bytes = log_max_bytes
         self._log: IO[str] | None = None
 
     async def _connect(self) -> None:
         if self.jsonl_path:
-            self._log = open(self.jsonl_path, "a", encoding="utf-8")  # noqa: SIM115 - kept open while running
+            self._log = _open_private(self.jsonl_path)
 
     async def _disconnect(self) -> None:
         log, self._log = self._log, None
@@ -92,15 +96,39 @@ class ConsoleSender(Connection[ConsolePayload]):
         stream.write(f"{banner}\n{text}\n\n")
 
     def _append(self, record: dict[str, Any]) -> None:
-        if self._log is None:
+        if self._log is None or self.jsonl_path is None:
             return
-        self._log.write(json.dumps(record, ensure_ascii=False) + "\n")
+        line = json.dumps(record, ensure_ascii=False) + "\n"
+        if self._log.tell() and self._log.tell() + len(line.encode("utf-8")) > self.log_max_bytes:
+            self._log.close()
+            _rotate(self.jsonl_path)
+            self._log = _open_private(self.jsonl_path)
+        self._log.write(line)
         self._log.flush()
         os.fsync(self._log.fileno())
 
 
+_KEEP = 3  # rotated logs kept beside the current one
+
+
+def _open_private(path: str) -> IO[str]:
+    """Append to `path`, created 0600 (it holds every post); an existing file is made 0600 too."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8")
+
+
+def _rotate(path: str) -> None:
+    """path.2 → path.3, path.1 → path.2, path → path.1 (the oldest dropped), as logrotate would."""
+    for n in range(_KEEP - 1, 0, -1):
+        if os.path.exists(f"{path}.{n}"):
+            os.replace(f"{path}.{n}", f"{path}.{n + 1}")
+    os.replace(path, f"{path}.1")
+
+
 def console_adapter(stream: TextIO | None = None, *, jsonl_path: str | None = None, delay: float = 0.0,
-                    max_chars: int = 4000) -> Adapter[ConsoleRenderer, ConsoleSender, None]:
+                    max_chars: int = 4000, log_max_bytes: int = 64 * 1024 * 1024,
+                    ) -> Adapter[ConsoleRenderer, ConsoleSender, None]:
     """Renderer and sender of the console; it takes no chat commands (`digestbot ask` answers them)."""
-    return Adapter("console", ConsoleRenderer(max_chars), ConsoleSender(stream, jsonl_path=jsonl_path, delay=delay),
-                   None)
+    sender = ConsoleSender(stream, jsonl_path=jsonl_path, delay=delay, log_max_bytes=log_max_bytes)
+    return Adapter("console", ConsoleRenderer(max_chars), sender, None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import assert_never
 
 from bot import messages as msg
+from bot.i18n import format_date
 from bot.models import Block, IssueRef, Item, Section, SectionRef
 from bot.presentation import item_label
 
@@ -120,8 +121,8 @@ def render_post_text(post: msg.Post, max_chars: int) -> list[str]:
     return split_text(header, chunks, max_chars)
 
 
-def _issue_line(ref: IssueRef) -> str:
-    date = f" ({ref.published.date().isoformat()})" if ref.published else ""
+def _issue_line(ref: IssueRef, lang: str) -> str:
+    date = f" ({format_date(ref.published, lang)})" if ref.published else ""
     return f"• {ref.label}: {ref.title}{date}\n  {ref.link}"
 
 
@@ -157,7 +158,7 @@ def render_answer_text(answer: msg.Answer, max_chars: int) -> list[str]:
         case msg.SectionList(sections=refs) | msg.NotFound(choices=refs):
             lines += _section_lines(refs)
         case msg.IssueList(issues=issues):
-            lines += map(_issue_line, issues)
+            lines += (_issue_line(issue, answer.lang) for issue in issues)
         case msg.SearchResults(hits=hits):
             lines += (line for hit in hits for line in _hit_lines(hit))
         case msg.ErrorAnswer() | msg.Help() | msg.Notice() | msg.Subscribed() | msg.LanguageSet():

@@ -142,8 +142,9 @@ class DigestCommands(commands.Cog):
 
     @staticmethod
     def _is_admin(interaction: discord.Interaction) -> bool:
-        permissions = interaction.permissions
-        return bool(permissions.manage_guild or permissions.administrator)
+        """May this member change the channel's state? Managers of the channel or the server (or admins)."""
+        permissions = interaction.permissions  # the member's, in this channel (overwrites applied by Discord)
+        return bool(permissions.manage_channels or permissions.manage_guild or permissions.administrator)
 
     async def _run(self, interaction: discord.Interaction, command: Command, language: str | None = None) -> None:
         lang = self._lang(interaction, language)
@@ -204,15 +205,17 @@ class DigestCommands(commands.Cog):
     @app_commands.command(name=_s("section", "cmd.section.name"),
                           description=_s("Show one section of an issue", "cmd.section.description"))
     @app_commands.rename(name=_s("name", "opt.name.name"), issue=_s("issue", "opt.issue.name"),
-                         language=_s("language", "opt.language.name"))
+                         language=_s("language", "opt.language.name"),
+                         newsletter=_s("newsletter", "opt.newsletter.name"))
     @app_commands.describe(name=_s("Section name", "opt.name.description"),
                            issue=_s("Issue number", "opt.issue.description"),
-                           language=_s("Edition language", "opt.language.description"))
+                           language=_s("Edition language", "opt.language.description"),
+                           newsletter=_s("Which newsletter", "opt.newsletter.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def section(self, interaction: discord.Interaction, name: str,
                       issue: app_commands.Range[int, 1, 100000] | None = None,
-                      language: str | None = None) -> None:
-        await self._run(interaction, SectionCommand(name, issue), language)
+                      language: str | None = None, newsletter: str | None = None) -> None:
+        await self._run(interaction, SectionCommand(name, issue, newsletter or ""), language)
 
     @section.autocomplete("name")
     async def section_name_autocomplete(self, interaction: discord.Interaction,
@@ -222,8 +225,10 @@ class DigestCommands(commands.Cog):
         lang = self._lang(interaction, getattr(namespace, "language", None))
         issue = getattr(namespace, "issue", None)
         try:
+            feeds = self.engine.feeds_for("discord", str(interaction.channel_id or ""),
+                                          named=str(getattr(namespace, "newsletter", None) or "")) or ()
             choices = self.engine.section_choices(current[:100], lang=lang,
-                                                  issue=int(issue) if issue is not None else None)
+                                                  issue=int(issue) if issue is not None else None, feeds=feeds)
         except Exception:  # autocomplete must answer; an empty list is an answer
             log.exception("autocomplete failed")
             choices = []
@@ -232,40 +237,65 @@ class DigestCommands(commands.Cog):
 
     @app_commands.command(name=_s("sections", "cmd.sections.name"),
                           description=_s("List the sections of an issue", "cmd.sections.description"))
-    @app_commands.rename(issue=_s("issue", "opt.issue.name"), language=_s("language", "opt.language.name"))
+    @app_commands.rename(issue=_s("issue", "opt.issue.name"), language=_s("language", "opt.language.name"),
+                         newsletter=_s("newsletter", "opt.newsletter.name"))
     @app_commands.describe(issue=_s("Issue number", "opt.issue.description"),
-                           language=_s("Edition language", "opt.language.description"))
+                           language=_s("Edition language", "opt.language.description"),
+                           newsletter=_s("Which newsletter", "opt.newsletter.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def sections(self, interaction: discord.Interaction,
                        issue: app_commands.Range[int, 1, 100000] | None = None,
-                       language: str | None = None) -> None:
-        await self._run(interaction, SectionsCommand(issue), language)
+                       language: str | None = None, newsletter: str | None = None) -> None:
+        await self._run(interaction, SectionsCommand(issue, newsletter or ""), language)
 
     @app_commands.command(name=_s("latest", "cmd.latest.name"),
                           description=_s("The latest issue and its sections", "cmd.latest.description"))
-    @app_commands.rename(language=_s("language", "opt.language.name"))
-    @app_commands.describe(language=_s("Edition language", "opt.language.description"))
+    @app_commands.rename(language=_s("language", "opt.language.name"),
+                         newsletter=_s("newsletter", "opt.newsletter.name"))
+    @app_commands.describe(language=_s("Edition language", "opt.language.description"),
+                           newsletter=_s("Which newsletter", "opt.newsletter.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
-    async def latest(self, interaction: discord.Interaction, language: str | None = None) -> None:
-        await self._run(interaction, Latest(), language)
+    async def latest(self, interaction: discord.Interaction, language: str | None = None,
+                     newsletter: str | None = None) -> None:
+        await self._run(interaction, Latest(newsletter or ""), language)
 
     @app_commands.command(name=_s("issues", "cmd.issues.name"),
                           description=_s("The issues I know", "cmd.issues.description"))
-    @app_commands.rename(language=_s("language", "opt.language.name"))
-    @app_commands.describe(language=_s("Edition language", "opt.language.description"))
+    @app_commands.rename(language=_s("language", "opt.language.name"),
+                         newsletter=_s("newsletter", "opt.newsletter.name"))
+    @app_commands.describe(language=_s("Edition language", "opt.language.description"),
+                           newsletter=_s("Which newsletter", "opt.newsletter.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
-    async def issues(self, interaction: discord.Interaction, language: str | None = None) -> None:
-        await self._run(interaction, Issues(), language)
+    async def issues(self, interaction: discord.Interaction, language: str | None = None,
+                     newsletter: str | None = None) -> None:
+        await self._run(interaction, Issues(newsletter or ""), language)
 
     @app_commands.command(name=_s("search", "cmd.search.name"),
                           description=_s("Find items in the newsletter", "cmd.search.description"))
-    @app_commands.rename(words=_s("words", "opt.words.name"), language=_s("language", "opt.language.name"))
+    @app_commands.rename(words=_s("words", "opt.words.name"), language=_s("language", "opt.language.name"),
+                         newsletter=_s("newsletter", "opt.newsletter.name"))
     @app_commands.describe(words=_s("Words to look for", "opt.words.description"),
-                           language=_s("Edition language", "opt.language.description"))
+                           language=_s("Edition language", "opt.language.description"),
+                           newsletter=_s("Which newsletter", "opt.newsletter.description"))
     @app_commands.choices(language=LANGUAGE_CHOICES)
     async def search(self, interaction: discord.Interaction, words: app_commands.Range[str, 1, 200],
-                     language: str | None = None) -> None:
-        await self._run(interaction, SearchCommand(words), language)
+                     language: str | None = None, newsletter: str | None = None) -> None:
+        await self._run(interaction, SearchCommand(words, newsletter or ""), language)
+
+    @section.autocomplete("newsletter")
+    @sections.autocomplete("newsletter")
+    @latest.autocomplete("newsletter")
+    @issues.autocomplete("newsletter")
+    @search.autocomplete("newsletter")
+    async def newsletter_autocomplete(self, interaction: discord.Interaction,
+                                      current: str) -> list[app_commands.Choice[str]]:
+        """The newsletters the bot has issues of, whose name starts with (or contains) what is typed."""
+        try:
+            names = self.engine.newsletter_choices(current[:100])
+        except Exception:  # autocomplete must answer; an empty list is an answer
+            log.exception("autocomplete failed")
+            names = []
+        return [app_commands.Choice(name=name[:100], value=name[:100]) for name in names[:25]]
 
     @app_commands.command(name=_s("subscribe", "cmd.subscribe.name"),
                           description=_s("Post new issues in this channel", "cmd.subscribe.description"))

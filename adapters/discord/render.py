@@ -20,7 +20,7 @@ from discord.utils import escape_markdown
 from adapters.discord.payloads import DiscordPayload, PageButtonSpec, ThreadSpec
 from adapters.text import utf16_len as ulen
 from bot import messages as msg
-from bot.i18n import t
+from bot.i18n import format_date, t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from bot.presentation import PLAIN, Presentation, item_label
@@ -430,8 +430,8 @@ class DiscordRenderer:
                 payloads = self._section_answer(answer)
             case msg.SectionList(message=message, sections=refs):  # the message names the issue once
                 payloads = _messages([*_escaped(message), *map(_section_count, refs)])
-            case msg.IssueList(message=message, issues=issues):
-                payloads = _messages([*_escaped(message), *map(_issue_line, issues)])
+            case msg.IssueList(lang=lang, message=message, issues=issues):
+                payloads = _messages([*_escaped(message), *(_issue_line(issue, lang) for issue in issues)])
             case msg.SearchResults(message=message, hits=hits):
                 payloads = _messages([*_escaped(message), *map(_hit_line, hits)])
             case msg.NotFound(message=message, choices=refs):
@@ -518,10 +518,12 @@ def _section_count(ref: SectionRef) -> str:
     return f"{_bullet(ref.heading)} ({ref.item_count})"
 
 
-def _issue_line(edition: IssueRef) -> str:
+def _issue_line(edition: IssueRef, lang: str) -> str:
+    """`- [label](<link>) — title · 17 mars 2020`: the day as the reader's language writes it."""
     url = _safe_url(edition.link)
     label = f"[{edition.label}](<{url}>)" if url else edition.label
-    return f"- {label} — {escape_text(_truncate_words(edition.title, 200))}"
+    day = f" · {format_date(edition.published, lang)}" if edition.published else ""
+    return f"- {label} — {escape_text(_truncate_words(edition.title, 200))}{day}"
 
 
 def _hit_line(hit: msg.SearchHit) -> str:

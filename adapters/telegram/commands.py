@@ -25,7 +25,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Mes
 
 from adapters.telegram.platform import App, TelegramSender, markup, telegram_language_code
 from adapters.telegram.render import TelegramRenderer
-from bot.commands import ADMIN_COMMANDS, COMMANDS, Page, Query, clean, parse_command, split_command
+from bot.commands import ADMIN_COMMANDS, COMMANDS, Page, Query, changes_chat, clean, parse_command, split_command
 from bot.i18n import supported_languages, t
 from bot.messages import Answer, ErrorAnswer, Notice
 from bot.ports import Rendered
@@ -129,13 +129,14 @@ async def answer_command(update: Update, context: ContextTypes.DEFAULT_TYPE, com
         args = parsed[2] if parsed else ""
     is_private = chat.type == ChatType.PRIVATE
     is_admin = is_private
-    if command in ADMIN_COMMANDS:
+    typed = parse_command(command, args)
+    if changes_chat(typed):  # asked only when the answer matters: one getChatMember per state change
         admin = await _is_admin(context, chat, user.id if user else None)
         if admin is None:
             await digest.commands.reply(message, ErrorAnswer(lang=lang, message=t("telegram.admin_check_failed", lang)))
             return
         is_admin = admin
-    query = Query(parse_command(command, args), lang=lang, platform="telegram", chat=str(chat.id),
+    query = Query(typed, lang=lang, platform="telegram", chat=str(chat.id),
                   user=str(user_id), is_admin=is_admin, is_private=is_private, chat_aliases=aliases)
     try:
         answer = digest.engine.answer(query)

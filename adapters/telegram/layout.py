@@ -193,12 +193,12 @@ def _cut(pieces: Sequence[tuple[str, Span]], fragment: Fragment, max_size: int) 
     return chunks
 
 
-def _ranges(flow: Flow, budget: int, start: int = 0, most: int | None = None) -> list[tuple[int, int]]:
+def _ranges(flow: Flow, budget: int, start: int = 0) -> list[tuple[int, int]]:
     """(first, last) fragment of each message from `start`, each ending at the strongest break that fits."""
     fragments, breaks = flow.fragments, flow.breaks
     ranges: list[tuple[int, int]] = []
     count = len(fragments)
-    while start < count and (most is None or len(ranges) < most):
+    while start < count:
         size = fragments[start].size
         end = start  # last fragment included
         while end + 1 < count:
@@ -251,32 +251,28 @@ def _joined(flow: Flow, first: int, last: int) -> Fragment:
     return Fragment("".join(html_parts), utf16_len(text), text)
 
 
-def pack(flow: Flow, budget: int, *, balanced: bool = True, first_budget: int | None = None) -> list[Fragment]:
+def pack(flow: Flow, budget: int, *, balanced: bool = True) -> list[Fragment]:
     """Fill messages of at most `budget` units, each ending at the strongest break that fits.
 
-    `balanced` evens out the messages' lengths; `first_budget` makes the first message
-    smaller (a photo caption), the others sharing the rest.
+    `balanced` evens out the messages' lengths.
     """
-    head = _ranges(flow, first_budget, 0, most=1) if first_budget is not None else []
-    start = head[0][1] + 1 if head else 0
-    rest = _balanced(flow, budget, start) if balanced else _ranges(flow, budget, start)
-    return [_joined(flow, first, last) for first, last in (*head, *rest)]
+    ranges = _balanced(flow, budget, 0) if balanced else _ranges(flow, budget, 0)
+    return [_joined(flow, first, last) for first, last in ranges]
 
 
 def compose(title: Fragment, flow: Flow, *, subtitle: Fragment | None = None,
-            limit: int = 4096, first_limit: int | None = None) -> list[Fragment]:
+            limit: int = 4096) -> list[Fragment]:
     """Whole messages: a title line (numbered "(1/3)" when there are several), a subtitle, the body.
 
     The body budget keeps room for the numbering, so adding it can never push a message
-    over `limit` (or the first one over `first_limit`, a photo caption's limit). Messages are
+    over `limit`. Messages are
     balanced: a section needing two is cut near its middle, at the best break there.
     """
     head = title if subtitle is None else title + Fragment.plain("\n") + subtitle
     budget = limit - head.size - 2 - _NUMBER_RESERVE
     if budget < 200:
         raise ValueError("title too long for a message")
-    first_budget = None if first_limit is None else max(1, first_limit - head.size - 2 - _NUMBER_RESERVE)
-    bodies = pack(flow, budget, first_budget=first_budget) if flow else []
+    bodies = pack(flow, budget) if flow else []
     if not bodies:
         return [head]
     total = len(bodies)

@@ -22,10 +22,15 @@ class Button(TypedDict):
 
 @final  # closed: `"html" in payload` etc. narrows a `TelegramPayload` to its kind
 class TextPayload(TypedDict):
-    """sendMessage: strict HTML, link preview on or off, forum topic, optional button rows."""
+    """sendMessage: strict HTML, link preview on or off, forum topic, optional button rows.
+
+    `image` (a section's picture when its text is too long to be a photo's caption) is shown as the
+    message's large link preview, above the text: the picture without a message of its own.
+    """
 
     html: str
     preview: NotRequired[bool]
+    image: NotRequired[str]
     thread: NotRequired[int | None]
     buttons: NotRequired[list[list[Button]]]
 

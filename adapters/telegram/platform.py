@@ -179,8 +179,7 @@ class TelegramSender(Connection[TelegramPayload]):
             return list(await bot.send_media_group(media=media, **common))
         text: TextPayload = payload  # type: ignore[assignment]
         return [await bot.send_message(
-            text=text["html"], parse_mode=ParseMode.HTML,
-            link_preview_options=LinkPreviewOptions(is_disabled=not text.get("preview", False)),
+            text=text["html"], parse_mode=ParseMode.HTML, link_preview_options=_preview_options(text),
             reply_markup=markup(text.get("buttons")), **common)]
 
     async def _edit(self, dest: Destination, sent: Sent, part: Rendered[TelegramPayload]) -> Sent:
@@ -193,8 +192,7 @@ class TelegramSender(Connection[TelegramPayload]):
                 text: TextPayload = part.payload  # type: ignore[assignment]
                 await bot.edit_message_text(
                     text=text["html"], chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
-                    reply_markup=markup(text.get("buttons")),
-                    link_preview_options=LinkPreviewOptions(is_disabled=not text.get("preview", False)))
+                    reply_markup=markup(text.get("buttons")), link_preview_options=_preview_options(text))
             else:
                 payload: Any = part.payload
                 caption = payload.get("caption") or (payload.get("media") or [{}])[0].get("caption")
@@ -206,3 +204,11 @@ class TelegramSender(Connection[TelegramPayload]):
             if "not modified" not in exc.message.lower():
                 raise
         return sent
+
+
+def _preview_options(text: TextPayload) -> LinkPreviewOptions:
+    """The destination's link-preview choice, or the section's image as a large preview above the text."""
+    image = text.get("image")
+    if image:
+        return LinkPreviewOptions(url=image, prefer_large_media=True, show_above_text=True)
+    return LinkPreviewOptions(is_disabled=not text.get("preview", False))

@@ -18,7 +18,7 @@ from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
 from adapters.telegram.markup import Fragment, escape
 from adapters.telegram.payloads import Button, MediaGroupPayload, PhotoItem, PhotoPayload, TelegramPayload, TextPayload
 from bot import messages as msg
-from bot.i18n import t
+from bot.i18n import format_date, t
 from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from bot.presentation import PLAIN, Presentation, item_label, shorten
@@ -83,8 +83,11 @@ class _Place:
     thread: int | None
     preview: bool
 
-    def text(self, message: Fragment) -> _Part:
-        return "text", message.text, TextPayload(html=message.html, thread=self.thread, preview=self.preview)
+    def text(self, message: Fragment, image: str | None = None) -> _Part:
+        payload = TextPayload(html=message.html, thread=self.thread, preview=self.preview)
+        if image:
+            payload["image"] = image
+        return "text", message.text, payload
 
     def photo(self, text: str, url: str, caption: str) -> _Part:
         return "photo", text, PhotoPayload(photo=url, caption=caption, thread=self.thread)
@@ -120,9 +123,9 @@ class TelegramRenderer:
                 for index, (kind, text, payload) in enumerate(parts)]
 
     def section_texts(self, section: Section, issue: IssueRef, *, note: str = "",
-                      look: Presentation = PLAIN, first_limit: int | None = None) -> list[Fragment]:
+                      look: Presentation = PLAIN) -> list[Fragment]:
         """The text messages of a section: numbered parts of similar length, split at item/paragraph/sentence
-        breaks; `first_limit` keeps the first one short enough to be a photo's caption."""
+        breaks."""
         lang = _ui_lang(issue.language)
         flow = Flow()
         if note.strip():
@@ -135,7 +138,7 @@ class TelegramRenderer:
             else:
                 self._add_item(flow, item, lang, look.max_item_chars)
         title = _section_title(section.emoji, section.title or section.heading)
-        return compose(title, flow, subtitle=_issue_line(issue), limit=self.text_limit, first_limit=first_limit)
+        return compose(title, flow, subtitle=_issue_line(issue), limit=self.text_limit)
 
     def _add_item(self, flow: Flow, item: Item, lang: str, max_chars: int | None = None) -> None:
         strength, separator = ITEM, None
@@ -159,12 +162,14 @@ class TelegramRenderer:
                           look: Presentation, place: _Place) -> list[_Part]:
         parts: list[_Part] = []
         photos = self._images(section, images)
-        if images == "first" and photos:  # the photo carries the first message as its caption: no extra message
-            messages = self.section_texts(section, issue, look=look, first_limit=self.caption_limit)
-            if messages[0].size <= self.caption_limit:
-                parts.append(place.photo(messages[0].text, photos[0], messages[0].html))
-                parts.extend(place.text(m) for m in messages[1:])
-                return parts
+        if images == "first" and photos:
+            # A section short enough to be a caption is one photo message; a longer one keeps its text
+            # messages and shows the picture as the first one's link preview: never a message more than
+            # without the image, and no section cut in two to fit 1,024 characters.
+            messages = self.section_texts(section, issue, look=look)
+            if len(messages) == 1 and messages[0].size <= self.caption_limit:
+                return [place.photo(messages[0].text, photos[0], messages[0].html)]
+            return [place.text(m, photos[0] if n == 0 else None) for n, m in enumerate(messages)]
         if photos:
             caption = _section_title(section.emoji, section.title or section.heading)
             caption = caption + Fragment.plain("\n") + _issue_line(issue)
@@ -246,8 +251,8 @@ class TelegramRenderer:
         lines = [line for line in text.split("\n") if line.strip()]
         first, rest = (_clip(lines[0], 300), lines[1:]) if lines else (None, [])
         match answer:
-            case msg.ErrorAnswer() | msg.NotFound():
-                title = Fragment.plain("⚠️ ") + _bold(first or t("telegram.error", lang))
+            case msg.ErrorAnswer() | msg.NotFound():  # a sentence, not a heading: plain, the ⚠️ marks it
+                title = Fragment.plain(f"⚠️ {first or t('telegram.error', lang)}")
             case msg.SectionList(issue=issue) if lines:  # "Latest issue: …" is the title line, not repeated below
                 title = Fragment.plain("📚 ") + _link(_clip(lines[-1], 300), issue.link)
                 rest = lines[:-1]
@@ -272,8 +277,9 @@ class TelegramRenderer:
                     flow.add(self._section_line(ref, lang), BLOCK if number else ITEM)
             case msg.IssueList(issues=issues):
                 for number, issue in enumerate(issues):
+                    day = f" · {format_date(issue.published, lang)}" if issue.published else ""
                     flow.add(Fragment.plain("• ") + _link(_clip(issue.label), issue.link)
-                             + Fragment.plain(" — " + _clip(issue.title, 150)), BLOCK if number else ITEM)
+                             + Fragment.plain(f" — {_clip(issue.title, 150)}{day}"), BLOCK if number else ITEM)
             case msg.SearchResults(hits=hits):
                 for hit in hits:
                     self._add_hit(flow, hit, lang)

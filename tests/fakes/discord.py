@@ -763,8 +763,10 @@ class FakeDiscord:
         self._sequence += 1
         await ws.send_str(json.dumps({"op": 0, "t": event, "s": self._sequence, "d": data}))
 
-    def member(self, *, admin: bool = False, name: str = "alice") -> dict[str, Any]:
-        permissions = (1 << 11) | (1 << 10) | (MANAGE_GUILD if admin else 0)
+    def member(self, *, admin: bool = False, name: str = "alice", permissions: int | None = None) -> dict[str, Any]:
+        """A guild member as an interaction carries it; `permissions` (a bit field) overrides `admin`'s."""
+        if permissions is None:
+            permissions = (1 << 11) | (1 << 10) | (MANAGE_GUILD if admin else 0)
         user = {"id": self.snowflake(), "username": name, "discriminator": "0", "global_name": name,
                 "avatar": None}
         return {"user": user, "roles": [], "joined_at": _now_iso(), "deaf": False, "mute": False, "flags": 0,
@@ -772,7 +774,7 @@ class FakeDiscord:
 
     async def interact(self, name: str, options: list[dict[str, Any]] | None = None, *, kind: int = 2,
                        channel: str | None = None, admin: bool = False, locale: str = "fr",
-                       timeout: float = 5.0) -> dict[str, Any]:
+                       timeout: float = 5.0, permissions: int | None = None) -> dict[str, Any]:
         """Send an INTERACTION_CREATE (2 = slash command, 4 = autocomplete) and wait for its callback.
 
         Returns:
@@ -788,8 +790,8 @@ class FakeDiscord:
             "attachment_size_limit": 8 * 1024 * 1024, "guild_id": self.guild_id, "channel_id": channel,
             "channel": self.channels.get(channel, {"id": channel, "type": 0}), "locale": locale,
             "guild_locale": self.guild_locale, "app_permissions": str((1 << 11) | (1 << 10)),
-            "member": self.member(admin=admin), "entitlements": [], "authorizing_integration_owners": {},
-            "context": 0,
+            "member": self.member(admin=admin, permissions=permissions), "entitlements": [],
+            "authorizing_integration_owners": {}, "context": 0,
             "data": {"id": command["id"] if command else self.snowflake(), "name": name, "type": 1,
                      "options": options or []},
         }

@@ -336,6 +336,7 @@ class FakeMessage:
     photo: str | None = None
     media_group_id: str | None = None
     preview_disabled: bool | None = None
+    preview_url: str | None = None  # link_preview_options.url: the page (or picture) previewed
     from_bot: bool = True
     at: float = 0.0
     edits: list[str] = field(default_factory=list)
@@ -358,14 +359,17 @@ class _Fault:
     description: str
     parameters: dict[str, Any] | None
     times: int
+    page: bool = False
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+    def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None, *,
+                 page: bool = False) -> None:
         super().__init__(description)
         self.status = status
         self.description = description
         self.parameters = parameters
+        self.page = page  # answered as a bare HTML error page (a proxy's), not the Bot API's JSON
 
 
 _JSON_FIELDS = {"entities", "caption_entities", "reply_markup", "media", "link_preview_options",
@@ -461,6 +465,12 @@ class FakeTelegram:
         self._faults.append(_Fault({m.lower() for m in methods} if methods else None, chat_id, status,
                                    description, parameters, times))
 
+    def error_page(self, status: int, body: str, *, methods: tuple[str, ...] | None = None, times: int = 1) -> None:
+        """The next `times` matching calls answer a bare HTML page (as a proxy in front of the API would);
+        "{path}" in `body` echoes the request path, token included."""
+        self._faults.append(_Fault({m.lower() for m in methods} if methods else None, None, status, body, None,
+                                   times, page=True))
+
     def flood_storm(self, times: int, retry_after: int = 1, *, chat_id: int | None = None) -> None:
         """The next `times` sends answer 429 whatever the pace (Telegram's "flood wait" spell)."""
         self.fail(429, f"Too Many Requests: retry after {retry_after}", methods=tuple(SEND_METHODS),
@@ -550,6 +560,8 @@ class FakeTelegram:
             description = exc.description.replace("{path}", request.path)
             self.requests.append(FakeRequest(method, params, exc.status, description, at))
             self._wake()
+            if exc.page:
+                return web.Response(status=exc.status, text=description, content_type="text/html")
             body: dict[str, Any] = {"ok": False, "error_code": exc.status, "description": description}
             if exc.parameters:
                 body["parameters"] = exc.parameters
@@ -625,7 +637,7 @@ class FakeTelegram:
             if fault.chat_id is not None and fault.chat_id != chat_id:
                 continue
             fault.times -= 1
-            raise ApiError(fault.status, fault.description, fault.parameters)
+            raise ApiError(fault.status, fault.description, fault.parameters, page=fault.page)
 
     def _throttle(self, chat: FakeChat, weight: int = 1) -> None:
         retry = self.flood.admit(chat.id, chat.type != "private", weight)
@@ -723,8 +735,20 @@ class FakeTelegram:
             return bool(params["disable_web_page_preview"])
         return None
 
+    @staticmethod
+    def _preview_url(params: dict[str, Any]) -> str | None:
+        """The URL a preview is forced to; Telegram refuses one that is not an http(s) link."""
+        options = params.get("link_preview_options")
+        url = options.get("url") if isinstance(options, dict) else None
+        if url is None:
+            return None
+        if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: invalid link preview URL")
+        return url
+
     # ------------------------------------------------------------------ methods
     def _m_getme(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._fault("getMe", None)  # e.g. `fail(502, "Bad Gateway: POST {path}", methods=("getMe",))`
         return {"id": self.bot_id, "is_bot": True, "first_name": "Digest", "username": self.bot_username,
                 "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
 
@@ -770,7 +794,7 @@ class FakeTelegram:
         message = self._store_message(
             chat, "sendMessage", text=text, html=raw, entities=entities, thread=params.get("message_thread_id"),
             silent=bool(params.get("disable_notification")), buttons=buttons,
-            preview_disabled=self._preview_disabled(params))
+            preview_disabled=self._preview_disabled(params), preview_url=self._preview_url(params))
         return self._message_json(chat, message)
 
     def _m_sendphoto(self, params: dict[str, Any]) -> dict[str, Any]:

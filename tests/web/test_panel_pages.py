@@ -69,6 +69,7 @@ async def test_plan_places_the_drips_next_section_on_its_day(tmp_path: Path) -> 
         await panel.login()
         page = await (await panel.client.get("/plan")).text()
         plan = next(p for p in build_plan(panel.service, 14) if p.name == "fr-drip")
+        assert "<h1>Plan: the next 14 days</h1>" in page
         first = plan.deliveries[0]
         assert first.when is not None and first.when.hour == 9 and str(first.when.tzinfo) == "Europe/Paris"
         row = re.search(r'<tr data-destination="fr-drip">(.*?)</tr>', page, re.S)

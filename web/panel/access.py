@@ -5,20 +5,25 @@ real chats. The panel has one secret, the token from `[web] token_env`; logging 
 with it gives a random session id in an HttpOnly, SameSite=Strict, expiring cookie.
 Sessions live in memory: a restart logs everybody out, which is the safe direction.
 Every POST form carries the session's CSRF token (the login form a cookie-bound one),
-and repeated wrong tokens are answered more and more slowly.
+and repeated wrong tokens are answered more and more slowly — per client address, so one
+address guessing never slows down the operator logging in from another — each logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from multidict import MultiDictProxy
 
-__all__ = ["CSRF_FIELD", "LOGIN_COOKIE", "SESSION", "SESSION_COOKIE", "Gate", "Session", "security_headers"]
+__all__ = ["CSRF_FIELD", "LOGIN_COOKIE", "SESSION", "SESSION_COOKIE", "Gate", "Session", "malformed", "posted_form",
+           "security_headers"]
 
 SESSION_COOKIE = "digestbot_session"
 LOGIN_COOKIE = "digestbot_login"  # binds the login form's CSRF token before there is a session
@@ -30,6 +35,9 @@ PUBLIC_PREFIXES = ("/static/",)
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 _MAX_DELAY = 8.0
+_MAX_CLIENTS = 4096  # addresses whose failures are remembered; the least recently seen are forgotten first
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -46,6 +54,29 @@ class Session:
 SESSION = web.RequestKey("session", Session)
 
 
+def malformed(request: web.Request, reason: str) -> web.HTTPBadRequest:
+    """A 400 for a request we cannot read, with one log line (never a traceback, never the body)."""
+    log.warning("web: malformed request %s %s from %s: %s", request.method, request.path[:200],
+                request.remote or "unknown", reason[:200])
+    return web.HTTPBadRequest(text=f"400: {reason[:200]}")
+
+
+async def posted_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The request's form (aiohttp keeps it for the handler); a body that is no form is a 400."""
+    try:
+        return await request.post()
+    except (ValueError, UnicodeDecodeError, AssertionError) as exc:  # a bad boundary, bad encoding
+        raise malformed(request, f"unreadable form ({type(exc).__name__})") from None
+
+
+@dataclass(slots=True)
+class _Client:
+    """One client address's wrong tokens in a row, and the line its guesses wait in."""
+
+    failures: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 class Gate:
     """The token check, the session table and the failure slow-down, for one running panel."""
 
@@ -56,8 +87,7 @@ class Gate:
         self.clock = clock
         self.delay_base = delay_base
         self._sessions: dict[str, Session] = {}
-        self._failures = 0
-        self._lock = asyncio.Lock()
+        self._clients: OrderedDict[str, _Client] = OrderedDict()
 
     # ------------------------------------------------------------------ sessions
     def session(self, request: web.Request) -> Session | None:
@@ -85,19 +115,36 @@ class Gate:
             self._sessions.pop(sid, None)
 
     # ------------------------------------------------------------------ login
-    async def login(self, offered: str) -> str | None:
+    async def login(self, offered: str, client: str = "") -> str | None:
         """A new session id when `offered` is the token; else None, after a delay that doubles per failure.
 
-        The lock makes guesses wait in line, so parallel requests cannot skip the delay.
+        Failures count per `client` address: its guesses wait in line (parallel requests cannot
+        skip the delay), while another address is answered at once. Each failure is one log line
+        naming the address, never what was typed.
         """
-        async with self._lock:
+        entry = self._client(client)
+        async with entry.lock:
             if secrets.compare_digest(offered.encode("utf-8"), self._token):
-                self._failures = 0
+                entry.failures = 0
                 sid, _ = self._open()
                 return sid
-            self._failures += 1
-            await asyncio.sleep(min(_MAX_DELAY, self.delay_base * 2 ** (self._failures - 1)))
+            entry.failures += 1
+            log.warning("web: failed panel login from %s (%d in a row from this address)", client or "unknown",
+                        entry.failures)
+            await asyncio.sleep(min(_MAX_DELAY, self.delay_base * 2 ** (entry.failures - 1)))
             return None
+
+    def _client(self, address: str) -> _Client:
+        entry = self._clients.get(address)
+        if entry is None:
+            entry = self._clients[address] = _Client()
+            while len(self._clients) > _MAX_CLIENTS:  # bounded: forget the quietest idle address
+                idle = next((a for a, c in self._clients.items() if not c.lock.locked()), None)
+                if idle is None or idle == address:
+                    break
+                del self._clients[idle]
+        self._clients.move_to_end(address)
+        return entry
 
     def set_cookie(self, request: web.Request, response: web.StreamResponse, sid: str) -> None:
         """HttpOnly, SameSite=Strict, expiring; Secure too when the browser came over https (the proxy says so)."""
@@ -116,7 +163,7 @@ class Gate:
         if session is None:
             raise web.HTTPSeeOther("/login")
         if request.method not in ("GET", "HEAD"):
-            form = await request.post()
+            form = await posted_form(request)
             offered = form.get(CSRF_FIELD)
             if not isinstance(offered, str) or not secrets.compare_digest(offered, session.csrf):
                 raise web.HTTPForbidden(text="403: missing or wrong csrf_token (reload the page and try again)")

@@ -15,6 +15,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.errors import ConfigError, DigestbotError
+from bot.i18n import plural_en
+from bot.ingest import skipped_words
 from bot.ports import Destination
 from scheduler.sendnow import plan_send, send_to
 from scheduler.worker import DeliveryWorker
@@ -71,7 +73,7 @@ async def retry(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     try:
         count = request.app[PANEL].service.retry(name)
-        _flash(request, "ok", f"{name}: resumed, {count} post(s) re-queued")
+        _flash(request, "ok", f"{name}: resumed, {plural_en(count, 'post')} re-queued")
     except DigestbotError as exc:
         _flash(request, "error", _error(exc))
     raise _back(name)
@@ -101,7 +103,7 @@ async def poll(request: web.Request) -> web.StreamResponse:
     if state is not None and state.last_error:
         _flash(request, "error", f"feed {name}: {state.last_error}")
     else:
-        _flash(request, "ok", f"feed {name}: polled")
+        _flash(request, "ok", f"feed {name}: polled" + (f"; {skipped_words(state.skipped)}" if state else ""))
     raise web.HTTPSeeOther("/")
 
 
@@ -159,7 +161,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     for post in report.posts:
         outcome = "delivered" if post.state == "delivered" else f"{post.state}: {post.reason}"
         _flash(request, "ok" if post.state == "delivered" else "error",
-               f"{name} ← {post.label} ({post.messages} message(s)): {outcome}")
+               f"{name} ← {post.label} ({plural_en(post.messages, 'message')}): {outcome}")
     raise _back(name)
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.contract import ConsoleOptions, Destination, DiscordOptions, TelegramOptions
+from bot.i18n import plural_en
 from scheduler.outbox import OPEN_STATES, OutboxRow, SentPost
 from scheduler.plan import PlannedDelivery, ServiceView, plan_destination
 from scheduler.sendnow import describe_unit
@@ -97,7 +98,7 @@ def effective_config(dest: Destination, feeds: Sequence[str]) -> list[tuple[str,
         ("Schedule", dest.schedule.words()),
         ("Time zone", dest.timezone),
         ("On edit", dest.on_edit),
-        ("Backfill", f"the newest {dest.backfill} issue(s) on first start"),
+        ("Backfill", f"the newest {plural_en(dest.backfill, 'issue')} on first start"),
         ("Compact", _yes(dest.presentation.compact)),
     ]
     if dest.presentation.max_item_chars is not None:

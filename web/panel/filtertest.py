@@ -17,7 +17,6 @@ from bot.models import Issue, Item, Section
 from bot.section_names import SectionMatcher
 from bot.store import Store
 from scheduler.planner import Planner
-from scheduler.selection import matches_issue
 
 __all__ = ["FilterTrial", "ItemVerdict", "SectionTrial", "parse_terms", "try_filters"]
 
@@ -94,10 +93,7 @@ def parse_terms(field: str, text: str) -> tuple[tuple[str, ...], list[str]]:
 
 def newest_issue(store: Store, planner: Planner, dest: Destination) -> Issue | None:
     """The newest edition in the destination's languages (and feeds), as `send` without a number picks it."""
-    feeds = dest.feeds
-    refs = ([r for feed in feeds for r in store.list_issues(feed=feed, limit=50)] if feeds
-            else store.list_issues(limit=500))
-    ref = next((r for r in refs if matches_issue(dest, r)), None)
+    ref = next(iter(planner.candidates(dest)), None)
     return planner.issue(ref.entry_id) if ref is not None else None
 
 

@@ -6,7 +6,7 @@ import secrets
 
 from aiohttp import web
 
-from web.panel.access import CSRF_FIELD, LOGIN_COOKIE, SESSION_COOKIE, Gate
+from web.panel.access import CSRF_FIELD, LOGIN_COOKIE, SESSION_COOKIE, Gate, posted_form
 from web.panel.templating import page
 
 __all__ = ["GATE", "login", "login_form", "logout"]
@@ -37,7 +37,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     (a script, a monitor) is not refused for lacking it: a login request carries the secret itself,
     so a forged cross-site login could only log a browser in with the real token.
     """
-    form = await request.post()
+    form = await posted_form(request)
     offered = form.get(CSRF_FIELD)
     if offered is not None:
         bound = request.cookies.get(LOGIN_COOKIE, "")
@@ -45,7 +45,7 @@ async def login(request: web.Request) -> web.StreamResponse:
             raise web.HTTPForbidden(text="403: wrong csrf_token (reload the login page and try again)")
     gate = request.app[GATE]
     token = form.get("token")
-    sid = await gate.login(token) if isinstance(token, str) else None
+    sid = await gate.login(token, request.remote or "") if isinstance(token, str) else None
     if sid is None:
         return _form(request, status=401, error="Wrong token.")
     response = web.HTTPSeeOther("/")

@@ -7,6 +7,8 @@ and hands them to a template.
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -18,6 +20,7 @@ from bot.i18n import LANGUAGES
 from bot.messages import Answer, SearchResults
 from scheduler.plan import PlannedDelivery, build_plan
 from scheduler.status import build_status
+from web.panel.access import malformed
 from web.panel.calendar import plan_calendar
 from web.panel.colors import section_slots
 from web.panel.destview import effective_config, history_lines, queue_view
@@ -32,6 +35,33 @@ __all__ = ["destination", "issue", "issues", "overview", "plan", "search"]
 
 _HISTORY = 25  # delivered posts per history page
 _ISSUES = 500
+_SECTION_ITEMS = 40  # items of each section previewed on an issue's page
+_PAGE_ITEMS = 200  # items previewed on one page at most: an issue of 100,000 items is read and drawn in pages
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Which of a section's items a page shows (1-based, inclusive), and where the others are."""
+
+    first: int
+    last: int
+    total: int
+    more: int | None  # where the page with the next items starts (its `from`)
+    back: int | None  # where the page with the previous ones starts
+
+    @property
+    def partial(self) -> bool:
+        return self.total > self.last - self.first + 1 if self.last else self.total > 0
+
+
+def _number(request: web.Request, name: str, high: int) -> int | None:
+    """A non-negative integer query parameter; absent → None; anything else is a 400, not a traceback."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 9 or int(raw) > high:
+        raise malformed(request, f"{name} must be a number")
+    return int(raw)
 
 
 async def overview(request: web.Request) -> web.Response:
@@ -74,21 +104,34 @@ async def issues(request: web.Request) -> web.Response:
 
 
 async def issue(request: web.Request) -> web.Response:
+    """An issue's sections as each platform renders them, a bounded window of items per page.
+
+    The first page previews the first items of each section; `?section=N&from=K` pages
+    through one section. The rendering runs in a worker thread: the bots share this loop.
+    """
     state = request.app[PANEL]
     store = state.service.store
-    try:
-        entry_id = store.entry_for_rowid(int(request.match_info["id"]))
-    except ValueError:
-        entry_id = None
-    stored = store.get_issue(entry_id) if entry_id else None
-    if stored is None:
+    raw_id = request.match_info["id"]
+    entry_id = store.entry_for_rowid(int(raw_id)) if raw_id.isdigit() and len(raw_id) <= 18 else None
+    section, start = _number(request, "section", 100_000), _number(request, "from", 10**9) or 0
+    window = store.issue_window(entry_id, section=section, start=start, per_section=_SECTION_ITEMS,
+                                limit=_PAGE_ITEMS) if entry_id else None
+    if window is None or (section is not None and not window[0].sections):
         raise web.HTTPNotFound(text="no such issue")
+    stored, counts = window
     destinations = state.service.destinations()
     chosen = destinations.get(request.query.get("as", ""))
-    sections = preview_sections(stored, state.faces, chosen)
+    sections = await asyncio.to_thread(preview_sections, stored, state.faces, chosen)
+    windows = {}
+    for s in stored.sections:
+        total, first = counts.get(s.position, 0), start if section is not None else 0
+        last = first + len(s.items)
+        windows[s.position] = Window(first + 1 if s.items else 0, last, total, last if last < total else None,
+                                     max(0, first - _PAGE_ITEMS) if first > 0 else None)
     return page(request, "issue.html", issue=stored, faces=state.faces, sections=sections, chosen=chosen,
                 opened=request.query.get("open", ""),
-                destinations=sorted(destinations), slots=section_slots(s.key for s in stored.sections))
+                destinations=sorted(destinations), slots=section_slots(s.key for s in stored.sections),
+                windows=windows, paged=section is not None, issue_id=int(raw_id))
 
 
 async def destination(request: web.Request) -> web.Response:

@@ -19,6 +19,7 @@ from bot.contract import platform_options
 from bot.messages import SectionPost
 from bot.models import Issue, Section
 from bot.ports import Destination, Rendered
+from bot.urls import safe_href
 from web.panel.state import Measure, PreviewFace
 
 __all__ = ["EmbedCard", "MessagePreview", "SectionPreview", "preview_parts", "preview_sections", "sanitize_html"]
@@ -29,10 +30,16 @@ _TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a
 _TELEGRAM_ATTRIBUTES = {"a": {"href"}, "span": {"class"}, "code": {"class"}, "blockquote": {"expandable"}}
 
 
+def _attribute(element: str, attribute: str, value: str) -> str | None:
+    """Links pass the project's one URL sanitiser (bot.urls) on top of nh3's scheme list."""
+    return safe_href(value) if attribute == "href" else value
+
+
 def sanitize_html(html: str) -> Markup:
-    """Telegram HTML reduced to Telegram's tags, http(s)/tg links only; safe to put in the page."""
+    """Telegram HTML reduced to Telegram's tags, http(s)/mailto/tg links only; safe to put in the page."""
     clean = nh3.clean(html, tags=_TELEGRAM_TAGS, attributes=_TELEGRAM_ATTRIBUTES,
-                      url_schemes={"http", "https", "tg"}, link_rel="noopener noreferrer nofollow")
+                      url_schemes={"http", "https", "mailto", "tg"}, link_rel="noopener noreferrer nofollow",
+                      attribute_filter=_attribute)
     return Markup(clean)  # noqa: S704 — nh3's output, Telegram's tag set only
 
 
@@ -69,7 +76,9 @@ class SectionPreview:
 
 
 def _https(url: Any) -> str | None:
-    return url if isinstance(url, str) and url.startswith("https://") else None
+    """An image or embed link: https only (the CSP's img-src), after the one URL sanitiser."""
+    safe = safe_href(url)
+    return safe if safe is not None and safe.startswith("https://") else None
 
 
 def _embed(data: Mapping[str, Any]) -> EmbedCard:

@@ -15,7 +15,7 @@ import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -23,6 +23,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.config import DestinationConfig
+from bot.contract import Change
 from bot.destinations import destination_from_config
 from bot.ports import Destination
 from bot.schedule import OnPublish, ScheduleError, parse_schedule
@@ -169,7 +170,8 @@ async def save(request: web.Request) -> web.StreamResponse:
         words = parse_schedule(config.schedule, config.timezone).words()
     except ScheduleError as exc:  # already refused by the model; kept for a schedule valid there only
         return _form_page(request, form, original=original, status=422, problems=[f"schedule: {exc}"])
-    dest = destination_from_config(config)
+    dest = replace(destination_from_config(config),  # the panel's change: when, and for which chat
+                   change=Change(by="", chat=config.target, at=datetime.now(UTC), via="the web panel"))
     service = state.service
     trial = try_filters(newest_issue(service.store, service.planner, dest), dest, service.matcher, dest.filters)
     if original in configured:
@@ -179,8 +181,9 @@ async def save(request: web.Request) -> web.StreamResponse:
     if posted.get("confirm") != "yes":
         return _form_page(request, form, original=original, fires=fires, words=words, trial=trial)
     if original in runtime:
-        old = runtime[original]  # keeps who subscribed it, its look and platform options (filters: the form's)
-        dest = replace(dest, options=old.options, presentation=old.presentation, feeds=old.feeds, change=old.change)
+        old = runtime[original]  # keeps its look and platform options (filters: the form's)
+        options = old.options if old.platform == dest.platform else dest.options  # a platform's own only
+        dest = replace(dest, options=options, presentation=old.presentation, feeds=old.feeds)
     store = state.service.store
     with store.transaction():
         if original is not None and original != dest.name:

@@ -1,8 +1,9 @@
 """Jinja2 for the panel: templates from the package, autoescaping on for every template.
 
 Autoescape is what makes feed text (titles, headings, snippets) safe to show: a
-`<script>` in a newsletter arrives in the page as text. Only the sanitised Telegram
-HTML of a preview is marked safe, in `previews.py`.
+`<script>` in a newsletter arrives in the page as text. Escaping does not make a link safe
+(`javascript:` has nothing to escape), so every URL in an href goes through the `href` filter.
+Only the sanitised Telegram HTML of a preview is marked safe, in `previews.py`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.i18n import plural_en
+from bot.urls import safe_href
 from web.panel.access import CSRF_FIELD, SESSION, Session
 from web.panel.discordmd import discord_markdown
 from web.panel.highlight import highlight
@@ -32,7 +35,10 @@ def _when(value: datetime | None, fmt: str = "%a %Y-%m-%d %H:%M %Z") -> str:
 
 _ENV.filters["when"] = _when
 _ENV.filters["discord_md"] = discord_markdown
+#: Every URL a template puts in an href passes here (bot.urls, the one sanitiser): "" when unsafe.
+_ENV.filters["href"] = lambda value: safe_href(value) or ""
 _ENV.filters["highlight"] = highlight
+_ENV.filters["plural_en"] = plural_en  # "1 day", "7 days": the CLI's English counting
 
 
 def page(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
