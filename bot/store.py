@@ -319,8 +319,12 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work: all of it is stored, or none of it (nests as savepoints)."""
-        with self.db.atomic():
+        """One atomic unit of work: all of it is stored, or none of it (nests as savepoints).
+
+        Taken as a write transaction up front: a deferred one that read first would fail at once
+        ("database is locked", no busy wait) if another connection committed before its first write.
+        """
+        with immediate(self.db.conn), self.db.atomic():
             yield
 
     def close(self) -> None:
