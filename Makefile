@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/telegram_fanout.py
 	$(BIN)/python bench/discord_fanout.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/subscribers.py
 	$(BIN)/python bench/split.py
 	$(BIN)/python bench/edition.py
 	$(BIN)/python bench/responsiveness.py

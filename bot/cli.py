@@ -311,7 +311,8 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
                 with contextlib.suppress(FeedError):
                     asyncio.run(ingestor.poll(feed))
         engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language,
-                             destinations=[destination_from_config(d) for d in ctx.config.destinations])
+                             destinations=[destination_from_config(d) for d in ctx.config.destinations],
+                             subscriptions=ctx.config.subscriptions)
         query = Query(parse_command(command_line), lang=lang or ctx.config.default_language, platform="console",
                       chat="cli")
         answer = engine.answer(query)
@@ -468,9 +469,11 @@ async def _run(ctx: Context, once: bool, lock: InstanceLock | None) -> None:
     service = _service(ctx, store, platforms, health)
     from web import MeteredEngine, Metrics
 
-    metrics = Metrics(store, service.outbox, service.destinations, (*COMMANDS, "page"))
+    metrics = Metrics(store, service.outbox, service.destinations, (*COMMANDS, "page"),
+                      configured=[d.name for d in ctx.config.destinations])
     engine = MeteredEngine(store, ctx.aliases(), ctx.config.default_language, metrics=metrics,
-                           destinations=[destination_from_config(d) for d in ctx.config.destinations])
+                           destinations=[destination_from_config(d) for d in ctx.config.destinations],
+                           subscriptions=ctx.config.subscriptions)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -386,6 +386,18 @@ class DeliveryConfig(_Strict):
         return value
 
 
+class SubscriptionsConfig(_Strict):
+    """Caps on runtime subscriptions (`/subscribe` in a chat that is not a destination of this file).
+
+    Each one is a destination the bot delivers to and keeps in its database; without a cap,
+    anyone can make the bot post to as many private chats as they can open. Updating an
+    existing subscription, and `/subscribe` in a configured destination's chat, are never refused.
+    """
+
+    max_total: int = Field(default=10_000, ge=0, le=1_000_000)  # 0: no new subscriptions at all
+    max_per_user: int = Field(default=5, ge=0, le=10_000)  # subscriptions one person may make (chats they admin)
+
+
 #: Image modes per platform, the default first.
 IMAGE_MODES: dict[str, tuple[str, ...]] = {"telegram": ("none", "first", "all"),
                                            "discord": ("thumbnail", "full", "none"), "console": ("none",)}
@@ -551,6 +563,7 @@ class Config(_Strict):
     discord: DiscordConfig = Field(default_factory=DiscordConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    subscriptions: SubscriptionsConfig = Field(default_factory=SubscriptionsConfig)
     destinations: list[DestinationConfig] = Field(default_factory=list)
     web: WebConfig = Field(default_factory=WebConfig)
     default_language: str = "en"

@@ -17,6 +17,7 @@ from typing import assert_never
 
 from bot import commands as cmd
 from bot.commands import Audience, Query, clean
+from bot.config import SubscriptionsConfig
 from bot.contract import Change, Destination, platform_options
 from bot.filters import MAX_TERMS, ItemFilter, term_problem
 from bot.i18n import format_date, language_name, normalize_language, supported_languages, t
@@ -93,12 +94,16 @@ class QueryEngine:
     """Answers chat queries from the store, in the asker's language."""
 
     def __init__(self, store: Store, aliases: SectionAliases | None = None, default_lang: str = "en",
-                 destinations: Sequence[Destination] = (), clock: Callable[[], datetime] = _utc_now) -> None:
+                 destinations: Sequence[Destination] = (),
+                 subscriptions: SubscriptionsConfig | None = None,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
         self.store = store
         self.clock = clock  # dates the next run a /subscribe confirmation names
         self.matcher = SectionMatcher(aliases or SectionAliases())
         self.default_lang = normalize_language(default_lang) or "en"
         self.destinations = tuple(destinations)
+        self.limits = subscriptions or SubscriptionsConfig()
+        self._told_full = False  # the operator hears once that the cap is reached, not at every refusal
 
     # ------------------------------------------------------------------ entry point
     def answer(self, query: Query) -> Answer:
@@ -160,7 +165,7 @@ class QueryEngine:
             return self._feeds_named(named)
         if not chat:
             return ()
-        dest = self._configured(platform, chat, chat_aliases) or self.store.subscription(f"{platform}:{chat}")
+        dest = self._configured(platform, chat, chat_aliases) or self.store.chat_subscription(platform, chat)
         return tuple(dest.feeds) if dest is not None else ()
 
     def newsletter_choices(self, prefix: str = "") -> list[str]:
@@ -222,7 +227,8 @@ class QueryEngine:
 
     def _destination_language(self, platform: str, chat: str, aliases: Sequence[str]) -> str | None:
         """The first language of the destination (configured or subscribed) this chat is, if any."""
-        dest = self._configured(platform, chat, aliases) or self.store.subscription(f"{platform}:{chat}")
+        dest = self._configured(platform, chat, aliases) or (
+            self.store.chat_subscription(platform, chat) if chat else None)
         if dest is not None and dest.languages:
             return normalize_language(dest.languages[0]) or self.default_lang
         return None
@@ -492,8 +498,10 @@ class QueryEngine:
                 "query.subscribe_unknown_sections", lang, count=len(unknown), names=_echo(", ".join(unknown)),
                 available=available))
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
-        existing = {d.name: d for d in self.store.subscriptions(query.platform)}
         name = configured.name if configured else f"{query.platform}:{query.chat}"
+        existing = self.store.has_subscription(name)
+        if not configured and not existing and (refusal := self._over_limit(query.user, lang)) is not None:
+            return refusal
         destination = Destination(
             name=name, platform=query.platform, chat=query.chat,
             languages=configured.languages if configured and configured.languages else (lang,),
@@ -504,13 +512,26 @@ class QueryEngine:
         )
         self.store.save_subscription(destination)
         label = ", ".join(self._section_names(keys, lang)) if keys else t("query.all_sections", lang)
-        done = "query.subscribe_updated" if configured or name in existing else "query.subscribe_done"
+        done = "query.subscribe_updated" if configured or existing else "query.subscribe_done"
         words = schedule_in_words(destination.schedule, lang, self.clock())
         lines = [t(done, lang, sections=label, lang=language_name(destination.languages[0], lang), schedule=words)]
         for key in ("include", "exclude"):
             if terms[key]:
                 lines.append(t(f"query.subscribe_{key}", lang, terms=", ".join(f"“{term}”" for term in terms[key])))
         return Subscribed(lang=lang, destination=destination.name, message="\n".join(lines))
+
+    def _over_limit(self, user: str, lang: str) -> ErrorAnswer | None:
+        """The polite refusal of a new subscription beyond `[subscriptions]` (two indexed counts)."""
+        total, mine = self.store.subscription_counts(user)
+        if total >= self.limits.max_total:
+            if not self._told_full:
+                self._told_full = True
+                log.warning("/subscribe refused: %d runtime subscriptions reach [subscriptions] max_total", total)
+            return ErrorAnswer(lang=lang, message=t("query.subscribe_full", lang, limit=self.limits.max_total))
+        if mine >= self.limits.max_per_user:
+            return ErrorAnswer(lang=lang, message=t("query.subscribe_user_limit", lang,
+                                                    limit=self.limits.max_per_user))
+        return None
 
     def _configured(self, platform: str, chat: str, aliases: Sequence[str] = ()) -> Destination | None:
         """The config.toml destination this chat is (by id, or by a name such as "@channel"), if any."""

@@ -276,8 +276,10 @@ class Store:
                 pk=("entry_id", "key", "revision"), if_not_exists=True)
             db.table("chats").create({"platform": str, "chat": str, "language": str, "updated": str},
                                pk=("platform", "chat"), if_not_exists=True)
-            db.table("subscriptions").create({"name": str, "platform": str, "destination": str, "created": str},
-                                       pk="name", if_not_exists=True)
+            db.table("subscriptions").create({"name": str, "platform": str, "destination": str, "created": str,
+                                              "chat": str, "subscribed_by": str, "version": int},
+                                             pk="name", if_not_exists=True)
+            self._add_subscription_columns()
             db.table("meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
             db.table("meta").upsert({"key": "schema_version", "value": str(_SCHEMA_VERSION)}, pk="key")
             db.table("meta").insert({"key": "subscriptions_version", "value": "0"}, pk="key", ignore=True)
@@ -287,6 +289,9 @@ class Store:
             db.table("issues").create_index(["number"], if_not_exists=True)
             db.table("issues").create_index(["link_key"], if_not_exists=True)
             db.table("items").create_index(["entry_id", "section_position", "position"], if_not_exists=True)
+            db.table("subscriptions").create_index(["platform", "chat"], if_not_exists=True)
+            db.table("subscriptions").create_index(["subscribed_by"], if_not_exists=True)
+            db.table("subscriptions").create_index(["version"], if_not_exists=True)
         fts = db.table("items_fts")
         if fts.exists() and "language" not in fts.columns_dict:  # an index from before: rebuilt with languages
             with self.transaction():
@@ -314,6 +319,21 @@ class Store:
                                 [link_key(row["link"] or ""), row["entry_id"]])
         if "held" not in columns:
             self.db.execute("alter table issues add column held text")
+
+    def _add_subscription_columns(self) -> None:
+        """`chat` and `subscribed_by` as columns (indexed), so that a `/subscribe` reads one row and two
+        counts instead of every subscription, and `version` (the `subscriptions_version` that last
+        wrote the row), so that the running service picks up what changed without reading the rest.
+        Filled from the stored JSON in an older database."""
+        columns = {c.name for c in self.db.table("subscriptions").columns}
+        for column, kind in (("chat", "text"), ("subscribed_by", "text"), ("version", "integer")):
+            if column not in columns:
+                self.db.execute(f"alter table subscriptions add column {column} {kind} not null default 0"
+                                if kind == "integer" else f"alter table subscriptions add column {column} {kind}")
+        if columns >= {"chat", "subscribed_by"}:
+            return
+        self.db.execute("update subscriptions set chat = json_extract(destination, '$.chat'), "
+                        "subscribed_by = json_extract(destination, '$.options.subscribed_by')")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -888,11 +908,13 @@ class Store:
     def save_subscription(self, dest: Destination) -> None:
         """Store a destination created or changed at run time (`/subscribe`, the panel) as typed JSON."""
         payload = destination_to_json(dest)
+        by = dest.change.by if dest.change is not None else None
         with self.transaction():
-            self.db.table("subscriptions").upsert(
-                {"name": dest.name, "platform": dest.platform,
-                 "destination": json.dumps(payload, ensure_ascii=False), "created": _now()}, pk="name")
             self._bump_subscriptions()
+            self.db.table("subscriptions").upsert(
+                {"name": dest.name, "platform": dest.platform, "chat": dest.chat,
+                 "subscribed_by": str(by) if by else None, "version": self.subscriptions_version(),
+                 "destination": json.dumps(payload, ensure_ascii=False), "created": _now()}, pk="name")
 
     def delete_subscription(self, name: str) -> bool:
         with self.transaction():
@@ -908,12 +930,13 @@ class Store:
 
     def load_subscriptions(self, platform: str | None = None) -> tuple[list[Destination], list[Unrunnable]]:
         """Stored subscriptions, parsed once: those that run, and those set apart (schedule no longer valid)."""
-        sql, params = "select destination, created from subscriptions", []
-        if platform:
-            sql, params = sql + " where platform = ?", [platform]
+        return self._load_subscriptions("where platform = ?" if platform else "", [platform] if platform else [])
+
+    def _load_subscriptions(self, where: str, params: list[Any],
+                            order: str = "order by name") -> tuple[list[Destination], list[Unrunnable]]:
         good: list[Destination] = []
         bad: list[Unrunnable] = []
-        for row in self.db.query(sql + " order by name", params):
+        for row in self.db.query(f"select destination, created from subscriptions {where} {order}", params):
             data = json.loads(row["destination"])
             try:
                 good.append(destination_from_json(data, row["created"]))
@@ -923,15 +946,26 @@ class Store:
                                       str(data.get("timezone") or "UTC"), str(exc)))
         return good, bad
 
-    def subscription(self, name: str) -> Destination | None:
-        """One stored subscription by name (a chat's own is "<platform>:<chat>"), without reading the others."""
-        rows = list(self.db.query("select destination, created from subscriptions where name = ?", [name]))
-        if not rows:
-            return None
-        try:
-            return destination_from_json(json.loads(rows[0]["destination"]), rows[0]["created"])
-        except ScheduleError:
-            return None
+    def subscriptions_since(self, version: int) -> tuple[list[Destination], list[Unrunnable], int]:
+        """Subscriptions written after `version` (one indexed read), runnable and not, and how many exist
+        in all: what the running service needs to update its destinations without reading every one."""
+        good, bad = self._load_subscriptions("where version > ?", [version], "")  # by the version index
+        return good, bad, int(self.db.execute("select count(*) from subscriptions").fetchone()[0])
+
+    def has_subscription(self, name: str) -> bool:
+        """Whether a subscription of this name is stored (one indexed read, whatever their number)."""
+        return bool(self.db.execute("select 1 from subscriptions where name = ?", [name]).fetchone())
+
+    def chat_subscription(self, platform: str, chat: str) -> Destination | None:
+        """The runnable subscription a chat made, if any (one indexed read)."""
+        good, _ = self._load_subscriptions("where platform = ? and chat = ?", [platform, chat])
+        return good[0] if good else None
+
+    def subscription_counts(self, user: str) -> tuple[int, int]:
+        """(subscriptions in all, those `user` made): what the `[subscriptions]` caps are checked against."""
+        total = self.db.execute("select count(*) from subscriptions").fetchone()[0]
+        mine = self.db.execute("select count(*) from subscriptions where subscribed_by = ?", [user]).fetchone()[0]
+        return int(total), int(mine)
 
     def subscriptions_version(self) -> int:
         rows = list(self.db.query("select value from meta where key = 'subscriptions_version'"))

@@ -325,6 +325,34 @@ class Outbox:
                f"where state in {_OPEN_SQL} group by destination) h on o.id = h.id")
         return [OutboxRow.from_row(r) for r in self._query(sql)]
 
+    def head_times(self) -> list[tuple[str, float]]:
+        """(destination, when its head row is due) for every unpaused destination with open rows.
+
+        The worker's scan: one indexed read of every head, without the payloads (10,000 heads
+        are read in milliseconds; the rows themselves are loaded one at a time by `head`).
+        """
+        return [(row["destination"], row["t"]) for row in self._query(
+            f"select h.destination, o.next_attempt_at as t from (select destination, min(id) as id from outbox "
+            f"where state in {_OPEN_SQL} group by destination) h join outbox o on o.id = h.id "
+            f"left join dest_state d on d.name = h.destination where d.paused_reason is null order by h.id")]
+
+    def blocked(self, now: float) -> dict[str, tuple[float, str | None]]:
+        """Destinations whose head row waits for a retry time still to come: name → (until, why).
+
+        Nothing of such a destination goes out before then (its posts keep their order), so this
+        is what `status` and the panel show as "blocked until" — a flood block, a platform outage.
+        """
+        return {row["destination"]: (row["t"], row["error"]) for row in self._query(
+            f"select h.destination, o.next_attempt_at as t, o.error from (select destination, min(id) as id "
+            f"from outbox where state in {_OPEN_SQL} group by destination) h join outbox o on o.id = h.id "
+            f"where o.state = 'failed' and o.next_attempt_at > ?", [now])}
+
+    def head(self, destination: str) -> OutboxRow | None:
+        """The first open row of one destination (the only one of it that may be attempted)."""
+        rows = self._query(f"select * from outbox where destination = ? and state in {_OPEN_SQL} "
+                           f"order by id limit 1", [destination])
+        return OutboxRow.from_row(rows[0]) if rows else None
+
     def next_due(self) -> float | None:
         rows = list(self._query(
             f"select min(o.next_attempt_at) as t from outbox o join (select destination, min(id) as id "

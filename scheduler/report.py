@@ -77,6 +77,12 @@ def status_text(status: ServiceStatus) -> str:
                 what.append(f"never about {', '.join(sel.exclude)}")
             reset = " — `digestbot reset " + name + "` restores config.toml's" if sel.overridden else ""
             lines.append(f"  {name}: {'; '.join(what)} — from {sel.source}{reset}")
+    blocked = [d for d in status.destinations if d.blocked_until is not None and not d.paused]
+    if blocked:
+        lines += ["", "Blocked: nothing more goes out to these before the time shown (their posts keep their order)"]
+        lines += ["  " + line for line in _table(
+            ("destination", "until", "why"),
+            [(d.name, _when(d.blocked_until), d.blocked_reason or _NONE) for d in blocked])]
     failed = [(d.name, f) for d in status.destinations for f in d.failed]
     if failed:
         lines += ["", "Waiting to retry (`digestbot retry NAME` sends them now)"]

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 
 _SUBSCRIPTION_CHECK = 1.0  # seconds between cheap checks of Store.subscriptions_version()
 _IDLE_WAIT = 1.0
+_PLAN_CHUNK = 20  # destinations planned per transaction before the event loop gets a turn (~10 ms)
+_STOP_GRACE = 2.0  # seconds sends in flight get to finish at shutdown (SIGTERM must stop `run` within 5 s)
 INVALID_SCHEDULE = "invalid schedule:"  # prefix of the pause reason of a destination whose schedule cannot run
 
 
@@ -74,8 +76,12 @@ class DeliveryService:
         self.planner = Planner(store, self.outbox, renderers, self._now, spacing=config.delivery.spacing,
                                matcher=self.matcher)
         self.worker = DeliveryWorker(self.outbox, senders, self.destinations, config.delivery, self._now,
-                                     on_sent=self._after_sent, describe=self.describe)
+                                     on_sent=self._after_sent, describe=self.describe, tier=self._tier,
+                                     on_error=self._delivery_fault)
         self._dests: dict[str, Destination] | None = None
+        self._configured_dests = {d.name: destination_from_config(d) for d in config.destinations}
+        self._configured = frozenset(self._configured_dests)
+        self._subscribed: set[str] = set()  # names stored as subscriptions (some are configured names)
         self._invalid: dict[str, tuple[Unrunnable, str]] = {}
         self._subs_version: int | None = None
         self._wake = asyncio.Event()
@@ -100,52 +106,90 @@ class DeliveryService:
         paused, so one bad row can never stop the service.
         """
         if self._dests is None:
-            dests = {d.name: destination_from_config(d) for d in self.config.destinations}
-            subs, unrunnable = self.store.load_subscriptions()
-            for sub in subs:  # a /subscribe in a configured chat updates that destination
-                dests[sub.name] = with_subscription(dests[sub.name], sub) if sub.name in dests else sub
-            self._invalid = {bad.name: (bad, f"{INVALID_SCHEDULE} {bad.reason}") for bad in unrunnable
-                             if bad.name not in dests}
-            for bad in unrunnable:
-                if bad.name in dests:
-                    log.warning("destination %s: its /subscribe override cannot run (%s); config.toml's "
-                                "selection applies (`digestbot reset %s` removes the override)",
-                                bad.name, bad.reason, bad.name)
-            self._dests = dests
-            self._subs_version = self.store.subscriptions_version()
+            version = self.store.subscriptions_version()
+            self._dests, self._invalid, self._subscribed = dict(self._configured_dests), {}, set()
+            self._apply(*self.store.load_subscriptions())
+            self._subs_version = version
         return self._dests
+
+    def _apply(self, subs: list[Destination], unrunnable: list[Unrunnable]) -> None:
+        """Take stored subscriptions into the destinations: a /subscribe in a configured chat updates
+        that destination, one whose schedule no longer parses is set apart (and paused)."""
+        assert self._dests is not None
+        for sub in subs:
+            self._subscribed.add(sub.name)
+            self._invalid.pop(sub.name, None)
+            configured = self._configured_dests.get(sub.name)
+            self._dests[sub.name] = with_subscription(configured, sub) if configured is not None else sub
+        for bad in unrunnable:
+            self._subscribed.add(bad.name)
+            if bad.name in self._configured_dests:  # config.toml's own selection still runs
+                self._dests[bad.name] = self._configured_dests[bad.name]
+                log.warning("destination %s: its /subscribe override cannot run (%s); config.toml's "
+                            "selection applies (`digestbot reset %s` removes the override)",
+                            bad.name, bad.reason, bad.name)
+                continue
+            self._dests.pop(bad.name, None)
+            self._invalid[bad.name] = (bad, f"{INVALID_SCHEDULE} {bad.reason}")
+
+    def _tier(self, name: str) -> int:
+        """0 for a destination of config.toml (a `/subscribe` there updates it), 1 for a runtime subscription."""
+        return 0 if name in self._configured else 1
 
     def invalid(self) -> dict[str, tuple[Unrunnable, str]]:
         """Destinations set apart because their schedule cannot run: name → (destination, reason)."""
         self.destinations()
         return dict(self._invalid)
 
-    def _pause_invalid(self) -> None:
-        """Pause destinations whose schedule cannot run; resume those paused for it and now fixed."""
+    def _pause_invalid(self, names: Collection[str] | None = None) -> None:
+        """Pause destinations whose schedule cannot run; resume those paused for it and now fixed
+        (all of them, or only `names`)."""
         now = self._now()
         invalid = self.invalid()
         for name, (_, why) in invalid.items():
+            if names is not None and name not in names:
+                continue
             state = self.outbox.ensure_dest(name, now)
             if state.paused_reason != why:
                 self.outbox.pause(name, why, now)
                 log.error("destination %s paused: %s", name, why)
-        states = self.outbox.dest_states()
-        for name in self.destinations():
+        if names is None:
+            states = self.outbox.dest_states()
+        else:
+            states = {n: st for n in names if (st := self.outbox.dest_state(n)) is not None}
+        for name in self.destinations() if names is None else [n for n in names if n in self.destinations()]:
             reason = states[name].paused_reason if name in states else None
             if reason and reason.startswith(INVALID_SCHEDULE):
                 self.outbox.unpause(name)
                 log.info("destination %s resumed: its schedule is valid again", name)
 
-    def _refresh_subscriptions(self) -> bool:
-        """Pick up destinations added or removed at run time; True when something changed."""
+    def _refresh_subscriptions(self) -> set[str] | None:
+        """Pick up destinations added, changed or removed at run time.
+
+        Returns None when nothing changed, else the names to plan again — only the subscriptions
+        written since the last look (a `/subscribe` costs the same with 10,000 subscribers as with
+        10); a removal (the count went down) reloads everything.
+        """
         version = self.store.subscriptions_version()
         if version == self._subs_version:
-            return False
+            return None
+        if self._dests is not None and self._subs_version is not None:
+            changed, unrunnable, total = self.store.subscriptions_since(self._subs_version)
+            names = {sub.name for sub in changed} | {bad.name for bad in unrunnable}
+            if total == len(self._subscribed) + len(names - self._subscribed):  # nothing removed: just these
+                self._apply(changed, unrunnable)
+                self._subs_version = version
+                now = self._now()
+                for name in names:
+                    self.outbox.ensure_dest(name, now)
+                self._pause_invalid(names)
+                self._sync_jobs(names)
+                return names
         self._dests = None
         self.outbox.mark_removed([*self.destinations(), *self._invalid])
         self._pause_invalid()
         self._sync_jobs()
-        return True
+        return set(self.destinations())
 
     def _prepare(self) -> None:
         """Reconcile with the database: flag removed destinations, resume rows left in `sending`."""
@@ -162,9 +206,12 @@ class DeliveryService:
         self._prepared = True
 
     # ------------------------------------------------------------------ planning
-    def _plan(self) -> int:
-        """Admit new editions and enqueue on_publish work (including work a crash interrupted)."""
+    def _plan(self, names: Collection[str] | None = None) -> int:
+        """Admit new editions and enqueue on_publish work (including work a crash interrupted),
+        for every destination or only `names`."""
         dests = self.destinations()
+        if names is not None:
+            dests = {name: dests[name] for name in names if name in dests}
         self.planner.forget()
         self.planner.admit(dests)
         count = 0
@@ -174,6 +221,18 @@ class DeliveryService:
                     count += self.planner.enqueue_issue(dest, entry_id)
         if count:
             self._wake.set()
+        return count
+
+    async def _plan_in_chunks(self) -> int:
+        """`_plan` for every destination, `_PLAN_CHUNK` at a time, one transaction each, yielding to the
+        event loop in between: planning an edition for 10,000 subscribers must not stall /healthz,
+        chat commands or the deliveries of destinations already planned."""
+        names = list(self.destinations())
+        count = 0
+        for start in range(0, len(names), _PLAN_CHUNK):
+            with self.outbox.atomic():
+                count += self._plan(names[start:start + _PLAN_CHUNK])
+            await asyncio.sleep(0)
         return count
 
     async def _poll(self, feed: FeedConfig) -> None:
@@ -190,7 +249,7 @@ class DeliveryService:
         for result in results:
             if result.status == "changed" and not result.held:  # a held issue is not delivered, edits neither
                 self.planner.on_changed(result, dests)
-        self._plan()
+        await self._plan_in_chunks()
         self._wake.set()
 
     async def _poll_job(self, feed_name: str) -> None:
@@ -199,7 +258,7 @@ class DeliveryService:
             with self._storage_guard(f"poll:{feed_name}"):
                 await self._poll(feed)
 
-    def run_due(self, only: str | None = None) -> int:
+    def run_due(self, only: str | None = None, names: Collection[str] | None = None) -> int:
         """Run the cron/digest ticks that are due by the clock (coalesced); returns rows enqueued.
 
         APScheduler's jobs call this at fire time; tests call it after moving their clock.
@@ -209,8 +268,11 @@ class DeliveryService:
         grace = self.config.delivery.misfire_grace_time
         count = 0
         self.planner.forget()
-        for dest in self.destinations().values():
-            if (only is not None and dest.name != only) or dest.platform not in self.platforms:
+        dests = self.destinations()
+        chosen = [only] if only is not None else names
+        wanted = list(dests.values()) if chosen is None else [dests[n] for n in chosen if n in dests]
+        for dest in wanted:
+            if dest.platform not in self.platforms:
                 continue
             schedule = dest.schedule
             if isinstance(schedule, OnPublish):
@@ -256,6 +318,16 @@ class DeliveryService:
             if job_id is not None:
                 self._missed_jobs.add(job_id)
 
+    def _delivery_fault(self, exc: Exception) -> None:
+        """A lane could not record its outcome: a storage fault becomes an outage (the loop waits for the
+        disk, the row is still `sending` and goes out again), anything else is logged."""
+        try:
+            with self._storage_guard():
+                raise exc
+        except Exception:
+            log.exception("delivery: recording an outcome failed")
+        self._wake.set()
+
     async def _wait_for_storage(self, stop: asyncio.Event) -> None:
         """Probe every `retry_every` until writes work again, then catch up on what was missed.
 
@@ -295,17 +367,20 @@ class DeliveryService:
         return {"coalesce": True, "max_instances": 1,
                 "misfire_grace_time": max(1, int(self.config.delivery.misfire_grace_time))}
 
-    def _sync_jobs(self) -> None:
-        """Make the scheduler's jobs match config + subscriptions (add, replace, remove)."""
+    def _sync_jobs(self, names: Collection[str] | None = None) -> None:
+        """Make the scheduler's jobs match config + subscriptions (add, replace, remove); with `names`,
+        only the tick jobs of those destinations (the others are untouched)."""
         wanted: set[str] = set()
-        for feed in self.config.feeds:
-            job_id = f"poll:{feed.name}"
-            wanted.add(job_id)
-            if self.scheduler.get_job(job_id) is None:
-                self.scheduler.add_job(self._poll_job, IntervalTrigger(seconds=feed.poll_interval, timezone=UTC),
-                                       args=[feed.name], id=job_id, name=job_id, next_run_time=datetime.now(UTC),
-                                       **self._job_defaults())
-        for dest in self.destinations().values():
+        if names is None:
+            for feed in self.config.feeds:
+                job_id = f"poll:{feed.name}"
+                wanted.add(job_id)
+                if self.scheduler.get_job(job_id) is None:
+                    self.scheduler.add_job(self._poll_job, IntervalTrigger(seconds=feed.poll_interval, timezone=UTC),
+                                           args=[feed.name], id=job_id, name=job_id,
+                                           next_run_time=datetime.now(UTC), **self._job_defaults())
+        dests = self.destinations()
+        for dest in dests.values() if names is None else [dests[n] for n in names if n in dests]:
             schedule = dest.schedule
             if isinstance(schedule, OnPublish):
                 continue
@@ -316,9 +391,12 @@ class DeliveryService:
             if job is None or str(job.trigger) != str(trigger):
                 self.scheduler.add_job(self._tick_job, trigger, args=[dest.name], id=job_id, name=job_id,
                                        replace_existing=True, **self._job_defaults())
-        for job in self.scheduler.get_jobs():
-            if job.id not in wanted:
-                job.remove()
+        if names is None:
+            stale = [job for job in self.scheduler.get_jobs() if job.id not in wanted]
+        else:
+            stale = [job for n in names if f"tick:{n}" not in wanted and (job := self.scheduler.get_job(f"tick:{n}"))]
+        for job in stale:
+            job.remove()
 
     # ------------------------------------------------------------------ entry points
     async def run_once(self) -> None:
@@ -331,12 +409,12 @@ class DeliveryService:
         await self.worker.drain()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll, schedule and deliver until `stop` is set; the send in flight is finished first."""
+        """Poll, schedule and deliver until `stop` is set; sends in flight get `_STOP_GRACE` seconds to finish."""
         with self._storage_guard():
             self._prepare()
         self._sync_jobs()
         with self._storage_guard():
-            self._plan()
+            await self._plan_in_chunks()
             self.run_due()  # catch up ticks missed while down (coalesced, within the grace time)
         self.scheduler.start()  # poll jobs run at once, then every poll_interval
         last_check = 0.0
@@ -347,29 +425,30 @@ class DeliveryService:
                     await self._wait_for_storage(stop)
                     continue
                 now = self._now()
-                drained = 0
+                woken = self._wake.is_set()
+                self._wake.clear()
+                self.worker.activity.clear()
                 with self._storage_guard():
                     if now - last_check >= _SUBSCRIPTION_CHECK:
                         last_check = now
-                        if self._refresh_subscriptions():
-                            self._plan()
-                            self.run_due()
-                    drained = await self.worker.drain_round()
+                        if (changed := self._refresh_subscriptions()) is not None:
+                            self._plan(changed)
+                            self.run_due(names=changed)
+                            woken = True
+                    self.worker.pump(now, rescan=woken)
                 if self.health.problem is not None:
                     continue
-                if drained:
-                    await asyncio.sleep(0)
-                    continue
-                self._wake.clear()
-                due = self.outbox.next_due()
+                due = self.worker.next_due
                 timeout = _IDLE_WAIT if due is None else min(_IDLE_WAIT, max(0.0, due - self._now()))
-                wake_task = asyncio.ensure_future(self._wake.wait())
-                await asyncio.wait({wake_task, stop_task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-                wake_task.cancel()
+                waits = {asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self.worker.activity.wait())}
+                await asyncio.wait({*waits, stop_task}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                for task in waits:
+                    task.cancel()
         finally:
             stop_task.cancel()
             with contextlib.suppress(Exception):
                 self.scheduler.shutdown(wait=False)
+            await self.worker.stop(_STOP_GRACE)
 
     # ------------------------------------------------------------------ maintenance commands
     def status(self) -> dict[str, Any]:

@@ -97,6 +97,8 @@ class DestinationStatus:
     paused: str | None = None
     removed: bool = False
     failed: tuple[FailedPost, ...] = ()
+    blocked_until: datetime | None = None  # its next post waits for a retry time (a flood block, an outage)
+    blocked_reason: str | None = None
     selection: Selection | None = None  # None for removed and unrunnable destinations
 
 
@@ -128,6 +130,7 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
     waiting = {name: tuple(FailedPost(r["entry_id"], r["unit"], r["part"], r["attempts"],
                                       datetime.fromtimestamp(r["next_attempt_at"], UTC), r["error"]) for r in rows)
                for name, rows in service.outbox.waiting().items()}
+    blocked = service.outbox.blocked(now.timestamp())
     dests = service.destinations()
     invalid = service.invalid()
     destinations = []
@@ -146,6 +149,8 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
                 schedule_words=schedule.words(), timezone=dest.timezone, next_run=next_run,
                 queued=_waiting(plan), next=plan.deliveries[0].what if plan.deliveries else None,
                 outbox=outbox, last_delivery=delivered, paused=paused, failed=waiting.get(name, ()),
+                blocked_until=_time(blocked[name][0]) if name in blocked else None,
+                blocked_reason=blocked[name][1] if name in blocked else None,
                 selection=Selection.of(dest)))
         elif name in invalid:
             bad, reason = invalid[name]
@@ -187,6 +192,7 @@ def to_json(status: ServiceStatus) -> dict[str, Any]:
             "schedule_words": d.schedule_words, "timezone": d.timezone, "next_run": iso(d.next_run),
             "queued": d.queued, "next": d.next, "outbox": dict(d.outbox), "last_delivery": iso(d.last_delivery),
             "paused": d.paused, "removed": d.removed,
+            "blocked_until": iso(d.blocked_until), "blocked_reason": d.blocked_reason,
             "selection": d.selection.to_json() if d.selection is not None else None,
             "failed": [{"entry_id": f.entry_id, "unit": f.unit, "part": f.part, "attempts": f.attempts,
                         "next_attempt_at": iso(f.next_attempt), "error": f.error} for f in d.failed],

@@ -1,24 +1,37 @@
-"""The delivery worker: drains the outbox through the platforms, in order, with retries.
+"""The delivery worker: drains the outbox through the platforms, each destination on its own.
 
-One round takes the head row of every ready destination, marks them `sending`
-(one transaction), sends them concurrently (one per destination, so order within a
-destination is kept) and records each outcome the moment the platform answers. A
-crash in between leaves rows in `sending`; they are the head rows of their
-destinations and are simply attempted again (at-least-once delivery).
+Every destination is an independent lane: its head row (the first open one) is attempted,
+and only when that attempt's outcome is recorded is its next row looked at, so order within
+a destination is kept while a slow platform, a dead chat or a flood block holds back the
+posts of that destination only — nobody waits for a "round" to finish.
+
+Lanes are started by a small scheduler that shares each platform's capacity (`concurrency`
+attempts in flight per platform) fairly: ready destinations wait in round-robin queues, one
+per platform and tier, and the tiers take turns — configured destinations (tier 0) and
+runtime subscriptions (tier 1) alternate, so 10,000 private subscribers never starve a
+configured channel. A destination whose post went out goes to the back of its queue.
+
+A crash between marking a row `sending` and recording its outcome leaves it `sending`; it is
+still its destination's head row and is simply attempted again (at-least-once delivery).
+`stop` lets attempts in flight finish for a moment, then cancels the rest (a send waiting on a
+limiter must not hold up a shutdown); a cancelled row stays `sending` and goes out at the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.config import DeliveryConfig
 from bot.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater, TokenRefused
+from bot.i18n import plural_en
 from bot.ports import Destination, Sender, Sent
 from scheduler.outbox import Outbox, OutboxRow, Outcome
 
@@ -28,6 +41,10 @@ log = logging.getLogger(__name__)
 
 #: How a pause for a refused token starts; such pauses lift by themselves once the platform logs in.
 TOKEN_REFUSED = "token refused"
+
+_RESCAN = 1.0  # seconds: the longest a newly due row (a retry whose time came) waits to be noticed
+_MIN_RESCAN = 0.05  # seconds between scans triggered only by empty queues (a scan reads every head)
+_TIERS = (0, 1)  # 0: configured destinations, 1: runtime subscriptions
 
 
 def backoff_delay(attempts: int, base: float, cap: float, rng: random.Random) -> float:
@@ -44,13 +61,21 @@ class _Attempt:
 
 
 class DeliveryWorker:
-    """Turns outbox rows into sender calls and judges the outcome by error type."""
+    """Turns outbox rows into sender calls, one lane per destination, and judges outcomes by error type.
+
+    Args:
+        concurrency: attempts in flight per platform (each platform's own limiter paces them).
+        tier: 0 for a configured destination, 1 for a runtime subscription (default: all 0).
+        on_error: told of an error recording an outcome (else it is raised in the lane's task).
+    """
 
     def __init__(self, outbox: Outbox, platforms: Mapping[str, Sender[Any]],
                  destinations: Callable[[], Mapping[str, Destination]], delivery: DeliveryConfig,
                  clock: Callable[[], float], *, on_sent: Callable[[OutboxRow], object] | None = None,
-                 rng: random.Random | None = None, concurrency: int = 64,
-                 describe: Callable[[OutboxRow], str] | None = None) -> None:
+                 rng: random.Random | None = None, concurrency: int = 32,
+                 describe: Callable[[OutboxRow], str] | None = None,
+                 tier: Callable[[str], int] | None = None,
+                 on_error: Callable[[Exception], object] | None = None) -> None:
         self.outbox = outbox
         self.platforms = platforms
         self.destinations = destinations
@@ -58,37 +83,159 @@ class DeliveryWorker:
         self.clock = clock
         self.on_sent = on_sent
         self.rng = rng or random.Random()
-        self._limit = asyncio.Semaphore(concurrency)
+        self.concurrency = max(1, concurrency)
         self.describe = describe or (lambda row: f"{row.unit} of {row.entry_id}")
+        self.tier = tier or (lambda name: 0)
+        self.on_error = on_error  # told when recording an outcome failed (a full disk): the row stays `sending`
+        self._inflight: dict[str, asyncio.Task[None]] = {}  # destination → its attempt
+        self._busy: dict[str, int] = {}  # platform → attempts in flight
+        self._queues: dict[tuple[str, int], deque[str]] = {}  # (platform, tier) → ready destinations
+        self._queued: set[str] = set()
+        self._turn: dict[str, int] = {}  # platform → the tier whose turn is next
+        self._scanned = -math.inf
+        self.next_due: float | None = None  # earliest head row not ready at the last scan
+        self.activity = asyncio.Event()  # set whenever an attempt completes
 
-    def _ready(self, now: float) -> list[_Attempt]:
+    # ------------------------------------------------------------------ scheduling
+    @property
+    def in_flight(self) -> int:
+        return len(self._inflight)
+
+    def _scan(self, now: float) -> None:
+        """Queue every destination whose head row is due (one read of every head, no payloads)."""
+        self._scanned = now
         dests = self.destinations()
-        states = self.outbox.dest_states()
-        ready: list[_Attempt] = []
-        for row in self.outbox.heads():
-            dest = dests.get(row.destination)
-            state = states.get(row.destination)
-            if dest is None or (state is not None and state.paused_reason):
+        due: float | None = None
+        for name, at in self.outbox.head_times():
+            dest = dests.get(name)
+            if dest is None or dest.platform not in self.platforms:
                 continue
-            platform = self.platforms.get(dest.platform)
-            if platform is None or row.next_attempt_at > now:
-                continue
-            if state is not None and state.chat_override:
-                dest = replace(dest, chat=state.chat_override)
-            ready.append(_Attempt(row, dest, platform))
-        return ready
+            if at > now:
+                due = at if due is None else min(due, at)
+            elif name not in self._inflight and name not in self._queued:
+                self._enqueue(name, dest.platform)
+        self.next_due = due
 
-    async def drain_round(self) -> int:
-        """Attempt every ready head row once; returns how many were attempted."""
-        now = self.clock()
-        attempts = self._ready(now)
-        if not attempts:
-            return 0
-        self.outbox.mark_sending([a.row.id for a in attempts], now)
-        await asyncio.gather(*(self._attempt_and_record(a) for a in attempts))
-        return len(attempts)
+    def _enqueue(self, name: str, platform: str) -> None:
+        tier = 1 if self.tier(name) else 0
+        self._queues.setdefault((platform, tier), deque()).append(name)
+        self._queued.add(name)
 
-    async def _attempt_and_record(self, attempt: _Attempt) -> None:
+    def _next(self, platform: str) -> str | None:
+        """The next destination of `platform` to start: the tiers take turns, round-robin within each."""
+        first = self._turn.get(platform, 0)
+        for tier in (first, 1 - first):
+            queue = self._queues.get((platform, tier))
+            if queue:
+                self._turn[platform] = 1 - tier
+                name = queue.popleft()
+                self._queued.discard(name)
+                return name
+        return None
+
+    def pump(self, now: float, *, rescan: bool = False) -> int:
+        """Start attempts for ready destinations while their platform has capacity; returns how many.
+
+        Scans the heads when asked, every `_RESCAN` seconds, when a known retry time has come,
+        or when the queues ran dry.
+        """
+        if (rescan or now - self._scanned >= _RESCAN or (self.next_due is not None and self.next_due <= now)
+                or (not self._queued and now - self._scanned >= _MIN_RESCAN)):
+            self._scan(now)
+        dests = self.destinations()
+        started = 0
+        for platform_name in {p for p, _ in self._queues}:
+            sender = self.platforms.get(platform_name)
+            while sender is not None and self._busy.get(platform_name, 0) < self.concurrency:
+                name = self._next(platform_name)
+                if name is None:
+                    break
+                attempt = self._attempt_for(name, dests.get(name), sender, now)
+                if attempt is not None:
+                    self._start(attempt, platform_name)
+                    started += 1
+        return started
+
+    def _attempt_for(self, name: str, dest: Destination | None, sender: Sender[Any],
+                     now: float) -> _Attempt | None:
+        """The destination's head row as an attempt, if it is still due and the destination not paused."""
+        if dest is None or name in self._inflight:
+            return None
+        state = self.outbox.dest_state(name)
+        if state is not None and state.paused_reason:
+            return None
+        row = self.outbox.head(name)
+        if row is None:
+            return None
+        if row.next_attempt_at > now:
+            self.next_due = row.next_attempt_at if self.next_due is None else min(self.next_due, row.next_attempt_at)
+            return None
+        if state is not None and state.chat_override:
+            dest = replace(dest, chat=state.chat_override)
+        return _Attempt(row, dest, sender)
+
+    def _start(self, attempt: _Attempt, platform: str) -> None:
+        name = attempt.dest.name
+        self.outbox.mark_sending([attempt.row.id], self.clock())
+        self._busy[platform] = self._busy.get(platform, 0) + 1
+        task = asyncio.ensure_future(self._lane(attempt, platform))
+        self._inflight[name] = task
+
+    async def _lane(self, attempt: _Attempt, platform: str) -> None:
+        name = attempt.dest.name
+        outcome: Outcome | None = None
+        try:
+            outcome = await self._attempt_and_record(attempt)
+        except Exception as exc:  # recording failed (the disk): the row stays `sending` and goes out again
+            if self.on_error is None:
+                raise
+            self.on_error(exc)
+        finally:
+            self._inflight.pop(name, None)
+            self._busy[platform] = self._busy.get(platform, 1) - 1
+            if outcome is not None and outcome.state == "sent" and name not in self._queued:
+                self._enqueue(name, platform)  # its next post, behind everyone else waiting
+            elif outcome is not None and outcome.next_attempt_at is not None:
+                at = outcome.next_attempt_at
+                self.next_due = at if self.next_due is None else min(self.next_due, at)
+            self.activity.set()
+
+    async def wait(self, timeout: float | None = None) -> None:
+        """Until an attempt completes (or `timeout` seconds pass)."""
+        self.activity.clear()
+        if not self._inflight:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.activity.wait(), timeout)
+
+    async def drain(self, max_rounds: int = 1_000_000) -> int:
+        """Deliver until nothing is ready now (backoffs in the future are left for later); returns attempts."""
+        total = 0
+        for _ in range(max_rounds):
+            total += self.pump(self.clock(), rescan=not self._inflight)
+            if not self._inflight:
+                break
+            await self.wait()
+        return total
+
+    async def stop(self, grace: float = 2.0) -> None:
+        """Let attempts in flight finish for up to `grace` seconds, then cancel the rest.
+
+        A cancelled attempt's row stays `sending`: it is its destination's head row and goes out
+        at the next start (at least once), so nothing is lost by not waiting for a flood block.
+        """
+        tasks = list(self._inflight.values())
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=grace)
+            log.info("shutdown: %s still waiting cancelled; they go out at the next start",
+                     plural_en(len(pending), "send"))
+
+    async def _attempt_and_record(self, attempt: _Attempt) -> Outcome:
         outcome = await self._attempt(attempt)
         # No await between the platform's answer and this commit: with one event loop, at most
         # one delivered-but-unrecorded part exists at any instant, so a crash duplicates at most one.
@@ -102,6 +249,7 @@ class DeliveryWorker:
                 except Exception:  # a bug in follow-up work must not stop delivery
                     log.exception("destination %s: follow-up of a delivered post failed", attempt.dest.name)
         self._log_outcome(attempt.row, outcome)
+        return outcome
 
     def _log_outcome(self, row: OutboxRow, outcome: Outcome) -> None:
         """One line per post that went out (its last part) and one per post that went dead."""
@@ -112,21 +260,10 @@ class DeliveryWorker:
             log.error("%s ✗ %s: %s (dead; `digestbot retry %s` re-queues it)", row.destination,
                       self.describe(row), outcome.error, row.destination)
 
-    async def drain(self, max_rounds: int = 1_000_000) -> int:
-        """Rounds until nothing is ready now (backoffs in the future are left for later)."""
-        total = 0
-        for _ in range(max_rounds):
-            done = await self.drain_round()
-            if not done:
-                break
-            total += done
-        return total
-
     async def _attempt(self, attempt: _Attempt) -> Outcome:
         row, dest, platform = attempt.row, attempt.dest, attempt.platform
         try:
-            async with self._limit:
-                sent = await self._call(platform, dest, row)
+            sent = await self._call(platform, dest, row)
         except TokenRefused as exc:  # a configuration error: pause, and the post keeps its attempts
             now = self.clock()
             log.error("destination %s paused: %s", dest.name, exc)

@@ -182,7 +182,7 @@ class _ServiceDrain:
         if state is not None and state.paused_reason:
             return False
         now = self.service.clock().timestamp()
-        head = next((row for row in self.service.outbox.heads() if row.destination == self.name), None)
+        head = self.service.outbox.head(self.name)
         return head is not None and (head.state == "sending" or head.next_attempt_at <= now)
 
     async def drain(self) -> int:
