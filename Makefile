@@ -18,8 +18,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot adapters scheduler web tests bench
-	$(BIN)/mypy bot scheduler adapters web tests  # --strict (pyproject), tests included
+	$(BIN)/ruff check app bot adapters scheduler web tests bench
+	$(BIN)/mypy app bot scheduler adapters web tests  # --strict (pyproject), tests included
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py

@@ -10,10 +10,10 @@ must be the same on every platform, subclasses write only the wire calls.
   after it); other start failures become `PlatformUnavailable`;
 - `send`/`edit` check and type the payload (`_payload`: a malformed stored one is `Rejected`),
   start the connection if needed, and map every
-  library error onto `bot.errors` (`_delivery_error`); anything unforeseen becomes
+  library error onto `bot.core.errors` (`_delivery_error`); anything unforeseen becomes
   `RetryLater` rather than a crash;
 - every message that leaves, of any error, is redacted of the connection's secrets, and
-  the secrets are added to the product's one log filter (`bot.redact`).
+  the secrets are added to the product's one log filter (`bot.core.redact`).
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from typing import Any, Generic
 
 from typing_extensions import TypeVar
 
-from bot.errors import DeliveryError, DigestbotError, PlatformUnavailable, Rejected, RetryLater, TokenRefused
+from bot.core.errors import DeliveryError, DigestbotError, PlatformUnavailable, Rejected, RetryLater, TokenRefused
+from bot.core.redact import protect, redact
 from bot.ports import Destination, Rendered, Sent, StoredPayload
-from bot.redact import protect, redact
 
 __all__ = ["Connection"]
 
@@ -87,7 +87,7 @@ class Connection(ABC, Generic[P]):
         return False
 
     def _delivery_error(self, exc: Exception, destination: str) -> DeliveryError | None:
-        """The `bot.errors` meaning of a library error during send/edit (None: not a library error)."""
+        """The `bot.core.errors` meaning of a library error during send/edit (None: not a library error)."""
         return None
 
     @contextlib.asynccontextmanager
@@ -149,7 +149,7 @@ class Connection(ABC, Generic[P]):
 
     @contextlib.contextmanager
     def delivery_errors(self, destination: str) -> Iterator[None]:
-        """Library errors raised inside → `bot.errors`, redacted, chained without the library's text.
+        """Library errors raised inside → `bot.core.errors`, redacted, chained without the library's text.
 
         Raises:
             TokenRefused: the token was refused mid-run.

@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.errors import TokenRefused
+from bot.core.errors import TokenRefused
 from bot.ports import Adapter
 
 if TYPE_CHECKING:
-    from bot.query import QueryEngine
+    from bot.chat.query import QueryEngine
 
 __all__ = ["supervise"]
 

@@ -25,13 +25,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.discord import Pacer, discord_adapter  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.contract import platform_options  # noqa: E402
-from bot.ingest import Ingestor  # noqa: E402
-from bot.messages import IndexEntry, IndexPost, SectionPost  # noqa: E402
-from bot.models import Issue, SectionRef  # noqa: E402
+from bot.contract.destination import platform_options  # noqa: E402
+from bot.core.messages import IndexEntry, IndexPost, SectionPost  # noqa: E402
+from bot.core.models import Issue, SectionRef  # noqa: E402
+from bot.feeds.ingest import Ingestor  # noqa: E402
 from bot.ports import Adapter, Destination  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.settings.config import Config  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 from tests.corpus import CORPUS  # noqa: E402
 from tests.fakes.discord import TOKEN, FakeDiscord  # noqa: E402
 

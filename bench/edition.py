@@ -1,6 +1,6 @@
 """Edition-matching benchmark: does numbering unnumbered entries stay near-linear in the feed's size?
 
-Entries that state no issue number are compared with numbered ones (`bot.edition.assign_numbers`).
+Entries that state no issue number are compared with numbered ones (`bot.splitting.edition.assign_numbers`).
 A feed of 6,000 entries with distinct titles (one in five numbered) is timed against one of 600
 built the same way; time per entry at 6,000 ÷ time per entry at 600 is the ratio. Target: ≤ 3
 (linear with the index of rare traits; comparing every pair made it ≈ 10, and minutes at 12,000).
@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.edition import assign_numbers  # noqa: E402
-from bot.models import Issue  # noqa: E402
+from bot.core.models import Issue  # noqa: E402
+from bot.splitting.edition import assign_numbers  # noqa: E402
 
 _VOCABULARY = [f"word{k}" for k in range(5000)]
 

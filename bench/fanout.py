@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.console import console_adapter  # noqa: E402
-from bot.config import Config, DestinationConfig  # noqa: E402
-from bot.ingest import Ingestor  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.feeds.ingest import Ingestor  # noqa: E402
+from bot.settings.config import Config, DestinationConfig  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 from scheduler.service import DeliveryService  # noqa: E402
 from tests.corpus import CORPUS  # noqa: E402
 

@@ -23,9 +23,9 @@ import feedparser
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Config  # noqa: E402
-from bot.ingest import Ingestor  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.feeds.ingest import Ingestor  # noqa: E402
+from bot.settings.config import Config  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 from tests.corpus import CORPUS  # noqa: E402
 
 _ENTRY = re.compile(rb"<entry>.*?</entry>", re.S)

@@ -46,7 +46,7 @@ def big_feed(source: bytes, megabytes: float) -> bytes:
 def peak_mb(*args: str) -> tuple[float, str]:
     """Run the CLI with `args`; its peak RSS in MB and its output."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", *args], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env={**env, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     output = proc.stdout.read()

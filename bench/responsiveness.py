@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.config import bundled_feed_path  # noqa: E402
+from bot.settings.config import bundled_feed_path  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 
 TOKEN = "515151:BENCH-token_abcdefghijklmnopqrstuvwxyz"
@@ -76,7 +76,7 @@ async def start_run(config: Path, log: Path) -> asyncio.subprocess.Process:
            "PYTHONPATH": str(ROOT)}
     with log.open("wb") as err:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(config), env=env, cwd=config.parent,
+            sys.executable, "-m", "app.cli", "run", "--config", str(config), env=env, cwd=config.parent,
             stdout=asyncio.subprocess.DEVNULL, stderr=err)
 
 

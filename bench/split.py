@@ -21,9 +21,9 @@ import feedparser
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.feed import parse_feed  # noqa: E402
-from bot.models import RawEntry  # noqa: E402
-from bot.split import assign_numbers, split_entry  # noqa: E402
+from bot.core.models import RawEntry  # noqa: E402
+from bot.feeds.fetch import parse_feed  # noqa: E402
+from bot.splitting.split import assign_numbers, split_entry  # noqa: E402
 from tests.corpus import CORPUS  # noqa: E402
 
 

@@ -29,12 +29,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.console import console_adapter  # noqa: E402
-from bot.commands import Query, parse_command  # noqa: E402
-from bot.config import Config, DestinationConfig, SubscriptionsConfig  # noqa: E402
-from bot.contract import Change, Destination  # noqa: E402
-from bot.ingest import Ingestor  # noqa: E402
-from bot.query import QueryEngine  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.chat.commands import Query, parse_command  # noqa: E402
+from bot.chat.query import QueryEngine  # noqa: E402
+from bot.contract.destination import Change, Destination  # noqa: E402
+from bot.feeds.ingest import Ingestor  # noqa: E402
+from bot.settings.config import Config, DestinationConfig, SubscriptionsConfig  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 from scheduler.service import DeliveryService  # noqa: E402
 from tests.corpus import CORPUS  # noqa: E402
 

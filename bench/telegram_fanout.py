@@ -23,14 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from adapters.telegram import telegram_adapter  # noqa: E402
-from bot.config import Config  # noqa: E402
-from bot.contract import platform_options  # noqa: E402
-from bot.errors import RetryLater  # noqa: E402
-from bot.ingest import Ingestor  # noqa: E402
-from bot.messages import SectionPost  # noqa: E402
-from bot.models import Issue  # noqa: E402
+from bot.contract.destination import platform_options  # noqa: E402
+from bot.core.errors import RetryLater  # noqa: E402
+from bot.core.messages import SectionPost  # noqa: E402
+from bot.core.models import Issue  # noqa: E402
+from bot.feeds.ingest import Ingestor  # noqa: E402
 from bot.ports import Destination, Rendered  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.settings.config import Config  # noqa: E402
+from bot.storage.store import Store  # noqa: E402
 from tests.corpus import CORPUS  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
 

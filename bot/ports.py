@@ -4,7 +4,7 @@
   The scheduler's planner uses it at enqueue time, `digestbot ask` and the command loops too.
 - `Sender` (owns its connection): start, close, send, edit. The scheduler's worker uses it.
 - `CommandSource`: answers the engine's replies to chat commands until cancelled. Only the
-  composition root (`bot/cli.py`) wires it.
+  composition root (`app/cli.py`) wires it.
 
 Each platform package provides the three as one `Adapter`; the scheduler sees only an
 `Outlet` (renderer + sender).
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, runtime_checkable
 
 from typing_extensions import TypeVar
 
-from bot.contract import Destination
-from bot.messages import Answer, Post
+from bot.contract.destination import Destination
+from bot.core.messages import Answer, Post
 
 if TYPE_CHECKING:
-    from bot.query import QueryEngine
+    from bot.chat.query import QueryEngine
 
 __all__ = ["Adapter", "CommandSource", "Destination", "Outlet", "Rendered", "Renderer", "Sender", "Sent",
            "StoredPayload"]
@@ -101,7 +101,7 @@ class Sender(Protocol[P_contra]):
     """Delivers rendered messages; owns its connection.
 
     `start` and `close` are idempotent and may alternate any number of times; `send` starts
-    the connection if needed. `send` and `edit` raise only `bot.errors.DeliveryError`
+    the connection if needed. `send` and `edit` raise only `bot.core.errors.DeliveryError`
     subclasses (`RetryLater`, `DestinationForbidden`, `Rejected`) or `TokenRefused`, with
     every secret redacted. `key` is the outbox row's stable id: senders that can (Discord's
     nonce) use it so that a resend after a crash cannot duplicate a message.

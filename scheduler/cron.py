@@ -1,6 +1,6 @@
 """Destination schedules as APScheduler triggers, and the one rule for "is a tick due now?".
 
-Both delegate to `bot.schedule`: the jobs fire at exactly the times `plan` and
+Both delegate to `bot.contract.schedule`: the jobs fire at exactly the times `plan` and
 `status` announce, because there is one piece of code that computes them.
 """
 
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
 
-from bot.schedule import CronDrip, Digest
+from bot.contract.schedule import CronDrip, Digest
 
 __all__ = ["ScheduleTrigger", "due_tick"]
 
@@ -18,7 +18,7 @@ _MISSED_CAP = 10_000
 
 
 class ScheduleTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no type hints
-    """An APScheduler trigger whose fire times are `bot.schedule`'s (time zone and DST included)."""
+    """An APScheduler trigger whose fire times are `bot.contract.schedule`'s (time zone and DST included)."""
 
     def __init__(self, schedule: CronDrip | Digest) -> None:
         self.schedule = schedule

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from bot.ports import Rendered, Sent
-from bot.store import immediate
+from bot.storage.store import immediate
 
 __all__ = ["OPEN_STATES", "DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "SentPost", "row_key"]
 

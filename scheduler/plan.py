@@ -1,7 +1,7 @@
 """What each destination will receive over the next days, and when: the data behind `digestbot plan`.
 
 Read-only and computed from the code the scheduler runs: fire times from
-`bot.schedule` (the same objects the APScheduler jobs delegate to), what goes next
+`bot.contract.schedule` (the same objects the APScheduler jobs delegate to), what goes next
 from `Planner.upcoming` (the admission and section-selection rules the ticks use)
 and what is already queued from the outbox. The CLI formats it; a web panel can
 render the same data.
@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from bot.config import Config
-from bot.contract import Unrunnable
-from bot.i18n import plural_en
-from bot.models import Issue, Section
+from bot.contract.destination import Unrunnable
+from bot.contract.schedule import CronDrip, OnPublish
+from bot.core.i18n import plural_en
+from bot.core.models import Issue, Section
 from bot.ports import Destination
-from bot.schedule import CronDrip, OnPublish
-from bot.store import Store
+from bot.settings.config import Config
+from bot.storage.store import Store
 from scheduler.outbox import Outbox
 from scheduler.planner import DIGEST, INDEX, Planner
 

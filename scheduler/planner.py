@@ -10,12 +10,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from bot.i18n import plural_en
-from bot.messages import DigestPost, Post, SectionPost
-from bot.models import Issue, IssueRef, Section
+from bot.contract.schedule import CronDrip, Digest, OnPublish
+from bot.core.i18n import plural_en
+from bot.core.messages import DigestPost, Post, SectionPost
+from bot.core.models import Issue, IssueRef, Section
 from bot.ports import Destination, Rendered, Renderer
-from bot.schedule import CronDrip, Digest, OnPublish
-from bot.store import SaveResult, Store
+from bot.storage.store import SaveResult, Store
 from scheduler.outbox import NewRow, Outbox, OutboxRow
 from scheduler.selection import (
     Receipt,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.i18n import plural_en
-from bot.ingest import skipped_words
+from bot.core.i18n import plural_en
+from bot.feeds.ingest import skipped_words
 from scheduler.plan import DestinationPlan
 from scheduler.status import FeedStatus, ServiceStatus
 

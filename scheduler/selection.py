@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.contract import Destination
-from bot.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
-from bot.models import Issue, IssueRef, Section, SectionRef
-from bot.schedule import Digest
-from bot.section_names import SectionMatcher
+from bot.contract.destination import Destination
+from bot.contract.schedule import Digest
+from bot.core.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
+from bot.core.models import Issue, IssueRef, Section, SectionRef
+from bot.splitting.section_names import SectionMatcher
 
 __all__ = ["Receipt", "SectionMatcher", "matches_issue", "receives", "section_ref", "selected_sections",
            "selection_fingerprint"]

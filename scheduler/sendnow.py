@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal, assert_never
 
-from bot.errors import ConfigError, DigestbotError
-from bot.messages import DigestPost, IndexPost, Post, SectionPost
-from bot.models import Issue, IssueRef
+from bot.core.errors import ConfigError, DigestbotError
+from bot.core.messages import DigestPost, IndexPost, Post, SectionPost
+from bot.core.models import Issue, IssueRef
 from bot.ports import Destination, Outlet, Rendered
 from scheduler.outbox import OutboxRow
 from scheduler.planner import DIGEST, INDEX, Planner

@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.config import Config, FeedConfig
-from bot.contract import Unrunnable
-from bot.destinations import destination_from_config, with_subscription
-from bot.errors import ConfigError, DigestbotError, FeedError
-from bot.i18n import plural_en
+from bot.contract.destination import Unrunnable
+from bot.contract.schedule import CronDrip, OnPublish
+from bot.core.errors import ConfigError, DigestbotError, FeedError
+from bot.core.i18n import plural_en
 from bot.ports import Destination, Outlet
-from bot.schedule import CronDrip, OnPublish
-from bot.sections import SectionAliases
-from bot.storagefault import StorageHealth, is_storage_fault, probe_write
-from bot.store import Store
+from bot.settings.config import Config, FeedConfig
+from bot.settings.destinations import destination_from_config, with_subscription
+from bot.splitting.sections import SectionAliases
+from bot.storage.fault import StorageHealth, is_storage_fault, probe_write
+from bot.storage.store import Store
 from scheduler.cron import ScheduleTrigger, due_tick
 from scheduler.outbox import Outbox, OutboxRow
 from scheduler.planner import Planner
@@ -40,7 +40,7 @@ from scheduler.status import build_status, to_json
 from scheduler.worker import DeliveryWorker
 
 if TYPE_CHECKING:
-    from bot.ingest import Ingestor
+    from bot.feeds.ingest import Ingestor
 
 __all__ = ["INVALID_SCHEDULE", "DeliveryService"]
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.contract import Destination
-from bot.schedule import OnPublish
-from bot.store import HeldIssue
+from bot.contract.destination import Destination
+from bot.contract.schedule import OnPublish
+from bot.storage.store import HeldIssue
 from scheduler.plan import DestinationPlan, ServiceView, iso, plan_destination
 
 __all__ = ["DestinationStatus", "FailedPost", "FeedStatus", "Selection", "ServiceStatus", "build_status", "to_json"]

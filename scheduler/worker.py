@@ -29,10 +29,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.config import DeliveryConfig
-from bot.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater, TokenRefused
-from bot.i18n import plural_en
+from bot.core.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater, TokenRefused
+from bot.core.i18n import plural_en
 from bot.ports import Destination, Sender, Sent
+from bot.settings.config import DeliveryConfig
 from scheduler.outbox import Outbox, OutboxRow, Outcome
 
 __all__ = ["TOKEN_REFUSED", "DeliveryWorker", "backoff_delay"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.store import Store
+from bot.storage.store import Store
 from tests.corpus import corpus_store
 from tests.fakes.discord import FakeDiscord, connected_platform, running_fake
 

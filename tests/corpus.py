@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from functools import cache
 
-from bot.config import Config, NewsletterConfig, bundled_feed_path
-from bot.ingest import Ingestor
-from bot.messages import SectionPost
-from bot.models import Issue
+from bot.core.messages import SectionPost
+from bot.core.models import Issue
+from bot.feeds.ingest import Ingestor
 from bot.ports import Destination, Outlet, Sent
-from bot.store import Store
+from bot.settings.config import Config, NewsletterConfig, bundled_feed_path
+from bot.storage.store import Store
 
 CORPUS = bundled_feed_path()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.contract import Destination, destination_from_json
+from bot.contract.destination import Destination, destination_from_json
 
 
 def destination(name: str, platform: str, chat: str, **options: Any) -> Destination:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-from bot.store import Store
+from bot.storage.store import Store
 
 
 def add_special_edition(store: Store, lang: str, number: int, keep: tuple[str, ...] = ("publications",),

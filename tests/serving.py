@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from adapters.telegram import telegram_adapter
-from bot.query import QueryEngine
+from bot.chat.query import QueryEngine
 from tests.fakes.telegram import FakeTelegram
 
 TOKEN = "424242:AAH-secret_token_value_0123456789"

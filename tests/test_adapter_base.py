@@ -1,4 +1,4 @@
-"""The one lifecycle (`adapters.base.Connection`) and the one redaction (`bot.redact`), on a scripted wire.
+"""The one lifecycle (`adapters.base.Connection`) and the one redaction (`bot.core.redact`), on a scripted wire.
 
 The subclass below writes only wire calls, as the platform senders do; what is checked is
 the base's template: idempotent start/close, reconnection, error mapping and redaction.
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from adapters.base import Connection
-from bot.errors import PlatformUnavailable, Rejected, RetryLater, TokenRefused
+from bot.core.errors import PlatformUnavailable, Rejected, RetryLater, TokenRefused
+from bot.core.redact import MASK, SecretFilter, redact
 from bot.ports import Destination, Rendered, Sent
-from bot.redact import MASK, SecretFilter, redact
 
 SECRET = "777:very-secret-token-value"
 DEST = Destination(name="d", platform="wire", chat="c")

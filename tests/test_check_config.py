@@ -16,7 +16,7 @@ TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 def _check(config: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
     clean.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot.cli", "check-config", "--config", str(config), *extra],
+    return subprocess.run([sys.executable, "-m", "app.cli", "check-config", "--config", str(config), *extra],
                           capture_output=True, text=True, timeout=120, env=clean, cwd=ROOT)
 
 
@@ -183,7 +183,7 @@ def test_run_refuses_an_out_of_range_duration_in_one_line(tmp_path: Path) -> Non
     config = tmp_path / "config.toml"
     config.write_text('[[feeds]]\nname = "n"\nurl = "x.xml"\npoll_interval = "99999999999d"\n', encoding="utf-8")
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--once", "--config", str(config)],
+    result = subprocess.run([sys.executable, "-m", "app.cli", "run", "--once", "--config", str(config)],
                             capture_output=True, text=True, timeout=120, env=clean, cwd=ROOT)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [

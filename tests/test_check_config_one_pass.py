@@ -21,7 +21,7 @@ TOKENS = {"TELEGRAM_BOT_TOKEN": "12345:" + "a" * 30, "DISCORD_BOT_TOKEN": "b" * 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
     clean.update(env or {})
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=180,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=180,
                           env=clean, cwd=ROOT)
 
 

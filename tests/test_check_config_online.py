@@ -21,7 +21,7 @@ SEND_MESSAGES = 1 << 11
 async def _check(config: Path, env: dict[str, str]) -> tuple[int, str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "check-config", "--online", "--config", str(config),
+        sys.executable, "-m", "app.cli", "check-config", "--online", "--config", str(config),
         env={**clean, "PYTHONPATH": str(ROOT), **env}, cwd=ROOT,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 120)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cleantext import clean_issue, clean_text
-from bot.models import Block, Issue, Item, Section, Span
+from bot.core.cleantext import clean_issue, clean_text
+from bot.core.models import Block, Issue, Item, Section, Span
 
 
 @pytest.mark.parametrize(

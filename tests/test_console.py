@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from adapters.console import ConsoleRenderer, ConsoleSender, console_adapter
-from bot.messages import DigestPost, IndexEntry, IndexPost, Notice, SectionPost
-from bot.models import SectionRef
+from bot.core.messages import DigestPost, IndexEntry, IndexPost, Notice, SectionPost
+from bot.core.models import SectionRef
 from bot.ports import Destination, Renderer, Sender
 from tests.test_scheduler_support import make_issue
 

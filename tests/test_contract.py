@@ -1,4 +1,4 @@
-"""The destination contract (bot/contract.py) and the one selection (scheduler/selection.py)."""
+"""The destination contract (bot/contract/destination.py) and the one selection (scheduler/selection.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import DestinationConfig
-from bot.contract import (
+from bot.contract.destination import (
     Change,
     ConsoleOptions,
     Destination,
@@ -17,10 +16,11 @@ from bot.contract import (
     destination_from_json,
     destination_to_json,
 )
-from bot.destinations import destination_from_config, with_subscription
-from bot.filters import ItemFilter
-from bot.messages import DigestPost, IndexPost, SectionPost
-from bot.schedule import CronDrip, Digest, parse_schedule
+from bot.contract.filters import ItemFilter
+from bot.contract.schedule import CronDrip, Digest, parse_schedule
+from bot.core.messages import DigestPost, IndexPost, SectionPost
+from bot.settings.config import DestinationConfig
+from bot.settings.destinations import destination_from_config, with_subscription
 from scheduler.selection import receives
 from tests.corpus import corpus_issues
 

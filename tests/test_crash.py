@@ -19,11 +19,11 @@ from collections import defaultdict
 from pathlib import Path
 
 from adapters.console import ConsoleRenderer
-from bot.config import DestinationConfig, bundled_feed_path, load_config
-from bot.destinations import destination_from_config
-from bot.ingest import Ingestor
-from bot.messages import SectionPost
-from bot.store import Store
+from bot.core.messages import SectionPost
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import DestinationConfig, bundled_feed_path, load_config
+from bot.settings.destinations import destination_from_config
+from bot.storage.store import Store
 from scheduler.selection import selected_sections
 
 DESTINATIONS = 20
@@ -78,7 +78,7 @@ def test_sigkill_at_ten_points_loses_nothing(tmp_path: Path) -> None:
     config = _config(tmp_path)
     log = tmp_path / "deliveries.jsonl"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
+    command = [sys.executable, "-m", "app.cli", "run", "--config", str(config)]
     texts, index_posts = _expected(config)
     per_dest = len(texts) + index_posts
     total = per_dest * DESTINATIONS

@@ -9,8 +9,8 @@ import pytest
 import pytest_asyncio
 
 from adapters.supervisor import supervise
-from bot.contract import destination_from_json
-from bot.query import QueryEngine
+from bot.chat.query import QueryEngine
+from bot.contract.destination import destination_from_json
 from tests.corpus import corpus_store
 from tests.fakes.discord import EPHEMERAL, FakeDiscord, connected_platform, fake_adapter
 

@@ -7,11 +7,11 @@ import asyncio
 import pytest
 
 from adapters.discord import DiscordAdapter, Pacer
-from bot.errors import DestinationForbidden, Rejected, RetryLater
-from bot.messages import SectionPost
-from bot.models import Block, IssueRef, Item, Section, Span
+from bot.core.errors import DestinationForbidden, Rejected, RetryLater
+from bot.core.messages import SectionPost
+from bot.core.models import Block, IssueRef, Item, Section, Span
 from bot.ports import Destination, Rendered
-from bot.store import Store
+from bot.storage.store import Store
 from tests.corpus import deliver_sections
 from tests.destinations import destination
 from tests.fakes.discord import TOKEN, FakeDiscord, fake_adapter

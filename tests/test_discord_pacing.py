@@ -6,7 +6,7 @@ import asyncio
 
 from adapters.discord import Pacer
 from adapters.discord.pacing import WindowLimit
-from bot.errors import RetryLater
+from bot.core.errors import RetryLater
 from bot.ports import Destination, Rendered
 from tests.fakes.discord import FakeDiscord, fake_adapter
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from adapters.discord.render import SUPPRESS_NOTIFICATIONS, DiscordRenderer, embed_length, escape_text, ulen
-from bot.messages import IndexEntry, IndexPost, NotFound, Notice, SectionPost
-from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
+from bot.core.messages import IndexEntry, IndexPost, NotFound, Notice, SectionPost
+from bot.core.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination
 from tests.corpus import corpus_issues
 from tests.destinations import destination

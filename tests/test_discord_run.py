@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.config import bundled_feed_path
+from bot.settings.config import bundled_feed_path
 from tests.corpus import corpus_store
 from tests.fakes.discord import TOKEN, running_fake
 
@@ -33,7 +33,7 @@ async def test_digestbot_run_posts_the_latest_issue_and_answers_slash_commands(t
         expected = len(latest.sections)
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "-v", "run", "--config", str(config),
+                sys.executable, "-m", "app.cli", "-v", "run", "--config", str(config),
                 env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=err)
             try:
                 await fake.wait_for(lambda: len(fake.channel_messages(channel)) > expected, timeout=45)

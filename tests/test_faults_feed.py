@@ -49,7 +49,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 async def cli(tmp_path: Path, *args: str, measure: bool = False) -> Done:
     """`digestbot ARGS` in a subprocess (the test's event loop keeps serving the feed meanwhile)."""
-    command = [sys.executable, "-m", "bot.cli", *args]
+    command = [sys.executable, "-m", "app.cli", *args]
     if measure:
         command = [sys.executable, "-c", _MEASURE, *command]
     proc = await asyncio.create_subprocess_exec(*command, cwd=tmp_path, env=_env(tmp_path),

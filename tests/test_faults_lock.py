@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from bot.lock import InstanceLock, InstanceLocked
+from bot.storage.lock import InstanceLock, InstanceLocked
 from tests.test_faults_ops import _cli, _config, _lines, _one_line, _start, _stop, _wait
 
 

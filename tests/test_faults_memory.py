@@ -36,7 +36,7 @@ def test_ingesting_a_20_mb_feed_peaks_under_300_mb(tmp_path: Path) -> None:
     config.write_text(f'[storage]\npath = "{tmp_path / "bot.db"}"\n[[feeds]]\nname = "nlp"\nurl = "{feed}"\n'
                       f"max_bytes = {64 * 1024 * 1024}\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "ingest", "--config", str(config)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", "--config", str(config)], cwd=ROOT,
                             env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                             text=True)
     assert proc.stdout is not None

@@ -46,12 +46,12 @@ def _config(folder: Path, db: Path | str, *, destinations: int = 1, poll: str = 
 
 
 def _cli(config: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args, "--config", str(config)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args, "--config", str(config)], capture_output=True,
                           text=True, timeout=120, env=_env(**env), cwd=config.parent)
 
 
 def _start(config: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run", *args, "--config", str(config)],
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "run", *args, "--config", str(config)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env=_env(**env), cwd=config.parent)
 
@@ -145,7 +145,7 @@ def test_status_racing_a_first_run_on_a_fresh_database_never_sees_it_locked(tmp_
     for round_number in range(3):
         db = tmp_path / f"bot-{round_number}.db"
         config = _config(tmp_path, db)
-        readers = [subprocess.Popen([sys.executable, "-m", "bot.cli", "status", "--json", "--config", str(config)],
+        readers = [subprocess.Popen([sys.executable, "-m", "app.cli", "status", "--json", "--config", str(config)],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=_env(),
                                     cwd=tmp_path) for _ in range(3)]
         run = _cli(config, "run", "--once")

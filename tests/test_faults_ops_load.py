@@ -28,14 +28,14 @@ from telegram.error import RetryAfter
 
 from adapters.console import console_adapter
 from adapters.telegram.limiter import FloodLimiter, retry_after_seconds
-from bot.commands import Query, parse_command
-from bot.config import Config, DeliveryConfig, DestinationConfig, SubscriptionsConfig
-from bot.contract import Change, Destination
-from bot.i18n import t
-from bot.ingest import Ingestor
-from bot.messages import Answer, ErrorAnswer, Subscribed
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.chat.commands import Query, parse_command
+from bot.chat.query import QueryEngine
+from bot.contract.destination import Change, Destination
+from bot.core.i18n import t
+from bot.core.messages import Answer, ErrorAnswer, Subscribed
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import Config, DeliveryConfig, DestinationConfig, SubscriptionsConfig
+from bot.storage.store import Store
 from scheduler.service import DeliveryService
 from scheduler.status import build_status
 from tests.corpus import CORPUS
@@ -89,7 +89,7 @@ async def _until(predicate: Callable[[], object], what: str, proc: asyncio.subpr
 
 async def _cli(config: Path, *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, "--config", str(config), env=_env(), cwd=config.parent,
+        sys.executable, "-m", "app.cli", *args, "--config", str(config), env=_env(), cwd=config.parent,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode is not None
@@ -99,7 +99,7 @@ async def _cli(config: Path, *args: str) -> tuple[int, str, str]:
 async def _start(config: Path, stderr: Path) -> asyncio.subprocess.Process:
     with stderr.open("wb") as err:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "-v", "run", "--config", str(config), env=_env(), cwd=config.parent,
+            sys.executable, "-m", "app.cli", "-v", "run", "--config", str(config), env=_env(), cwd=config.parent,
             stdout=asyncio.subprocess.DEVNULL, stderr=err)
 
 

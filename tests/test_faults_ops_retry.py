@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.config import bundled_feed_path
+from bot.settings.config import bundled_feed_path
 from tests.fakes.telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ HUGE = 999_999_999
 
 async def _cli(config: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, "--config", str(config), env=env, cwd=config.parent,
+        sys.executable, "-m", "app.cli", *args, "--config", str(config), env=env, cwd=config.parent,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return proc.returncode or 0, out.decode(), err.decode()
@@ -54,7 +54,7 @@ async def test_a_huge_retry_after_waits_at_most_max_retry_wait_and_retry_release
         stderr = tmp_path / "stderr.log"
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+                sys.executable, "-m", "app.cli", "run", "--config", str(config),
                 env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=err)
             try:
                 await fake.wait_for(lambda: any(r.status == 429 for r in fake.requests), timeout=30)

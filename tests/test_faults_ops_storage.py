@@ -20,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config, DestinationConfig, FeedConfig
-from bot.errors import StorageError
-from bot.ingest import Ingestor
-from bot.lock import InstanceLock, holder
+from bot.core.errors import StorageError
+from bot.feeds.ingest import Ingestor
 from bot.ports import Destination, Rendered, Sent
-from bot.storagefault import StorageHealth
-from bot.store import Store
+from bot.settings.config import Config, DestinationConfig, FeedConfig
+from bot.storage.fault import StorageHealth
+from bot.storage.lock import InstanceLock, holder
+from bot.storage.store import Store
 from scheduler.service import DeliveryService
 from tests.corpus import CORPUS
 from tests.test_scheduler_support import ScriptedPlatform

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bot.i18n import supported_languages, t
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.chat.query import QueryEngine
+from bot.core.i18n import supported_languages, t
+from bot.storage.store import Store
 from tests.fakes.discord import EPHEMERAL, FakeDiscord
 from tests.fakes.telegram import FakeMessage, FakeTelegram
 from tests.serving import telegram_answering

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import StorageError
-from bot.store import Store
+from bot.core.errors import StorageError
+from bot.storage.store import Store
 from tests.test_faults_ops import _cli, _config, _fill, _one_line, _tmpfs
 from tests.test_faults_ops_storage import DiskFull
 

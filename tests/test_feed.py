@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.config import Config, FeedConfig
-from bot.errors import FeedMalformed, FeedUnavailable
-from bot.feed import USER_AGENT, fetch_feed, parse_feed
-from bot.ingest import Ingestor, poll_summary
-from bot.models import Issue, RawEntry
-from bot.store import Store
+from bot.core.errors import FeedMalformed, FeedUnavailable
+from bot.core.models import Issue, RawEntry
+from bot.feeds.fetch import USER_AGENT, fetch_feed, parse_feed
+from bot.feeds.ingest import Ingestor, poll_summary
+from bot.settings.config import Config, FeedConfig
+from bot.storage.store import Store
 from tests.corpus import CORPUS
 
 FEED_BYTES = CORPUS.read_bytes()
@@ -216,13 +216,13 @@ def test_atom_corpus_entries() -> None:
 async def test_a_split_failure_keeps_the_validators_unsaved(server: FeedServer, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """Fault injection at the splitter: the entry it fails on must be read again, not 304'd away."""
-    import bot.ingest
-    import bot.split
+    import bot.feeds.ingest
+    import bot.splitting.split
 
     server.routes["/feed.xml"] = _conditional
     ingestor, store = _ingestor(tmp_path)
     feed = FeedConfig(name="nlp", url=server.url("/feed.xml"))
-    real = bot.split.split_entry
+    real = bot.splitting.split.split_entry
     victim = parse_feed("nlp", FEED_BYTES).entries[3].entry_id
 
     def failing(entry: RawEntry, **kwargs: Any) -> Issue:
@@ -230,13 +230,13 @@ async def test_a_split_failure_keeps_the_validators_unsaved(server: FeedServer, 
             raise RuntimeError("splitter bug")
         return real(entry, **kwargs)
 
-    monkeypatch.setattr(bot.ingest, "split_entry", failing)
+    monkeypatch.setattr(bot.feeds.ingest, "split_entry", failing)
     first = await ingestor.poll(feed)
     assert len(first) == 18
     state = store.feed_state("nlp")
     assert state.etag is None and state.last_modified is None
     assert state.last_error and "could not be split" in state.last_error
-    monkeypatch.setattr(bot.ingest, "split_entry", real)
+    monkeypatch.setattr(bot.feeds.ingest, "split_entry", real)
     second = await ingestor.poll(feed)
     assert "If-None-Match" not in server.requests[-1].headers  # read in full, not "304 not modified"
     assert [r.entry_id for r in second if r.status == "new"] == [victim]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import FeedMalformed
-from bot.feed import parse_feed
-from bot.feedlift import lift_payloads
+from bot.core.errors import FeedMalformed
+from bot.feeds.fetch import parse_feed
+from bot.feeds.lift import lift_payloads
 from tests.corpus import CORPUS
 
 BODY = "<p>" + "Un paragraphe assez long pour être levé, avec des accents é è à. " * 8 + "</p>"

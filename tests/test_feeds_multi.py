@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, FeedConfig, NewsletterConfig, config_problems
-from bot.ingest import Ingestor
-from bot.models import Issue, Item, Section
-from bot.store import Store
+from bot.core.models import Issue, Item, Section
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import Config, FeedConfig, NewsletterConfig, config_problems
+from bot.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 TWIR = ROOT / "tests" / "data" / "this-week-in-rust-616-635.xml"
@@ -27,7 +27,7 @@ TWIR = ROOT / "tests" / "data" / "this-week-in-rust-616-635.xml"
 
 def _run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=180,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=180,
                           env=env, cwd=cwd)
 
 
@@ -99,7 +99,8 @@ title_pattern = "^Garden"
     out = result.stdout
     assert "twir: 0 editions (none stored); 20 entries skipped (title and sections unlike an issue's)" in out
     assert "not modified" not in out
-    assert "WARNING bot.ingest: feed twir: no entry is an issue" in result.stderr and "title_pattern" in result.stderr
+    assert "WARNING bot.feeds.ingest: feed twir: no entry is an issue" in result.stderr
+    assert "title_pattern" in result.stderr
 
 
 def test_a_feeds_own_newsletter_keys_win_over_the_top_level_defaults() -> None:

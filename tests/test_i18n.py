@@ -22,10 +22,10 @@ from discord import app_commands
 from adapters.discord.commands import CatalogueTranslator, DigestCommands, catalogue_language
 from adapters.telegram.commands import HANDLERS
 from adapters.telegram.platform import telegram_language_code
-from bot import i18n
-from bot.commands import COMMANDS, Unknown, parse_command
-from bot.i18n import LANGUAGES as LANGUAGE_NAMES
-from bot.i18n import PLURAL_CATEGORIES, normalize_language, plural_categories, supported_languages, t
+from bot.chat.commands import COMMANDS, Unknown, parse_command
+from bot.core import i18n
+from bot.core.i18n import LANGUAGES as LANGUAGE_NAMES
+from bot.core.i18n import PLURAL_CATEGORIES, normalize_language, plural_categories, supported_languages, t
 from tests.fakes.discord import DISCORD_LOCALES, FakeDiscord, valid_command_name
 
 LOCALES = Path(__file__).resolve().parents[1] / "bot" / "locales"
@@ -219,7 +219,7 @@ def test_language_without_catalogue_falls_back_to_english() -> None:
 
 
 def test_unknown_key_is_returned_as_is(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.i18n"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.i18n"):
         assert t("query.no_such_key", "es") == "query.no_such_key"
     assert "missing translation key" in caplog.text
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.chat.query import QueryEngine
+from bot.storage.store import Store
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 from tests.serving import PRIVATE, telegram_answering

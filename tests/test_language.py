@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import infer_language, infer_number, normalize_language_code
+from bot.core.language import infer_language, infer_number, normalize_language_code
 
 # (title, link, entry id, text) → (language, number)
 CASES: list[tuple[str, str, str, str, str, int | None]] = [

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
     clean.update(env)
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=120,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=120,
                           env=clean, cwd=ROOT)
 
 
@@ -49,7 +49,7 @@ def test_one_json_line_per_delivered_post(tmp_path: Path) -> None:
     assert len(delivered) == 1
     assert delivered[0].startswith("fr-drip ← Publications") and "#4 (FR)" in delivered[0]
     assert delivered[0].endswith("message)") or delivered[0].endswith("messages)")
-    polls = [r["message"] for r in records if r["logger"] == "bot.ingest"]
+    polls = [r["message"] for r in records if r["logger"] == "bot.feeds.ingest"]
     assert len(polls) == 1 and "entries" in polls[0]  # the poll (an empty store is ingested first), with counts
 
 
@@ -69,7 +69,7 @@ async def test_no_voice_notice_from_discord_at_start(tmp_path: Path) -> None:
                                    f'channel = "{fake.default_channel}"\nlanguages = ["en"]\n')
         clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "send", "dc", "--issue", "6", "--section", "publications",
+            sys.executable, "-m", "app.cli", "send", "dc", "--issue", "6", "--section", "publications",
             "--config", str(config), env={**clean, "DISCORD_BOT_TOKEN": TOKEN}, cwd=ROOT,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 120)

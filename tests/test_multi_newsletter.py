@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.config import bundled_feed_path
+from bot.settings.config import bundled_feed_path
 from tests.fakes.discord import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord import running_fake
 from tests.fakes.telegram import FakeTelegram
@@ -39,7 +39,7 @@ def _env() -> dict[str, str]:
 
 
 async def _cli(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", *args, env=_env(), cwd=ROOT,
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", *args, env=_env(), cwd=ROOT,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode is not None
@@ -179,7 +179,7 @@ async def test_two_newsletters_reach_seven_destinations_as_planned(tmp_path: Pat
         stderr = tmp_path / "run.log"
         with stderr.open("wb") as log:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "run", "--config", str(config), env=_env(), cwd=ROOT,
+                sys.executable, "-m", "app.cli", "run", "--config", str(config), env=_env(), cwd=ROOT,
                 stdout=asyncio.subprocess.DEVNULL, stderr=log)
             try:
                 def delivered() -> bool:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import DestinationForbidden, Rejected, RetryLater
+from bot.core.errors import DestinationForbidden, Rejected, RetryLater
 from bot.ports import Destination, Rendered, Sent
-from bot.store import Store
+from bot.storage.store import Store
 from scheduler.worker import backoff_delay
 from tests.test_scheduler_support import (
     SECTIONS,

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from babel import Locale
 
-from bot.i18n import LANGUAGES, PLURAL_CATEGORIES, format_date, plural_category, plural_en, t
+from bot.core.i18n import LANGUAGES, PLURAL_CATEGORIES, format_date, plural_category, plural_en, t
 
 LOCALES = Path(__file__).resolve().parents[1] / "bot" / "locales"
 COUNTS = (0, 1, 2, 5, 11, 100)
@@ -97,7 +97,7 @@ def test_a_language_without_catalogue_counts_in_english() -> None:
 
 
 def test_a_plural_entry_without_count_says_other_and_warns(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="bot.i18n"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.i18n"):
         assert t("telegram.items", "fr") == "{count} éléments"
     assert "needs a numeric count" in caplog.text
 

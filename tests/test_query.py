@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from bot.commands import Help, Query, SectionCommand, Subscribe, Unknown, parse_command
-from bot.config import Config
-from bot.i18n import t
-from bot.ingest import Ingestor
-from bot.messages import (
+from bot.chat.commands import Help, Query, SectionCommand, Subscribe, Unknown, parse_command
+from bot.chat.query import QueryEngine, build_fts_query
+from bot.core.i18n import t
+from bot.core.messages import (
     ErrorAnswer,
     IssueList,
     LanguageSet,
@@ -22,8 +21,9 @@ from bot.messages import (
     SectionList,
     Subscribed,
 )
-from bot.query import QueryEngine, build_fts_query
-from bot.store import Store
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import Config
+from bot.storage.store import Store
 from tests.corpus import CORPUS
 
 
@@ -184,9 +184,9 @@ def test_a_section_name_is_found_anywhere_in_the_archive_and_new_names_are_seen_
     """/section looks through the archive's distinct section names, not the newest few dozen issues."""
     from datetime import UTC, datetime, timedelta
 
-    from bot.commands import SectionCommand
-    from bot.messages import NotFound, SectionAnswer
-    from bot.models import Block, Issue, Item, Section, Span
+    from bot.chat.commands import SectionCommand
+    from bot.core.messages import NotFound, SectionAnswer
+    from bot.core.models import Block, Issue, Item, Section, Span
 
     def edition(n: int, *headings: str) -> Issue:
         sections = tuple(Section(key=h.lower().replace(" ", "_"), heading=h, title=h, emoji="", position=p,

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.commands import Query, SectionsCommand
-from bot.messages import SectionList
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.chat.commands import Query, SectionsCommand
+from bot.chat.query import QueryEngine
+from bot.core.messages import SectionList
+from bot.storage.store import Store
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 from tests.readers_data import add_special_edition

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config import bundled_feed_path
+from bot.settings.config import bundled_feed_path
 from tests.test_check_config import _check
 
 HEAD = f"""

@@ -19,15 +19,15 @@ import pytest
 
 from adapters.discord import DiscordAdapter
 from adapters.telegram import telegram_adapter
-from bot.commands import Query, Subscribe, parse_command
-from bot.config import Config, DestinationConfig, FeedConfig
-from bot.filters import ItemFilter
-from bot.ingest import Ingestor
-from bot.messages import ErrorAnswer, Notice, Subscribed
-from bot.models import Block, Issue, Item, Span
+from bot.chat.commands import Query, Subscribe, parse_command
+from bot.chat.query import QueryEngine
+from bot.contract.filters import ItemFilter
+from bot.core.messages import ErrorAnswer, Notice, Subscribed
+from bot.core.models import Block, Issue, Item, Span
+from bot.feeds.ingest import Ingestor
 from bot.ports import Destination
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.settings.config import Config, DestinationConfig, FeedConfig
+from bot.storage.store import Store
 from scheduler.service import DeliveryService
 from tests.corpus import CORPUS
 from tests.fakes.discord import FakeDiscord

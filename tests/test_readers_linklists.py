@@ -14,13 +14,13 @@ from adapters.console.render import render_post_text
 from adapters.discord import DiscordAdapter
 from adapters.discord.render import DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, EMBEDS_PER_MESSAGE, embed_length
 from adapters.telegram import TelegramAdapter, telegram_adapter
-from bot.config import Config
-from bot.feed import parse_feed
-from bot.ingest import split_entries
-from bot.messages import SectionAnswer, SectionPost
-from bot.models import Block, Issue, IssueRef, Item, Section, Span
-from bot.presentation import Compact
-from bot.sections import SectionAliases
+from bot.contract.presentation import Compact
+from bot.core.messages import SectionAnswer, SectionPost
+from bot.core.models import Block, Issue, IssueRef, Item, Section, Span
+from bot.feeds.fetch import parse_feed
+from bot.feeds.ingest import split_entries
+from bot.settings.config import Config
+from bot.splitting.sections import SectionAliases
 from tests.destinations import destination
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
@@ -203,7 +203,7 @@ def test_console_lists_links_one_per_line(twir: Issue) -> None:
                                                   ({"compact": True}, Compact.ALWAYS),
                                                   ({"compact": False}, Compact.NEVER)])
 def test_compact_is_three_way_and_survives_a_stored_round_trip(written: dict[str, Any], compact: Compact) -> None:
-    from bot.contract import destination_from_json, destination_to_json
+    from bot.contract.destination import destination_from_json, destination_to_json
 
     dest = destination("d", "telegram", "-1001", **written)
     assert dest.presentation.compact is compact

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.discord import DiscordAdapter
-from bot.messages import IndexEntry, IndexPost, SectionPost
-from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
+from bot.core.messages import IndexEntry, IndexPost, SectionPost
+from bot.core.models import Block, IssueRef, Item, Section, SectionRef, Span
 from tests.destinations import destination
 from tests.fakes.discord import FakeDiscord
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.store import Store
+from bot.storage.store import Store
 from scheduler.plan import build_plan
 from scheduler.status import build_status
 from tests.test_scheduler_support import Clock, Feeder, ScriptedPlatform, dest, make_config, make_issue, make_service

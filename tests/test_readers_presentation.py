@@ -11,8 +11,8 @@ from adapters.discord import DiscordAdapter
 from adapters.telegram import TelegramAdapter, telegram_adapter
 from adapters.telegram.layout import ITEM, Flow, pack
 from adapters.telegram.markup import Fragment
-from bot.messages import DigestPost, SectionPost
-from bot.models import Block, Issue, IssueRef, Item, Section, Span
+from bot.core.messages import DigestPost, SectionPost
+from bot.core.models import Block, Issue, IssueRef, Item, Section, Span
 from tests.destinations import destination
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram

@@ -13,12 +13,12 @@ import pytest_asyncio
 
 from adapters.console import ConsoleRenderer
 from adapters.discord.render import DiscordRenderer
-from bot.commands import Query, parse_command
-from bot.messages import DigestPost, IndexEntry, IndexPost, SectionPost
-from bot.models import SectionRef
+from bot.chat.commands import Query, parse_command
+from bot.chat.query import QueryEngine
+from bot.core.messages import DigestPost, IndexEntry, IndexPost, SectionPost
+from bot.core.models import SectionRef
 from bot.ports import Destination
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.storage.store import Store
 from tests.corpus import CORPUS, corpus_issues
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram

@@ -25,13 +25,13 @@ import pytest
 from adapters.console import ConsoleRenderer
 from adapters.discord.render import DiscordRenderer
 from adapters.telegram.render import TelegramRenderer
-from bot.config import Config
-from bot.feed import parse_feed
-from bot.ingest import split_entries
-from bot.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
-from bot.models import Issue
+from bot.core.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
+from bot.core.models import Issue
+from bot.feeds.fetch import parse_feed
+from bot.feeds.ingest import split_entries
 from bot.ports import Destination, Rendered
-from bot.sections import SectionAliases
+from bot.settings.config import Config
+from bot.splitting.sections import SectionAliases
 from scheduler.selection import section_ref
 from tests.corpus import corpus_issues
 from tests.destinations import destination

@@ -17,17 +17,17 @@ import pytest_asyncio
 from adapters.console.render import render_answer_text
 from adapters.discord.render import DiscordRenderer
 from adapters.telegram.render import TelegramRenderer
-from bot.commands import Query, parse_command
-from bot.config import Config
-from bot.i18n import LANGUAGES, t
-from bot.ingest import Ingestor
-from bot.messages import IssueList, NotFound, SectionAnswer, SectionList, Subscribed
-from bot.models import IssueRef
-from bot.query import QueryEngine
-from bot.schedule import CronDrip, parse_schedule
-from bot.schedule_words import schedule_in_words
-from bot.sections import FRAME_KEYS
-from bot.store import Store
+from bot.chat.commands import Query, parse_command
+from bot.chat.query import QueryEngine
+from bot.chat.schedule_words import schedule_in_words
+from bot.contract.schedule import CronDrip, parse_schedule
+from bot.core.i18n import LANGUAGES, t
+from bot.core.messages import IssueList, NotFound, SectionAnswer, SectionList, Subscribed
+from bot.core.models import IssueRef
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import Config
+from bot.splitting.sections import FRAME_KEYS
+from bot.storage.store import Store
 from tests.corpus import CORPUS
 from tests.fakes.telegram import FakeTelegram
 from tests.serving import PRIVATE, telegram_answering

@@ -1,4 +1,4 @@
-"""bot/schedule.py: one parse for every schedule, errors that name the field, fire times across DST."""
+"""bot/contract/schedule.py: one parse for every schedule, errors that name the field, fire times across DST."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedule import CronDrip, Digest, OnPublish, ScheduleError, parse_schedule
+from bot.contract.schedule import CronDrip, Digest, OnPublish, ScheduleError, parse_schedule
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.errors import ConfigError
-from bot.schedule import CronDrip, parse_schedule
-from bot.store import Store
+from bot.contract.schedule import CronDrip, parse_schedule
+from bot.core.errors import ConfigError
+from bot.storage.store import Store
 from scheduler.cron import ScheduleTrigger, due_tick
 from tests.test_scheduler_support import (
     Clock,
@@ -187,7 +187,8 @@ def test_due_tick_and_crontab_weekdays() -> None:
 
 
 def test_trigger_fires_in_the_destinations_zone_across_dst() -> None:
-    """The APScheduler job and bot/schedule.py agree: 09:00 Paris is 08:00 UTC, then 07:00 UTC after March 29."""
+    """The APScheduler job and bot/contract/schedule.py agree: 09:00 Paris is 08:00 UTC, then 07:00 UTC after
+    March 29."""
     trigger = ScheduleTrigger(_cron("0 9 * * *", "Europe/Paris"))
     fire = trigger.get_next_fire_time(None, datetime(2026, 3, 28, 10, tzinfo=UTC))
     assert fire is not None and fire.astimezone(UTC).hour == 7

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 
 import httpx
 
-from bot.config import Config, FeedConfig, bundled_feed_path
-from bot.ingest import Ingestor
-from bot.store import Store
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import Config, FeedConfig, bundled_feed_path
+from bot.storage.store import Store
 from scheduler.service import DeliveryService
 from tests.test_scheduler_support import Clock, ScriptedPlatform, dest
 

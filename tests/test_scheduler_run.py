@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot.ports import Destination
-from bot.store import Store
+from bot.storage.store import Store
 from tests.test_scheduler_support import Feeder, ScriptedPlatform, dest, make_config, make_issue, make_service
 
 

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.commands import Query, parse_command
-from bot.contract import ConsoleOptions
-from bot.messages import ErrorAnswer, Subscribed
+from bot.chat.commands import Query, parse_command
+from bot.chat.query import QueryEngine
+from bot.contract.destination import ConsoleOptions
+from bot.core.messages import ErrorAnswer, Subscribed
 from bot.ports import Destination
-from bot.query import QueryEngine
-from bot.sections import SectionAliases
-from bot.store import Store
+from bot.splitting.sections import SectionAliases
+from bot.storage.store import Store
 from scheduler.plan import DestinationPlan, build_plan
 from scheduler.service import DeliveryService
 from scheduler.status import build_status

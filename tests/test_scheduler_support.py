@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapters.console import ConsolePayload, ConsoleRenderer
-from bot.config import Config, DeliveryConfig, DestinationConfig, FeedConfig
-from bot.errors import FeedUnavailable
-from bot.messages import Post
-from bot.models import Block, Issue, Item, Section, Span
+from bot.core.errors import FeedUnavailable
+from bot.core.messages import Post
+from bot.core.models import Block, Issue, Item, Section, Span
 from bot.ports import Destination, Rendered, Sent
-from bot.store import SaveResult, Store
+from bot.settings.config import Config, DeliveryConfig, DestinationConfig, FeedConfig
+from bot.storage.store import SaveResult, Store
 from scheduler.service import DeliveryService
 
 

@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.commands import Latest, Query, SearchCommand, SectionCommand, SectionsCommand, parse_command
-from bot.config import Config
-from bot.contract import Destination
-from bot.ingest import Ingestor
-from bot.messages import ErrorAnswer, SearchResults, SectionAnswer, SectionList
-from bot.query import QueryEngine
-from bot.schedule import parse_schedule
+from bot.chat.commands import Latest, Query, SearchCommand, SectionCommand, SectionsCommand, parse_command
+from bot.chat.query import QueryEngine
+from bot.contract.destination import Destination
+from bot.contract.schedule import parse_schedule
+from bot.core.messages import ErrorAnswer, SearchResults, SectionAnswer, SectionList
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import Config
 from tests.corpus import corpus_store
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
@@ -160,7 +160,7 @@ async def test_discord_channel_that_is_the_nlp_destination_answers_nlp_and_the_n
 
 @pytest.mark.parametrize("lang", ["en", "fr", "es", "pt-br", "tr", "zh", "ar"])
 def test_help_says_how_to_name_a_newsletter_in_every_language(lang: str) -> None:
-    from bot.i18n import t
+    from bot.core.i18n import t
 
     text = t("query.help", lang, name="X")
     assert "/latest rust" in text and "/section rust: jobs" in text and "/search rust: async" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.sections import CANONICAL_EMOJI, SectionAliases, normalize, slugify, split_heading
+from bot.splitting.sections import CANONICAL_EMOJI, SectionAliases, normalize, slugify, split_heading
 
 ALIASES = SectionAliases()
 

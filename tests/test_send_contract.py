@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.commands import Query, parse_command
-from bot.config import bundled_feed_path, load_config
-from bot.destinations import destination_from_config
-from bot.lock import holder
-from bot.messages import Subscribed
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.chat.commands import Query, parse_command
+from bot.chat.query import QueryEngine
+from bot.core.messages import Subscribed
+from bot.settings.config import bundled_feed_path, load_config
+from bot.settings.destinations import destination_from_config
+from bot.storage.lock import holder
+from bot.storage.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 RUST = ROOT / "tests" / "data" / "this-week-in-rust-616-635.xml"
@@ -38,7 +38,7 @@ def _env() -> dict[str, str]:
 
 
 async def _cli(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", *args, env=_env(), cwd=ROOT,
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", *args, env=_env(), cwd=ROOT,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode is not None
@@ -144,7 +144,7 @@ async def test_send_while_run_runs_is_delivered_by_the_running_service(tmp_path:
     log = tmp_path / "run.log"
     with log.open("wb") as err_file:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(config), env=_env(), cwd=ROOT,
+            sys.executable, "-m", "app.cli", "run", "--config", str(config), env=_env(), cwd=ROOT,
             stdout=asyncio.subprocess.DEVNULL, stderr=err_file)
         try:
             await _until(lambda: db.is_file() and holder(str(db)) is not None, 30, "run to hold the database")

@@ -15,11 +15,11 @@ import re
 import feedparser
 import pytest
 
-from bot.config import bundled_feed_path
-from bot.feed import parse_feed
-from bot.models import Issue, Item
-from bot.richtext import section_html
-from bot.split import assign_numbers, split_entry
+from bot.core.models import Issue, Item
+from bot.feeds.fetch import parse_feed
+from bot.settings.config import bundled_feed_path
+from bot.splitting.richtext import section_html
+from bot.splitting.split import assign_numbers, split_entry
 
 # entry id → (language, number, [(heading, key, item count, first item, last item), …])
 EXPECTED: dict[str, tuple[str, int, list[tuple[str, str, int, str, str]]]] = {

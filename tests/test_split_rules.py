@@ -10,12 +10,12 @@ import logging
 
 import pytest
 
-from bot.config import NewsletterConfig
-from bot.detect import classify_feed
-from bot.edition import number_series
-from bot.models import Issue, RawEntry
-from bot.sections import SectionAliases
-from bot.split import split_entry
+from bot.core.models import Issue, RawEntry
+from bot.settings.config import NewsletterConfig
+from bot.splitting.detect import classify_feed
+from bot.splitting.edition import number_series
+from bot.splitting.sections import SectionAliases
+from bot.splitting.split import split_entry
 
 ALIASES = SectionAliases()
 
@@ -273,7 +273,7 @@ def test_a_dedicated_feed_needs_no_configuration(caplog: pytest.LogCaptureFixtur
     issues = [split(_issue_html(n), title=f"Birding Notes {n}", feed_title="Birding Notes", entry_id=f"urn:b:n{n}")
               for n in range(1, 6)]
     assert not any(issue.is_newsletter for issue in issues)  # alone, nothing in a title says "issue"
-    with caplog.at_level(logging.INFO, logger="bot.detect"):
+    with caplog.at_level(logging.INFO, logger="bot.splitting.detect"):
         result = classify_feed(issues, NewsletterConfig(), ALIASES, "birds")
     assert all(issue.is_newsletter for issue in result)
     assert [issue.number for issue in result] == [1, 2, 3, 4, 5]

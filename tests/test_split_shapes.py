@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from bot.config import NewsletterConfig
-from bot.detect import classify_feed
-from bot.models import Issue, RawEntry
-from bot.richtext import section_html
-from bot.sections import SectionAliases
-from bot.split import split_entry
+from bot.core.models import Issue, RawEntry
+from bot.settings.config import NewsletterConfig
+from bot.splitting.detect import classify_feed
+from bot.splitting.richtext import section_html
+from bot.splitting.sections import SectionAliases
+from bot.splitting.split import split_entry
 
 BASE = "https://dair.ai/NLP_Newsletter_9/"
 

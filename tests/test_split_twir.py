@@ -28,12 +28,12 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.config import Config
-from bot.feed import parse_feed
-from bot.ingest import split_entries
-from bot.models import Issue
-from bot.sections import SectionAliases
+from app.cli import main
+from bot.core.models import Issue
+from bot.feeds.fetch import parse_feed
+from bot.feeds.ingest import split_entries
+from bot.settings.config import Config
+from bot.splitting.sections import SectionAliases
 
 FEED = Path(__file__).resolve().parent / "data" / "this-week-in-rust-616-635.xml"
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from bot.models import Block, Issue, Item, Section, Span
+from bot.core.models import Block, Issue, Item, Section, Span
 from bot.ports import Destination
-from bot.store import Store
+from bot.storage.store import Store
 
 
 def _item(title: str, text: str) -> Item:

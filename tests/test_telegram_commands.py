@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from adapters.telegram import TelegramAdapter, telegram_adapter
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.chat.query import QueryEngine
+from bot.storage.store import Store
 from tests.fakes.telegram import FakeMessage, FakeTelegram
 
 TOKEN = "424242:AAH-secret_token_value_0123456789"
@@ -303,7 +303,7 @@ async def test_group_talk_and_unknown_commands_are_not_answered(fake: FakeTelegr
 
 
 async def test_public_answers_in_a_destination_group_use_its_language(store: Store) -> None:
-    from bot.contract import destination_from_json
+    from bot.contract.destination import destination_from_json
     from tests.serving import telegram_answering
 
     group = -100999

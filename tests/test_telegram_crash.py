@@ -13,8 +13,8 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.config import bundled_feed_path
-from bot.models import Issue
+from bot.core.models import Issue
+from bot.settings.config import bundled_feed_path
 from tests.corpus import corpus_store
 from tests.fakes.telegram import FakeMessage, FakeTelegram
 from tests.probes import outbox_settled, wait_until
@@ -41,7 +41,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_at_most_one_per
         config.write_text("\n".join(lines), encoding="utf-8")
         env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "DISCORD"))},
                "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
-        command = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
+        command = [sys.executable, "-m", "app.cli", "run", "--config", str(config)]
 
         async def start() -> asyncio.subprocess.Process:
             return await asyncio.create_subprocess_exec(*command, env=env, cwd=tmp_path,

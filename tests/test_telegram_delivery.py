@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from adapters.telegram import TelegramAdapter, telegram_adapter
-from bot.config import Config, DestinationConfig, FeedConfig
-from bot.errors import DestinationForbidden, Rejected, RetryLater
-from bot.ingest import Ingestor
-from bot.messages import IndexEntry, IndexPost, SectionPost
-from bot.models import Issue, SectionRef
+from bot.core.errors import DestinationForbidden, Rejected, RetryLater
+from bot.core.messages import IndexEntry, IndexPost, SectionPost
+from bot.core.models import Issue, SectionRef
+from bot.feeds.ingest import Ingestor
 from bot.ports import Destination, Rendered
-from bot.store import Store
+from bot.settings.config import Config, DestinationConfig, FeedConfig
+from bot.storage.store import Store
 from scheduler.service import DeliveryService
 from tests.corpus import CORPUS, corpus_issues, deliver_sections
 from tests.destinations import destination

@@ -13,7 +13,7 @@ from adapters.telegram.layout import Flow, compose
 from adapters.telegram.markup import Fragment, utf16_len
 from adapters.telegram.payloads import MediaGroupPayload, PhotoPayload, TelegramPayload, TextPayload
 from adapters.telegram.render import TelegramRenderer
-from bot.messages import (
+from bot.core.messages import (
     DigestPost,
     ErrorAnswer,
     IndexEntry,
@@ -23,7 +23,7 @@ from bot.messages import (
     SectionAnswer,
     SectionPost,
 )
-from bot.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
+from bot.core.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination, Rendered
 from tests.corpus import corpus_issues
 from tests.destinations import destination

@@ -9,9 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.config import Config, bundled_feed_path
-from bot.ingest import Ingestor
-from bot.store import Store
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import Config, bundled_feed_path
+from bot.storage.store import Store
 from tests.fakes.telegram import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ async def test_digestbot_run_posts_the_latest_issue_and_answers_commands(tmp_pat
         stderr = tmp_path / "stderr.log"
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "-v", "run", "--config", str(config),
+                sys.executable, "-m", "app.cli", "-v", "run", "--config", str(config),
                 env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=err)
             try:
                 await fake.wait_for(lambda: any(m.text.startswith("📚") for m in fake.sent(CHANNEL)), timeout=30)

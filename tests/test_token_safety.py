@@ -17,7 +17,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from bot.config import bundled_feed_path
+from bot.settings.config import bundled_feed_path
 from tests.fakes.discord import running_fake
 from tests.fakes.telegram import FakeTelegram
 from tests.probes import wait_until
@@ -50,7 +50,7 @@ def _env(**tokens: str) -> dict[str, str]:
 
 async def _cli(tmp_path: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", *args, "--config", str(tmp_path / "config.toml"), env=env,
+        sys.executable, "-m", "app.cli", *args, "--config", str(tmp_path / "config.toml"), env=env,
         cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode is not None
@@ -112,7 +112,7 @@ async def _run_with_refused(tmp_path: Path, env: dict[str, str], token: str, var
     stderr = tmp_path / "stderr.log"
     with stderr.open("wb") as err:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", "run", "--config", str(tmp_path / "config.toml"), env=env,
+            sys.executable, "-m", "app.cli", "run", "--config", str(tmp_path / "config.toml"), env=env,
             cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=err)
         try:
             await wait_until(lambda: (_paused(db, "remote") or "").startswith("token refused"), timeout=60)
@@ -174,7 +174,7 @@ async def test_an_error_page_echoing_the_request_path_leaks_nothing(tmp_path: Pa
         stderr = tmp_path / "stderr.log"
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.cli", "-v", "run", "--config", str(tmp_path / "config.toml"), env=env,
+                sys.executable, "-m", "app.cli", "-v", "run", "--config", str(tmp_path / "config.toml"), env=env,
                 cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=err)
             try:
                 await wait_until(failed_with_error, timeout=60)

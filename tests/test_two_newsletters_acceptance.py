@@ -15,10 +15,10 @@ from pathlib import Path
 
 from adapters.discord import DiscordAdapter
 from adapters.telegram import telegram_adapter
-from bot.config import Config, DestinationConfig, FeedConfig, NewsletterConfig
-from bot.ingest import Ingestor
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.chat.query import QueryEngine
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import Config, DestinationConfig, FeedConfig, NewsletterConfig
+from bot.storage.store import Store
 from scheduler.service import DeliveryService
 from tests.corpus import CORPUS
 from tests.fakes.discord import FakeDiscord

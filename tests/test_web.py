@@ -13,8 +13,8 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.commands import Query, parse_command
-from bot.sections import SectionAliases
+from bot.chat.commands import Query, parse_command
+from bot.splitting.sections import SectionAliases
 from scheduler.outbox import Outbox
 from tests.corpus import CORPUS, corpus_store
 from web import MeteredEngine, Metrics, WebState, create_app
@@ -69,7 +69,7 @@ languages = ["fr"]
     env.update({"PYTHONPATH": str(ROOT)})
     stderr = tmp_path / "stderr.log"
     with stderr.open("wb") as err:
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", "run", "--config", str(config),
                                                     env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL,
                                                     stderr=err)
         try:
@@ -148,4 +148,4 @@ def test_the_web_face_reaches_no_platform() -> None:
         names |= {node.module.split(".")[0] for node in ast.walk(tree)
                   if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
         assert not names & {"telegram", "discord", "apscheduler", "adapters"}, path
-        assert "bot.cli" not in {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}, path
+        assert "app.cli" not in {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}, path

@@ -1,6 +1,6 @@
 """The HTTP face of `digestbot run`, beside the CLI: health, metrics (and later the panel).
 
-Like `bot/cli.py`, it only calls code that exists for every face (store, outbox, status);
+Like `app/cli.py`, it only calls code that exists for every face (store, outbox, status);
 it computes nothing of its own. `create_app` is the one place routes are added, so the
 web panel extends the same application; `start_server` runs it in the bots' event loop.
 """

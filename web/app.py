@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from bot.store import Store
+from bot.storage.store import Store
 from web.health import check_health
 from web.metrics import CONTENT_TYPE, Metrics
 from web.panel import PanelState, setup_panel

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.store import Store
+from bot.storage.store import Store
 
 __all__ = ["Health", "check_health"]
 

@@ -19,11 +19,11 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from bot.commands import Query
-from bot.messages import Answer
+from bot.chat.commands import Query
+from bot.chat.query import QueryEngine
+from bot.core.messages import Answer
 from bot.ports import Destination
-from bot.query import QueryEngine
-from bot.store import Store
+from bot.storage.store import Store
 from scheduler.outbox import OPEN_STATES, Outbox
 
 __all__ = ["CONTENT_TYPE", "MeteredEngine", "Metrics"]

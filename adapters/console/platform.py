@@ -17,7 +17,7 @@ from typing import IO, Any, TextIO, TypedDict
 
 from adapters.base import Connection
 from adapters.console.render import render_answer_text, render_post_text
-from bot.messages import Answer, Post
+from bot.core.messages import Answer, Post
 from bot.ports import Adapter, Destination, Rendered, Sent
 
 __all__ = ["ConsolePayload", "ConsoleRenderer", "ConsoleSender", "console_adapter"]

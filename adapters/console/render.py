@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from bot import messages as msg
-from bot.i18n import format_date
-from bot.models import Block, IssueRef, Item, Section, SectionRef
-from bot.presentation import is_link_only, item_label, link_tags
+from bot.contract.presentation import is_link_only, item_label, link_tags
+from bot.core import messages as msg
+from bot.core.i18n import format_date
+from bot.core.models import Block, IssueRef, Item, Section, SectionRef
 
 __all__ = ["render_answer_text", "render_post_text", "split_text"]
 

@@ -11,7 +11,7 @@ from adapters.discord.render import DiscordRenderer
 from bot.ports import Adapter
 
 if TYPE_CHECKING:
-    from bot.config import Config
+    from bot.settings.config import Config
 
 __all__ = ["DiscordAdapter", "DiscordCommands", "DiscordRenderer", "DiscordSender", "Pacer", "create_adapter",
            "discord_adapter", "nonce_for"]

@@ -2,7 +2,7 @@
 
 interaction → `Query` → `QueryEngine.answer` → rendered reply. Nothing more.
 
-What `/section outils` means lives in `bot/query.py`; this Cog only parses options,
+What `/section outils` means lives in `bot/chat/query.py`; this Cog only parses options,
 picks the language (the option, else `QueryEngine.lang_for`'s order for who reads the answer:
 lookups are ephemeral by default, seen by the asker only, and answered in the asker's locale
 first; public answers in the channel's language first), and replies within Discord's 3 s
@@ -26,7 +26,7 @@ from discord.ext import commands
 from adapters.discord.payloads import DiscordPayload
 from adapters.discord.platform import DiscordSender, message_kwargs
 from adapters.discord.render import DiscordRenderer
-from bot.commands import (
+from bot.chat.commands import (
     Audience,
     Command,
     Help,
@@ -40,12 +40,12 @@ from bot.commands import (
     Unsubscribe,
     subscription,
 )
-from bot.i18n import LANGUAGES, normalize_language, supported_languages, t
-from bot.messages import Answer, ErrorAnswer
+from bot.core.i18n import LANGUAGES, normalize_language, supported_languages, t
+from bot.core.messages import Answer, ErrorAnswer
 from bot.ports import Rendered
 
 if TYPE_CHECKING:
-    from bot.query import QueryEngine
+    from bot.chat.query import QueryEngine
 
 __all__ = ["LANGUAGE_CHOICES", "CatalogueTranslator", "DigestCommands", "DiscordCommands", "PageButton",
            "catalogue_language"]

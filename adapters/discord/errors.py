@@ -10,7 +10,7 @@ from __future__ import annotations
 import aiohttp
 import discord
 
-from bot.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater
+from bot.core.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater
 
 __all__ = ["delivery_error", "token_refused"]
 

@@ -26,7 +26,7 @@ from adapters.discord.pacing import Pacer
 from adapters.discord.payloads import DiscordPayload, ThreadSpec, payload_of
 from adapters.discord.render import SUPPRESS_NOTIFICATIONS
 from adapters.discord.routing import DEFAULT_API_BASE, Routes, route_client
-from bot.errors import DeliveryError
+from bot.core.errors import DeliveryError
 from bot.ports import Destination, Rendered, Sent
 
 __all__ = ["DEFAULT_API_BASE", "DiscordSender", "message_kwargs", "nonce_for"]

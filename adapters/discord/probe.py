@@ -16,8 +16,8 @@ import discord
 from discord.http import HTTPClient
 
 from adapters.discord.routing import Routes, route_client
-from bot.config import Config, DestinationConfig
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.settings.config import Config, DestinationConfig
 
 __all__ = ["effective_permissions", "probe_discord"]
 

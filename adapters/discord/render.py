@@ -19,12 +19,12 @@ from discord.utils import escape_markdown
 
 from adapters.discord.payloads import DiscordPayload, PageButtonSpec, ThreadSpec
 from adapters.text import utf16_len as ulen
-from bot import messages as msg
-from bot.i18n import format_date, t
-from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
+from bot.contract.presentation import PLAIN, Compact, Presentation, item_label, link_tags
+from bot.core import messages as msg
+from bot.core.i18n import format_date, t
+from bot.core.models import Block, IssueRef, Item, Section, SectionRef, Span
+from bot.core.urls import safe_url
 from bot.ports import Destination, Rendered
-from bot.presentation import PLAIN, Compact, Presentation, item_label, link_tags
-from bot.urls import safe_url
 
 __all__ = [
     "CONTENT_LIMIT",
@@ -73,7 +73,7 @@ def embed_length(embed: dict[str, Any]) -> int:
 
 # --------------------------------------------------------------------------- markdown
 def _safe_url(url: str | None) -> str | None:
-    """A safe URL (`bot.urls.safe_url`) encoded for the `(...)` of a masked link, else None."""
+    """A safe URL (`bot.core.urls.safe_url`) encoded for the `(...)` of a masked link, else None."""
     checked = safe_url(url)
     return quote(checked, safe=":/?#@!$&'*+,;=%~-._[]") if checked else None  # encodes spaces and ( )
 

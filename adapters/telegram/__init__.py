@@ -11,7 +11,7 @@ from adapters.telegram.render import TelegramRenderer
 from bot.ports import Adapter
 
 if TYPE_CHECKING:
-    from bot.config import Config
+    from bot.settings.config import Config
 
 __all__ = ["TelegramAdapter", "TelegramCommands", "TelegramRenderer", "TelegramSender", "create_adapter", "message_url",
            "telegram_adapter"]

@@ -1,7 +1,7 @@
 """Chat commands: `TelegramCommands` (the command source) and one thin handler per command.
 
 update → Query → engine.answer → reply. What `/section outils` means is decided by
-`bot.query.QueryEngine` only; here we read the update (chat, user, language, arguments),
+`bot.chat.query.QueryEngine` only; here we read the update (chat, user, language, arguments),
 check admin rights where the engine needs them (getChatMember), throttle spammers politely
 and send the rendered answer. Long polling runs on the sender's connection, so posts and
 replies share one flood limiter; handlers are added to every new connection.
@@ -25,7 +25,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Mes
 
 from adapters.telegram.platform import App, TelegramSender, markup, telegram_language_code
 from adapters.telegram.render import TelegramRenderer
-from bot.commands import (
+from bot.chat.commands import (
     ADMIN_COMMANDS,
     COMMANDS,
     Audience,
@@ -39,12 +39,12 @@ from bot.commands import (
     parse_command,
     split_command,
 )
-from bot.i18n import supported_languages, t
-from bot.messages import Answer, ErrorAnswer, Notice
+from bot.core.i18n import supported_languages, t
+from bot.core.messages import Answer, ErrorAnswer, Notice
 from bot.ports import Rendered
 
 if TYPE_CHECKING:
-    from bot.query import QueryEngine
+    from bot.chat.query import QueryEngine
 
 __all__ = ["ADMIN_COMMANDS", "COMMANDS", "HANDLERS", "CommandThrottle", "Digest", "TelegramCommands",
            "channel_post", "page_callback", "private_text"]

@@ -18,7 +18,7 @@ from telegram.error import (
 )
 
 from adapters.telegram.limiter import retry_after_seconds
-from bot.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater
+from bot.core.errors import DeliveryError, DestinationForbidden, Rejected, RetryLater
 
 __all__ = ["delivery_error", "token_refused"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import assert_never
 
 from adapters.telegram.markup import Fragment, escape, is_joiner, span_html, utf16_len
-from bot.models import Block, Span
+from bot.core.models import Block, Span
 
 __all__ = ["BLOCK", "CHAR", "ITEM", "SENTENCE", "WORD", "Flow", "compose", "pack"]
 

@@ -12,8 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 
 from adapters.text import utf16_len
-from bot.models import Span
-from bot.urls import safe_url
+from bot.core.models import Span
+from bot.core.urls import safe_url
 
 __all__ = [
     "Fragment",

@@ -22,7 +22,7 @@ from adapters.base import Connection
 from adapters.telegram.errors import delivery_error, token_refused
 from adapters.telegram.limiter import FloodLimiter
 from adapters.telegram.payloads import Button, MediaGroupPayload, PhotoPayload, TelegramPayload, TextPayload, payload_of
-from bot.errors import DeliveryError, Rejected
+from bot.core.errors import DeliveryError, Rejected
 from bot.ports import Destination, Rendered, Sent
 
 __all__ = ["DEFAULT_API_BASE", "TelegramSender", "chat_id_of", "markup", "message_url", "telegram_language_code"]

@@ -15,9 +15,9 @@ from telegram import Bot
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, EndPointNotFound, Forbidden, InvalidToken, TelegramError
 
-from bot.config import Config, DestinationConfig
-from bot.errors import ConfigError
-from bot.redact import redact
+from bot.core.errors import ConfigError
+from bot.core.redact import redact
+from bot.settings.config import Config, DestinationConfig
 
 __all__ = ["probe_telegram"]
 

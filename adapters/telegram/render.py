@@ -17,12 +17,12 @@ from typing import assert_never
 from adapters.telegram.layout import BLOCK, CHAR, ITEM, Flow, compose
 from adapters.telegram.markup import Fragment, escape
 from adapters.telegram.payloads import Button, MediaGroupPayload, PhotoItem, PhotoPayload, TelegramPayload, TextPayload
-from bot import messages as msg
-from bot.i18n import format_date, t
-from bot.models import Block, IssueRef, Item, Section, SectionRef, Span
+from bot.contract.presentation import PLAIN, Presentation, item_label, link_tags, shorten
+from bot.core import messages as msg
+from bot.core.i18n import format_date, t
+from bot.core.models import Block, IssueRef, Item, Section, SectionRef, Span
+from bot.core.urls import safe_url
 from bot.ports import Destination, Rendered
-from bot.presentation import PLAIN, Presentation, item_label, link_tags, shorten
-from bot.urls import safe_url
 
 __all__ = ["CAPTION_LIMIT", "TEXT_LIMIT", "TelegramRenderer"]
 

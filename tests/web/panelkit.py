@@ -13,12 +13,12 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web import Application, Request
 
 from adapters.console import console_adapter
-from bot.cli import _panel
-from bot.config import Config, load_config
-from bot.ingest import Ingestor
-from bot.query import QueryEngine
-from bot.sections import SectionAliases
-from bot.store import Store
+from app.cli import _panel
+from bot.chat.query import QueryEngine
+from bot.feeds.ingest import Ingestor
+from bot.settings.config import Config, load_config
+from bot.splitting.sections import SectionAliases
+from bot.storage.store import Store
 from scheduler.service import DeliveryService
 from tests.corpus import CORPUS
 from web import Metrics, WebState, create_app

@@ -28,10 +28,10 @@ import pytest
 import pytest_asyncio
 
 from adapters.telegram.render import TelegramRenderer
-from bot.messages import SectionPost
-from bot.models import Issue
+from bot.core.messages import SectionPost
+from bot.core.models import Issue
 from bot.ports import Destination
-from bot.store import Store
+from bot.storage.store import Store
 from tests.corpus import CORPUS
 from tests.fakes.discord import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord, running_fake
@@ -64,7 +64,7 @@ class Running:
     async def cli(self, *args: str) -> Any:
         """A `digestbot` command as a maintainer runs it beside the bot; its --json output."""
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot.cli", *args, "--json", "--config", str(self.config), env=self.env,
+            sys.executable, "-m", "app.cli", *args, "--json", "--config", str(self.config), env=self.env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(), 60)
         assert proc.returncode == 0, err.decode()
@@ -163,7 +163,7 @@ timezone = "America/New_York"
                     "DIGESTBOT_WEB_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)})
         stderr = tmp / "stderr.log"
         with stderr.open("wb") as err:
-            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", "--config", str(config),
+            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", "run", "--config", str(config),
                                                         env=env, cwd=tmp, stdout=asyncio.subprocess.DEVNULL,
                                                         stderr=err)
             url = f"http://127.0.0.1:{port}"

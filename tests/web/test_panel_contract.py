@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import Query, parse_command
-from bot.destinations import destination_from_config
-from bot.messages import Subscribed
-from bot.query import QueryEngine
+from bot.chat.commands import Query, parse_command
+from bot.chat.query import QueryEngine
+from bot.core.messages import Subscribed
+from bot.settings.destinations import destination_from_config
 from tests.web.panelkit import TOKEN, Panel, running_panel, write_config
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.urls import safe_href
+from bot.core.urls import safe_href
 from tests.corpus import corpus_issues
 from tests.test_faults_ops import _cli, _one_line
 from tests.web.panelkit import TOKEN, running_panel, write_config
@@ -52,7 +52,7 @@ def _token(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _unsafe_hrefs(page: str) -> list[str]:
-    """Every href that is neither the panel's own (a path, a query, a fragment) nor passed by bot.urls."""
+    """Every href that is neither the panel's own (a path, a query, a fragment) nor passed by bot.core.urls."""
     return [h for h in HREF.findall(page)
             if not h.startswith(("/", "#", "?")) and safe_href(h.replace("&amp;", "&")) is None]
 
@@ -60,7 +60,7 @@ def _unsafe_hrefs(page: str) -> list[str]:
 def test_every_template_href_from_data_passes_the_sanitiser() -> None:
     for template in TEMPLATES.glob("*.html"):
         for expression in re.findall(r'href="\{\{(.*?)\}\}"', template.read_text(encoding="utf-8")):
-            assert "| href" in expression, f"{template.name}: href=\"{{{{{expression}}}}}\" bypasses bot.urls"
+            assert "| href" in expression, f"{template.name}: href=\"{{{{{expression}}}}}\" bypasses bot.core.urls"
 
 
 async def test_a_javascript_entry_link_is_never_an_href(tmp_path: Path) -> None:

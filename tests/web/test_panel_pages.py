@@ -10,7 +10,7 @@ import pytest
 
 from adapters.discord.render import DiscordRenderer
 from adapters.telegram.render import TelegramRenderer
-from bot.messages import SectionPost
+from bot.core.messages import SectionPost
 from bot.ports import Destination
 from scheduler.plan import build_plan
 from scheduler.status import build_status

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from adapters.discord.render import DiscordRenderer
-from bot.contract import Destination, DiscordOptions
-from bot.filters import ItemFilter
+from bot.contract.destination import Destination, DiscordOptions
+from bot.contract.filters import ItemFilter
 from bot.ports import Rendered
-from bot.section_names import SectionMatcher
-from bot.store import Store
+from bot.splitting.section_names import SectionMatcher
+from bot.storage.store import Store
 from scheduler.selection import selected_sections
 from scheduler.sendnow import PlannedPost
 from tests.test_scheduler_support import Clock, Feeder, ScriptedPlatform, dest, make_config, make_issue, make_service

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import DestinationConfig
-from bot.schedule import CronDrip, parse_schedule
+from bot.contract.schedule import CronDrip, parse_schedule
+from bot.settings.config import DestinationConfig
 from tests.web.panelkit import TOKEN, running_panel, write_config
 
 

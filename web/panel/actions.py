@@ -14,9 +14,9 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from bot.errors import ConfigError, DigestbotError
-from bot.i18n import plural_en
-from bot.ingest import skipped_words
+from bot.core.errors import ConfigError, DigestbotError
+from bot.core.i18n import plural_en
+from bot.feeds.ingest import skipped_words
 from bot.ports import Destination
 from scheduler.sendnow import plan_send, send_to
 from scheduler.worker import DeliveryWorker

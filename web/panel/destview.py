@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.contract import ConsoleOptions, Destination, DiscordOptions, TelegramOptions
-from bot.i18n import plural_en
-from bot.presentation import Compact
+from bot.contract.destination import ConsoleOptions, Destination, DiscordOptions, TelegramOptions
+from bot.contract.presentation import Compact
+from bot.core.i18n import plural_en
 from scheduler.outbox import OPEN_STATES, OutboxRow, SentPost
 from scheduler.plan import PlannedDelivery, ServiceView, plan_destination
 from scheduler.sendnow import describe_unit

@@ -1,6 +1,6 @@
 """The filter tester: a destination's include/exclude terms tried on the newest issue it would receive.
 
-Nothing is saved: the page shows, item by item, what `bot.filters.ItemFilter` (the one
+Nothing is saved: the page shows, item by item, what `bot.contract.filters.ItemFilter` (the one
 filter implementation, the one every send applies through `selected_sections`) keeps
 and drops, and the TOML lines (or the `/subscribe` words) that would set those terms.
 """
@@ -11,11 +11,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.contract import Destination
-from bot.filters import MAX_TERMS, ItemFilter, term_problem
-from bot.models import Issue, Item, Section
-from bot.section_names import SectionMatcher
-from bot.store import Store
+from bot.contract.destination import Destination
+from bot.contract.filters import MAX_TERMS, ItemFilter, term_problem
+from bot.core.models import Issue, Item, Section
+from bot.splitting.section_names import SectionMatcher
+from bot.storage.store import Store
 from scheduler.planner import Planner
 
 __all__ = ["FilterTrial", "ItemVerdict", "SectionTrial", "parse_terms", "try_filters"]

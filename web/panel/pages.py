@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.commands import Query, parse_command
-from bot.contract import Destination
-from bot.filters import ItemFilter
-from bot.i18n import LANGUAGES
-from bot.messages import Answer, SearchResults
+from bot.chat.commands import Query, parse_command
+from bot.contract.destination import Destination
+from bot.contract.filters import ItemFilter
+from bot.core.i18n import LANGUAGES
+from bot.core.messages import Answer, SearchResults
 from scheduler.plan import PlannedDelivery, build_plan
 from scheduler.status import build_status
 from web.panel.access import malformed

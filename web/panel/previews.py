@@ -15,11 +15,11 @@ from typing import Any
 import nh3
 from markupsafe import Markup
 
-from bot.contract import platform_options
-from bot.messages import SectionPost
-from bot.models import Issue, Section
+from bot.contract.destination import platform_options
+from bot.core.messages import SectionPost
+from bot.core.models import Issue, Section
+from bot.core.urls import safe_href
 from bot.ports import Destination, Rendered
-from bot.urls import safe_href
 from web.panel.state import Measure, PreviewFace
 
 __all__ = ["EmbedCard", "MessagePreview", "SectionPreview", "preview_parts", "preview_sections", "sanitize_html"]
@@ -31,7 +31,7 @@ _TELEGRAM_ATTRIBUTES = {"a": {"href"}, "span": {"class"}, "code": {"class"}, "bl
 
 
 def _attribute(element: str, attribute: str, value: str) -> str | None:
-    """Links pass the project's one URL sanitiser (bot.urls) on top of nh3's scheme list."""
+    """Links pass the project's one URL sanitiser (bot.core.urls) on top of nh3's scheme list."""
     return safe_href(value) if attribute == "href" else value
 
 

@@ -1,7 +1,7 @@
 """Destinations created at run time (the kind `/subscribe` stores): create, edit, remove them in the panel.
 
 A form is validated by `DestinationConfig`, the model `check-config` validates
-`[[destinations]]` with (its schedule by `bot.schedule`, the parser the scheduler runs),
+`[[destinations]]` with (its schedule by `bot.contract.schedule`, the parser the scheduler runs),
 and the schedule's next five fire times are shown before saving. Destinations from
 config.toml are read-only here: editing one shows the TOML of the edited copy to paste.
 The running service sees a saved destination within a second (it watches the
@@ -22,11 +22,11 @@ from urllib.parse import quote
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.config import DestinationConfig
-from bot.contract import Change
-from bot.destinations import destination_from_config
+from bot.contract.destination import Change
+from bot.contract.schedule import OnPublish, ScheduleError, parse_schedule
 from bot.ports import Destination
-from bot.schedule import OnPublish, ScheduleError, parse_schedule
+from bot.settings.config import DestinationConfig
+from bot.settings.destinations import destination_from_config
 from web.panel.access import SESSION
 from web.panel.filtertest import FilterTrial, newest_issue, try_filters
 from web.panel.templating import PANEL, page

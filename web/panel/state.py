@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.messages import Post
+from bot.chat.query import QueryEngine
+from bot.core.messages import Post
 from bot.ports import Destination, Rendered
-from bot.query import QueryEngine
 
 if TYPE_CHECKING:
     from scheduler.service import DeliveryService

@@ -14,8 +14,8 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from bot.i18n import plural_en
-from bot.urls import safe_href
+from bot.core.i18n import plural_en
+from bot.core.urls import safe_href
 from web.panel.access import CSRF_FIELD, SESSION, Session
 from web.panel.discordmd import discord_markdown
 from web.panel.highlight import highlight
@@ -35,7 +35,7 @@ def _when(value: datetime | None, fmt: str = "%a %Y-%m-%d %H:%M %Z") -> str:
 
 _ENV.filters["when"] = _when
 _ENV.filters["discord_md"] = discord_markdown
-#: Every URL a template puts in an href passes here (bot.urls, the one sanitiser): "" when unsafe.
+#: Every URL a template puts in an href passes here (bot.core.urls, the one sanitiser): "" when unsafe.
 _ENV.filters["href"] = lambda value: safe_href(value) or ""
 _ENV.filters["highlight"] = highlight
 _ENV.filters["plural_en"] = plural_en  # "1 day", "7 days": the CLI's English counting

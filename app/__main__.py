@@ -1,0 +1,5 @@
+"""`python -m app` is `digestbot`."""
+
+from app.cli import main
+
+main()
