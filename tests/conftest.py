@@ -11,8 +11,8 @@ import pytest
 import pytest_asyncio
 
 from bot.storage.store import Store
-from tests.corpus import corpus_store
 from tests.fakes.discord import FakeDiscord, connected_platform, running_fake
+from tests.harness.corpus import corpus_store
 
 
 @pytest.fixture

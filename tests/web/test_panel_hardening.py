@@ -16,9 +16,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.core.urls import safe_href
-from tests.corpus import corpus_issues
-from tests.test_faults_ops import _cli, _one_line
-from tests.web.panelkit import TOKEN, running_panel, write_config
+from tests.e2e.test_operator_faults import _cli, _one_line
+from tests.harness.corpus import corpus_issues
+from tests.harness.panel import TOKEN, running_panel, write_config
 from web.app import start_server
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
