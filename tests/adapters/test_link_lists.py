@@ -5,7 +5,6 @@ limits."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,10 +23,11 @@ from bot.splitting.sections import SectionAliases
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 from tests.harness.destinations import destination
+from tests.harness.paths import TWIR_FEED
 
 TOKEN = "424242:AAH-secret_token_value_0123456789"
 CHAT = -1001234
-FEED = Path(__file__).resolve().parents[1] / "data" / "this-week-in-rust-616-635.xml"
+FEED = TWIR_FEED
 
 
 @pytest.fixture(scope="module")

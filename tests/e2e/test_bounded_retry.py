@@ -6,32 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.settings.config import bundled_feed_path
 from tests.fakes.telegram import FakeTelegram
+from tests.harness.cli import run_cli_on_async, start_run_async
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "616161:RETRY-token_abcdefghijklmnopqrstuvwxyz"
 CHANNEL = -1005151
 HUGE = 999_999_999
 
 
-async def _cli(config: Path, env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app.cli", *args, "--config", str(config), env=env, cwd=config.parent,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
-
-
 async def _status(config: Path, env: dict[str, str]) -> dict[str, Any]:
-    code, out, err = await _cli(config, env, "status", "--json")
+    code, out, err = await run_cli_on_async(config, "status", "--json", env=env)
     assert code == 0, err
     destinations = json.loads(out)["destinations"]
     return next(d for d in destinations if d["name"] == "fr-channel")
@@ -49,13 +39,10 @@ async def test_a_huge_retry_after_waits_at_most_max_retry_wait_and_retry_release
             '[delivery]\nmax_retry_wait = "30m"\n\n'
             '[[destinations]]\nname = "fr-channel"\nplatform = "telegram"\nchat = "@digest_fr"\n'
             'languages = ["fr"]\n', encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-        env.update({"TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)})
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN}
         stderr = tmp_path / "stderr.log"
         with stderr.open("wb") as err:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "app.cli", "run", "--config", str(config),
-                env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=err)
+            proc = await start_run_async("run", "--config", str(config), env=env, cwd=tmp_path, stderr=err)
             try:
                 await fake.wait_for(lambda: any(r.status == 429 for r in fake.requests), timeout=30)
                 blocked_at = asyncio.get_running_loop().time()
@@ -73,7 +60,7 @@ async def test_a_huge_retry_after_waits_at_most_max_retry_wait_and_retry_release
                 # The flood limiter keeps the chat blocked for at most an hour (3.6 s at this time scale),
                 # refusing sends at once meanwhile; once that is over, `retry` sends the parked post now.
                 await asyncio.sleep(max(0.0, blocked_at + 3600 * 0.001 + 0.5 - asyncio.get_running_loop().time()))
-                code, out, _ = await _cli(config, env, "retry", "fr-channel")
+                code, out, _ = await run_cli_on_async(config, "retry", "fr-channel", env=env)
                 assert code == 0 and out.strip() == "fr-channel: 1 post re-queued", out
                 await fake.wait_for(lambda: any(m.text.startswith("📚") for m in fake.sent(CHANNEL)), timeout=60)
                 assert (await _status(config, env))["failed"] == []
@@ -88,11 +75,10 @@ async def test_a_huge_retry_after_waits_at_most_max_retry_wait_and_retry_release
 
 async def test_max_retry_wait_is_range_checked(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    env["PYTHONPATH"] = str(ROOT)
+    env: dict[str, str] = {}
     for value, ok in (('"30d"', False), ('"0s"', False), ('"2h"', True)):
         config.write_text(f'[delivery]\nmax_retry_wait = {value}\n', encoding="utf-8")
-        code, out, err = await _cli(config, env, "check-config")
+        code, out, err = await run_cli_on_async(config, "check-config", env=env)
         if ok:
             assert code == 0, err
         else:

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.harness.cli import check_config, run_cli
 from tests.harness.corpus import CORPUS
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
-
-
-def _check(config: Path, *extra: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    clean.update(env or {})
-    return subprocess.run([sys.executable, "-m", "app.cli", "check-config", "--config", str(config), *extra],
-                          capture_output=True, text=True, timeout=120, env=clean, cwd=ROOT)
 
 
 MISTAKES = f"""
@@ -79,7 +69,7 @@ backfill = 5000
 def test_a_dozen_mistakes_are_all_listed_with_their_key_paths(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(MISTAKES, encoding="utf-8")
-    result = _check(config)
+    result = check_config(config)
     assert result.returncode == 2
     lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("warning: ")]
     expected = {
@@ -131,7 +121,7 @@ name = "drip"
 platform = "console"
 schedule = "cron 0 25 * * *"
 """, encoding="utf-8")
-    result = _check(config)
+    result = check_config(config)
     assert result.returncode == 2
     assert "feeds.n.poll_interval: " in result.stderr
     assert "destinations.forum.topics.outilz: unknown section key" in result.stderr
@@ -156,7 +146,7 @@ name = "dc"
 platform = "discord"
 channel = 123456789012345678
 """, encoding="utf-8")
-    result = _check(config, env={"TELEGRAM_BOT_TOKEN": "1:x" * 4, "DISCORD_BOT_TOKEN": "y" * 20})
+    result = check_config(config, env={"TELEGRAM_BOT_TOKEN": "1:x" * 4, "DISCORD_BOT_TOKEN": "y" * 20})
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout
 
@@ -173,7 +163,7 @@ name = "dc"
 platform = "discord"
 channel = "123456789012345678"
 """, encoding="utf-8")
-    result = _check(config)
+    result = check_config(config)
     assert result.returncode == 2
     assert "telegram.token_env: environment variable TELEGRAM_BOT_TOKEN" in result.stderr
     assert "discord.token_env: environment variable DISCORD_BOT_TOKEN" in result.stderr
@@ -182,9 +172,7 @@ channel = "123456789012345678"
 def test_run_refuses_an_out_of_range_duration_in_one_line(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text('[[feeds]]\nname = "n"\nurl = "x.xml"\npoll_interval = "99999999999d"\n', encoding="utf-8")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    result = subprocess.run([sys.executable, "-m", "app.cli", "run", "--once", "--config", str(config)],
-                            capture_output=True, text=True, timeout=120, env=clean, cwd=ROOT)
+    result = run_cli("run", "--once", "--config", str(config))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: config: feeds.n.poll_interval: is out of range: at most 365d"]

@@ -7,26 +7,18 @@ checks again. Section and topic keys are judged against what the destination's o
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.harness.cli import run_cli
+from tests.harness.paths import ROOT, TWIR_FEED
+
 NLP = ROOT / "bot" / "data" / "dair-ai-feed-2020-03-17.xml"
-TWIR = ROOT / "tests" / "data" / "this-week-in-rust-616-635.xml"
+TWIR = TWIR_FEED
 TOKENS = {"TELEGRAM_BOT_TOKEN": "12345:" + "a" * 30, "DISCORD_BOT_TOKEN": "b" * 30}
 
 
-def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    clean.update(env or {})
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=180,
-                          env=clean, cwd=ROOT)
-
-
 def _check(config: Path, env: dict[str, str] | None = None) -> tuple[int, list[str], list[str]]:
-    result = _run("check-config", "--config", str(config), env=env)
+    result = run_cli("check-config", "--config", str(config), env=env)
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     return result.returncode, [line for line in lines[:-1] if not line.startswith("warning: ")], \
@@ -136,7 +128,7 @@ def test_keys_are_checked_against_each_destinations_own_feeds_once_something_is_
     config = tmp_path / "config.toml"
     head = f'[storage]\npath = "{db}"\n[[feeds]]\nname = "nlp"\nurl = "{NLP}"\n'
     config.write_text(head, encoding="utf-8")
-    assert _run("ingest", "--config", str(config)).returncode == 0
+    assert run_cli("ingest", "--config", str(config)).returncode == 0
     config.write_text(head + f"""
 [[feeds]]
 name = "twir"
@@ -173,7 +165,7 @@ name = "console"
 platform = "console"
 sections = ["whatever_it_has"]
 """, encoding="utf-8")
-    result = _run("check-config", "--config", str(config))
+    result = run_cli("check-config", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines() == [
         "warning: destinations console: section and topic keys will be checked after the first poll (nothing "
@@ -216,7 +208,7 @@ url = "{NLP}"
 name = "twir"
 url = "{TWIR}"
 """, encoding="utf-8")
-    result = _run("check-config", "--config", str(config))
+    result = run_cli("check-config", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines() == [
         "warning: newsletter.name: applies to every feed that sets none of its own (nlp, twir); give each feed its "

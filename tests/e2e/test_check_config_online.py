@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 from tests.fakes.discord import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord import running_fake
 from tests.fakes.telegram import SEND_METHODS, FakeTelegram
+from tests.harness.cli import check_config_online
 from tests.harness.corpus import CORPUS
 
-ROOT = Path(__file__).resolve().parents[2]
 TG_TOKEN = "515151:ONLINE-token_abcdefghijklmnopqrstuvwxyz"
 FORUM = -1005550002
 SEND_MESSAGES = 1 << 11
-
-
-async def _check(config: Path, env: dict[str, str]) -> tuple[int, str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app.cli", "check-config", "--online", "--config", str(config),
-        env={**clean, "PYTHONPATH": str(ROOT), **env}, cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def test_online_names_the_missing_chat_topic_and_channel_permission(tmp_path: Path) -> None:
@@ -75,7 +61,8 @@ name = "read-only"
 platform = "discord"
 channel = "{read_only}"
 """, encoding="utf-8")
-        code, out, err = await _check(config, {"TELEGRAM_BOT_TOKEN": TG_TOKEN, "DISCORD_BOT_TOKEN": DISCORD_TOKEN})
+        code, out, err = await check_config_online(config, {"TELEGRAM_BOT_TOKEN": TG_TOKEN,
+                                                                   "DISCORD_BOT_TOKEN": DISCORD_TOKEN})
         lines = [line for line in err.strip().splitlines() if not line.startswith("warning: ")]
         assert code == 2, out + err
         problems = {line.split(": ", 1)[0]: line for line in lines[:-1]}
@@ -109,10 +96,10 @@ platform = "telegram"
 chat = "@digest_fr"
 """, encoding="utf-8")
         wrong = "999999:WRONG-token_abcdefghijklmnopqrstuvwxyz"
-        code, out, err = await _check(config, {"TELEGRAM_BOT_TOKEN": wrong})
+        code, out, err = await check_config_online(config, {"TELEGRAM_BOT_TOKEN": wrong})
         assert code == 2
         assert err.splitlines()[0] == "telegram.token_env: Telegram refused the token in TELEGRAM_BOT_TOKEN"
         assert wrong not in err and "WRONG" not in err
-        code, out, err = await _check(config, {"TELEGRAM_BOT_TOKEN": TG_TOKEN})
+        code, out, err = await check_config_online(config, {"TELEGRAM_BOT_TOKEN": TG_TOKEN})
         assert code == 0, err
         assert "online" in out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.settings.config import bundled_feed_path
-from tests.e2e.test_check_config import _check
+from tests.harness.cli import check_config
 
 HEAD = f"""
 [[feeds]]
@@ -31,7 +31,7 @@ platform = "telegram"
 chat = "@somechannel"
 images = "thumbnail"
 """, encoding="utf-8")
-    result = _check(config)
+    result = check_config(config)
     assert result.returncode == 2
     for line in ('destinations.dc.images: \'first\' is not a discord image mode: use "thumbnail", "full", "none"',
                  "destinations.dc.max_item_chars: ", "destinations.dc.per_tick: ",
@@ -54,7 +54,7 @@ platform = "telegram"
 chat = "@somechannel"
 mention_role = "234567890123456789"
 """, encoding="utf-8")
-    result = _check(config)
+    result = check_config(config)
     assert result.returncode == 2
     assert "destinations.tg: mention_role and mention_roles are Discord options" in result.stderr
     config.write_text(HEAD + """
@@ -64,7 +64,7 @@ platform = "discord"
 channel = "123456789012345678"
 mention_roles = { outilz = "234567890123456789" }
 """, encoding="utf-8")
-    result = _check(config, env={"DISCORD_BOT_TOKEN": "x" * 59})
+    result = check_config(config, env={"DISCORD_BOT_TOKEN": "x" * 59})
     assert "destinations.dc.mention_roles.outilz: unknown section key" in result.stderr
 
 
@@ -90,5 +90,5 @@ schedule = "cron 0 9,18 * * *"
 per_tick = 2
 images = "first"
 """, encoding="utf-8")
-    result = _check(config, env={"DISCORD_BOT_TOKEN": "x" * 59, "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35})
+    result = check_config(config, env={"DISCORD_BOT_TOKEN": "x" * 59, "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35})
     assert result.returncode == 0, result.stderr

@@ -1,69 +1,25 @@
-"""The CLI as a user runs it: preview JSON shape, ask, check-config errors that name the key."""
+"""The CLI as a user runs it, as a process: ask, check-config errors that name the key, a bot that keeps going."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from app.cli import main
+from tests.harness.cli import run_cli, start_run, stop
 from tests.harness.corpus import CORPUS
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=120,
-                          env=full_env, cwd=cwd or ROOT)
-
-
-def test_help_lists_every_command() -> None:
-    result = CliRunner().invoke(main, ["--help"])
-    assert result.exit_code == 0
-    for command in ("run", "ingest", "preview", "ask", "check-config", "status", "plan", "send", "retry", "demo"):
-        assert command in result.output
-    for command in ("preview", "ask", "ingest", "check-config"):
-        sub = CliRunner().invoke(main, [command, "--help"])
-        assert sub.exit_code == 0 and "--config" in sub.output
-
-
-def test_preview_json_has_the_stable_shape() -> None:
-    result = CliRunner().invoke(main, ["preview", "--feed", str(CORPUS), "--json"])
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    assert len(data) == 19
-    for edition in data:
-        assert set(edition) == {"id", "link", "title", "language", "number", "sections"}
-        for section in edition["sections"]:
-            assert set(section) == {"key", "heading", "items"}
-            for item in section["items"]:
-                assert set(item) == {"title", "text", "images", "links"}
-    fr4 = [e for e in data if e["language"] == "fr" and e["number"] == 4]
-    assert len(fr4) == 1
-    assert [s["key"] for s in fr4[0]["sections"]][:3] == ["publications", "creativity_society", "tools_datasets"]
-
-
-def test_preview_filters() -> None:
-    result = CliRunner().invoke(main, ["preview", "--feed", str(CORPUS), "--json", "--lang", "fr", "--issue", "4",
-                                       "--section", "tools_datasets"])
-    (edition,) = json.loads(result.stdout)
-    assert [s["key"] for s in edition["sections"]] == ["tools_datasets"]
+from tests.harness.paths import ROOT
+from tests.harness.poll import wait_until
+from tests.harness.probes import console_log
 
 
 def test_ask_answers_from_a_fresh_database(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[storage]\npath = "{tmp_path / "db.sqlite"}"\n[[feeds]]\nname = "n"\nurl = "{CORPUS}"\n')
-    result = _run("ask", "/section outils", "--lang", "fr", "--config", str(config))
+    result = run_cli("ask", "/section outils", "--lang", "fr", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert "Outils et jeux de données" in result.stdout
-    bad = _run("ask", "/section zzzz", "--lang", "fr", "--config", str(config))
+    bad = run_cli("ask", "/section zzzz", "--lang", "fr", "--config", str(config))
     assert bad.returncode == 1 and "zzzz" in bad.stdout
 
 
@@ -88,25 +44,22 @@ def test_ask_answers_from_a_fresh_database(tmp_path: Path) -> None:
 def test_check_config_names_the_bad_key(tmp_path: Path, body: str, key: str, words: str) -> None:
     path = tmp_path / "config.toml"
     path.write_text(body)
-    result = _run("check-config", "--config", str(path))
+    result = run_cli("check-config", "--config", str(path))
     assert result.returncode == 2, result.stdout + result.stderr
     assert key in result.stderr and words in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_check_config_accepts_the_shipped_config() -> None:
-    result = _run("check-config", "--config", str(ROOT / "config.toml"))
+    result = run_cli("check-config", "--config", str(ROOT / "config.toml"))
     assert result.returncode == 0, result.stderr
     assert "OK" in result.stdout
-    env_result = _run("check-config", env={"DIGESTBOT_CONFIG": str(ROOT / "config.toml")})
+    env_result = run_cli("check-config", env={"DIGESTBOT_CONFIG": str(ROOT / "config.toml")})
     assert env_result.returncode == 0 and "config.toml" in env_result.stdout
 
 
 def test_run_keeps_delivering_when_a_platform_is_down(tmp_path: Path) -> None:
     """Telegram unreachable: the console destination still gets its posts; SIGTERM exits cleanly."""
-    import signal
-    import time
-
     log = tmp_path / "console.jsonl"
     config = tmp_path / "config.toml"
     config.write_text(f"""
@@ -129,23 +82,20 @@ platform = "telegram"
 chat = "@nowhere"
 languages = ["fr"]
 """)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    env.update({"TELEGRAM_BOT_TOKEN": "123456:TEST-token-never-logged"})
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "run", "--config", str(config)], cwd=ROOT,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = start_run("run", "--config", str(config), env={"TELEGRAM_BOT_TOKEN": "123456:TEST-token-never-logged"})
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if log.exists() and len(log.read_text().splitlines()) >= 8:
-                break
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            time.sleep(0.2)
-        assert log.exists() and len(log.read_text().splitlines()) >= 8
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=30)
+        wait_until(lambda: len(console_log(log)) >= 8, "eight console deliveries", proc=process, every=0.2)
     finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, stderr
+        code, stderr = stop(process)
+    assert code == 0, stderr
     assert "telegram" in stderr and "retrying" in stderr
     assert "TEST-token-never-logged" not in stderr
+
+
+def test_ask_shows_the_fallback_note_the_bots_show(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\npath = "{tmp_path / "db.sqlite"}"\n[[feeds]]\nname = "n"\nurl = "{CORPUS}"\n')
+    result = run_cli("ask", "/section tools 7", "--lang", "es", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Tools")  # no blank line first
+    assert "No hay edición en español de este número; aquí tienes la edición en inglés." in result.stdout

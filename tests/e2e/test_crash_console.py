@@ -8,8 +8,6 @@ most one per kill (the part in flight), as the README states.
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -25,21 +23,20 @@ from bot.settings.config import DestinationConfig, bundled_feed_path, load_confi
 from bot.settings.destinations import destination_from_config
 from bot.storage.store import Store
 from scheduler.selection import selected_sections
+from tests.harness.cli import clean_env
+from tests.harness.config import ConfigFile
+from tests.harness.probes import console_log
 
 DESTINATIONS = 20
 KILLS = 10
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _config(tmp_path: Path) -> Path:
-    lines = [f'[storage]\npath = "{tmp_path / "bot.db"}"\n',
-             f'[console]\nlog = "{tmp_path / "deliveries.jsonl"}"\ndelay = 0.1\n',
-             f'[[feeds]]\nname = "nlp"\nurl = "{bundled_feed_path()}"\npoll_interval = "1h"\n']
+    config = ConfigFile(tmp_path).storage().table("console", log=tmp_path / "deliveries.jsonl", delay=0.1)
+    config.feed("nlp", bundled_feed_path(), poll_interval="1h")
     for n in range(DESTINATIONS):
-        lines.append(f'[[destinations]]\nname = "console-{n:02d}"\nplatform = "console"\nlanguages = ["fr"]\n')
-    path = tmp_path / "config.toml"
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+        config.destination(f"console-{n:02d}", "console", languages=["fr"])
+    return config.write()
 
 
 def _expected(config_path: Path) -> tuple[list[str], int]:
@@ -54,12 +51,6 @@ def _expected(config_path: Path) -> tuple[list[str], int]:
     texts = [part.text for section in selected_sections(dest, issue)
              for part in console.render(SectionPost(issue=issue.ref, section=section), dest)]
     return texts, 1  # the sections' parts, then one index post
-
-
-def _lines(log: Path) -> list[dict[str, str]]:
-    if not log.exists():
-        return []
-    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.endswith("}")]
 
 
 def _open_rows(db: Path) -> int:
@@ -77,7 +68,7 @@ def _open_rows(db: Path) -> int:
 def test_sigkill_at_ten_points_loses_nothing(tmp_path: Path) -> None:
     config = _config(tmp_path)
     log = tmp_path / "deliveries.jsonl"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = clean_env()
     command = [sys.executable, "-m", "app.cli", "run", "--config", str(config)]
     texts, index_posts = _expected(config)
     per_dest = len(texts) + index_posts
@@ -90,15 +81,15 @@ def test_sigkill_at_ten_points_loses_nothing(tmp_path: Path) -> None:
         while kills < KILLS:
             proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
-            while len(_lines(log)) < threshold and proc.poll() is None:
+            while len(console_log(log)) < threshold and proc.poll() is None:
                 time.sleep(0.005)
                 assert time.monotonic() - started < 60, "no progress"
             assert proc.poll() is None, "digestbot exited on its own"
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             kills += 1
-            threshold = len(_lines(log)) + step
-        assert len({(r["dest"], r["key"]) for r in _lines(log)}) < total, "kills came too late to matter"
+            threshold = len(console_log(log)) + step
+        assert len({(r["dest"], r["key"]) for r in console_log(log)}) < total, "kills came too late to matter"
 
         proc = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
@@ -113,7 +104,7 @@ def test_sigkill_at_ten_points_loses_nothing(tmp_path: Path) -> None:
             proc.kill()
             proc.wait()
 
-    records = [r for r in _lines(log) if r["op"] == "send"]
+    records = [r for r in console_log(log) if r["op"] == "send"]
     by_dest: dict[str, list[dict[str, str]]] = defaultdict(list)
     for record in records:
         by_dest[record["dest"]].append(record)

@@ -8,7 +8,6 @@ no duplicates at all, and nothing lost.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -16,10 +15,11 @@ from pathlib import Path
 from bot.core.models import Issue
 from bot.settings.config import bundled_feed_path
 from tests.fakes.discord import TOKEN, FakeDiscord, running_fake
+from tests.harness.cli import clean_env
 from tests.harness.corpus import corpus_store
-from tests.harness.probes import outbox_settled, wait_until
+from tests.harness.poll import until
+from tests.harness.probes import outbox_settled
 
-ROOT = Path(__file__).resolve().parents[2]
 KILLS = 3
 
 
@@ -43,8 +43,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_nothing(tmp_pat
                          'languages = ["fr"]\nindex = false\n')
         config = tmp_path / "config.toml"
         config.write_text("\n".join(lines), encoding="utf-8")
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "DISCORD"))},
-               "DISCORD_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+        env = clean_env(DISCORD_BOT_TOKEN=TOKEN)
         command = [sys.executable, "-m", "app.cli", "run", "--config", str(config)]
 
         def delivered() -> int:
@@ -80,7 +79,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_nothing(tmp_pat
             except TimeoutError:
                 raise AssertionError(runs[-1].read_text(errors="replace").split("Fatal Python")[0][-4000:]) from None
             # every row recorded sent: nothing else is still to come
-            await wait_until(lambda: outbox_settled(tmp_path / "bot.db"))
+            await until(lambda: outbox_settled(tmp_path / "bot.db"), "every outbox row sent", timeout=30, every=0.02)
         finally:
             proc.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(proc.wait(), 30) == 0

@@ -8,7 +8,6 @@ real adapter, not only the console.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -16,10 +15,11 @@ from pathlib import Path
 from bot.core.models import Issue
 from bot.settings.config import bundled_feed_path
 from tests.fakes.telegram import FakeMessage, FakeTelegram
+from tests.harness.cli import clean_env
 from tests.harness.corpus import corpus_store
-from tests.harness.probes import outbox_settled, wait_until
+from tests.harness.poll import until
+from tests.harness.probes import outbox_settled
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "616161:CRASH-token_abcdefghijklmnopqrstuvwxyz"
 CHATS = [-1001000 - n for n in range(4)]
 KILLS = 4
@@ -39,8 +39,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_at_most_one_per
                          'languages = ["fr"]\nindex = false\n')
         config = tmp_path / "config.toml"
         config.write_text("\n".join(lines), encoding="utf-8")
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "DISCORD"))},
-               "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+        env = clean_env(TELEGRAM_BOT_TOKEN=TOKEN)
         command = [sys.executable, "-m", "app.cli", "run", "--config", str(config)]
 
         async def start() -> asyncio.subprocess.Process:
@@ -62,7 +61,7 @@ async def test_sigkill_mid_delivery_loses_nothing_and_duplicates_at_most_one_per
             await fake.wait_for(lambda: all(_section_count(fake.sent(c), latest) == len(latest.sections)
                                             for c in CHATS), timeout=90)
             # every row recorded sent: nothing else is still to come
-            await wait_until(lambda: outbox_settled(tmp_path / "bot.db"))
+            await until(lambda: outbox_settled(tmp_path / "bot.db"), "every outbox row sent", timeout=30, every=0.02)
         finally:
             proc.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(proc.wait(), 30) == 0

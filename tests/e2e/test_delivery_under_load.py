@@ -11,59 +11,43 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import os
 import signal
 import socket
 import sqlite3
-import sys
 import time
 import urllib.request
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-from telegram.error import RetryAfter
-
 from adapters.console import console_adapter
-from adapters.telegram.limiter import FloodLimiter, retry_after_seconds
-from bot.chat.commands import Query, parse_command
-from bot.chat.query import QueryEngine
 from bot.contract.destination import Change, Destination
 from bot.core.i18n import t
-from bot.core.messages import Answer, ErrorAnswer, Subscribed
 from bot.feeds.ingest import Ingestor
-from bot.settings.config import Config, DeliveryConfig, DestinationConfig, SubscriptionsConfig
+from bot.settings.config import Config, DeliveryConfig, DestinationConfig
 from bot.storage.store import Store
 from scheduler.service import DeliveryService
 from scheduler.status import build_status
 from tests.fakes.telegram import FakeTelegram
+from tests.harness.cli import run_cli_on_async, start_run_async
+from tests.harness.config import ConfigFile
 from tests.harness.corpus import CORPUS
+from tests.harness.poll import until
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "616161:LOAD-token_abcdefghijklmnopqrstuvwxyz"
+TOKENS = {"TELEGRAM_BOT_TOKEN": TOKEN}
 SHARED = -1005550  # one channel, two destinations (different languages)
 
 
 def _config(folder: Path, fake: FakeTelegram, *, time_scale: float, console_delay: float = 0.02) -> Path:
-    path = folder / "config.toml"
-    path.write_text(
-        f'[storage]\npath = "{folder / "bot.db"}"\n\n'
-        f'[[feeds]]\nname = "nlp"\nurl = "{CORPUS}"\npoll_interval = "1h"\n\n'
-        f'[telegram]\napi_base_url = "{fake.base_url}"\ntime_scale = {time_scale}\n\n'
-        f'[console]\nlog = "{folder / "console.jsonl"}"\ndelay = {console_delay}\n\n'
-        '[delivery]\nmax_retry_wait = "1h"\n\n'
-        f'[[destinations]]\nname = "tg-a"\nplatform = "telegram"\nchat = "{SHARED}"\nlanguages = ["fr"]\n\n'
-        f'[[destinations]]\nname = "tg-b"\nplatform = "telegram"\nchat = "{SHARED}"\nlanguages = ["en"]\n\n'
-        '[[destinations]]\nname = "console"\nplatform = "console"\nlanguages = ["fr", "en"]\nbackfill = 4\n',
-        encoding="utf-8")
-    return path
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    return {**env, "TELEGRAM_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+    return (ConfigFile(folder).storage().feed("nlp", CORPUS, poll_interval="1h")
+            .table("telegram", api_base_url=fake.base_url, time_scale=time_scale)
+            .table("console", log=folder / "console.jsonl", delay=console_delay)
+            .table("delivery", max_retry_wait="1h")
+            .destination("tg-a", "telegram", chat=str(SHARED), languages=["fr"])
+            .destination("tg-b", "telegram", chat=str(SHARED), languages=["en"])
+            .destination("console", "console", languages=["fr", "en"], backfill=4)
+            .write())
 
 
 def _rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
@@ -78,29 +62,10 @@ def _rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
         conn.close()
 
 
-async def _until(predicate: Callable[[], object], what: str, proc: asyncio.subprocess.Process,
-                 timeout: float = 30.0, show: Callable[[], object] = lambda: "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert proc.returncode is None, f"digestbot exited ({proc.returncode}) while waiting for {what}"
-        assert time.monotonic() < deadline, f"timed out waiting for {what} {show()}"
-        await asyncio.sleep(0.05)
-
-
-async def _cli(config: Path, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app.cli", *args, "--config", str(config), env=_env(), cwd=config.parent,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
 async def _start(config: Path, stderr: Path) -> asyncio.subprocess.Process:
     with stderr.open("wb") as err:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app.cli", "-v", "run", "--config", str(config), env=_env(), cwd=config.parent,
-            stdout=asyncio.subprocess.DEVNULL, stderr=err)
+        return await start_run_async("-v", "run", "--config", str(config), env=TOKENS, cwd=config.parent,
+                                     stderr=err)
 
 
 async def _sigterm(proc: asyncio.subprocess.Process) -> tuple[int, float]:
@@ -128,7 +93,7 @@ async def test_a_flood_blocked_shared_chat_holds_back_only_its_own_posts(tmp_pat
             def console_done() -> bool:
                 rows = _rows(db, "select state, count(*) from outbox where destination = 'console' group by 1")
                 return bool(rows) and {row[0] for row in rows} == {"sent"}
-            await _until(console_done, "the console destination to drain", proc)
+            await until(console_done, "the console destination to drain", proc=proc)
             delivered = _rows(db, "select count(*) from outbox where destination = 'console'")[0][0]
             assert isinstance(delivered, int) and delivered >= 20
             log = (tmp_path / "console.jsonl").read_text(encoding="utf-8").splitlines()
@@ -140,33 +105,30 @@ async def test_a_flood_blocked_shared_chat_holds_back_only_its_own_posts(tmp_pat
                                   "where state != 'sent' group by destination)")
                 states = {str(row[0]): row[1] for row in heads}
                 return states.get("tg-a") == "failed" and states.get("tg-b") == "failed"
-            await _until(both_scheduled, "tg-a and tg-b to wait for a retry", proc)
+            await until(both_scheduled, "tg-a and tg-b to wait for a retry", proc=proc)
             assert fake.sent(SHARED) == []
             assert [c.status for c in fake.calls("sendMessage") + fake.calls("sendPhoto")] == [429]  # one try only
 
-            code, out, err = await _cli(config, "status", "--json")
+            code, out, err = await run_cli_on_async(config, "status", "--json", env=TOKENS, timeout=60)
             assert code == 0, err
             status = {d["name"]: d for d in json.loads(out)["destinations"]}
             now = time.time()
             for name in ("tg-a", "tg-b"):
-                until = datetime.fromisoformat(status[name]["blocked_until"]).timestamp()
-                assert now + 600 < until <= now + 3600 + 5, (name, status[name])
+                blocked_until = datetime.fromisoformat(status[name]["blocked_until"]).timestamp()
+                assert now + 600 < blocked_until <= now + 3600 + 5, (name, status[name])
                 assert "429" in status[name]["blocked_reason"]
                 assert status[name]["paused"] is None
             assert status["console"]["blocked_until"] is None
-            code, out, err = await _cli(config, "status")
+            code, out, err = await run_cli_on_async(config, "status", env=TOKENS, timeout=60)
             assert code == 0 and "Blocked" in out and "tg-a" in out.split("Blocked", 1)[1], out + err
 
             # `retry` as the README suggests: tried again at once, refused by the limiter without waiting
-            code, out, err = await _cli(config, "retry", "tg-a")
+            code, out, err = await run_cli_on_async(config, "retry", "tg-a", env=TOKENS, timeout=60)
             assert code == 0 and "1 post re-queued" in out, out + err
             retried = time.time()
-            await _until(lambda: _rows(db, "select 1 from outbox where destination = 'tg-a' and state = 'failed' "
+            await until(lambda: _rows(db, "select 1 from outbox where destination = 'tg-a' and state = 'failed' "
                                            "and attempts = 1 and updated_at >= ? and next_attempt_at > ?",
-                                       retried - 1, retried + 600),
-                         "tg-a to be tried again after `retry`", proc, 30,
-                         lambda: _rows(db, "select state, attempts, updated_at, next_attempt_at, error from outbox "
-                                           "where destination = 'tg-a' order by id limit 3"))
+                                       retried - 1, retried + 600), "tg-a to be tried again after `retry`", proc=proc)
             assert fake.sent(SHARED) == []
         finally:
             if proc.returncode is None:
@@ -186,8 +148,8 @@ async def test_sigterm_stops_run_while_a_send_waits_on_the_flood_limiter(tmp_pat
         try:
             # the first destination's 429 is logged with its 5 s retry; the other one now waits on the limiter
             log = tmp_path / "stderr.log"
-            await _until(lambda: "retry in 5.0s" in log.read_text(encoding="utf-8", errors="replace"),
-                         "the 429 to be scheduled", proc)
+            await until(lambda: "retry in 5.0s" in log.read_text(encoding="utf-8", errors="replace"),
+                        "the 429 to be scheduled", proc=proc)
             assert fake.sent(SHARED) == []
         finally:
             code, took = await _sigterm(proc)
@@ -251,7 +213,7 @@ async def test_ten_thousand_private_subscribers_never_starve_the_configured_chan
             def channel_done() -> bool:
                 rows = _rows(db, "select state, count(*) from outbox where destination = 'fr-channel' group by 1")
                 return bool(rows) and {row[0] for row in rows} == {"sent"}
-            await _until(channel_done, "the configured channel to get its edition", proc, timeout=180)
+            await until(channel_done, "the configured channel to get its edition", proc=proc, timeout=180)
             sent = _rows(db, "select count(*) from outbox where destination like 'telegram:%' and state = 'sent'")
             assert isinstance(sent[0][0], int) and sent[0][0] < SUBSCRIBERS / 2, sent  # (a section each, then an index)
             assert fake.sent(CHANNEL)[-1].text.startswith("📚")  # the index, last
@@ -279,25 +241,6 @@ async def test_ten_thousand_private_subscribers_never_starve_the_configured_chan
         stderr = (tmp_path / "stderr.log").read_text(encoding="utf-8", errors="replace")
         assert code == 0, stderr[-3000:]
         assert took < 5, f"SIGTERM took {took:.1f}s"
-
-
-def test_one_person_cannot_take_more_subscriptions_than_max_per_user(tmp_path: Path) -> None:
-    store = Store(tmp_path / "bot.db")
-    Ingestor(store, Config()).ingest_bytes(CORPUS.read_bytes(), "nlp")
-    engine = QueryEngine(store, subscriptions=SubscriptionsConfig(max_total=100, max_per_user=2))
-
-    def subscribe(chat: str, lang: str = "es") -> Answer:
-        return engine.answer(Query(parse_command("subscribe", "outils"), lang=lang, platform="telegram", chat=chat,
-                                   user="42", is_admin=True, is_private=chat == "42"))
-
-    assert isinstance(subscribe("42"), Subscribed)
-    assert isinstance(subscribe("-100"), Subscribed)  # a group the same person administers
-    refused = subscribe("-200")
-    assert isinstance(refused, ErrorAnswer)
-    assert refused.message == t("query.subscribe_user_limit", "es", limit=2)
-    assert isinstance(subscribe("-100"), Subscribed)  # changing one of theirs is never refused
-    assert not store.has_subscription("telegram:-200") and store.subscription_counts("42") == (2, 2)
-    store.close()
 
 
 # ---------------------------------------------------------------------- Discord: one channel flood-blocked
@@ -341,18 +284,3 @@ async def test_a_discord_channel_told_to_wait_31_years_holds_back_only_itself(
 
 
 # ---------------------------------------------------------------------- the flood limiter's own memory
-async def test_the_flood_limiter_refuses_a_long_block_at_once_and_forgets_idle_chats() -> None:
-    now = [1000.0]
-    limiter = FloodLimiter(overall=(100, 1.0), clock=lambda: now[0])  # the clock stands still: room for all 50
-    for chat in range(50):  # fifty chats get a message each
-        limiter.release(await limiter.acquire(chat))
-    limiter.block(7, 999_999_999)
-    with pytest.raises(RetryAfter) as refused:  # no sleeping through an hour's block: the outbox schedules it
-        await asyncio.wait_for(limiter.acquire(7), 1)
-    assert 3500 < retry_after_seconds(refused.value) <= 3600
-    assert limiter.tracked_chats == 50
-    now[0] += 120  # two minutes later, one chat writes again: the others' state is dropped, not the blocked one
-    limiter.release(await limiter.acquire(1))
-    assert limiter.tracked_chats == 2
-    now[0] += 3600
-    limiter.release(await limiter.acquire(7))  # the block is over: chat 7 sends again

@@ -8,7 +8,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from tests.e2e.test_operator_faults import _cli
+from tests.harness.cli import run_cli_on
 
 # XML 1.0 has no C0 controls and feedparser maps C1 ones to cp1252: bidi overrides are what gets through
 DIRTY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -48,13 +48,13 @@ def test_entry_ids_are_cleaned_like_all_feed_text(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[storage]\npath = "{db}"\n[[feeds]]\nname = "nlp"\nurl = "{feed}"\n'
                       '[[destinations]]\nname = "c"\nplatform = "console"\n', encoding="utf-8")
-    preview = _cli(config, "preview", "--json")
+    preview = run_cli_on(config, "preview", "--json")
     assert preview.returncode == 0, preview.stderr
     ids = [edition["id"] for edition in json.loads(preview.stdout)]
     assert sorted(ids) == ["https://example.org/nlp-13", "nlp-12kcatta"], ids  # an id of nothing: the link
-    ingest = _cli(config, "ingest")
+    ingest = run_cli_on(config, "ingest")
     assert ingest.returncode == 0, ingest.stderr
-    status = _cli(config, "status", "--json")
+    status = run_cli_on(config, "status", "--json")
     assert status.returncode == 0 and not DIRTY.search(status.stdout + status.stderr), status.stdout
     with sqlite3.connect(db) as conn:
         stored = [row[0] for row in conn.execute("select entry_id from issues")]

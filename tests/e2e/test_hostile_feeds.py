@@ -1,6 +1,6 @@
 """Hostile feeds, met as an operator meets them: `digestbot` as a subprocess against a local feed server.
 
-Each test serves a feed from the real HTTP server of `tests/test_feed.py` and runs the
+Each test serves a feed from the scriptable server of `tests/harness/feed_server.py` and runs the
 CLI (`ingest`, `run --once`, `status`, `ask`, `preview`) on it: compression bombs,
 duplicate and changed entry ids, oversized issues and terminal escapes in feed text.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import os
 import sqlite3
 import sys
 import zlib
@@ -20,9 +19,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.bot.feeds.test_fetch import FeedServer, server  # noqa: F401 - `server` is the fixture the tests use
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.harness.cli import clean_env
+from tests.harness.feed_server import FeedServer
 
 # Reports the peak RSS of the one command it runs (RUSAGE_CHILDREN of a fresh process has no other child).
 _MEASURE = """
@@ -42,9 +40,7 @@ class Done:
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    env.update({"PYTHONPATH": str(ROOT)})
-    return env
+    return clean_env()
 
 
 async def cli(tmp_path: Path, *args: str, measure: bool = False) -> Done:

@@ -7,12 +7,11 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.harness.cli import start_run
 from tests.harness.corpus import CORPUS
 
-ROOT = Path(__file__).resolve().parents[2]
 _ENTRY = re.compile(rb"<entry>.*?</entry>", re.S)
 
 
@@ -35,10 +34,7 @@ def test_ingesting_a_20_mb_feed_peaks_under_300_mb(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[storage]\npath = "{tmp_path / "bot.db"}"\n[[feeds]]\nname = "nlp"\nurl = "{feed}"\n'
                       f"max_bytes = {64 * 1024 * 1024}\n", encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "ingest", "--config", str(config)], cwd=ROOT,
-                            env={**env, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True)
+    proc = start_run("ingest", "--config", str(config), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
 
 from bot.settings.config import bundled_feed_path
 from tests.fakes.discord import TOKEN, running_fake
+from tests.harness.cli import clean_env
 from tests.harness.corpus import corpus_store
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_digestbot_run_posts_the_latest_issue_and_answers_slash_commands(tmp_path: Path) -> None:
@@ -25,8 +23,7 @@ async def test_digestbot_run_posts_the_latest_issue_and_answers_slash_commands(t
             f'[discord]\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n\n'
             f'[[destinations]]\nname = "fr-discord"\nplatform = "discord"\nchannel = "{channel}"\n'
             'languages = ["fr"]\n', encoding="utf-8")
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM", "DISCORD"))},
-               "DISCORD_BOT_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
+        env = clean_env(DISCORD_BOT_TOKEN=TOKEN)
         stderr = tmp_path / "stderr.log"
         latest = corpus_store().latest("fr")
         assert latest is not None

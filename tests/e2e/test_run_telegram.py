@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import sys
@@ -13,8 +12,8 @@ from bot.feeds.ingest import Ingestor
 from bot.settings.config import Config, bundled_feed_path
 from bot.storage.store import Store
 from tests.fakes.telegram import FakeTelegram
+from tests.harness.cli import clean_env
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "515151:RUN-token_abcdefghijklmnopqrstuvwxyz"
 CHANNEL = -1001234
 
@@ -30,8 +29,7 @@ async def test_digestbot_run_posts_the_latest_issue_and_answers_commands(tmp_pat
             f'[telegram]\napi_base_url = "{fake.base_url}"\ntime_scale = 0.01\n\n'
             '[[destinations]]\nname = "fr-channel"\nplatform = "telegram"\nchat = "@digest_fr"\n'
             'languages = ["fr"]\n', encoding="utf-8")
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN,
-               "PYTHONPATH": str(ROOT)}
+        env = clean_env(TELEGRAM_BOT_TOKEN=TOKEN)
         stderr = tmp_path / "stderr.log"
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_check_config_online import TG_TOKEN, _check
 from tests.fakes.telegram import FakeTelegram
+from tests.harness.cli import check_config_online
 from tests.harness.corpus import CORPUS
+
+TG_TOKEN = "515151:ONLINE-token_abcdefghijklmnopqrstuvwxyz"
 
 
 @pytest.mark.parametrize("status", [200, 502])
@@ -34,7 +36,7 @@ name = "fr"
 platform = "telegram"
 chat = "@digest_fr"
 """, encoding="utf-8")
-        code, out, err = await _check(config, {"TELEGRAM_BOT_TOKEN": TG_TOKEN})
+        code, out, err = await check_config_online(config, {"TELEGRAM_BOT_TOKEN": TG_TOKEN})
         assert [r.description for r in telegram.requests if TG_TOKEN in r.description], "the page did echo it"
     secret_half = TG_TOKEN.partition(":")[2]
     assert code == 2, out + err

@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import os
 import sqlite3
-import sys
 from pathlib import Path
 
 from tests.fakes.telegram import SEND_METHODS, FakeTelegram
+from tests.harness.cli import run_cli_async
+from tests.harness.config import ConfigFile
 from tests.harness.corpus import CORPUS
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "515151:SEND-token_abcdefghijklmnopqrstuvwxyz"
 FORUM = -1005550001
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    env.update({"PYTHONPATH": str(ROOT), **extra})
-    return env
-
-
-async def _cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", *args, env=env, cwd=ROOT,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 def _outbox_rows(db: Path) -> dict[str, int]:
@@ -38,32 +22,15 @@ def _outbox_rows(db: Path) -> dict[str, int]:
 
 
 def _console_config(tmp_path: Path) -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(f"""
-[storage]
-path = "{tmp_path / 'bot.db'}"
-[console]
-log = "{tmp_path / 'console.jsonl'}"
-[[feeds]]
-name = "nlp"
-url = "{CORPUS}"
-[[destinations]]
-name = "a"
-platform = "console"
-languages = ["fr"]
-[[destinations]]
-name = "b"
-platform = "console"
-languages = ["fr"]
-""", encoding="utf-8")
-    return config
+    return (ConfigFile(tmp_path).storage().table("console", log=tmp_path / "console.jsonl").feed("nlp", CORPUS)
+            .destination("a", "console", languages=["fr"]).destination("b", "console", languages=["fr"]).write())
 
 
 async def test_send_on_a_fresh_database_touches_only_that_destination(tmp_path: Path) -> None:
     config = _console_config(tmp_path)
     log = tmp_path / "console.jsonl"
-    code, out, err = await _cli("send", "a", "--issue", "4", "--section", "tools_datasets", "--config", str(config),
-                                env=_env())
+    code, out, err = await run_cli_async("send", "a", "--issue", "4", "--section", "tools_datasets", "--config",
+                                         str(config))
     assert code == 0, err
     records = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert records and {r["dest"] for r in records} == {"a"}
@@ -95,16 +62,16 @@ chat = "{FORUM}"
 languages = ["fr"]
 topics = {{ tools_datasets = 99, publications = 5 }}
 """, encoding="utf-8")
-        env = _env(TELEGRAM_BOT_TOKEN=TOKEN)
-        code, out, err = await _cli("send", "forum", "--issue", "4", "--section", "tools_datasets",
-                                    "--config", str(config), env=env)
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN}
+        code, out, err = await run_cli_async("send", "forum", "--issue", "4", "--section", "tools_datasets",
+                                             "--config", str(config), env=env)
         assert code == 1, out + err
         lines = out.strip().splitlines()
         assert "dead: rejected:" in lines[0] and "thread not found" in lines[0]
         assert lines[-1] == "forum: 0 of 1 post delivered"
         assert TOKEN not in out + err
-        code, out, err = await _cli("send", "forum", "--issue", "4", "--section", "publications",
-                                    "--config", str(config), env=env)
+        code, out, err = await run_cli_async("send", "forum", "--issue", "4", "--section", "publications",
+                                             "--config", str(config), env=env)
         assert code == 0, out + err
         assert [m.thread for m in fake.sent(FORUM)] and all(m.thread == 5 for m in fake.sent(FORUM))
 
@@ -128,8 +95,9 @@ platform = "telegram"
 chat = "@digest_fr"
 languages = ["fr"]
 """, encoding="utf-8")
-        env = _env(TELEGRAM_BOT_TOKEN=TOKEN)
-        code, out, err = await _cli("send", "fr", "--issue", "4", "--dry-run", "--config", str(config), env=env)
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN}
+        code, out, err = await run_cli_async("send", "fr", "--issue", "4", "--dry-run", "--config", str(config),
+                                             env=env)
         assert code == 0, err
         assert "fr ← " in out and "Outils" in out and "<b>" in out  # Telegram HTML, as it would be sent
         assert out.strip().endswith("dry run, nothing sent")

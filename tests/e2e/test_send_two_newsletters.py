@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bot.chat.commands import Query, parse_command
@@ -25,65 +21,23 @@ from bot.settings.config import bundled_feed_path, load_config
 from bot.settings.destinations import destination_from_config
 from bot.storage.lock import holder
 from bot.storage.store import Store
+from tests.harness.cli import run_cli_async, start_run_async
+from tests.harness.config import ConfigFile
+from tests.harness.paths import TWIR_FEED
+from tests.harness.poll import until
 
-ROOT = Path(__file__).resolve().parents[2]
-RUST = ROOT / "tests" / "data" / "this-week-in-rust-616-635.xml"
+RUST = TWIR_FEED
 AT = "2026-12-07T06:00:00Z"
 _POST = re.compile(r"^(?:── )?(\S+) ← (.+) \((\d+) messages?\)")
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    return {**env, "PYTHONPATH": str(ROOT)}
-
-
-async def _cli(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", *args, env=_env(), cwd=ROOT,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
-async def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
-
-
 def _config(tmp: Path) -> Path:
-    path = tmp / "config.toml"
-    path.write_text(f"""
-[storage]
-path = "{tmp / 'bot.db'}"
-[console]
-log = "{tmp / 'console.jsonl'}"
-[[feeds]]
-name = "nlp"
-url = "{bundled_feed_path()}"
-poll_interval = "1h"
-[[feeds]]
-name = "rust"
-url = "{RUST}"
-poll_interval = "1h"
-[[destinations]]
-name = "nlp-digest"
-platform = "console"
-feeds = ["nlp"]
-schedule = "digest @weekly"
-[[destinations]]
-name = "fr-drip"
-platform = "console"
-feeds = ["nlp"]
-languages = ["fr"]
-schedule = "cron 0 9 * * *"
-[[destinations]]
-name = "rust"
-platform = "console"
-feeds = ["rust"]
-""", encoding="utf-8")
-    return path
+    return (ConfigFile(tmp).storage().table("console", log=tmp / "console.jsonl")
+            .feed("nlp", bundled_feed_path(), poll_interval="1h").feed("rust", RUST, poll_interval="1h")
+            .destination("nlp-digest", "console", feeds=["nlp"], schedule="digest @weekly")
+            .destination("fr-drip", "console", feeds=["nlp"], languages=["fr"], schedule="cron 0 9 * * *")
+            .destination("rust", "console", feeds=["rust"])
+            .write())
 
 
 def _posts(out: str) -> list[tuple[str, str, int]]:
@@ -93,13 +47,13 @@ def _posts(out: str) -> list[tuple[str, str, int]]:
 
 async def test_send_picks_only_from_the_destinations_feeds(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    code, out, err = await _cli("send", "nlp-digest", "--dry-run", "--config", str(config))
+    code, out, err = await run_cli_async("send", "nlp-digest", "--dry-run", "--config", str(config))
     assert code == 0, err
     assert [label for _, label, _ in _posts(out)] == ["digest · dair.ai #7 (FR)"]  # not This Week in Rust #635
     assert "This Week in Rust" not in out
-    code, out, err = await _cli("send", "nlp-digest", "--issue", "635", "--dry-run", "--config", str(config))
+    code, out, err = await run_cli_async("send", "nlp-digest", "--issue", "635", "--dry-run", "--config", str(config))
     assert code == 1 and err.strip() == "error: no stored issue #635 for destination 'nlp-digest' (feeds: nlp)"
-    code, out, err = await _cli("send", "rust", "--issue", "634", "--dry-run", "--config", str(config))
+    code, out, err = await run_cli_async("send", "rust", "--issue", "634", "--dry-run", "--config", str(config))
     assert code == 0, err
     labels = [label for _, label, _ in _posts(out)]
     assert labels and all(label.endswith("· This Week in Rust #634 (EN)") for label in labels)
@@ -107,16 +61,16 @@ async def test_send_picks_only_from_the_destinations_feeds(tmp_path: Path) -> No
 
 async def test_send_section_leaves_the_plan_byte_identical(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    code, _, err = await _cli("ingest", "--config", str(config))  # fr-drip has received nothing yet
+    code, _, err = await run_cli_async("ingest", "--config", str(config))  # fr-drip has received nothing yet
     assert code == 0, err
-    code, before, err = await _cli("plan", "--json", "--at", AT, "--config", str(config))
+    code, before, err = await run_cli_async("plan", "--json", "--at", AT, "--config", str(config))
     assert code == 0, err
     assert "#4 (FR)" not in before and "#7 (FR)" in before  # fr-drip receives #7 onwards, not #4
-    code, out, err = await _cli("send", "fr-drip", "--issue", "4", "--section", "tools_datasets",
-                                "--config", str(config))
+    code, out, err = await run_cli_async("send", "fr-drip", "--issue", "4", "--section", "tools_datasets",
+                                         "--config", str(config))
     assert code == 0, err
     assert _posts(out) == [("fr-drip", "Outils et jeux de données ⚙️ · dair.ai #4 (FR)", 2)]
-    code, after, err = await _cli("plan", "--json", "--at", AT, "--config", str(config))
+    code, after, err = await run_cli_async("plan", "--json", "--at", AT, "--config", str(config))
     assert code == 0, err
     assert after == before
 
@@ -124,17 +78,17 @@ async def test_send_section_leaves_the_plan_byte_identical(tmp_path: Path) -> No
 async def test_dry_run_lists_the_posts_the_real_send_posts_index_included(tmp_path: Path) -> None:
     config = _config(tmp_path)
     for name in ("rust", "nlp-digest"):
-        code, dry, err = await _cli("send", name, "--dry-run", "--config", str(config))
+        code, dry, err = await run_cli_async("send", name, "--dry-run", "--config", str(config))
         assert code == 0, err
         planned = _posts(dry)
-        code, out, err = await _cli("send", name, "--config", str(config))
+        code, out, err = await run_cli_async("send", name, "--config", str(config))
         assert code == 0, err
         assert all(line.endswith(": delivered") for line in out.splitlines() if line.startswith(f"{name} ← "))
         assert _posts(out) == planned, name
     assert planned == [("nlp-digest", "digest · dair.ai #7 (FR)", 1)]
-    code, dry, err = await _cli("send", "rust", "--issue", "635", "--dry-run", "--config", str(config))
+    code, dry, err = await run_cli_async("send", "rust", "--issue", "635", "--dry-run", "--config", str(config))
     assert code == 0 and _posts(dry) == []  # already delivered: the real send would post nothing either
-    code, out, err = await _cli("send", "rust", "--issue", "635", "--config", str(config))
+    code, out, err = await run_cli_async("send", "rust", "--issue", "635", "--config", str(config))
     assert code == 0 and "nothing new to send" in out
 
 
@@ -143,16 +97,14 @@ async def test_send_while_run_runs_is_delivered_by_the_running_service(tmp_path:
     db = tmp_path / "bot.db"
     log = tmp_path / "run.log"
     with log.open("wb") as err_file:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app.cli", "run", "--config", str(config), env=_env(), cwd=ROOT,
-            stdout=asyncio.subprocess.DEVNULL, stderr=err_file)
+        proc = await start_run_async("run", "--config", str(config), stderr=err_file)
         try:
-            await _until(lambda: db.is_file() and holder(str(db)) is not None, 30, "run to hold the database")
-            await _until(lambda: "rust ← index · This Week in Rust #635" in log.read_text(encoding="utf-8"), 60,
-                         "run's first deliveries")
-            code, dry, err = await _cli("send", "rust", "--issue", "633", "--dry-run", "--config", str(config))
+            await until(lambda: db.is_file() and holder(str(db)) is not None, "run to hold the database", timeout=30)
+            await until(lambda: "rust ← index · This Week in Rust #635" in log.read_text(encoding="utf-8"),
+                        "run's first deliveries", timeout=60)
+            code, dry, err = await run_cli_async("send", "rust", "--issue", "633", "--dry-run", "--config", str(config))
             assert code == 0, err  # the dry run only reads: no "in use by process"
-            code, out, err = await _cli("send", "rust", "--issue", "633", "--config", str(config))
+            code, out, err = await run_cli_async("send", "rust", "--issue", "633", "--config", str(config))
             assert code == 0, err
             assert f"digestbot is running (process {proc.pid})" in err
             posts = _posts(out)
@@ -170,7 +122,7 @@ async def test_send_while_run_runs_is_delivered_by_the_running_service(tmp_path:
 
 async def test_status_shows_a_subscribe_override_and_reset_drops_it(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    code, _, err = await _cli("ingest", "--config", str(config))
+    code, _, err = await run_cli_async("ingest", "--config", str(config))
     assert code == 0, err
     store = Store(tmp_path / "bot.db")
     engine = QueryEngine(store, destinations=[destination_from_config(d) for d in load_config(config).destinations])
@@ -178,22 +130,22 @@ async def test_status_shows_a_subscribe_override_and_reset_drops_it(tmp_path: Pa
                                  chat="fr-drip", user="alice", is_admin=True, is_private=False))
     assert isinstance(answer, Subscribed), answer
     store.close()
-    code, out, err = await _cli("status", "--json", "--config", str(config))
+    code, out, err = await run_cli_async("status", "--json", "--config", str(config))
     assert code == 0, err
     selection = {d["name"]: d for d in json.loads(out)["destinations"]}["fr-drip"]["selection"]
     assert selection["sections"] == ["tools_datasets"] and selection["overridden"] is True
     assert selection["feeds"] == ["nlp"] and selection["languages"] == ["fr"]  # config.toml's stay
     assert (selection["changed_by"], selection["changed_in"]) == ("alice", "fr-drip")
     assert selection["source"].startswith("changed by /subscribe in chat fr-drip at ")
-    code, text, err = await _cli("status", "--config", str(config))
+    code, text, err = await run_cli_async("status", "--config", str(config))
     assert code == 0, err
     (line,) = [line for line in text.splitlines() if line.strip().startswith("fr-drip: feeds")]
     assert "sections tools_datasets" in line and "changed by /subscribe in chat fr-drip" in line
-    code, out, err = await _cli("reset", "fr-drip", "--config", str(config))
+    code, out, err = await run_cli_async("reset", "fr-drip", "--config", str(config))
     assert code == 0, err
     assert "override dropped" in out and "sections *" in out
-    code, out, err = await _cli("status", "--json", "--config", str(config))
+    code, out, err = await run_cli_async("status", "--json", "--config", str(config))
     selection = {d["name"]: d for d in json.loads(out)["destinations"]}["fr-drip"]["selection"]
     assert selection["sections"] == ["*"] and selection["source"] == "config.toml" and not selection["overridden"]
-    code, out, err = await _cli("reset", "fr-drip", "--config", str(config))
+    code, out, err = await run_cli_async("reset", "fr-drip", "--config", str(config))
     assert code == 1 and "has no /subscribe override" in err

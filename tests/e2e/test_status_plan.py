@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from bot.storage.store import Store
+from tests.harness.cli import run_cli
 from tests.harness.corpus import CORPUS as FEED
 from tests.harness.destinations import store_unrunnable
 
-ROOT = Path(__file__).resolve().parents[2]
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")  # offset, no microseconds
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    return subprocess.run([sys.executable, "-m", "app.cli", *args], capture_output=True, text=True, timeout=120,
-                          env=env, cwd=ROOT)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +48,7 @@ languages = ["en"]
 schedule = "digest @weekly"
 timezone = "America/New_York"
 """)
-    ingested = _run("ingest", "--config", str(path))
+    ingested = run_cli("ingest", "--config", str(path))
     assert ingested.returncode == 0, ingested.stderr
     store = Store(db)
     store_unrunnable(store, "telegram:-100", "-100", "cron 99 99 * * *")
@@ -78,7 +69,7 @@ def _fr_sections(config: Path) -> list[str]:
 
 
 def test_status_table_is_readable(config: Path) -> None:
-    result = _run("status", "--config", str(config))
+    result = run_cli("status", "--config", str(config))
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Feeds" in out and "Destinations" in out
@@ -94,7 +85,7 @@ def test_status_table_is_readable(config: Path) -> None:
 
 
 def test_status_json_times_and_durations(config: Path) -> None:
-    result = _run("status", "--json", "--config", str(config))
+    result = run_cli("status", "--json", "--config", str(config))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     [feed] = data["feeds"]
@@ -113,7 +104,7 @@ def test_status_json_times_and_durations(config: Path) -> None:
 
 
 def test_plan_json_lists_every_delivery_in_the_destinations_zone(config: Path) -> None:
-    result = _run("plan", "--days", "3", "--json", "--config", str(config))
+    result = run_cli("plan", "--days", "3", "--json", "--config", str(config))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     plans = {p["name"]: p for p in data["destinations"]}
@@ -132,12 +123,12 @@ def test_plan_json_lists_every_delivery_in_the_destinations_zone(config: Path) -
 
 
 def test_plan_text(config: Path) -> None:
-    result = _run("plan", "--config", str(config))
+    result = run_cli("plan", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert "fr-drip → console fr-drip — one section at 09:00 every day (Europe/Paris)" in result.stdout
     assert "en-digest → console en-digest — a digest at 00:00 on Sunday (America/New_York)" in result.stdout
     assert "PAUSED: invalid schedule" in result.stdout
-    bad = _run("plan", "--days", "0", "--config", str(config))
+    bad = run_cli("plan", "--days", "0", "--config", str(config))
     assert bad.returncode == 2 and "--days" in bad.stderr
 
 
@@ -150,10 +141,10 @@ def test_run_once_delivers_around_an_invalid_stored_schedule(tmp_path: Path) -> 
     store = Store(db)
     store_unrunnable(store, "console:bad", "bad", "cron 99 99 * * *")
     store.close()
-    result = _run("run", "--once", "--config", str(path))
+    result = run_cli("run", "--once", "--config", str(path))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert 'destination console:bad paused: invalid schedule: minute: "99"' in result.stderr
-    status = json.loads(_run("status", "--json", "--config", str(path)).stdout)
+    status = json.loads(run_cli("status", "--json", "--config", str(path)).stdout)
     dests = {d["name"]: d for d in status["destinations"]}
     assert dests["fr-now"]["outbox"]["sent"] > 0 and dests["console:bad"]["outbox"]["sent"] == 0

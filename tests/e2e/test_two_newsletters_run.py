@@ -12,12 +12,8 @@ import asyncio
 import contextlib
 import dataclasses
 import json
-import os
 import signal
 import sqlite3
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,32 +21,15 @@ from bot.settings.config import bundled_feed_path
 from tests.fakes.discord import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord import running_fake
 from tests.fakes.telegram import FakeTelegram
+from tests.harness.cli import run_cli_async, start_run_async
+from tests.harness.paths import TWIR_FEED
+from tests.harness.poll import until
 
-ROOT = Path(__file__).resolve().parents[2]
-RUST = ROOT / "tests" / "data" / "this-week-in-rust-616-635.xml"
+RUST = TWIR_FEED
 TG_TOKEN = "515151:MULTI-token_abcdefghijklmnopqrstuvwxyz"
+TOKENS = {"TELEGRAM_BOT_TOKEN": TG_TOKEN, "DISCORD_BOT_TOKEN": DISCORD_TOKEN}
 NLP_FR, NLP_DRIP, RUST_FILTERED = -1007001, -1007002, -1007003
 NAMES = {"nlp": "dair.ai", "rust": "This Week in Rust"}
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-    return {**env, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": TG_TOKEN, "DISCORD_BOT_TOKEN": DISCORD_TOKEN}
-
-
-async def _cli(*args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", *args, env=_env(), cwd=ROOT,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
-
-
-async def _until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
 
 
 def _sent_rows(db: Path) -> list[dict[str, Any]]:
@@ -168,9 +147,9 @@ async def test_two_newsletters_reach_seven_destinations_as_planned(tmp_path: Pat
         rust_channel, digest_channel = dc.add_channel("rust"), dc.add_channel("rust-digest")
         config = _config(tmp_path, tg, dc.api_base, dc.gateway_url, rust_channel, digest_channel)
         db = tmp_path / "bot.db"
-        code, _, err = await _cli("ingest", "--config", str(config))
+        code, _, err = await run_cli_async("ingest", "--config", str(config), env=TOKENS)
         assert code == 0, err
-        code, out, err = await _cli("plan", "--json", "--config", str(config))
+        code, out, err = await run_cli_async("plan", "--json", "--config", str(config), env=TOKENS)
         assert code == 0, err
         expected = _expected(json.loads(out))
         assert all(expected.values()), expected  # every destination has something to receive
@@ -178,22 +157,22 @@ async def test_two_newsletters_reach_seven_destinations_as_planned(tmp_path: Pat
         assert {feed_of[e] for e, _ in expected["both"]} == {"nlp", "rust"}  # both newsletters, one place
         stderr = tmp_path / "run.log"
         with stderr.open("wb") as log:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "app.cli", "run", "--config", str(config), env=_env(), cwd=ROOT,
-                stdout=asyncio.subprocess.DEVNULL, stderr=log)
+            proc = await start_run_async("run", "--config", str(config), env=TOKENS, stderr=log)
             try:
                 def delivered() -> bool:
                     sent = {(r["destination"], r["entry_id"], r["unit"]) for r in _sent_rows(db)}
                     return all((name, e, u) in sent for name, units in expected.items() for e, u in units)
 
-                await _until(delivered, 150, "every planned post")  # the cron ticks fire on the minute
+                await until(delivered, "every planned post", timeout=150,
+                            every=0.2)  # the cron ticks fire on the minute
                 rows = _sent_rows(db)
                 counts = {name: sum(1 for r in rows if r["destination"] == name) for name in expected}
-                await _until(lambda: all(
+                await until(lambda: all(
                     len(tg.sent(chat)) >= counts[name]
                     for name, chat in (("nlp-fr", NLP_FR), ("nlp-drip", NLP_DRIP), ("rust-async", RUST_FILTERED)))
                     and len(dc.channel_messages(rust_channel)) >= counts["rust-discord"]
-                    and len(dc.channel_messages(digest_channel)) >= counts["rust-digest"], 30, "the fakes")
+                    and len(dc.channel_messages(digest_channel)) >= counts["rust-digest"], "the fakes", timeout=30,
+                            every=0.2)
             finally:
                 if proc.returncode is None:
                     proc.send_signal(signal.SIGTERM)

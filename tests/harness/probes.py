@@ -1,14 +1,13 @@
-"""Read-only probes of a running bot's database: what a test waits on instead of sleeping."""
+"""Read-only probes of what a running bot wrote (its database, the console's delivery log): what a test
+waits on (with tests/harness/poll.py) instead of sleeping."""
 
 from __future__ import annotations
 
-import asyncio
+import json
 import sqlite3
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["outbox_settled", "wait_until"]
+__all__ = ["console_log", "outbox_settled"]
 
 
 def outbox_settled(db: Path) -> bool:
@@ -23,10 +22,8 @@ def outbox_settled(db: Path) -> bool:
     return bool(total) and not unsent
 
 
-async def wait_until(predicate: Callable[[], bool], timeout: float = 30.0, every: float = 0.02) -> None:
-    """Poll `predicate` (something outside the fakes, such as the database) until it holds."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(every)
+def console_log(log: Path) -> list[dict[str, str]]:
+    """The console's JSON-lines delivery log so far (a line still being written is left out)."""
+    if not log.exists():
+        return []
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.endswith("}")]

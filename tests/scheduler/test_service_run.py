@@ -8,19 +8,13 @@ from zoneinfo import ZoneInfo
 
 from bot.ports import Destination
 from bot.storage.store import Store
+from tests.harness.poll import until
 from tests.harness.scheduling import Feeder, ScriptedPlatform, dest, make_config, make_issue, make_service
 
 
 class RealClock:
     def __call__(self) -> datetime:
         return datetime.now(UTC)
-
-
-async def _until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def test_run_polls_delivers_picks_up_subscriptions_and_stops_cleanly() -> None:
@@ -33,7 +27,8 @@ async def test_run_polls_delivers_picks_up_subscriptions_and_stops_cleanly() -> 
     feeder.publish(make_issue("fr-4"))
     stop = asyncio.Event()
     task = asyncio.create_task(service.run(stop))
-    await _until(lambda: len(platform.sends("configured")) == 4)
+    await until(lambda: len(platform.sends("configured")) == 4, "four sends to the configured destination", timeout=5,
+                every=0.02)
 
     jobs = {job.id: job for job in service.scheduler.get_jobs()}
     assert set(jobs) == {"poll:nlp", "tick:daily"}
@@ -44,7 +39,8 @@ async def test_run_polls_delivers_picks_up_subscriptions_and_stops_cleanly() -> 
     # /subscribe stores a destination: it is scheduled without a restart
     store.save_subscription(Destination(name="console:42", platform="console", chat="42", languages=("fr",),
                                         sections=("education",)))
-    await _until(lambda: len(platform.sends("console:42")) == 1)
+    await until(lambda: len(platform.sends("console:42")) == 1, "the run-time subscriber's send", timeout=5,
+                every=0.02)
     assert platform.headers("console:42") == ["Éducation 🎓 — NLP Newsletter #4 (FR)"]
 
     stop.set()

@@ -1,6 +1,6 @@
 """Storage faults through the storage seam: `Store(connect=...)` with a connection whose writes fail
-the way SQLite fails on a full disk, so these run on any machine (the tmpfs tests in
-test_faults_ops.py need root).
+the way SQLite fails on a full disk (`tests/harness/disk.py`), so these run on any machine (the tmpfs
+tests in tests/e2e/test_operator_faults.py need root).
 
 The service is the real one (real Ingestor on the corpus file, real outbox and worker, real
 APScheduler); only the platform is a scripted double at the port boundary.
@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import sqlite3
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -29,31 +26,9 @@ from bot.storage.lock import InstanceLock, holder
 from bot.storage.store import Store
 from scheduler.service import DeliveryService
 from tests.harness.corpus import CORPUS
+from tests.harness.disk import DiskFull, connect_disk_full
+from tests.harness.poll import until
 from tests.harness.scheduling import ScriptedPlatform
-
-_WRITE = re.compile(r"^\s*(insert|update|delete|replace|create)\b", re.IGNORECASE)
-
-
-class DiskFull(sqlite3.Connection):
-    """A real SQLite connection that refuses writes while `full` is set, with SQLite's own message."""
-
-    full = False
-
-    def _check(self, sql: str) -> None:
-        if self.full and _WRITE.match(sql):
-            raise sqlite3.OperationalError("database or disk is full")
-
-    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
-        self._check(sql)
-        return super().execute(sql, parameters)
-
-    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
-        self._check(sql)
-        return super().executemany(sql, parameters)
-
-
-def _connect(path: str) -> sqlite3.Connection:
-    return sqlite3.connect(path, timeout=30, check_same_thread=False, factory=DiskFull)
 
 
 class RealClock:
@@ -74,15 +49,8 @@ class FillsTheDisk(ScriptedPlatform):
         return sent
 
 
-async def _until(predicate: Callable[[], object], timeout: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 def _service(tmp_path: Path, platform: ScriptedPlatform, lock: InstanceLock) -> tuple[DeliveryService, DiskFull]:
-    store = Store(tmp_path / "bot.db", connect=_connect)
+    store = Store(tmp_path / "bot.db", connect=connect_disk_full)
     conn = store.db.conn
     assert isinstance(conn, DiskFull)
     config = Config(feeds=[FeedConfig(name="nlp", url=str(CORPUS), poll_interval=3600)],
@@ -110,13 +78,14 @@ async def test_a_full_disk_is_logged_once_shown_and_waited_out(tmp_path: Path, c
         stop = asyncio.Event()
         with caplog.at_level(logging.INFO):
             task = asyncio.create_task(service.run(stop))
-            await _until(lambda: service.health.problem is not None and service.health.problem.failures >= 10)
+            await until(lambda: service.health.problem is not None and service.health.problem.failures >= 10,
+                        "ten failed writes seen by the health", timeout=20)
             seen = holder(str(tmp_path / "bot.db"))  # what `status`, another process, reads
             assert seen is not None and seen.storage_problem is not None
             assert seen.storage_problem.cause == "the disk is full"
             assert fill_after <= len(platform.calls) < fill_after + 3  # the round in flight at most
             conn.full = False
-            await _until(lambda: _all_sent(service))
+            await until(lambda: _all_sent(service), "every post sent", timeout=20)
             stop.set()
             await asyncio.wait_for(task, 10)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]

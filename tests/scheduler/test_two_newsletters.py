@@ -23,9 +23,10 @@ from scheduler.service import DeliveryService
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 from tests.harness.corpus import CORPUS
+from tests.harness.paths import TWIR_FEED
 
 TOKEN = "424242:AAH-secret_token_value_0123456789"
-TWIR = Path(__file__).resolve().parents[1] / "data" / "this-week-in-rust-616-635.xml"
+TWIR = TWIR_FEED
 NLP_CHANNEL = -1001000000001
 RUST_GROUP = -1001000000002
 BOTH_CHANNEL = -1001000000003

@@ -98,7 +98,7 @@ async def test_whole_corpus_is_accepted(fake: FakeTelegram, platform: TelegramAd
     """Every section of every issue, sent for real; preview and topic options rotate over the issues.
 
     (Every one of the 18 option combinations is checked against the same validator, without
-    HTTP, in test_telegram_render.py.)
+    HTTP, in tests/adapters/telegram/test_render.py.)
     """
     combos = list(itertools.product((False, True), ("plain", "topic", "topics")))
     jobs = []

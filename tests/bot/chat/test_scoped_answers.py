@@ -10,7 +10,6 @@ option) picks it anywhere.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +25,10 @@ from bot.settings.config import Config
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
 from tests.harness.corpus import corpus_store
+from tests.harness.paths import TWIR_FEED
 from tests.harness.serving import PRIVATE, telegram_answering
 
-TWIR = Path(__file__).resolve().parents[2] / "data" / "this-week-in-rust-616-635.xml"
+TWIR = TWIR_FEED
 RUST_GROUP = -1001234567001
 NLP_CHANNEL_NAME = "nlp-digest"
 

@@ -12,7 +12,6 @@ import logging
 import re
 import string
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import discord
@@ -27,8 +26,8 @@ from bot.core import i18n
 from bot.core.i18n import LANGUAGES as LANGUAGE_NAMES
 from bot.core.i18n import PLURAL_CATEGORIES, normalize_language, plural_categories, supported_languages, t
 from tests.fakes.discord import DISCORD_LOCALES, FakeDiscord, valid_command_name
+from tests.harness.paths import LOCALES
 
-LOCALES = Path(__file__).resolve().parents[3] / "bot" / "locales"
 LANGUAGES = tuple(LANGUAGE_NAMES)
 TRANSLATED = tuple(lang for lang in LANGUAGES if lang != "en")
 NAMESPACES = ("query", "telegram", "discord", "languages")

@@ -21,8 +21,8 @@ import pytest
 from babel import Locale
 
 from bot.core.i18n import LANGUAGES, PLURAL_CATEGORIES, format_date, plural_category, plural_en, t
+from tests.harness.paths import LOCALES
 
-LOCALES = Path(__file__).resolve().parents[3] / "bot" / "locales"
 COUNTS = (0, 1, 2, 5, 11, 100)
 
 

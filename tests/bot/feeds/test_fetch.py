@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from bot.feeds.ingest import Ingestor, poll_summary
 from bot.settings.config import Config, FeedConfig
 from bot.storage.store import Store
 from tests.harness.corpus import CORPUS
+from tests.harness.feed_server import FeedServer
 
 FEED_BYTES = CORPUS.read_bytes()
 
@@ -31,43 +31,6 @@ RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <content:encoded><![CDATA[<h1>Publications \xf0\x9f\x93\x99</h1><p><strong>Item</strong></p>
 <p>Body <a href="/rel">link</a></p>]]></content:encoded>
 </item></channel></rss>"""
-
-
-@dataclass
-class FeedServer:
-    """A scriptable feed server: each path answers as the test says, requests are recorded."""
-
-    base: str = ""
-    requests: list[web.Request] = field(default_factory=list)
-    routes: dict[str, Callable[[web.Request], web.StreamResponse | Awaitable[web.StreamResponse]]] = \
-        field(default_factory=dict)
-
-    def url(self, path: str) -> str:
-        return f"{self.base}{path}"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FeedServer]:
-    state = FeedServer()
-
-    async def handle(request: web.Request) -> web.StreamResponse:
-        state.requests.append(request)
-        handler = state.routes.get(request.path)
-        if handler is None:
-            return web.Response(status=404)
-        result = handler(request)
-        return result if isinstance(result, web.StreamResponse) else await result
-
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    state.base = f"http://127.0.0.1:{port}"
-    yield state
-    await runner.cleanup()
 
 
 def _ingestor(tmp_path: Path) -> tuple[Ingestor, Store]:

@@ -34,8 +34,9 @@ from bot.feeds.fetch import parse_feed
 from bot.feeds.ingest import split_entries
 from bot.settings.config import Config
 from bot.splitting.sections import SectionAliases
+from tests.harness.paths import TWIR_FEED
 
-FEED = Path(__file__).resolve().parents[2] / "data" / "this-week-in-rust-616-635.xml"
+FEED = TWIR_FEED
 
 # issue number → [(heading, key, item count, list entries that start with a link), …]
 EXPECTED: dict[int, list[tuple[str, str, int, int]]] = {

@@ -35,12 +35,13 @@ from bot.storage.store import Store
 from tests.fakes.discord import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord, running_fake
 from tests.fakes.telegram import FakeTelegram
+from tests.harness.cli import clean_env
 from tests.harness.corpus import CORPUS
 from tests.harness.panel import TOKEN
+from tests.harness.paths import ROOT
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-ROOT = Path(__file__).resolve().parents[3]
 SHOTS = ROOT / os.environ.get("DIGESTBOT_SCREENSHOTS", "build/screenshots")
 BOT_TOKEN = "616161:PANEL-token_abcdefghijklmnopqrstuvwxyz"
 CHANNEL = -1005555
@@ -158,9 +159,7 @@ languages = ["en"]
 schedule = "digest 0 8 * * MON"
 timezone = "America/New_York"
 """, encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGESTBOT", "TELEGRAM", "DISCORD"))}
-        env.update({"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "DISCORD_BOT_TOKEN": DISCORD_TOKEN,
-                    "DIGESTBOT_WEB_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)})
+        env = clean_env(TELEGRAM_BOT_TOKEN=BOT_TOKEN, DISCORD_BOT_TOKEN=DISCORD_TOKEN, DIGESTBOT_WEB_TOKEN=TOKEN)
         stderr = tmp / "stderr.log"
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", "run", "--config", str(config),

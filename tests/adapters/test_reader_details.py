@@ -1,11 +1,11 @@
-"""The small things a reader notices, on every face: the console (`ask`), Telegram and Discord fakes."""
+"""The small things a reader notices, on every face: the console, Telegram and Discord fakes (`ask` as a
+process: tests/e2e/test_cli.py)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,10 +19,9 @@ from bot.core.messages import DigestPost, IndexEntry, IndexPost, SectionPost
 from bot.core.models import SectionRef
 from bot.ports import Destination
 from bot.storage.store import Store
-from tests.e2e.test_cli import _run
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
-from tests.harness.corpus import CORPUS, corpus_issues
+from tests.harness.corpus import corpus_issues
 from tests.harness.serving import PRIVATE, telegram_answering
 
 COMMANDS = ("/help", "/latest", "/sections", "/section outils", "/issues", "/search bert", "/section zzzz")
@@ -65,15 +64,6 @@ def test_console_replies_and_posts(engine: QueryEngine) -> None:
         for post in (index, digest):
             for part in console.render(post, Destination("c", "console", "")):
                 assert not _doubled(part.text), part.text
-
-
-def test_ask_shows_the_fallback_note_the_bots_show(tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[storage]\npath = "{tmp_path / "db.sqlite"}"\n[[feeds]]\nname = "n"\nurl = "{CORPUS}"\n')
-    result = _run("ask", "/section tools 7", "--lang", "es", "--config", str(config))
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Tools")  # no blank line first
-    assert "No hay edición en español de este número; aquí tienes la edición en inglés." in result.stdout
 
 
 # --------------------------------------------------------------------------- Telegram
