@@ -20,33 +20,12 @@ from bot.settings.config import Config, load_config
 from bot.splitting.sections import SectionAliases
 from bot.storage.store import Store
 from scheduler.service import DeliveryService
+from tests.harness.config import ConfigFile
 from tests.harness.corpus import CORPUS
 from web import Metrics, WebState, create_app
 
 TOKEN = "panel-token-0123456789abcdef"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-CONFIG = """
-[storage]
-path = "{db}"
-[web]
-listen = "127.0.0.1:8080"
-[[feeds]]
-name = "nlp"
-url = "{feed}"
-poll_interval = "1h"
-[[destinations]]
-name = "fr-drip"
-platform = "console"
-languages = ["fr"]
-schedule = "cron 0 9 * * *"
-timezone = "Europe/Paris"
-[[destinations]]
-name = "en-now"
-platform = "console"
-languages = ["en"]
-"""
-
 
 @dataclass
 class Panel:
@@ -71,9 +50,11 @@ class Panel:
 
 
 def write_config(tmp_path: Path, feed: Path = CORPUS, extra: str = "") -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(CONFIG.format(db=tmp_path / "bot.db", feed=feed) + extra, encoding="utf-8")
-    return path
+    """The panel tests' deployment: a French drip and an English console destination on `feed`."""
+    return (ConfigFile(tmp_path).storage().table("web", listen="127.0.0.1:8080")
+            .feed("nlp", feed, poll_interval="1h")
+            .destination("fr-drip", "console", languages=["fr"], schedule="cron 0 9 * * *", timezone="Europe/Paris")
+            .destination("en-now", "console", languages=["en"]).raw(extra).write())
 
 
 @asynccontextmanager
