@@ -6,11 +6,10 @@ import asyncio
 import json
 import signal
 import socket
-import sys
 import urllib.request
 from pathlib import Path
 
-from tests.harness.cli import clean_env
+from tests.harness.cli import start_run_async
 from tests.harness.corpus import CORPUS
 from tests.harness.metrics import metric
 
@@ -50,12 +49,9 @@ name = "fr-console"
 platform = "console"
 languages = ["fr"]
 """, encoding="utf-8")
-    env = clean_env()
     stderr = tmp_path / "stderr.log"
     with stderr.open("wb") as err:
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", "run", "--config", str(config),
-                                                    env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL,
-                                                    stderr=err)
+        proc = await start_run_async("run", "--config", str(config), cwd=tmp_path, stderr=err)
         try:
             health: tuple[int, str] = (0, "")
             delivered: float | None = None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from pathlib import Path
 
 from bot.settings.config import bundled_feed_path
 from tests.fakes.discord import TOKEN, running_fake
-from tests.harness.cli import clean_env
+from tests.harness.cli import start_run_async
 from tests.harness.corpus import corpus_store
 
 
@@ -23,15 +22,13 @@ async def test_digestbot_run_posts_the_latest_issue_and_answers_slash_commands(t
             f'[discord]\napi_base_url = "{fake.api_base}"\ngateway_url = "{fake.gateway_url}"\n\n'
             f'[[destinations]]\nname = "fr-discord"\nplatform = "discord"\nchannel = "{channel}"\n'
             'languages = ["fr"]\n', encoding="utf-8")
-        env = clean_env(DISCORD_BOT_TOKEN=TOKEN)
+        env = {"DISCORD_BOT_TOKEN": TOKEN}
         stderr = tmp_path / "stderr.log"
         latest = corpus_store().latest("fr")
         assert latest is not None
         expected = len(latest.sections)
         with stderr.open("wb") as err:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "app.cli", "-v", "run", "--config", str(config),
-                env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=err)
+            proc = await start_run_async("-v", "run", "--config", str(config), env=env, cwd=tmp_path, stderr=err)
             try:
                 await fake.wait_for(lambda: len(fake.channel_messages(channel)) > expected, timeout=45)
                 await fake.wait_for(lambda: bool(fake.commands), timeout=10)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import sys
 from pathlib import Path
 
 from bot.feeds.ingest import Ingestor
 from bot.settings.config import Config, bundled_feed_path
 from bot.storage.store import Store
 from tests.fakes.telegram import FakeTelegram
-from tests.harness.cli import clean_env
+from tests.harness.cli import start_run_async
 
 TOKEN = "515151:RUN-token_abcdefghijklmnopqrstuvwxyz"
 CHANNEL = -1001234
@@ -29,12 +28,10 @@ async def test_digestbot_run_posts_the_latest_issue_and_answers_commands(tmp_pat
             f'[telegram]\napi_base_url = "{fake.base_url}"\ntime_scale = 0.01\n\n'
             '[[destinations]]\nname = "fr-channel"\nplatform = "telegram"\nchat = "@digest_fr"\n'
             'languages = ["fr"]\n', encoding="utf-8")
-        env = clean_env(TELEGRAM_BOT_TOKEN=TOKEN)
+        env = {"TELEGRAM_BOT_TOKEN": TOKEN}
         stderr = tmp_path / "stderr.log"
         with stderr.open("wb") as err:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "app.cli", "-v", "run", "--config", str(config),
-                env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL, stderr=err)
+            proc = await start_run_async("-v", "run", "--config", str(config), env=env, cwd=tmp_path, stderr=err)
             try:
                 await fake.wait_for(lambda: any(m.text.startswith("📚") for m in fake.sent(CHANNEL)), timeout=30)
                 await fake.wait_for(lambda: fake.pollers, timeout=10)

@@ -16,7 +16,6 @@ import os
 import re
 import signal
 import socket
-import sys
 import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from bot.storage.store import Store
 from tests.fakes.discord import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord import FakeDiscord, running_fake
 from tests.fakes.telegram import FakeTelegram
-from tests.harness.cli import clean_env
+from tests.harness.cli import run_cli_async, start_run_async
 from tests.harness.corpus import CORPUS
 from tests.harness.panel import TOKEN
 from tests.harness.paths import ROOT
@@ -64,11 +63,8 @@ class Running:
 
     async def cli(self, *args: str) -> Any:
         """A `digestbot` command as a maintainer runs it beside the bot; its --json output."""
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "app.cli", *args, "--json", "--config", str(self.config), env=self.env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
-        assert proc.returncode == 0, err.decode()
+        code, out, err = await run_cli_async(*args, "--json", "--config", str(self.config), env=self.env, timeout=60)
+        assert code == 0, err
         return json.loads(out)
 
     async def page(self, *, login: bool = True, **options: Any) -> Any:
@@ -159,12 +155,10 @@ languages = ["en"]
 schedule = "digest 0 8 * * MON"
 timezone = "America/New_York"
 """, encoding="utf-8")
-        env = clean_env(TELEGRAM_BOT_TOKEN=BOT_TOKEN, DISCORD_BOT_TOKEN=DISCORD_TOKEN, DIGESTBOT_WEB_TOKEN=TOKEN)
+        env = {"TELEGRAM_BOT_TOKEN": BOT_TOKEN, "DISCORD_BOT_TOKEN": DISCORD_TOKEN, "DIGESTBOT_WEB_TOKEN": TOKEN}
         stderr = tmp / "stderr.log"
         with stderr.open("wb") as err:
-            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "app.cli", "run", "--config", str(config),
-                                                        env=env, cwd=tmp, stdout=asyncio.subprocess.DEVNULL,
-                                                        stderr=err)
+            proc = await start_run_async("run", "--config", str(config), env=env, cwd=tmp, stderr=err)
             url = f"http://127.0.0.1:{port}"
             try:
                 for _ in range(300):  # up to ~60 s on a loaded machine: listening, and the feed stored
