@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,7 @@ def _modules() -> list[Path]:
     return sorted(p for p in TESTS.rglob("test_*.py") if p.name != "test_layout.py")
 
 
+@cache
 def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
