@@ -96,6 +96,10 @@ class StoredHit:
     rank: float
 
 
+#: Section keys (changed, added, removed) between two revisions of an edition.
+_Changes = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -538,46 +542,68 @@ class Store:
         return result
 
     def _save_issue(self, issue: Issue, held: str | None, unindexed: set[str]) -> SaveResult:
-        existing = list(self.db.query(
-            "select revision, content_hash, number, link, held, newsletter, feed from issues where entry_id = ?",
-            [issue.entry_id]))
-        if existing and (existing[0]["newsletter"], existing[0]["feed"]) != (issue.newsletter, issue.feed):
-            # the newsletter or the feed renamed in config: relabel, nothing else
-            self.db.table("issues").update(issue.entry_id, {"newsletter": issue.newsletter, "feed": issue.feed})
+        """Insert a new edition, or store a new revision of one whose content changed."""
+        row = self._stored_row(issue)
         item_json = [[orjson.dumps(item.to_json()).decode("utf-8") for item in section.items]
                      for section in issue.sections]  # serialised once: stored, and hashed
         section_hashes = [_section_hash(section.heading, items) for section, items in zip(issue.sections, item_json,
                                                                                          strict=True)]
         new_hashes = _keyed_hashes(issue.sections, section_hashes)
         issue_hash = _issue_hash(issue.title, section_hashes)
-        if existing:
-            row = existing[0]
-            same_number = row["number"] == issue.number or issue.number is None
-            if row["content_hash"] == issue_hash and same_number:
-                if (row["link"], row["held"]) != (issue.link, held):  # moved, or a size limit changed
-                    self.db.table("issues").update(
-                        issue.entry_id, {"link": issue.link, "link_key": link_key(issue.link), "held": held})
-                return SaveResult(issue.entry_id, "unchanged", row["revision"], held=held)
-            old_hashes = {
-                r["key"]: r["content_hash"]
-                for r in self.db.query("select key, content_hash from sections where entry_id = ?",
-                                       [issue.entry_id])
-            }
-            changed = tuple(k for k, h in new_hashes.items() if k in old_hashes and old_hashes[k] != h)
-            added = tuple(k for k in new_hashes if k not in old_hashes)
-            removed = tuple(k for k in old_hashes if k not in new_hashes)
-            if not (changed or added or removed) and row["content_hash"] == issue_hash:
-                self.db.table("issues").update(issue.entry_id, {"number": issue.number, "held": held})
-                return SaveResult(issue.entry_id, "unchanged", row["revision"], held=held)
-            revision = row["revision"] + 1
-            status: Literal["new", "changed"] = "changed"
-            self._delete_content(issue.entry_id, indexed=issue.entry_id not in unindexed)
-            first_seen = None
+        status: Literal["new", "changed"]
+        if row is None:
+            changes: _Changes = ((), tuple(new_hashes), ())
+            revision, status, first_seen = 1, "new", _now()
         else:
-            changed, added, removed = (), tuple(new_hashes), ()
-            revision = 1
-            status = "new"
-            first_seen = _now()
+            found = self._changes(issue, row, issue_hash, new_hashes, held)
+            if found is None:
+                return SaveResult(issue.entry_id, "unchanged", row["revision"], held=held)
+            changes = found
+            revision, status, first_seen = row["revision"] + 1, "changed", None
+            self._delete_content(issue.entry_id, indexed=issue.entry_id not in unindexed)
+        self._upsert_issue(issue, issue_hash, revision, held, first_seen)
+        self._insert_content(issue, revision, section_hashes, item_json)
+        unindexed.add(issue.entry_id)
+        self._record_revisions(issue.entry_id, revision, new_hashes, changes)
+        changed, added, removed = changes
+        return SaveResult(issue.entry_id, status, revision, changed, added, removed, held=held)
+
+    def _stored_row(self, issue: Issue) -> dict[str, Any] | None:
+        """The stored edition's row (relabelled when its newsletter or feed was renamed in config), or None."""
+        existing = list(self.db.query(
+            "select revision, content_hash, number, link, held, newsletter, feed from issues where entry_id = ?",
+            [issue.entry_id]))
+        if not existing:
+            return None
+        row = existing[0]
+        if (row["newsletter"], row["feed"]) != (issue.newsletter, issue.feed):
+            self.db.table("issues").update(issue.entry_id, {"newsletter": issue.newsletter, "feed": issue.feed})
+        return row
+
+    def _changes(self, issue: Issue, row: dict[str, Any], issue_hash: str, new_hashes: dict[str, str],
+                 held: str | None) -> _Changes | None:
+        """Sections changed, added and removed since the stored revision; None when the content is the
+        same (then a new link, size hold or number is updated in place, without a revision)."""
+        same_number = row["number"] == issue.number or issue.number is None
+        if row["content_hash"] == issue_hash and same_number:
+            if (row["link"], row["held"]) != (issue.link, held):  # moved, or a size limit changed
+                self.db.table("issues").update(
+                    issue.entry_id, {"link": issue.link, "link_key": link_key(issue.link), "held": held})
+            return None
+        old_hashes = {
+            r["key"]: r["content_hash"]
+            for r in self.db.query("select key, content_hash from sections where entry_id = ?", [issue.entry_id])
+        }
+        changed = tuple(k for k, h in new_hashes.items() if k in old_hashes and old_hashes[k] != h)
+        added = tuple(k for k in new_hashes if k not in old_hashes)
+        removed = tuple(k for k in old_hashes if k not in new_hashes)
+        if not (changed or added or removed) and row["content_hash"] == issue_hash:
+            self.db.table("issues").update(issue.entry_id, {"number": issue.number, "held": held})
+            return None
+        return changed, added, removed
+
+    def _upsert_issue(self, issue: Issue, issue_hash: str, revision: int, held: str | None,
+                      first_seen: str | None) -> None:
         record: dict[str, Any] = {
             "entry_id": issue.entry_id, "feed": issue.feed, "link": issue.link, "title": issue.title,
             "published": _iso(issue.published), "updated": _iso(issue.updated), "language": issue.language,
@@ -592,15 +618,16 @@ class Store:
         updates = ", ".join(f"{column} = excluded.{column}" for column in record if column != "entry_id")
         self.db.execute(f"insert into issues ({columns}) values ({', '.join('?' * len(record))})"
                         f" on conflict (entry_id) do update set {updates}", list(record.values()))
-        self._insert_content(issue, revision, section_hashes, item_json)
-        unindexed.add(issue.entry_id)
+
+    def _record_revisions(self, entry_id: str, revision: int, new_hashes: dict[str, str], changes: _Changes) -> None:
+        """One `section_revisions` row per section added, changed or removed by this revision."""
+        changed, added, removed = changes
         now = _now()
         self.db.conn.executemany(
             "insert or replace into section_revisions (entry_id, key, revision, content_hash, change, at)"
             " values (?, ?, ?, ?, ?, ?)",
-            [(issue.entry_id, key, revision, new_hashes.get(key, ""), change, now)
+            [(entry_id, key, revision, new_hashes.get(key, ""), change, now)
              for change, keys in (("added", added), ("changed", changed), ("removed", removed)) for key in keys])
-        return SaveResult(issue.entry_id, status, revision, changed, added, removed, held=held)
 
     def _delete_content(self, entry_id: str, *, indexed: bool = True) -> None:
         """Drop an edition's sections and items; `indexed=False` for items the search index never saw
