@@ -31,7 +31,6 @@ __all__ = [
     "DESCRIPTION_LIMIT",
     "EMBEDS_PER_MESSAGE",
     "EMBED_TOTAL_LIMIT",
-    "IMAGE_MODES",
     "SUPPRESS_NOTIFICATIONS",
     "TITLE_LIMIT",
     "DiscordRenderer",
@@ -240,10 +239,6 @@ def split_lines(lines: Sequence[str], limit: int = CONTENT_LIMIT, separator: str
 
 
 # --------------------------------------------------------------------------- posts
-#: Discord `images` option: a small picture beside each item (default), the full-width picture, or none.
-IMAGE_MODES = ("thumbnail", "full", "none")
-
-
 @dataclass(frozen=True, slots=True)
 class _Options:
     format: str = "embeds"

@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, TypeGuard, get_args
 
 from bot.contract.filters import MAX_TERMS, ItemFilter
 from bot.contract.presentation import MIN_ITEM_CHARS, PLAIN, Compact, Presentation
 from bot.contract.schedule import CronDrip, OnPublish, Schedule, parse_schedule
 
 __all__ = [
+    "IMAGE_MODES",
     "Change",
     "ConsoleOptions",
     "Destination",
@@ -42,6 +43,11 @@ OnEdit = Literal["ignore", "edit", "repost"]
 TelegramImages = Literal["none", "first", "all"]
 DiscordImages = Literal["thumbnail", "full", "none"]
 DiscordFormat = Literal["embeds", "text"]
+
+#: Image modes per platform, the default first: what config's `images` accepts, and what a stored
+#: destination's odd value falls back from.
+IMAGE_MODES: dict[str, tuple[str, ...]] = {"telegram": get_args(TelegramImages),
+                                           "discord": get_args(DiscordImages), "console": ("none",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +282,7 @@ def platform_options(platform: str, options: Mapping[str, Any]) -> PlatformOptio
         topics = options.get("topics") or {}
         return TelegramOptions(
             link_preview=options.get("link_preview") is True,
-            images=images if images in ("none", "first", "all") else "none",
+            images=images if images in IMAGE_MODES["telegram"] else "none",
             topic=topic if _int(topic) and topic >= 1 else None,
             topics={str(k): v for k, v in topics.items() if _int(v) and v >= 1} if isinstance(topics, dict) else {},
             index=index)
@@ -285,7 +291,7 @@ def platform_options(platform: str, options: Mapping[str, Any]) -> PlatformOptio
         roles = options.get("mention_roles") or {}
         return DiscordOptions(
             format=fmt if fmt in ("embeds", "text") else "embeds", thread=options.get("thread") is True,
-            images=images if images in ("thumbnail", "full", "none") else "thumbnail",
+            images=images if images in IMAGE_MODES["discord"] else "thumbnail",
             mention_role=str(options.get("mention_role") or ""),
             mention_roles={str(k): str(v) for k, v in roles.items()} if isinstance(roles, dict) else {},
             index=index)

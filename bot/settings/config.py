@@ -12,7 +12,6 @@ import os
 import re
 import tomllib
 import typing
-import zoneinfo
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -20,9 +19,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from bot.contract.destination import IMAGE_MODES
 from bot.contract.filters import MAX_TERMS, term_problem
 from bot.contract.presentation import MIN_ITEM_CHARS
-from bot.contract.schedule import ScheduleError, parse_schedule
+from bot.contract.schedule import ScheduleError, check_timezone, parse_schedule
 from bot.core.cleantext import clean_text
 from bot.core.errors import ConfigError
 from bot.core.i18n import plural_en, supported_languages
@@ -398,11 +398,6 @@ class SubscriptionsConfig(_Strict):
     max_per_user: int = Field(default=5, ge=0, le=10_000)  # subscriptions one person may make (chats they admin)
 
 
-#: Image modes per platform, the default first.
-IMAGE_MODES: dict[str, tuple[str, ...]] = {"telegram": ("none", "first", "all"),
-                                           "discord": ("thumbnail", "full", "none"), "console": ("none",)}
-
-
 class DestinationConfig(_Strict):
     """One place posts go to. Platform options are optional and platform-specific."""
 
@@ -495,9 +490,9 @@ class DestinationConfig(_Strict):
     @classmethod
     def _timezone(cls, value: str) -> str:
         try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name like 'Europe/Paris')") from exc
+            check_timezone(value)
+        except ScheduleError as exc:
+            raise ValueError(str(exc)) from exc
         return value
 
     @field_validator("schedule")
