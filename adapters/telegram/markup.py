@@ -19,7 +19,6 @@ __all__ = [
     "Fragment",
     "escape",
     "span_html",
-    "utf16_len",
 ]
 
 
