@@ -27,6 +27,7 @@ from bot.core.cleantext import clean_text
 from bot.core.errors import ConfigError
 from bot.core.i18n import plural_en, supported_languages
 from bot.core.language import KNOWN as KNOWN_LANGUAGES
+from bot.core.redact import looks_like_token, mask_tokens
 from bot.core.regexcheck import unsafe_regex_reason
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "bundled_feed_path",
     "config_problems",
     "did_you_mean",
-    "looks_like_token",
     "partial_config",
     "read_raw",
     "load_config",
@@ -55,7 +55,6 @@ _MIN_RETRY_WAIT, _MAX_RETRY_WAIT = 1.0, 7 * 86400.0
 
 _DAY = 86400.0
 _MAX_DURATION = 365 * _DAY  # nothing digestbot waits for is longer than a year
-_TOKEN_LIKE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}|[A-Za-z0-9_-]{23,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{25,}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TELEGRAM_CHAT = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
 _DISCORD_SNOWFLAKE = re.compile(r"^\d{15,21}$")
@@ -77,11 +76,6 @@ def parse_duration(value: str | int | float) -> float:
     if seconds > _MAX_DURATION:
         raise ValueError("is out of range: at most 365d")
     return seconds
-
-
-def looks_like_token(value: str) -> bool:
-    """A Telegram (`123456:AA…`) or Discord (`xxx.yyy.zzz`) bot token: never echo it back."""
-    return bool(_TOKEN_LIKE.search(value))
 
 
 def _http_url(value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
@@ -684,7 +678,7 @@ def config_problems(raw: dict[str, Any], base: Path | None = None) -> tuple[Conf
         problems.extend(_pydantic_problems(cleaned, exc))
         problems.extend(_hidden_problems(cleaned, problems))
     problems.extend(_cross_problems(cleaned))
-    problems = [ConfigError(p.key, _redact(p.reason)) for p in problems]
+    problems = [ConfigError(p.key, mask_tokens(p.reason)) for p in problems]
     if problems or config is None:
         return None, problems
     return _resolve_feeds(config, base), []
@@ -794,8 +788,6 @@ def _resolve_feeds(config: Config, base: Path | None) -> Config:
     return config.model_copy(update={"feeds": feeds})
 
 
-def _redact(text: str) -> str:
-    return _TOKEN_LIKE.sub("[REDACTED]", text)
 
 
 def _pydantic_problems(raw: dict[str, Any], exc: ValidationError) -> list[ConfigError]:
