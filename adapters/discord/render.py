@@ -23,6 +23,7 @@ from bot.contract.presentation import PLAIN, Compact, Presentation, item_label, 
 from bot.core import messages as msg
 from bot.core.i18n import format_date, t
 from bot.core.models import Block, IssueRef, Item, Section, SectionRef, Span
+from bot.core.truncate import truncate
 from bot.core.urls import safe_url
 from bot.ports import Destination, Rendered
 
@@ -209,14 +210,8 @@ def fit_blocks(blocks: Sequence[Block], budget: int, *, more_url: str | None, mo
 
 
 def _truncate_words(text: str, limit: int) -> str:
-    """Plain text to at most `limit` units, cut at a word with "…"."""
-    if utf16_len(text) <= limit:
-        return text
-    cut = text
-    while utf16_len(cut) > limit - 1:
-        space = cut.rfind(" ", 0, len(cut) - 1)
-        cut = cut[:space] if space > 0 else cut[: max(1, len(cut) - max(1, (utf16_len(cut) - limit + 1)))]
-    return cut.rstrip() + _ELLIPSIS
+    """Plain text to at most `limit` UTF-16 units, cut at a word with "…"."""
+    return truncate(text, limit, at="word", size=utf16_len)
 
 
 def split_lines(lines: Sequence[str], limit: int = CONTENT_LIMIT, separator: str = "\n") -> list[str]:

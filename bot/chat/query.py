@@ -38,6 +38,7 @@ from bot.core.messages import (
     Subscribed,
 )
 from bot.core.models import Issue, IssueRef, Section, SectionRef
+from bot.core.truncate import truncate
 from bot.settings.config import SubscriptionsConfig
 from bot.splitting.section_names import SectionMatcher
 from bot.splitting.sections import FRAME_KEYS, SectionAliases
@@ -77,7 +78,7 @@ class _Wish:
 
 def _echo(text: str, limit: int = 60) -> str:
     """A short, safe echo of user input inside a reply."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return truncate(text, limit)
 
 
 def build_fts_query(words: str) -> tuple[str, list[str], bool]:

@@ -487,7 +487,3 @@ def _empty_issue(entry: RawEntry, names: tuple[str, ...]) -> Issue:
         language, number = "und", None
     return Issue(entry_id=entry.entry_id, link=entry.link, title=title, published=entry.published,
                  updated=entry.updated, language=language, number=number, sections=(), feed=entry.feed)
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
