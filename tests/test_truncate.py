@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from adapters.text import utf16_len
-from bot.core.truncate import truncate
+from bot.core.truncate import Cut, truncate
 
 
 def test_a_text_that_fits_is_returned_as_it_is() -> None:
-    for at in ("char", "word", "sentence"):
-        assert truncate("short text", 10, at=at) == "short text"  # type: ignore[arg-type]
+    cuts: tuple[Cut, ...] = ("char", "word", "sentence")
+    for at in cuts:
+        assert truncate("short text", 10, at=at) == "short text"
 
 
 def test_char_cut_drops_trailing_spaces_before_the_ellipsis() -> None:
