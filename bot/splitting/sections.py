@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 
 from bot.core.i18n import LANGUAGES as LANGUAGE_NAMES
 from bot.core.i18n import normalize_language
+from bot.core.textforms import plain_fold
 
 __all__ = [
     "CANONICAL_EMOJI",
@@ -213,15 +214,14 @@ def strip_variation(text: str) -> str:
 
 @lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
-    """Casefolded, accent-free, single-spaced text: the form names are compared in.
+    """Casefolded, accent-free, single-spaced text: the form names are compared in
+    (`bot.core.textforms.plain_fold`, single-spaced; the other forms are listed there).
 
-    Used for heading → key mapping and by the query engine, so "Éducation",
+    Used for heading → key mapping, repeated labels in the splitter and by the query engine, so "Éducation",
     "education " and "EDUCATION" all meet. Cached: a lookup compares the words with the same
     few dozen section names every time.
     """
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _WS.sub(" ", text).strip()
+    return _WS.sub(" ", plain_fold(text)).strip()
 
 
 @lru_cache(maxsize=8192)

@@ -211,7 +211,7 @@ class _Splitter:
         if not text or len(text) > _MAX_PSEUDO_HEADING:
             return None
         key = self.aliases.exact_key(text)
-        if key is None or _label_form(text) in repeated:
+        if key is None or normalize(text) in repeated:
             return None
         _title, emoji = split_heading(text)
         if key not in _PSEUDO_KEYS and (not emoji or self.aliases.emoji_key(emoji) != key):
@@ -301,16 +301,11 @@ class _RepeatedLabels:
                     if len(text) <= 3 * _MAX_PSEUDO_HEADING:
                         texts.append(text)
             for text in texts:
-                key = _label_form(text)
+                key = normalize(text)
                 if key:
                     seen[key] = seen.get(key, 0) + 1
             self._forms = {key for key, n in seen.items() if n > 1}
         return form in self._forms
-
-
-def _label_form(text: str) -> str:
-    """What two labels are compared in: words, case-folded (cheaper than `normalize`, enough for a repeat)."""
-    return " ".join(text.split()).casefold()
 
 
 def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repeated: _RepeatedLabels,
@@ -332,7 +327,7 @@ def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repea
             and number <= max(numbers) + 1
         key = _strict_key(aliases, heading.text) if len(known) >= 2 else None
         peer = in_sequence or (key is not None and key not in known) or closing == [heading.index]
-        if peer and _label_form(heading.text) not in repeated:
+        if peer and normalize(heading.text) not in repeated:
             peers[heading.index] = heading.text
     return peers
 
