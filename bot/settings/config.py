@@ -713,21 +713,29 @@ def _salvage(model: type[BaseModel], table: Any) -> tuple[BaseModel | None, list
         if round_:  # not the fields this loop took out (their own error is already reported)
             later += [(tuple(e["loc"]), str(e["type"]), str(e["msg"])) for e in errors
                       if not (e["loc"] and e["loc"][0] in removed)]
-        fields = {key for e in errors if e["loc"] for key in (e["loc"][0], *_FLAT_KEYS.get(str(e["loc"][0]), ()))
-                  if key in data}
-        stray = [key for key in data if key not in model.model_fields]
-        if not fields and stray:  # a table-wide check on keys of another spelling (a feed's flat title_pattern)
-            fields = set(stray)
+        fields = _failing_fields(model, data, errors)
         if not fields:
-            required = all(name in data for name, info in model.model_fields.items() if info.is_required())
-            if required and all(not e["loc"] or e["loc"][0] in removed for e in errors):
-                # what fails is a whole-table check, or a field taken out: the fields left are usable as they are
-                return model.model_construct(**data), later
-            break
+            usable = _usable_as_is(model, data, errors, removed)
+            return (model.model_construct(**data) if usable else None), later
         for field in fields:
             del data[field]
         removed |= fields
     return None, later
+
+
+def _failing_fields(model: type[BaseModel], data: dict[str, Any], errors: list[Any]) -> set[int | str]:
+    """The keys of `data` to take out for the next round: those errors name (with their flat
+    spellings), else, for a table-wide check, the keys of another spelling (a feed's flat title_pattern)."""
+    fields: set[int | str] = {key for e in errors if e["loc"]
+                              for key in (e["loc"][0], *_FLAT_KEYS.get(str(e["loc"][0]), ())) if key in data}
+    stray = [key for key in data if key not in model.model_fields]
+    return fields if fields or not stray else set(stray)
+
+
+def _usable_as_is(model: type[BaseModel], data: dict[str, Any], errors: list[Any], removed: set[int | str]) -> bool:
+    """Every required field is there and what fails is a whole-table check, or a field taken out."""
+    required = all(name in data for name, info in model.model_fields.items() if info.is_required())
+    return required and all(not e["loc"] or e["loc"][0] in removed for e in errors)
 
 
 def _hidden_problems(raw: dict[str, Any], found: list[ConfigError]) -> list[ConfigError]:
