@@ -736,17 +736,10 @@ class Store:
     def list_issues(self, lang: str | None = None, feed: str | None = None, limit: int = 50,
                     number: int | None = None, feeds: Collection[str] = ()) -> list[IssueRef]:
         """Newsletter editions, newest first (by date, then issue number)."""
-        where = ["is_newsletter = 1", "held is null"]
-        params: list[Any] = []
-        if lang:
-            where.append("language = ?")
-            params.append(lang)
+        where, params = _visible("", lang, feeds)  # feeds: a chat's scope (see QueryEngine.feeds_for)
         if feed:
             where.append("feed = ?")
             params.append(feed)
-        if feeds:  # a chat's scope: the feeds of the destination it is (see QueryEngine.feeds_for)
-            where.append(f"feed in ({', '.join('?' * len(feeds))})")
-            params.extend(feeds)
         if number is not None:
             where.append("number = ?")
             params.append(number)
@@ -806,16 +799,11 @@ class Store:
         cached = self._names.get(cache_key)
         if cached is not None and cached[0] == version:
             return cached[1]
-        where, params = "i.is_newsletter = 1 and i.held is null", []
-        if lang:
-            where += " and i.language = ?"
-            params.append(lang)
-        if feeds:
-            where += f" and i.feed in ({', '.join('?' * len(feeds))})"
-            params.extend(feeds)
+        where, params = _visible("i", lang, feeds)
         rows = self.db.query(
             "select distinct s.key, s.heading, s.title, s.emoji from sections s"
-            f" join issues i on i.entry_id = s.entry_id where {where} order by s.key, s.heading, s.title, s.emoji",
+            f" join issues i on i.entry_id = s.entry_id where {' and '.join(where)}"
+            " order by s.key, s.heading, s.title, s.emoji",
             params)
         names = tuple(Section(key=row["key"], heading=row["heading"], title=row["title"], emoji=row["emoji"],
                               position=n, items=()) for n, row in enumerate(rows))
@@ -829,13 +817,9 @@ class Store:
         pairs = [(name.key, name.heading) for name in names]
         if not pairs:
             return None
-        where, params = ["i.is_newsletter = 1", "i.held is null", "i.entry_id != ?"], [excluding]
-        if lang:
-            where.append("i.language = ?")
-            params.append(lang)
-        if feeds:
-            where.append(f"i.feed in ({', '.join('?' * len(feeds))})")
-            params.extend(feeds)
+        where, params = _visible("i", lang, feeds)
+        where.append("i.entry_id != ?")
+        params.append(excluding)
         match = " or ".join("(s.key = ? and s.heading = ?)" for _ in pairs)
         params.extend(value for pair in pairs for value in pair)
         rows = list(self.db.query(
@@ -897,17 +881,12 @@ class Store:
         Newest items first, in widening windows as `search` does: a LIKE reads every row it is given."""
         if not needles:
             return []
-        clauses = " and ".join("(it.title || ' ' || it.text) like ? escape '\\'" for _ in needles)
-        params: list[Any] = [f"%{_escape_like(n)}%" for n in needles]
+        where, params = _visible("iss", lang, feeds)
+        where += ["(it.title || ' ' || it.text) like ? escape '\\'" for _ in needles]
+        params += [f"%{_escape_like(n)}%" for n in needles]
         sql = ("select it.entry_id, it.section_position, it.position, it.title, it.text, it.url,"
                " 0.0 as rank from items it join issues iss on iss.entry_id = it.entry_id"
-               f" where iss.is_newsletter = 1 and iss.held is null and {clauses}")
-        if lang:
-            sql += " and iss.language = ?"
-            params.append(lang)
-        if feeds:
-            sql += f" and iss.feed in ({', '.join('?' * len(feeds))})"
-            params.extend(feeds)
+               f" where {' and '.join(where)}")
         sql += " and it.id > ? order by iss.published desc, it.id limit ?"
         return [_hit(row) for row in self._newest_first(sql, params, limit)]
 
@@ -1001,6 +980,21 @@ class Store:
     def _bump_subscriptions(self) -> None:
         self.db.execute(
             "update meta set value = cast(value as integer) + 1 where key = 'subscriptions_version'")
+
+
+def _visible(table: str, lang: str | None, feeds: Collection[str]) -> tuple[list[str], list[Any]]:
+    """The where-clauses (and their parameters) of an edition readers may see: a newsletter issue not
+    held back, in `lang` and of `feeds` when given; `table` is the issues table's alias ("" for none)."""
+    prefix = f"{table}." if table else ""
+    where = [f"{prefix}is_newsletter = 1", f"{prefix}held is null"]
+    params: list[Any] = []
+    if lang:
+        where.append(f"{prefix}language = ?")
+        params.append(lang)
+    if feeds:
+        where.append(f"{prefix}feed in ({', '.join('?' * len(feeds))})")
+        params.extend(feeds)
+    return where, params
 
 
 def scoped_id(feed: str, entry_id: str) -> str:
