@@ -1,6 +1,6 @@
 """The outbox: every post to every destination as rows in the bot's SQLite database.
 
-This is the only module that speaks SQL for the scheduler's tables:
+This is the only module that reads and writes the scheduler's tables:
 - `outbox`: one row per (destination, edition, unit, revision, part, op) — a unit
   is a section key, "#digest" or "#index"; op is "send" or "edit". State runs
   pending → sending → sent | failed (retry scheduled) | dead. The rendered part is
@@ -11,10 +11,10 @@ This is the only module that speaks SQL for the scheduler's tables:
 - `outbox_followups`: rows recorded as sent whose follow-up the planner has still to do;
   `complete` writes one with the `sent` state, the planner takes it after the commit.
 
-The tables themselves are declared and created by `scheduler/outbox_schema.py`.
+Their definitions (and creating them) are `scheduler/outbox_schema.py`'s.
 
-Writes are batched in transactions (one per drain round), which with WAL mode keeps
-the outbox far from being the bottleneck of a fan-out.
+Writes are short transactions (a batch of rows enqueued, one attempt's outcome recorded),
+which with WAL mode keeps the outbox far from being the bottleneck of a fan-out.
 """
 
 from __future__ import annotations
