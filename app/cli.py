@@ -803,7 +803,7 @@ async def _send(ctx: Context, destination: str, number: int | None, section_key:
     def worker_for(dest: Destination) -> DeliveryWorker:
         senders = {name: adapter.sender for name, adapter in platforms.items()}
         return DeliveryWorker(service.outbox, senders, lambda: {dest.name: dest}, ctx.config.delivery,
-                              service._now, on_sent=lambda row: service.planner.after_sent(dest, row),
+                              service._now, on_sent=lambda row: service.planner.react({dest.name: dest}),
                               describe=service.describe)
 
     try:

@@ -258,18 +258,21 @@ class Planner:
 
     # ------------------------------------------------------------------ index
     def react(self, dests: Mapping[str, Destination]) -> int:
-        """Do the follow-ups the outbox recorded with sent rows (`after_sent`); returns rows enqueued.
+        """Do the follow-ups the outbox recorded with sent rows of `dests` (`after_sent`); returns rows enqueued.
 
         Runs after the worker's commit, never inside it. Each follow-up is removed in the same
         transaction as the rows it enqueues, so a crash leaves it to the next call (enqueueing is
-        idempotent); one whose destination is gone, or whose work raised, is dropped.
+        idempotent); one whose work raised is dropped. Rows of other destinations wait for a call
+        that names them.
         """
         count = 0
         for row in self.outbox.followups():
             dest = dests.get(row.destination)
+            if dest is None:
+                continue
             try:
                 with self.outbox.atomic():
-                    count += self.after_sent(dest, row) if dest is not None else 0
+                    count += self.after_sent(dest, row)
                     self.outbox.followed_up(row.id)
             except Exception:  # a bug in follow-up work must not stop delivery (or repeat forever)
                 log.exception("destination %s: follow-up of a delivered post failed", row.destination)
