@@ -485,6 +485,22 @@ class Store:
     def _match(self, issues: list[Issue], pending: list[int], canonical: dict[int, str]) -> None:
         """Find stored issues for entries whose id is unknown (see `_resolve`)."""
         taken = set(canonical.values())
+        candidates = self._candidates(issues, pending)
+        for n in pending:
+            issue = issues[n]
+            match = candidates.find(issue, taken)
+            if match is None:
+                continue
+            found, how = match
+            canonical[n] = found
+            taken.add(found)
+            self.db.execute("insert or replace into entry_aliases (alias, entry_id) values (?, ?)",
+                            [issue.entry_id, found])
+            log.info("feed %s: entry %r is stored issue %r (same %s): updated, not new",
+                     issue.feed, issue.entry_id, found, how)
+
+    def _candidates(self, issues: list[Issue], pending: list[int]) -> _Candidates:
+        """The stored issues of this feed that the pending entries' links or (language, number) name."""
         links = Counter(link_key(issues[n].link) for n in pending)
         numbers = Counter((issues[n].language, issues[n].number) for n in pending if issues[n].number is not None)
         by_link: dict[str, list[dict[str, Any]]] = {}
@@ -497,25 +513,7 @@ class Store:
         for row in self._rows_in("select entry_id, language, number from issues where is_newsletter = 1"
                                  " and number in ({})" + same_feed, list({number for _, number in numbers}), feed):
             by_number.setdefault((row["language"], row["number"]), []).append(row["entry_id"])
-        for n in pending:
-            issue = issues[n]
-            key = link_key(issue.link)
-            found: str | None = None
-            rows = by_link.get(key, []) if links[key] == 1 else []
-            if len(rows) == 1 and rows[0]["entry_id"] not in taken and _same_edition(rows[0], issue):
-                found, how = rows[0]["entry_id"], "link"
-            elif issue.number is not None and numbers[(issue.language, issue.number)] == 1:
-                candidates = by_number.get((issue.language, issue.number), [])
-                if len(candidates) == 1 and candidates[0] not in taken:
-                    found, how = candidates[0], "language and number"
-            if found is None:
-                continue
-            canonical[n] = found
-            taken.add(found)
-            self.db.execute("insert or replace into entry_aliases (alias, entry_id) values (?, ?)",
-                            [issue.entry_id, found])
-            log.info("feed %s: entry %r is stored issue %r (same %s): updated, not new",
-                     issue.feed, issue.entry_id, found, how)
+        return _Candidates(links, numbers, by_link, by_number)
 
     def _rows_in(self, sql: str, values: list[Any], after: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
         """`sql` with its `in ({})` filled with `values`, 500 at a time (SQLite's variable limit);
@@ -980,6 +978,29 @@ class Store:
     def _bump_subscriptions(self) -> None:
         self.db.execute(
             "update meta set value = cast(value as integer) + 1 where key = 'subscriptions_version'")
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """Stored issues an unknown entry may be: by its link, else by its language and number — each
+    only when unique within the fetch (`links`, `numbers` count the pending entries)."""
+
+    links: Counter[str]
+    numbers: Counter[tuple[str, int | None]]
+    by_link: dict[str, list[dict[str, Any]]]
+    by_number: dict[tuple[str, int], list[str]]
+
+    def find(self, issue: Issue, taken: set[str]) -> tuple[str, str] | None:
+        """(stored entry id, what matched) for `issue`, unless that stored issue is `taken` already."""
+        key = link_key(issue.link)
+        rows = self.by_link.get(key, []) if self.links[key] == 1 else []
+        if len(rows) == 1 and rows[0]["entry_id"] not in taken and _same_edition(rows[0], issue):
+            return rows[0]["entry_id"], "link"
+        if issue.number is not None and self.numbers[(issue.language, issue.number)] == 1:
+            found = self.by_number.get((issue.language, issue.number), [])
+            if len(found) == 1 and found[0] not in taken:
+                return found[0], "language and number"
+        return None
 
 
 def _visible(table: str, lang: str | None, feeds: Collection[str]) -> tuple[list[str], list[Any]]:
