@@ -578,6 +578,14 @@ class Config(_Strict):
             raise ValueError(f"no replies in {value!r} (use one of: {', '.join(supported_languages())})")
         return code
 
+    def secret_origin(self, platform: Literal["telegram", "discord"]) -> tuple[str, str]:
+        """Where the platform's token comes from, for lines that must name it without showing it: the
+        config key and its source ("telegram.token_env", "$TELEGRAM_BOT_TOKEN"), or the file's."""
+        section: TelegramConfig | DiscordConfig = self.telegram if platform == "telegram" else self.discord
+        if section.token_file:
+            return f"{platform}.token_file", section.token_file
+        return f"{platform}.token_env", f"${section.token_env}"
+
     def secret(self, platform: Literal["telegram", "discord"]) -> str:
         """The platform token from the environment (or the file it names); never logged."""
         section: TelegramConfig | DiscordConfig = self.telegram if platform == "telegram" else self.discord
