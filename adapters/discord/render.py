@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, assert_never
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from discord.utils import escape_markdown
 
 from adapters.discord.payloads import DiscordPayload, PageButtonSpec, ThreadSpec
 from adapters.text import utf16_len
+from bot.contract.destination import DiscordOptions
 from bot.contract.presentation import PLAIN, Compact, Presentation, item_label, link_tags
 from bot.core import messages as msg
 from bot.core.i18n import format_date, t
@@ -235,17 +236,14 @@ def split_lines(lines: Sequence[str], limit: int = CONTENT_LIMIT, separator: str
 # --------------------------------------------------------------------------- posts
 @dataclass(frozen=True, slots=True)
 class _Options:
-    format: str = "embeds"
-    thread: bool = False
-    images: str = "thumbnail"
+    """What a destination asks of a post's rendering: its Discord options and its presentation."""
+
+    discord: DiscordOptions = field(default_factory=DiscordOptions)
     look: Presentation = PLAIN
 
     @classmethod
     def of(cls, dest: Destination | None) -> _Options:
-        if dest is None:
-            return cls()
-        options = dest.discord
-        return cls(format=options.format, thread=options.thread, images=options.images, look=dest.presentation)
+        return cls() if dest is None else cls(dest.discord, dest.presentation)
 
 
 class DiscordRenderer:
@@ -259,12 +257,12 @@ class DiscordRenderer:
             case msg.SectionPost(issue=issue, section=section):
                 if options.look.compact is Compact.ALWAYS:
                     payloads = self._section_compact(issue, section, lang)
-                elif options.format == "embeds":
+                elif options.discord.format == "embeds":
                     payloads = self._section_embeds(issue, section, lang, options)
                 else:
                     payloads = self._section_text(issue, section, lang, options.look)
             case msg.DigestPost(issue=issue, sections=sections):
-                payloads = self._digest(issue, sections, lang, options.format)
+                payloads = self._digest(issue, sections, lang, options.discord.format)
             case msg.IndexPost(issue=issue, entries=entries):
                 payloads = self._index(issue, entries, lang)
             case _:
@@ -279,7 +277,7 @@ class DiscordRenderer:
             notify = (post.notify or role is not None) and number == 0
             if not notify:
                 payload["flags"] = SUPPRESS_NOTIFICATIONS
-            if options.thread:
+            if options.discord.thread:
                 payload["thread"] = ThreadSpec(name=_truncate_words(post.issue.label, 100),
                                                header=self._issue_header(post.issue))
             kind = "embeds" if payload.get("embeds") else "text"
@@ -311,9 +309,9 @@ class DiscordRenderer:
         description = fit_blocks(item.body, budget, more_url=item.url, more_label=t("discord.read_more", lang))
         if description.strip():
             embed["description"] = description
-        image = next((i for i in item.images if _safe_url(i)), None) if options.images != "none" else None
+        image = next((i for i in item.images if _safe_url(i)), None) if options.discord.images != "none" else None
         if image:  # a thumbnail keeps a section on a phone screen; "full" is the wide picture under the text
-            embed["thumbnail" if options.images == "thumbnail" else "image"] = {"url": _safe_url(image)}
+            embed["thumbnail" if options.discord.images == "thumbnail" else "image"] = {"url": _safe_url(image)}
         if not (embed.get("title") or embed.get("description") or image):
             return None
         return embed
