@@ -22,13 +22,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import sqlite_utils
 
 from bot.ports import Rendered, Sent
+from bot.storage.store import immediate
 from scheduler.outbox_schema import OPEN_SQL, OPEN_STATES, ensure_schema
 
 __all__ = ["OPEN_STATES", "DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "SentPost", "row_key"]
@@ -325,9 +326,15 @@ class Outbox:
             self.db.conn.executemany("update outbox set state = 'sending', updated_at = ? where id = ?",
                                      [(now, i) for i in ids])
 
-    def atomic(self) -> contextlib.AbstractContextManager[Any]:
-        """One transaction (nested ones become savepoints) for several outbox changes."""
-        return self.db.atomic()
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction (nested ones become savepoints) for several outbox changes.
+
+        Taken as a write transaction up front, as `Store.transaction` is: a deferred one that read
+        first would fail at once ("database is locked") if another connection committed meanwhile.
+        """
+        with immediate(self.db.conn), self.db.atomic():
+            yield
 
     def complete(self, outcomes: Sequence[Outcome]) -> None:
         """Record attempts in one transaction; a sent row also gets its follow-up recorded (see `followups`)."""

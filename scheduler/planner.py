@@ -6,7 +6,9 @@ lives here; the worker only decides how a queued part gets out.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -261,9 +263,9 @@ class Planner:
         """Do the follow-ups the outbox recorded with sent rows of `dests` (`after_sent`); returns rows enqueued.
 
         Runs after the worker's commit, never inside it. Each follow-up is removed in the same
-        transaction as the rows it enqueues, so a crash leaves it to the next call (enqueueing is
-        idempotent); one whose work raised is dropped. Rows of other destinations wait for a call
-        that names them.
+        transaction as the rows it enqueues, so a crash or a storage error leaves it to the next call
+        (enqueueing is idempotent); one whose work raised otherwise (a bug) is dropped. Rows of other
+        destinations wait for a call that names them.
         """
         count = 0
         for row in self.outbox.followups():
@@ -274,9 +276,13 @@ class Planner:
                 with self.outbox.atomic():
                     count += self.after_sent(dest, row)
                     self.outbox.followed_up(row.id)
+            except sqlite3.Error as exc:  # storage trouble (reported by its own guard): try again next pass
+                log.warning("destination %s: follow-up of a delivered post postponed: %s", row.destination, exc)
+                return count
             except Exception:  # a bug in follow-up work must not stop delivery (or repeat forever)
                 log.exception("destination %s: follow-up of a delivered post failed", row.destination)
-                self.outbox.followed_up(row.id)
+                with contextlib.suppress(sqlite3.Error):
+                    self.outbox.followed_up(row.id)
         return count
 
     def after_sent(self, dest: Destination, row: OutboxRow) -> int:
