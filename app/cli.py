@@ -23,6 +23,7 @@ import click
 
 from adapters.console import ConsoleRenderer, console_adapter
 from adapters.supervisor import supervise
+from adapters.text import utf16_len
 from app.checks import (
     OnlineProbe,
     feed_sections,
@@ -540,9 +541,7 @@ def _panel(config: Config, service: Any, engine: QueryEngine) -> Any:
         DiscordRenderer,
         embed_length,
         section_color,
-        ulen,
     )
-    from adapters.telegram.markup import utf16_len
     from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT, TelegramRenderer
     from web.panel import Measure, PanelState, PreviewFace
 
@@ -553,7 +552,7 @@ def _panel(config: Config, service: Any, engine: QueryEngine) -> Any:
 
     def discord_sizes(part: Rendered) -> list[Measure]:
         embeds = list(part.payload.get("embeds", ()))
-        sizes = [Measure("content", ulen(str(part.payload.get("content", ""))), CONTENT_LIMIT)]
+        sizes = [Measure("content", utf16_len(str(part.payload.get("content", ""))), CONTENT_LIMIT)]
         if embeds:
             sizes += [Measure("embeds", len(embeds), EMBEDS_PER_MESSAGE),
                       Measure("embed text", sum(embed_length(e) for e in embeds), EMBED_TOTAL_LIMIT)]
@@ -804,7 +803,7 @@ async def _send(ctx: Context, destination: str, number: int | None, section_key:
     def worker_for(dest: Destination) -> DeliveryWorker:
         senders = {name: adapter.sender for name, adapter in platforms.items()}
         return DeliveryWorker(service.outbox, senders, lambda: {dest.name: dest}, ctx.config.delivery,
-                              service._now, on_sent=lambda row: service.planner.after_sent(dest, row),
+                              service._now, on_sent=lambda row: service.planner.react({dest.name: dest}),
                               describe=service.describe)
 
     try:

@@ -214,7 +214,7 @@ class DeliveryService:
             dests = {name: dests[name] for name in names if name in dests}
         self.planner.forget()
         self.planner.admit(dests)
-        count = 0
+        count = self.planner.react(self.destinations())  # follow-ups a crash left undone
         for dest in dests.values():
             if isinstance(dest.schedule, OnPublish) and dest.platform in self.platforms:
                 for entry_id in self.outbox.open_admissions(dest.name):
@@ -358,9 +358,8 @@ class DeliveryService:
         return describe_unit(self.planner.issue(row.entry_id), row.unit)
 
     def _after_sent(self, row: OutboxRow) -> None:
-        dest = self.destinations().get(row.destination)
-        if dest is not None:
-            self.planner.after_sent(dest, row)
+        """The worker committed a sent row: the planner does what the outbox recorded for it."""
+        self.planner.react(self.destinations())
 
     # ------------------------------------------------------------------ APScheduler jobs
     def _job_defaults(self) -> dict[str, Any]:
