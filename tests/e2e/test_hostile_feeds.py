@@ -19,16 +19,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.harness.cli import clean_env
+from tests.harness.cli import MEASURE, clean_env
 from tests.harness.feed_server import FeedServer
-
-# Reports the peak RSS of the one command it runs (RUSAGE_CHILDREN of a fresh process has no other child).
-_MEASURE = """
-import json, resource, subprocess, sys
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-print(json.dumps({"code": done.returncode, "stdout": done.stdout, "stderr": done.stderr, "peak": peak}))
-"""
 
 
 @dataclass(frozen=True)
@@ -47,7 +39,7 @@ async def cli(tmp_path: Path, *args: str, measure: bool = False) -> Done:
     """`digestbot ARGS` in a subprocess (the test's event loop keeps serving the feed meanwhile)."""
     command = [sys.executable, "-m", "app.cli", *args]
     if measure:
-        command = [sys.executable, "-c", _MEASURE, *command]
+        command = [sys.executable, "-c", MEASURE, *command]
     proc = await asyncio.create_subprocess_exec(*command, cwd=tmp_path, env=_env(tmp_path),
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 180)

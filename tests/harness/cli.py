@@ -8,6 +8,7 @@ processes (tests/test_layout.py checks it), so `pytest -m "not subprocess"` real
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -21,10 +22,42 @@ from click.testing import CliRunner, Result
 from app.cli import main
 from tests.harness.paths import ROOT
 
-__all__ = ["CliResult", "check_config", "check_config_online", "clean_env", "invoke", "one_line", "run_cli",
-           "run_cli_async", "run_cli_on", "run_cli_on_async", "start_run", "start_run_async", "start_run_on", "stop"]
+__all__ = ["MEASURE", "CliResult", "Measured", "check_config", "check_config_online", "clean_env", "invoke",
+           "one_line", "run_cli", "run_cli_async", "run_cli_measured", "run_cli_on", "run_cli_on_async", "start_run",
+           "start_run_async", "start_run_on", "stop"]
 
 _OURS = ("DIGESTBOT", "TELEGRAM", "DISCORD")
+
+
+#: Runs the command in its argv and prints its exit code, output and peak RSS as JSON. A child spawned
+#: straight from pytest may report pytest's own peak (Linux keeps the old address space's high-water mark
+#: across the vfork+exec), so peaks are read through this small fresh process: RUSAGE_CHILDREN of a
+#: process with one child is that child's.
+MEASURE = """
+import json, resource, subprocess, sys
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+print(json.dumps({"code": done.returncode, "stdout": done.stdout, "stderr": done.stderr, "peak": peak}))
+"""
+
+
+class Measured(NamedTuple):
+    """What a measured run of the CLI gave: exit code, stdout, stderr, and its peak RSS in bytes."""
+
+    code: int
+    out: str
+    err: str
+    peak: int
+
+
+def run_cli_measured(*args: str, env: Mapping[str, str] | None = None, cwd: Path = ROOT,
+                     timeout: float = 180) -> Measured:
+    """`python -m app.cli ARGS` to completion through `MEASURE`, with its own peak RSS."""
+    done = subprocess.run([sys.executable, "-c", MEASURE, *_command(args)], capture_output=True, text=True,
+                          timeout=timeout, env=clean_env(env), cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    return Measured(data["code"], data["stdout"], data["stderr"], data["peak"])
 
 
 class CliResult(NamedTuple):
