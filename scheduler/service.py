@@ -357,6 +357,13 @@ class DeliveryService:
         """"Publications · NLP Newsletter #7 (FR)": a queued post in a maintainer's words (logs, send)."""
         return describe_unit(self.planner.issue(row.entry_id), row.unit)
 
+    def worker_for(self, dest: Destination) -> DeliveryWorker:
+        """A worker that sees `dest` alone (`digestbot send`): it drains that destination's queue and
+        nobody else's, under the same retry rules, and lets the planner follow up (the index)."""
+        senders = {name: outlet.sender for name, outlet in self.platforms.items()}
+        return DeliveryWorker(self.outbox, senders, lambda: {dest.name: dest}, self.config.delivery, self._now,
+                              on_sent=lambda row: self.planner.after_sent(dest, row), describe=self.describe)
+
     def _after_sent(self, row: OutboxRow) -> None:
         dest = self.destinations().get(row.destination)
         if dest is not None:
@@ -454,26 +461,6 @@ class DeliveryService:
     def status(self) -> dict[str, Any]:
         """`status --json`'s data (see scheduler/status.py, which builds it)."""
         return to_json(build_status(self))
-
-    async def send_now(self, destination: str, issue: int | None = None, section: str | None = None) -> int:
-        """Push an edition (or one section) to a destination now; returns rows enqueued (then delivered)."""
-        self._prepare()
-        dest = self._dest(destination)
-        ref = next(iter(self.planner.candidates(dest, issue)), None)
-        if ref is None:
-            raise DigestbotError(f"no stored edition for destination {destination!r}"
-                              + (f" and issue #{issue}" if issue is not None else ""))
-        key = None
-        if section is not None:
-            stored = self.planner.issue(ref.entry_id)
-            match = next((s for s in (stored.sections if stored else ())
-                          if self.matcher.wanted(s, (section,))), None)
-            if match is None:
-                raise DigestbotError(f"{ref.label} has no section {section!r}")
-            key = match.key
-        count = self.planner.send_now(dest, ref.entry_id, key)
-        await self.worker.drain()
-        return count
 
     def pause(self, destination: str, reason: str) -> None:
         """Stop delivering to a destination (its posts stay queued) until `resume` or `retry`."""
