@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from app.context import Context
 from bot.core.errors import StorageError
 from bot.storage.lock import holder
 from bot.storage.store import Store
 
-__all__ = ["status_store", "storage_status", "storage_text"]
+__all__ = ["StorageStatus", "status_store", "storage_status", "storage_text"]
+
+
+class StorageStatus(TypedDict):
+    """The `storage` object of `status --json` (keys in the order printed)."""
+
+    path: str
+    running_pid: int | None
+    error: str | None
+    error_since: str | None
 
 
 def status_store(ctx: Context) -> tuple[Store, str | None]:
@@ -24,7 +33,7 @@ def status_store(ctx: Context) -> tuple[Store, str | None]:
         return ctx.store(read_only=True), exc.cause
 
 
-def storage_status(path: str, own_problem: str | None) -> dict[str, Any]:
+def storage_status(path: str, own_problem: str | None) -> StorageStatus:
     """Who runs on this database and what it says of the disk (see `bot.storage.lock`)."""
     running = holder(path) if path != ":memory:" else None
     problem = running.storage_problem if running else None
@@ -35,7 +44,7 @@ def storage_status(path: str, own_problem: str | None) -> dict[str, Any]:
     }
 
 
-def storage_text(storage: dict[str, Any]) -> str:
+def storage_text(storage: StorageStatus) -> str:
     running = f"digestbot running as process {storage['running_pid']}" if storage["running_pid"] else "not running"
     line = f"\nStorage\n  {storage['path']} ({running})"
     if storage["error"]:
