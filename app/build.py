@@ -28,9 +28,8 @@ from bot.settings.config import Config
 from bot.storage.fault import StorageHealth
 from bot.storage.lock import holder
 from bot.storage.store import Store
-from scheduler.operations import Operations, SendMode
+from scheduler.operations import Operations, SendMode, SendRequest
 from scheduler.outbox import Outbox
-from scheduler.sendnow import SendRequest
 from scheduler.service import DeliveryService
 from scheduler.worker import TOKEN_REFUSED
 

@@ -44,10 +44,9 @@ from bot.feeds.ingest import Ingestor, poll_summary
 from bot.settings.config import Config, config_problems, default_config, partial_config, read_raw
 from bot.settings.destinations import destination_from_config
 from bot.storage.lock import InstanceLocked
-from scheduler.operations import DryRun, SendMode, SendRequest
+from scheduler.operations import DryRun, SendMode, SendReport, SendRequest
 from scheduler.plan import plan_json
 from scheduler.report import plan_text, status_text
-from scheduler.sendnow import SendReport
 from scheduler.status import to_json
 
 pass_context = click.make_pass_decorator(Context)

@@ -21,7 +21,7 @@ from scheduler.sendnow import Drain, PlannedPost, SendReport, SendRequest, Targe
 from scheduler.service import DeliveryService
 from scheduler.status import ServiceStatus, build_status
 
-__all__ = ["DryRun", "Operations", "SendMode", "SendRequest"]
+__all__ = ["DryRun", "Operations", "PlannedPost", "SendMode", "SendReport", "SendRequest"]
 
 #: Who delivers what a send enqueues:
 #: - "own-worker": this process, with a worker that sees only the destination (`digestbot send`);

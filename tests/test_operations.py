@@ -21,8 +21,7 @@ from bot.feeds.ingest import Ingestor
 from bot.settings.config import Config, DestinationConfig, FeedConfig, NewsletterConfig
 from bot.splitting.sections import SectionAliases
 from bot.storage.store import Store
-from scheduler.operations import DryRun, Operations, SendMode, SendRequest
-from scheduler.sendnow import SendReport
+from scheduler.operations import DryRun, Operations, SendMode, SendReport, SendRequest
 from scheduler.service import DeliveryService
 from tests.corpus import CORPUS
 

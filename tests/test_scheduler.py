@@ -11,8 +11,7 @@ from bot.contract.schedule import CronDrip, parse_schedule
 from bot.core.errors import ConfigError
 from bot.storage.store import Store
 from scheduler.cron import ScheduleTrigger, due_tick
-from scheduler.operations import DryRun, Operations, SendRequest
-from scheduler.sendnow import SendReport
+from scheduler.operations import DryRun, Operations, SendReport, SendRequest
 from tests.test_scheduler_support import (
     Clock,
     Feeder,

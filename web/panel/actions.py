@@ -16,8 +16,7 @@ from aiohttp import web
 from bot.core.errors import ConfigError, DigestbotError
 from bot.core.i18n import plural_en
 from bot.feeds.ingest import skipped_words
-from scheduler.operations import DryRun, SendRequest
-from scheduler.sendnow import SendReport
+from scheduler.operations import DryRun, SendReport, SendRequest
 from web.panel.access import SESSION
 from web.panel.previews import preview_parts
 from web.panel.sendview import send_summary
