@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.settings.config import config_problems
 from tests.corpus import CORPUS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,3 +189,18 @@ def test_run_refuses_an_out_of_range_duration_in_one_line(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: config: feeds.n.poll_interval: is out of range: at most 365d"]
+
+
+def test_an_option_of_another_platform_is_named_not_ignored(tmp_path: Path) -> None:
+    """`format` on a Telegram destination or `link_preview` on a Discord one would do nothing: one line each."""
+    raw = {"destinations": [
+        {"name": "tg", "platform": "telegram", "chat": "@digest_fr", "format": "text", "thread": True},
+        {"name": "dc", "platform": "discord", "channel": "123456789012345678", "link_preview": True},
+        {"name": "ok", "platform": "discord", "channel": "123456789012345678", "images": "full", "index": False},
+    ]}
+    _, problems = config_problems(raw, tmp_path)
+    lines = [str(problem) for problem in problems]
+    assert any(line.startswith("destinations.tg") and "format, thread: discord options" in line
+               and "platform is telegram" in line for line in lines), lines
+    assert any(line.startswith("destinations.dc") and "link_preview: telegram option" in line for line in lines), lines
+    assert not any("destinations.ok" in line for line in lines), lines

@@ -403,6 +403,11 @@ IMAGE_MODES: dict[str, tuple[str, ...]] = {"telegram": ("none", "first", "all"),
                                            "discord": ("thumbnail", "full", "none"), "console": ("none",)}
 
 
+#: Options that mean something on one platform only (`images` and `index` exist on several).
+_OPTION_PLATFORM = {"link_preview": "telegram", "topic": "telegram", "topics": "telegram",
+                    "format": "discord", "thread": "discord"}
+
+
 class DestinationConfig(_Strict):
     """One place posts go to. Platform options are optional and platform-specific."""
 
@@ -533,10 +538,17 @@ class DestinationConfig(_Strict):
 
     @model_validator(mode="after")
     def _platform_options(self) -> DestinationConfig:
-        """Mentions exist on Discord only."""
+        """An option of another platform is a mistake (a copied block, a wrong `platform`), not silently ignored."""
         if (self.mention_role or self.mention_roles) and self.platform != "discord":
             raise ValueError("mention_role and mention_roles are Discord options (role ids)")
+        foreign = sorted(key for key in self.model_fields_set
+                         if _OPTION_PLATFORM.get(key, self.platform) != self.platform)
+        if foreign:
+            owner = _OPTION_PLATFORM[foreign[0]]
+            raise ValueError(f"{', '.join(foreign)}: {owner} option{'s' if len(foreign) > 1 else ''}, "
+                             f"but this destination's platform is {self.platform}")
         return self
+
 
     @field_validator("chat", "channel", mode="after")
     @classmethod
