@@ -20,28 +20,21 @@ import click
 
 from adapters.console import ConsoleRenderer
 from app import build
-from app.checks import (
-    feed_sections,
-    fetch_feeds,
-    key_warnings,
-    newsletter_warnings,
-    offline_problems,
-    platform_problems,
-)
+from app.configcheck import check_config_file
 from app.context import Context, errors
 from app.feeds import feed_for, issue_json, only_section, read_issues
-from app.logs import QUIET_COMMANDS, LogFormat, setup_logging
+from app.logs import QUIET_COMMANDS, LogFormat
 from app.running import run_service
 from app.storage import status_store, storage_status, storage_text
 from bot import __version__
 from bot.chat.commands import Query, parse_command
 from bot.chat.query import QueryEngine
-from bot.core.errors import ConfigError, FeedError
+from bot.core.errors import FeedError
 from bot.core.i18n import plural_en
 from bot.core.messages import ErrorAnswer, NotFound
 from bot.core.redact import SECRET_FILTER, redact
 from bot.feeds.ingest import Ingestor, poll_summary
-from bot.settings.config import Config, config_problems, default_config, partial_config, read_raw
+from bot.settings.config import default_config
 from bot.settings.destinations import destination_from_config
 from bot.storage.lock import InstanceLocked
 from scheduler.operations import DryRun, SendMode, SendReport, SendRequest
@@ -166,31 +159,9 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
 def check_config(ctx: Context, online: bool) -> None:
     """Validate config.toml and list every problem, one line each starting with its key (exit 2 if any)."""
     with errors():
-        path = ctx.config_path
-        if path is None:
-            config: Config | None = default_config()
-            problems: list[ConfigError] = []
-        else:
-            config, problems = config_problems(read_raw(path), path.parent)
-        usable = config if config is not None else partial_config(read_raw(path), path.parent) if path else None
-        warnings: list[str] = []
-        if usable is not None:  # every later check runs on the valid parts too: all problems in one list
-            # before any platform is called: its libraries' log lines pass the redaction, without traceback
-            setup_logging(usable, ctx.verbose, ctx.log_format, quiet=True)
-            bodies: dict[str, bytes] = {}
-            if online:
-                fetch_errors, bodies = asyncio.run(fetch_feeds(usable))
-                problems += fetch_errors
-            produced = feed_sections(usable, bodies)
-            said = {p.key for p in problems}  # a key already wrong in the file is not judged again against the world
-            problems += [p for p in offline_problems(usable, produced) if p.key not in said]
-            warnings = key_warnings(usable, produced, online=online) + newsletter_warnings(usable)
-            if online:  # the valid parts, on each platform whose own section (and token) has no problem
-                broken = {p.key.split(".")[0] for p in problems}
-                probes = {k: v for k, v in build.online_probes(usable).items() if k not in broken}
-                problems += asyncio.run(platform_problems(usable, probes))
-        source = path or "built-in defaults"
-        for warning in warnings:
+        report = check_config_file(ctx, online)
+        source, config, problems = report.source, report.config, report.problems
+        for warning in report.warnings:
             click.echo(f"warning: {warning}", err=True)
         if problems:
             for problem in problems:  # a platform's answer may echo a token: every line passes the one redaction
