@@ -25,6 +25,7 @@ from bot.core.errors import ConfigError, FeedError, StorageError, TokenRefused
 from bot.feeds.ingest import Ingestor
 from bot.ports import Adapter
 from bot.settings.config import Config
+from bot.settings.destinations import destination_from_config
 from bot.storage.fault import StorageHealth
 from bot.storage.lock import holder
 from bot.storage.store import Store
@@ -33,8 +34,8 @@ from scheduler.outbox import Outbox
 from scheduler.service import DeliveryService
 from scheduler.worker import TOKEN_REFUSED
 
-__all__ = ["close_all", "console", "online_probes", "platforms", "report_operations", "send_operations", "service",
-           "start_all", "supervise_platform"]
+__all__ = ["close_all", "console", "ingest_if_empty", "online_probes", "platforms", "query_engine", "report_operations",
+           "send_operations", "service", "start_all", "supervise_platform"]
 
 log = logging.getLogger("digestbot")
 
@@ -160,7 +161,7 @@ async def send_operations(ctx: Context, request: SendRequest, mode: SendMode) ->
     outlets: dict[str, Adapter] = {}
     try:
         if mode != "other-process" and not read_only:
-            await _ingest_if_empty(ctx, store)
+            await ingest_if_empty(ctx, store)
         outlets = _outlets_for(ctx, store, request.destination)
         built = service(ctx, store, outlets)
         target = built.destinations().get(request.destination)
@@ -173,7 +174,9 @@ async def send_operations(ctx: Context, request: SendRequest, mode: SendMode) ->
         store.close()
 
 
-async def _ingest_if_empty(ctx: Context, store: Store) -> None:
+async def ingest_if_empty(ctx: Context, store: Store, *, quiet: bool = False) -> None:
+    """A fresh database first reads the feeds (`send`, `ask`); a feed that fails is logged, or, `quiet`,
+    skipped without a word (`ask` then answers from what is stored)."""
     if store.list_issues(limit=1):
         return
     ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
@@ -181,7 +184,15 @@ async def _ingest_if_empty(ctx: Context, store: Store) -> None:
         try:
             await ingestor.poll(feed)
         except FeedError as exc:
-            log.error("feed %s: %s", feed.name, exc.reason)
+            if not quiet:
+                log.error("feed %s: %s", feed.name, exc.reason)
+
+
+def query_engine(ctx: Context, store: Store) -> QueryEngine:
+    """The engine that answers chat commands (`ask`), with the configured destinations' selections."""
+    return QueryEngine(store, ctx.aliases(), ctx.config.default_language,
+                       destinations=[destination_from_config(d) for d in ctx.config.destinations],
+                       subscriptions=ctx.config.subscriptions)
 
 
 def _outlets_for(ctx: Context, store: Store, destination: str) -> dict[str, Adapter]:

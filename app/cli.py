@@ -22,20 +22,18 @@ from adapters.console import ConsoleRenderer
 from app import build
 from app.configcheck import check_config_file
 from app.context import Context, errors
-from app.feeds import feed_for, issue_json, only_section, read_issues
+from app.feeds import PreviewRequest, feed_for, issue_json, preview_issues
 from app.logs import QUIET_COMMANDS, LogFormat
 from app.running import run_service
 from app.storage import status_store, storage_status, storage_text
 from bot import __version__
 from bot.chat.commands import Query, parse_command
-from bot.chat.query import QueryEngine
 from bot.core.errors import FeedError
 from bot.core.i18n import plural_en
 from bot.core.messages import ErrorAnswer, NotFound
 from bot.core.redact import SECRET_FILTER, redact
 from bot.feeds.ingest import Ingestor, poll_summary
 from bot.settings.config import default_config
-from bot.settings.destinations import destination_from_config
 from bot.storage.lock import InstanceLocked
 from scheduler.operations import DryRun, SendMode, SendReport, SendRequest
 from scheduler.plan import plan_json
@@ -104,13 +102,7 @@ def preview(ctx: Context, feed: str | None, number: int | None, lang: str | None
             as_json: bool) -> None:
     """Show how a feed splits into issues, sections and items, without storing anything."""
     with errors():
-        issues = [i for i in asyncio.run(read_issues(ctx, feed_for(ctx, feed))) if i.is_newsletter]
-        if number is not None:
-            issues = [i for i in issues if i.number == number]
-        if lang:
-            issues = [i for i in issues if i.language == lang.lower()]
-        if section_key:
-            issues = [only_section(i, section_key) for i in issues]
+        issues = asyncio.run(preview_issues(ctx, PreviewRequest(feed, number, lang, section_key)))
         if as_json:
             click.echo(json.dumps([issue_json(i) for i in issues], ensure_ascii=False, indent=2))
             return
@@ -132,18 +124,10 @@ def ask(ctx: Context, command_line: str, lang: str | None) -> None:
     """Answer a chat command as the bots would, e.g. digestbot ask "/section outils" --lang fr."""
     with errors():
         store = ctx.store()
-        if not store.list_issues(limit=1):
-            ingestor = Ingestor(store, ctx.config, aliases=ctx.aliases())
-            for feed in ctx.config.feeds or [feed_for(ctx, None)]:
-                with contextlib.suppress(FeedError):
-                    asyncio.run(ingestor.poll(feed))
-        engine = QueryEngine(store, ctx.aliases(), ctx.config.default_language,
-                             destinations=[destination_from_config(d) for d in ctx.config.destinations],
-                             subscriptions=ctx.config.subscriptions)
+        asyncio.run(build.ingest_if_empty(ctx, store, quiet=True))
         query = Query(parse_command(command_line), lang=lang or ctx.config.default_language, platform="console",
                       chat="cli")
-        answer = engine.answer(query)
-
+        answer = build.query_engine(ctx, store).answer(query)
         for part in ConsoleRenderer().render_answer(answer):
             click.echo(part.text)
         if isinstance(answer, ErrorAnswer | NotFound):

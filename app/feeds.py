@@ -1,8 +1,8 @@
-"""Which feed a command reads (`--feed URL|PATH` or the configured ones), and `preview`'s view of it."""
+"""Which feed a command reads (`--feed URL|PATH` or the configured ones), and what `preview` shows of it."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +12,7 @@ from bot.feeds.fetch import fetch_feed, parse_feed
 from bot.feeds.ingest import split_entries
 from bot.settings.config import FeedConfig, bundled_feed_path
 
-__all__ = ["feed_for", "issue_json", "only_section", "read_issues"]
+__all__ = ["PreviewRequest", "feed_for", "issue_json", "preview_issues", "read_issues"]
 
 
 def feed_for(ctx: Context, feed: str | None) -> FeedConfig:
@@ -48,5 +48,26 @@ def issue_json(issue: Issue) -> dict[str, Any]:
     }
 
 
-def only_section(issue: Issue, key: str) -> Issue:
-    return replace(issue, sections=tuple(s for s in issue.sections if s.key == key))
+@dataclass(frozen=True, slots=True)
+class PreviewRequest:
+    """What `preview` shows: a feed (None: the first configured), and optionally one issue number,
+    one language, one section key."""
+
+    feed: str | None = None
+    issue: int | None = None
+    lang: str | None = None
+    section: str | None = None
+
+
+async def preview_issues(ctx: Context, request: PreviewRequest) -> list[Issue]:
+    """The newsletter issues `request` asks for, split as they would be stored; nothing is stored."""
+    issues = [i for i in await read_issues(ctx, feed_for(ctx, request.feed)) if i.is_newsletter]
+    if request.issue is not None:
+        issues = [i for i in issues if i.number == request.issue]
+    if request.lang:
+        lang = request.lang.lower()
+        issues = [i for i in issues if i.language == lang]
+    if request.section:
+        key = request.section
+        issues = [replace(i, sections=tuple(s for s in i.sections if s.key == key)) for i in issues]
+    return issues
