@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, assert_never
 
+from bot.core.errors import DigestbotError
 from bot.ports import Destination
 from bot.storage.store import FeedState
 from scheduler.plan import DestinationPlan, build_plan
@@ -80,19 +81,43 @@ class Operations:
     # ------------------------------------------------------------------ a destination's state
     def pause(self, destination: str, reason: str) -> None:
         """Stop delivering to a destination (its posts stay queued) until `resume` or `retry`."""
-        self.service.pause(destination, reason)
+        self.service.destination(destination)
+        outbox, now = self.service.outbox, self._now()
+        outbox.ensure_dest(destination, now)
+        outbox.pause(destination, reason, now)
 
     def resume(self, destination: str) -> None:
         """Deliver to a paused destination again (dead posts stay dead: `retry` re-queues them)."""
-        self.service.resume(destination)
+        self.service.destination(destination)
+        self.service.outbox.unpause(destination)
+        self.service.wake()
 
     def retry(self, destination: str) -> int:
         """Un-pause a destination and make its dead, failed and parked posts due now; returns how many."""
-        return self.service.retry(destination)
+        self.service.destination(destination)
+        self.service.outbox.unpause(destination)
+        count = self.service.outbox.requeue(destination, self._now())
+        self.service.wake()
+        return count
 
     def reset(self, destination: str) -> Destination:
-        """Drop a `/subscribe` override; returns the destination as config.toml makes it again."""
-        return self.service.reset(destination)
+        """Drop a `/subscribe` override: the destination receives config.toml's selection again.
+
+        Returns the destination as it is now. What was already delivered is not posted again (the
+        name, and so the outbox's memory, stays).
+        """
+        service = self.service
+        service.destination(destination)  # an unknown name is refused with the known ones
+        if destination not in {d.name for d in service.config.destinations}:
+            raise DigestbotError(f"{destination} was created by /subscribe, not config.toml: nothing to reset to "
+                                 "(/unsubscribe in its chat, or the panel's Delete, removes it)")
+        subs, unrunnable = service.store.load_subscriptions()
+        if destination not in {d.name for d in subs} | {bad.name for bad in unrunnable}:
+            raise DigestbotError(f"{destination} has no /subscribe override: its selection is config.toml's")
+        service.store.delete_subscription(destination)
+        service.refresh_subscriptions()
+        service.wake()
+        return service.destination(destination)
 
     async def poll(self, feed: str) -> FeedState | None:
         """Poll one configured feed now, as its job would; returns the feed's state after it."""

@@ -163,7 +163,7 @@ class DeliveryService:
                 self.outbox.unpause(name)
                 log.info("destination %s resumed: its schedule is valid again", name)
 
-    def _refresh_subscriptions(self) -> set[str] | None:
+    def refresh_subscriptions(self) -> set[str] | None:
         """Pick up destinations added, changed or removed at run time.
 
         Returns None when nothing changed, else the names to plan again — only the subscriptions
@@ -438,7 +438,7 @@ class DeliveryService:
                 with self._storage_guard():
                     if now - last_check >= _SUBSCRIPTION_CHECK:
                         last_check = now
-                        if (changed := self._refresh_subscriptions()) is not None:
+                        if (changed := self.refresh_subscriptions()) is not None:
                             self._plan(changed)
                             self.run_due(names=changed)
                             woken = True
@@ -457,41 +457,10 @@ class DeliveryService:
                 self.scheduler.shutdown(wait=False)
             await self.worker.stop(_STOP_GRACE)
 
-    # ------------------------------------------------------------------ maintenance commands
+    # ------------------------------------------------------------------ for the operations service
     def status(self) -> dict[str, Any]:
         """`status --json`'s data (see scheduler/status.py, which builds it)."""
         return to_json(build_status(self))
-
-    def pause(self, destination: str, reason: str) -> None:
-        """Stop delivering to a destination (its posts stay queued) until `resume` or `retry`."""
-        self._dest(destination)
-        self.outbox.ensure_dest(destination, self._now())
-        self.outbox.pause(destination, reason, self._now())
-
-    def resume(self, destination: str) -> None:
-        """Deliver to a paused destination again (dead posts stay dead: `retry` re-queues them)."""
-        self._dest(destination)
-        self.outbox.unpause(destination)
-        self._wake.set()
-
-    def reset(self, destination: str) -> Destination:
-        """Drop a `/subscribe` override: the destination receives config.toml's selection again.
-
-        Returns the destination as it is now. What was already delivered is not posted again (the
-        name, and so the outbox's memory, stays).
-        """
-        configured = {d.name for d in self.config.destinations}
-        self._dest(destination)  # an unknown name is refused with the known ones
-        if destination not in configured:
-            raise DigestbotError(f"{destination} was created by /subscribe, not config.toml: nothing to reset to "
-                                 "(/unsubscribe in its chat, or the panel's Delete, removes it)")
-        subs, unrunnable = self.store.load_subscriptions()
-        if destination not in {d.name for d in subs} | {bad.name for bad in unrunnable}:
-            raise DigestbotError(f"{destination} has no /subscribe override: its selection is config.toml's")
-        self.store.delete_subscription(destination)
-        self._refresh_subscriptions()
-        self._wake.set()
-        return self._dest(destination)
 
     def wake(self) -> None:
         """Have the running loop look at the outbox now (work was queued from outside it)."""
@@ -504,15 +473,8 @@ class DeliveryService:
             raise ConfigError(f"feeds.{name}", "unknown feed (see `digestbot status`)")
         await self._poll(feed)
 
-    def retry(self, destination: str) -> int:
-        """Un-pause a destination and make its dead, failed and parked rows due now; returns how many."""
-        self._dest(destination)
-        self.outbox.unpause(destination)
-        count = self.outbox.requeue(destination, self._now())
-        self._wake.set()
-        return count
-
-    def _dest(self, name: str) -> Destination:
+    def destination(self, name: str) -> Destination:
+        """The destination called `name`, or one clear refusal (unknown; paused because it cannot run)."""
         dest = self.destinations().get(name)
         if dest is None and name in self._invalid:
             raise DigestbotError(f"destination {name!r} is paused: {self._invalid[name][1]}")
