@@ -1,10 +1,14 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
+# While changing code: `make check`, the fast loop (lint, then every test but the slow kinds) in under a
+# minute on two cores. The slow kinds are pytest markers set by directory (tests/conftest.py):
+# `subprocess` (tests/e2e/: `digestbot` as a process) and `browser` (tests/e2e/browser/: headless Chromium).
+# `make test` runs everything.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo check test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +17,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/digestbot demo
+
+check: lint
+	$(BIN)/python -m pytest -m "not subprocess and not browser" -n auto
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -32,8 +32,8 @@ from bot.feeds.ingest import Ingestor  # noqa: E402
 from bot.ports import Adapter, Destination  # noqa: E402
 from bot.settings.config import Config  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
-from tests.corpus import CORPUS  # noqa: E402
 from tests.fakes.discord import TOKEN, FakeDiscord  # noqa: E402
+from tests.harness.corpus import CORPUS  # noqa: E402
 
 CHANNEL_LIMIT, CHANNEL_WINDOW, GLOBAL_LIMIT, GLOBAL_WINDOW = 5, 5.0, 50, 1.0
 

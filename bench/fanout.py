@@ -25,7 +25,7 @@ from bot.feeds.ingest import Ingestor  # noqa: E402
 from bot.settings.config import Config, DestinationConfig  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
 from scheduler.service import DeliveryService  # noqa: E402
-from tests.corpus import CORPUS  # noqa: E402
+from tests.harness.corpus import CORPUS  # noqa: E402
 
 
 async def main(destinations: int, lang: str) -> None:

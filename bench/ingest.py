@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from bot.feeds.ingest import Ingestor  # noqa: E402
 from bot.settings.config import Config  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
-from tests.corpus import CORPUS  # noqa: E402
+from tests.harness.corpus import CORPUS  # noqa: E402
 
 _ENTRY = re.compile(rb"<entry>.*?</entry>", re.S)
 

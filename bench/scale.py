@@ -39,7 +39,7 @@ from bot.feeds.ingest import Ingestor  # noqa: E402
 from bot.settings.config import Config, DestinationConfig  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
 from scheduler.service import DeliveryService  # noqa: E402
-from tests.corpus import CORPUS, corpus_issues  # noqa: E402
+from tests.harness.corpus import CORPUS, corpus_issues  # noqa: E402
 
 QUERIES = {
     "section": [("outils", "fr"), ("publications", "en"), ("education", "es"), ("tools 3", "en"),

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from bot.core.models import RawEntry  # noqa: E402
 from bot.feeds.fetch import parse_feed  # noqa: E402
 from bot.splitting.split import assign_numbers, split_entry  # noqa: E402
-from tests.corpus import CORPUS  # noqa: E402
+from tests.harness.corpus import CORPUS  # noqa: E402
 
 
 def best(fn: Callable[[], object], repeat: int) -> float:

@@ -36,7 +36,7 @@ from bot.feeds.ingest import Ingestor  # noqa: E402
 from bot.settings.config import Config, DestinationConfig, SubscriptionsConfig  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
 from scheduler.service import DeliveryService  # noqa: E402
-from tests.corpus import CORPUS  # noqa: E402
+from tests.harness.corpus import CORPUS  # noqa: E402
 
 CHANNEL = "fr-channel"
 LIMITS = SubscriptionsConfig(max_total=1_000_000, max_per_user=10_000)

@@ -31,8 +31,8 @@ from bot.feeds.ingest import Ingestor  # noqa: E402
 from bot.ports import Destination, Rendered  # noqa: E402
 from bot.settings.config import Config  # noqa: E402
 from bot.storage.store import Store  # noqa: E402
-from tests.corpus import CORPUS  # noqa: E402
 from tests.fakes.telegram import FakeTelegram  # noqa: E402
+from tests.harness.corpus import CORPUS  # noqa: E402
 
 TOKEN = "700000:BENCH-token_abcdefghijklmnopqrstuvwx"
 

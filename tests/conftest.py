@@ -1,18 +1,36 @@
 """Fixtures shared across test modules: the one `store`, the fake Discord, a real discord.py client on it,
-and that client serving slash commands (with the requesting module's `engine` fixture)."""
+that client serving slash commands (with the requesting module's `engine` fixture), the feed server;
+and the slow kinds marked by where they live: everything under tests/e2e/ is `subprocess` (it starts
+`digestbot` as a process), everything under tests/e2e/browser/ is also `browser` (headless Chromium).
+`make check` runs `pytest -m "not subprocess and not browser"`; tests/test_layout.py keeps processes
+and browsers out of the other directories, so the rule by directory is the whole rule."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 
 from bot.storage.store import Store
-from tests.corpus import corpus_store
 from tests.fakes.discord import FakeDiscord, connected_platform, running_fake
+from tests.harness.corpus import corpus_store
+from tests.harness.feed_server import FeedServer, serving_feeds
+
+TESTS = Path(__file__).resolve().parent
+SLOW_KINDS = {TESTS / "e2e": ("subprocess",), TESTS / "e2e" / "browser": ("browser",)}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by its directory: e2e/ → subprocess, e2e/browser/ → browser as well."""
+    for item in items:
+        for folder, kinds in SLOW_KINDS.items():
+            if item.path.is_relative_to(folder):
+                for kind in kinds:
+                    item.add_marker(kind)
 
 
 @pytest.fixture
@@ -46,3 +64,10 @@ async def discord_serving(discord_platform: Any, fake_discord: FakeDiscord, engi
     yield fake_discord
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest_asyncio.fixture
+async def server() -> AsyncIterator[FeedServer]:
+    """The scriptable feed server (tests/harness/feed_server.py) on a free port of 127.0.0.1."""
+    async with serving_feeds() as feeds:
+        yield feeds

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-STOP_SECONDS = 5  # how fast `run` stops on SIGTERM (asserted by tests/test_telegram_run.py)
+STOP_SECONDS = 5  # how fast `run` stops on SIGTERM (asserted by tests/e2e/test_run_telegram.py)
 
 
 def _instructions() -> list[tuple[str, str]]:

@@ -33,8 +33,8 @@ from bot.ports import Destination, Rendered
 from bot.settings.config import Config
 from bot.splitting.sections import SectionAliases
 from scheduler.selection import section_ref
-from tests.corpus import corpus_issues
-from tests.destinations import destination
+from tests.harness.corpus import corpus_issues
+from tests.harness.destinations import destination
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "render-golden.json"
 RUST = Path(__file__).resolve().parent / "data" / "this-week-in-rust-616-635.xml"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.web.panelkit import TOKEN, running_panel, write_config
+from tests.harness.panel import TOKEN, running_panel, write_config
 from web.panel.access import Gate
 
 PUBLIC = {"/healthz", "/metrics", "/login"}
@@ -208,7 +208,7 @@ async def test_every_form_control_is_labelled(tmp_path: Path) -> None:
 async def test_listening_beyond_this_machine_warns_about_tls(host: str, warned: bool,
                                                              caplog: pytest.LogCaptureFixture) -> None:
     from scheduler.outbox import Outbox
-    from tests.corpus import corpus_store
+    from tests.harness.corpus import corpus_store
     from web import Metrics, WebState, create_app, start_server
 
     store = corpus_store()

@@ -15,9 +15,9 @@ from bot.chat.commands import Query, parse_command
 from bot.chat.query import QueryEngine
 from bot.core.messages import Subscribed
 from bot.settings.destinations import destination_from_config
-from tests.web.panelkit import TOKEN, Panel, running_panel, write_config
+from tests.harness.panel import TOKEN, Panel, running_panel, write_config
+from tests.harness.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 RUST = ROOT / "tests" / "data" / "this-week-in-rust-616-635.xml"
 EXTRA = f"""
 [[feeds]]

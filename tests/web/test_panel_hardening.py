@@ -16,12 +16,12 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.core.urls import safe_href
-from tests.corpus import corpus_issues
-from tests.test_faults_ops import _cli, _one_line
-from tests.web.panelkit import TOKEN, running_panel, write_config
+from tests.harness.corpus import corpus_issues
+from tests.harness.panel import TOKEN, running_panel, write_config
+from tests.harness.paths import TEMPLATES
+from tests.harness.poll import until
 from web.app import start_server
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 HREF = re.compile(r'href="([^"]*)"', re.IGNORECASE)
 
 JAVASCRIPT_FEED = """<?xml version="1.0" encoding="utf-8"?>
@@ -90,10 +90,8 @@ async def test_login_slow_down_is_per_address_and_failures_are_logged(tmp_path: 
                 async with guesser.post(url, data={"token": f"wrong-guess-{n}"}, allow_redirects=False) as r:
                     return r.status
             guesses = [asyncio.create_task(guess(n)) for n in range(12)]
-            deadline = time.monotonic() + 20
-            while sum("failed panel login" in r.getMessage() for r in caplog.records) < 2:
-                assert time.monotonic() < deadline, "the guesses were never answered"
-                await asyncio.sleep(0.05)
+            await until(lambda: sum("failed panel login" in r.getMessage() for r in caplog.records) >= 2,
+                        "two wrong guesses answered and logged", timeout=20)
             started = time.monotonic()
             async with operator.post(url, data={"token": TOKEN}, allow_redirects=False) as right:
                 assert right.status == 303
@@ -166,22 +164,13 @@ async def test_malformed_requests_get_400_and_one_line(tmp_path: Path, caplog: p
                 before = len(caplog.records)
                 status = await _raw(port, case)
                 assert b" 400 " in status, (case, status)
-                deadline = time.monotonic() + 5
-                while not any("malformed request" in r.getMessage() for r in caplog.records[before:]):
-                    assert time.monotonic() < deadline, (case, [r.getMessage() for r in caplog.records[before:]])
-                    await asyncio.sleep(0.02)
+                def logged(since: int = before) -> list[str]:
+                    return [r.getMessage() for r in caplog.records[since:]]
+
+                await until(lambda: any("malformed request" in line for line in logged()),
+                            f"one 'malformed request' line for {case!r}", timeout=5, every=0.02, show=logged)
                 lines = [r for r in caplog.records[before:] if r.name != "aiohttp.access"]
                 assert len([r for r in lines if r.levelno >= logging.WARNING]) == 1, [r.getMessage() for r in lines]
                 assert all(r.exc_info is None and "\n" not in r.getMessage() for r in lines)
         finally:
             await runner.cleanup()
-
-
-@pytest.mark.parametrize("command", [("check-config",), ("run", "--once")])
-def test_a_short_web_token_is_refused_with_how_to_make_one(tmp_path: Path, command: tuple[str, ...]) -> None:
-    config = write_config(tmp_path)
-    result = _cli(config, *command, DIGESTBOT_WEB_TOKEN="abc")
-    assert result.returncode == 2, result.stderr
-    line = _one_line(result.stderr) if command[0] == "run" else result.stderr.splitlines()[0]
-    assert "web.token_env" in line and "openssl rand -hex 32" in line and "abc" not in line.split(":", 2)[-1]
-    assert _cli(config, "check-config", DIGESTBOT_WEB_TOKEN="0123456789abcdef").returncode == 0

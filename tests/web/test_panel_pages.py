@@ -14,7 +14,7 @@ from bot.core.messages import SectionPost
 from bot.ports import Destination
 from scheduler.plan import build_plan
 from scheduler.status import build_status
-from tests.web.panelkit import TOKEN, running_panel, write_config
+from tests.harness.panel import TOKEN, running_panel, write_config
 
 HOSTILE_FEED = """<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom">

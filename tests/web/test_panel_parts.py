@@ -13,7 +13,7 @@ from bot.splitting.section_names import SectionMatcher
 from bot.storage.store import Store
 from scheduler.selection import selected_sections
 from scheduler.sendnow import PlannedPost
-from tests.test_scheduler_support import Clock, Feeder, ScriptedPlatform, dest, make_config, make_issue, make_service
+from tests.harness.scheduling import Clock, Feeder, ScriptedPlatform, dest, make_config, make_issue, make_service
 from web.panel.discordmd import discord_markdown
 from web.panel.filtertest import parse_terms, try_filters
 from web.panel.highlight import highlight

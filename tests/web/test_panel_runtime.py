@@ -12,7 +12,7 @@ import pytest
 
 from bot.contract.schedule import CronDrip, parse_schedule
 from bot.settings.config import DestinationConfig
-from tests.web.panelkit import TOKEN, running_panel, write_config
+from tests.harness.panel import TOKEN, running_panel, write_config
 
 
 @pytest.fixture(autouse=True)
