@@ -19,9 +19,10 @@ from typing import Literal
 
 from bot.core.errors import ConfigError, FeedError
 from bot.core.models import Section
+from bot.core.redact import looks_like_token
 from bot.feeds.fetch import fetch_feed, parse_feed
 from bot.feeds.ingest import split_entries
-from bot.settings.config import Config, DestinationConfig, FeedConfig, bundled_feed_path, did_you_mean, looks_like_token
+from bot.settings.config import Config, DestinationConfig, FeedConfig, bundled_feed_path, did_you_mean
 from bot.splitting.section_names import SectionMatcher
 from bot.splitting.sections import SectionAliases
 

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from adapters.text import utf16_len
 from bot.chat.query import QueryEngine
 from bot.core.errors import ConfigError
 from bot.ports import Rendered
@@ -62,7 +63,6 @@ def panel_state(config: Config, operations: Operations, engine: QueryEngine) -> 
 
 def _telegram_sizes(part: Rendered) -> list[Measure]:
     """A Telegram message against its limit: a caption's (photos) or a text's, in UTF-16 units."""
-    from adapters.telegram.markup import utf16_len
     from adapters.telegram.render import CAPTION_LIMIT, TEXT_LIMIT
     from web.panel import Measure
 
@@ -73,11 +73,11 @@ def _telegram_sizes(part: Rendered) -> list[Measure]:
 
 def _discord_sizes(part: Rendered) -> list[Measure]:
     """A Discord message against its limits: the content, the number of embeds, their total text."""
-    from adapters.discord.render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, EMBEDS_PER_MESSAGE, embed_length, ulen
+    from adapters.discord.render import CONTENT_LIMIT, EMBED_TOTAL_LIMIT, EMBEDS_PER_MESSAGE, embed_length
     from web.panel import Measure
 
     embeds = list(part.payload.get("embeds", ()))
-    sizes = [Measure("content", ulen(str(part.payload.get("content", ""))), CONTENT_LIMIT)]
+    sizes = [Measure("content", utf16_len(str(part.payload.get("content", ""))), CONTENT_LIMIT)]
     if embeds:
         sizes += [Measure("embeds", len(embeds), EMBEDS_PER_MESSAGE),
                   Measure("embed text", sum(embed_length(e) for e in embeds), EMBED_TOTAL_LIMIT)]

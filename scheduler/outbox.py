@@ -1,6 +1,6 @@
 """The outbox: every post to every destination as rows in the bot's SQLite database.
 
-This is the only module that speaks SQL for the scheduler's tables:
+This is the only module that reads and writes the scheduler's tables:
 - `outbox`: one row per (destination, edition, unit, revision, part, op) — a unit
   is a section key, "#digest" or "#index"; op is "send" or "edit". State runs
   pending → sending → sent | failed (retry scheduled) | dead. The rendered part is
@@ -8,9 +8,13 @@ This is the only module that speaks SQL for the scheduler's tables:
 - `dest_state`: per destination, the selection fingerprint, pause reason, last tick.
 - `dest_issues`: which editions a destination takes ("admitted") or was spared
   ("skipped", the no-flood backfill rule), in delivery order.
+- `outbox_followups`: rows recorded as sent whose follow-up the planner has still to do;
+  `complete` writes one with the `sent` state, the planner takes it after the commit.
 
-Writes are batched in transactions (one per drain round), which with WAL mode keeps
-the outbox far from being the bottleneck of a fan-out.
+Their definitions (and creating them) are `scheduler/outbox_schema.py`'s.
+
+Writes are short transactions (a batch of rows enqueued, one attempt's outcome recorded),
+which with WAL mode keeps the outbox far from being the bottleneck of a fan-out.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -26,11 +30,10 @@ import sqlite_utils
 
 from bot.ports import Rendered, Sent
 from bot.storage.store import immediate
+from scheduler.outbox_schema import OPEN_SQL, OPEN_STATES, ensure_schema
 
 __all__ = ["OPEN_STATES", "DestState", "NewRow", "Outbox", "OutboxRow", "Outcome", "SentPost", "row_key"]
 
-OPEN_STATES = ("pending", "sending", "failed")  # rows still to deliver (also counted by web/metrics.py)
-_OPEN_SQL = "(" + ", ".join(f"'{state}'" for state in OPEN_STATES) + ")"
 
 
 def row_key(destination: str, entry_id: str, unit: str, revision: int, part: int, op: str) -> str:
@@ -131,55 +134,13 @@ class Outbox:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
-        self._create()
+        ensure_schema(db.conn)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Rows as dicts, read on the connection directly (no per-query savepoint: the hot path)."""
         cursor = self.db.conn.execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    # ------------------------------------------------------------------ schema
-    def _ready(self) -> bool:
-        """Every table, index and column in place: opening writes nothing (`status` on a full disk)."""
-        names = {row["name"] for row in self._query("select name from sqlite_master")}
-        if not {"outbox", "outbox_open", "outbox_issue", "dest_state", "dest_issues"} <= names:
-            return False
-        return any(row[1] == "chat_override" for row in self.db.conn.execute("pragma table_info(dest_state)"))
-
-    def _create(self) -> None:
-        if self._ready():
-            return
-        with immediate(self.db.conn), self.db.atomic():
-            self.db.execute("""
-                create table if not exists outbox (
-                    id integer primary key autoincrement,
-                    key text not null unique,
-                    destination text not null, entry_id text not null, unit text not null,
-                    kind text not null, revision integer not null default 0,
-                    part integer not null, parts integer not null, op text not null default 'send',
-                    state text not null default 'pending', attempts integer not null default 0,
-                    next_attempt_at real not null, rendered text not null, target text,
-                    sent text, error text, created_at real not null, updated_at real not null,
-                    sent_at real,
-                    unique (destination, entry_id, unit, revision, part, op))""")
-            self.db.execute("""create index if not exists outbox_open on outbox (destination, id)
-                               where state in ('pending', 'sending', 'failed')""")
-            self.db.execute("""create index if not exists outbox_issue
-                               on outbox (destination, entry_id, unit, op)""")
-            self.db.execute("""
-                create table if not exists dest_state (
-                    name text primary key, fingerprint text, paused_reason text, paused_at real,
-                    last_tick_at real, created_at real not null,
-                    removed integer not null default 0, chat_override text)""")
-            columns = {row[1] for row in self.db.conn.execute("pragma table_info(dest_state)")}
-            if "chat_override" not in columns:  # databases created before chat migrations were kept
-                self.db.execute("alter table dest_state add column chat_override text")
-            self.db.execute("""
-                create table if not exists dest_issues (
-                    destination text not null, entry_id text not null, status text not null,
-                    seq integer not null, admitted_at real not null, done integer not null default 0,
-                    primary key (destination, entry_id))""")
 
     # ------------------------------------------------------------------ destinations
     def dest_state(self, name: str) -> DestState | None:
@@ -322,7 +283,7 @@ class Outbox:
     def heads(self) -> list[OutboxRow]:
         """The first open row of every destination: the only row of it that may be attempted."""
         sql = (f"select o.* from outbox o join (select destination, min(id) as id from outbox "
-               f"where state in {_OPEN_SQL} group by destination) h on o.id = h.id")
+               f"where state in {OPEN_SQL} group by destination) h on o.id = h.id")
         return [OutboxRow.from_row(r) for r in self._query(sql)]
 
     def head_times(self) -> list[tuple[str, float]]:
@@ -333,7 +294,7 @@ class Outbox:
         """
         return [(row["destination"], row["t"]) for row in self._query(
             f"select h.destination, o.next_attempt_at as t from (select destination, min(id) as id from outbox "
-            f"where state in {_OPEN_SQL} group by destination) h join outbox o on o.id = h.id "
+            f"where state in {OPEN_SQL} group by destination) h join outbox o on o.id = h.id "
             f"left join dest_state d on d.name = h.destination where d.paused_reason is null order by h.id")]
 
     def blocked(self, now: float) -> dict[str, tuple[float, str | None]]:
@@ -344,19 +305,19 @@ class Outbox:
         """
         return {row["destination"]: (row["t"], row["error"]) for row in self._query(
             f"select h.destination, o.next_attempt_at as t, o.error from (select destination, min(id) as id "
-            f"from outbox where state in {_OPEN_SQL} group by destination) h join outbox o on o.id = h.id "
+            f"from outbox where state in {OPEN_SQL} group by destination) h join outbox o on o.id = h.id "
             f"where o.state = 'failed' and o.next_attempt_at > ?", [now])}
 
     def head(self, destination: str) -> OutboxRow | None:
         """The first open row of one destination (the only one of it that may be attempted)."""
-        rows = self._query(f"select * from outbox where destination = ? and state in {_OPEN_SQL} "
+        rows = self._query(f"select * from outbox where destination = ? and state in {OPEN_SQL} "
                            f"order by id limit 1", [destination])
         return OutboxRow.from_row(rows[0]) if rows else None
 
     def next_due(self) -> float | None:
         rows = list(self._query(
             f"select min(o.next_attempt_at) as t from outbox o join (select destination, min(id) as id "
-            f"from outbox where state in {_OPEN_SQL} group by destination) h on o.id = h.id "
+            f"from outbox where state in {OPEN_SQL} group by destination) h on o.id = h.id "
             f"left join dest_state d on d.name = o.destination where d.paused_reason is null"))
         return rows[0]["t"] if rows else None
 
@@ -365,25 +326,40 @@ class Outbox:
             self.db.conn.executemany("update outbox set state = 'sending', updated_at = ? where id = ?",
                                      [(now, i) for i in ids])
 
-    def atomic(self) -> contextlib.AbstractContextManager[Any]:
-        """One transaction (nested ones become savepoints) for several outbox changes."""
-        return self.db.atomic()
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction (nested ones become savepoints) for several outbox changes.
+
+        Taken as a write transaction up front, as `Store.transaction` is: a deferred one that read
+        first would fail at once ("database is locked") if another connection committed meanwhile.
+        """
+        with immediate(self.db.conn), self.db.atomic():
+            yield
 
     def complete(self, outcomes: Sequence[Outcome]) -> None:
-        """Record attempts; one outcome is one auto-committed statement (atomic by itself)."""
-        with self.db.atomic() if len(outcomes) > 1 else _nothing():
+        """Record attempts in one transaction; a sent row also gets its follow-up recorded (see `followups`)."""
+        with self.db.atomic():
             for o in outcomes:
                 if o.state == "sent":
                     self.db.execute(
                         "update outbox set state = 'sent', attempts = attempts + 1, sent = ?, sent_at = ?, "
                         "error = null, updated_at = ? where id = ?",
                         [json.dumps(o.sent.to_json()) if o.sent else None, o.at, o.at, o.row_id])
+                    self.db.execute("insert or ignore into outbox_followups (row_id) values (?)", [o.row_id])
                 else:
                     self.db.execute(
                         "update outbox set state = ?, attempts = attempts + ?, error = ?, "
                         "next_attempt_at = coalesce(?, next_attempt_at), updated_at = ? where id = ?",
                         [o.state, 0 if o.state == "pending" else 1, o.error, o.next_attempt_at, o.at,
                          o.row_id])
+
+    def followups(self) -> list[OutboxRow]:
+        """Sent rows whose follow-up is still to do, oldest first (they survive a crash: the next pass does them)."""
+        return [OutboxRow.from_row(r) for r in self._query(
+            "select o.* from outbox_followups f join outbox o on o.id = f.row_id order by f.row_id")]
+
+    def followed_up(self, row_id: int) -> None:
+        self.db.execute("delete from outbox_followups where row_id = ?", [row_id])
 
     def last_deliveries(self) -> dict[str, float]:
         return {row["destination"]: row["t"] for row in self._query(
@@ -431,10 +407,6 @@ class Outbox:
             return [OutboxRow.from_row(r) for r in self._query("select * from outbox order by id")]
         return [OutboxRow.from_row(r) for r in self._query(
             "select * from outbox where destination = ? order by id", [destination])]
-
-
-def _nothing() -> contextlib.AbstractContextManager[None]:
-    return contextlib.nullcontext()
 
 
 def _dest(row: dict[str, Any]) -> DestState:

@@ -21,13 +21,11 @@ from bot.core.models import Issue, Section
 from bot.ports import Destination
 from bot.settings.config import Config
 from bot.storage.store import Store
-from scheduler.outbox import Outbox
+from scheduler.outbox import OPEN_STATES, Outbox
 from scheduler.planner import DIGEST, INDEX, Planner
 
 __all__ = ["DestinationPlan", "PlannedDelivery", "ServiceView", "build_plan", "iso", "issue_label",
            "plan_destination", "plan_json", "section_label", "unit_label"]
-
-_OPEN = ("pending", "sending", "failed")
 
 
 class ServiceView(Protocol):
@@ -193,7 +191,7 @@ def _queued(service: ServiceView, dest: Destination, now: datetime, zone: ZoneIn
     """Posts already in the outbox, one per unit (a section's parts travel together), in queue order."""
     seen: dict[tuple[str, str, str], PlannedDelivery] = {}
     for row in service.outbox.rows(dest.name):
-        if row.state not in _OPEN:
+        if row.state not in OPEN_STATES:
             continue
         key = (row.entry_id, row.unit, row.op)
         if key in seen:

@@ -6,7 +6,9 @@ lives here; the worker only decides how a queued part gets out.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -257,40 +259,76 @@ class Planner:
         return self.enqueue_issue(dest, entry_id)
 
     # ------------------------------------------------------------------ index
+    def react(self, dests: Mapping[str, Destination]) -> int:
+        """Do the follow-ups the outbox recorded with sent rows of `dests` (`after_sent`); returns rows enqueued.
+
+        Runs after the worker's commit, never inside it. Each follow-up is removed in the same
+        transaction as the rows it enqueues, so a crash or a storage error leaves it to the next call
+        (enqueueing is idempotent); one whose work raised otherwise (a bug) is dropped. Rows of other
+        destinations wait for a call that names them.
+        """
+        count = 0
+        for row in self.outbox.followups():
+            dest = dests.get(row.destination)
+            if dest is None:
+                continue
+            try:
+                with self.outbox.atomic():
+                    count += self.after_sent(dest, row)
+                    self.outbox.followed_up(row.id)
+            except sqlite3.Error as exc:  # storage trouble (reported by its own guard): try again next pass
+                log.warning("destination %s: follow-up of a delivered post postponed: %s", row.destination, exc)
+                return count
+            except Exception:  # a bug in follow-up work must not stop delivery (or repeat forever)
+                log.exception("destination %s: follow-up of a delivered post failed", row.destination)
+                with contextlib.suppress(sqlite3.Error):
+                    self.outbox.followed_up(row.id)
+        return count
+
     def after_sent(self, dest: Destination, row: OutboxRow) -> int:
         """Once every selected section of an edition is out, post (or update) its index."""
-        if row.kind != "section":
-            return 0
-        if row.part + 1 < row.parts or self.outbox.unsent_count(dest.name, row.entry_id, "section"):
-            return 0  # not the last part out yet
+        if row.kind != "section" or row.part + 1 < row.parts:
+            return 0  # not the last part of a section
+        if self.outbox.unsent_count(dest.name, row.entry_id, "section"):
+            return 0  # other sections still to go
         issue = self.issue(row.entry_id)
-        if issue is None:
+        receipt = self.receives(dest, issue) if issue is not None else None
+        if receipt is None or not receipt.index:
             return 0
-        receipt = self.receives(dest, issue)
-        if not receipt.index:
+        urls = self._section_urls(dest, row.entry_id, receipt.sections)
+        if urls is None:
             return 0
-        urls: dict[str, str | None] = {}
-        for section in receipt.sections:
-            rows = self.outbox.unit_rows(dest.name, row.entry_id, section.key)
-            if not rows or any(r.state != "sent" for r in rows) or len(rows) < rows[0].parts:
-                return 0
-            first = rows[0].sent
-            urls[section.key] = first.url if first else None
-        post = receipt.posts(urls)[-1]
-        parts = self._render(dest, post)
+        parts = self._render(dest, receipt.posts(urls)[-1])
         now = self.clock()
         existing = self.outbox.unit_rows(dest.name, row.entry_id, INDEX)
         if not existing:
             return self.outbox.enqueue(self._rows(dest, row.entry_id, INDEX, "index", parts, now), now)
+        return self._edit_index(dest, row.entry_id, existing, parts, now)
+
+    def _section_urls(self, dest: Destination, entry_id: str,
+                      sections: Sequence[Section]) -> dict[str, str | None] | None:
+        """Each section's link (its first message), or None while any section is not wholly sent."""
+        urls: dict[str, str | None] = {}
+        for section in sections:
+            rows = self.outbox.unit_rows(dest.name, entry_id, section.key)
+            if not rows or any(r.state != "sent" for r in rows) or len(rows) < rows[0].parts:
+                return None
+            first = rows[0].sent
+            urls[section.key] = first.url if first else None
+        return urls
+
+    def _edit_index(self, dest: Destination, entry_id: str, existing: list[OutboxRow],
+                    parts: list[Rendered], now: float) -> int:
+        """Edit a sent index whose content changed (once all its parts are out); nothing if it is the same."""
         if any(r.state != "sent" or r.sent is None for r in existing):
             return 0
         current = {r.part: r.rendered for r in existing}
-        for edit in self.outbox.unit_rows(dest.name, row.entry_id, INDEX, op="edit"):
+        for edit in self.outbox.unit_rows(dest.name, entry_id, INDEX, op="edit"):
             current[edit.part] = edit.rendered
         if all(current.get(i) == part for i, part in enumerate(parts)):
             return 0
-        revision = self.outbox.max_revision(dest.name, row.entry_id, INDEX) + 1
-        edits = [NewRow(dest.name, row.entry_id, INDEX, "index", i, len(parts), parts[i], now, revision,
+        revision = self.outbox.max_revision(dest.name, entry_id, INDEX) + 1
+        edits = [NewRow(dest.name, entry_id, INDEX, "index", i, len(parts), parts[i], now, revision,
                         op="edit", target=old.sent)
                  for i, old in enumerate(existing) if i < len(parts)]
         return self.outbox.enqueue(edits, now)

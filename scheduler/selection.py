@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from bot.contract.destination import Destination
 from bot.contract.schedule import Digest
 from bot.core.messages import DigestPost, IndexEntry, IndexPost, Post, SectionPost
-from bot.core.models import Issue, IssueRef, Section, SectionRef
+from bot.core.models import Issue, IssueRef, Section
 from bot.splitting.section_names import SectionMatcher
 
-__all__ = ["Receipt", "SectionMatcher", "matches_issue", "receives", "section_ref", "selected_sections",
+__all__ = ["Receipt", "SectionMatcher", "matches_issue", "receives", "selected_sections",
            "selection_fingerprint"]
 
 
@@ -43,11 +43,6 @@ def selected_sections(dest: Destination, issue: Issue, matcher: SectionMatcher |
     return [section for section in chosen if section is not None]
 
 
-def section_ref(section: Section) -> SectionRef:
-    return SectionRef(key=section.key, heading=section.heading, emoji=section.emoji,
-                      position=section.position, item_count=len(section.items))
-
-
 @dataclass(frozen=True, slots=True)
 class Receipt:
     """What one destination receives from one edition: its sections, as a digest or one by one, and
@@ -69,7 +64,7 @@ class Receipt:
         posts: list[Post] = [SectionPost(issue=ref, section=s, notify=i == 0) for i, s in enumerate(self.sections)]
         if self.index:
             links = urls or {}
-            posts.append(IndexPost(issue=ref, entries=tuple(IndexEntry(section_ref(s), links.get(s.key))
+            posts.append(IndexPost(issue=ref, entries=tuple(IndexEntry(s.ref, links.get(s.key))
                                                             for s in self.sections)))
         return posts
 

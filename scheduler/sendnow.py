@@ -21,7 +21,7 @@ from bot.core.errors import ConfigError, DigestbotError
 from bot.core.messages import DigestPost, IndexPost, Post, SectionPost
 from bot.core.models import Issue, IssueRef
 from bot.ports import Destination, Outlet, Rendered
-from scheduler.outbox import OutboxRow
+from scheduler.outbox import OPEN_STATES, OutboxRow
 from scheduler.planner import DIGEST, INDEX, Planner
 from scheduler.selection import SectionMatcher
 
@@ -212,7 +212,7 @@ async def deliver(planner: Planner, target: Target, drain: Drain, *, clock: Call
     while True:
         await drain.drain()
         mine = [row for row in outbox.rows(name) if row.id > before]
-        waiting = [row for row in mine if row.state in ("pending", "sending", "failed")]
+        waiting = [row for row in mine if row.state in OPEN_STATES]
         state = outbox.dest_state(name)
         if not waiting or (state is not None and state.paused_reason):
             break

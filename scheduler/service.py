@@ -214,7 +214,7 @@ class DeliveryService:
             dests = {name: dests[name] for name in names if name in dests}
         self.planner.forget()
         self.planner.admit(dests)
-        count = 0
+        count = self.planner.react(self.destinations())  # follow-ups a crash left undone
         for dest in dests.values():
             if isinstance(dest.schedule, OnPublish) and dest.platform in self.platforms:
                 for entry_id in self.outbox.open_admissions(dest.name):
@@ -362,12 +362,11 @@ class DeliveryService:
         nobody else's, under the same retry rules, and lets the planner follow up (the index)."""
         senders = {name: outlet.sender for name, outlet in self.platforms.items()}
         return DeliveryWorker(self.outbox, senders, lambda: {dest.name: dest}, self.config.delivery, self._now,
-                              on_sent=lambda row: self.planner.after_sent(dest, row), describe=self.describe)
+                              on_sent=lambda row: self.planner.react({dest.name: dest}), describe=self.describe)
 
     def _after_sent(self, row: OutboxRow) -> None:
-        dest = self.destinations().get(row.destination)
-        if dest is not None:
-            self.planner.after_sent(dest, row)
+        """The worker committed a sent row: the planner does what the outbox recorded for it."""
+        self.planner.react(self.destinations())
 
     # ------------------------------------------------------------------ APScheduler jobs
     def _job_defaults(self) -> dict[str, Any]:

@@ -66,6 +66,8 @@ class DeliveryWorker:
     Args:
         concurrency: attempts in flight per platform (each platform's own limiter paces them).
         tier: 0 for a configured destination, 1 for a runtime subscription (default: all 0).
+        on_sent: told of a row once its `sent` state is committed (outside that transaction): the
+            composition lets the planner react to what the outbox recorded (`Planner.react`).
         on_error: told of an error recording an outcome (else it is raised in the lane's task).
     """
 
@@ -239,16 +241,16 @@ class DeliveryWorker:
         outcome = await self._attempt(attempt)
         # No await between the platform's answer and this commit: with one event loop, at most
         # one delivered-but-unrecorded part exists at any instant, so a crash duplicates at most one.
-        # The outcome and the work it triggers (an issue's index once its last section is out) commit
-        # together: a crash in between must not leave every section sent and the index never queued.
-        with self.outbox.atomic():
-            self.outbox.complete([outcome])
-            if outcome.state == "sent" and self.on_sent is not None:
-                try:
-                    self.on_sent(attempt.row)
-                except Exception:  # a bug in follow-up work must not stop delivery
-                    log.exception("destination %s: follow-up of a delivered post failed", attempt.dest.name)
+        # A sent row's follow-up (an issue's index once its last section is out) is recorded by the
+        # outbox in this same commit and done by the planner after it (`on_sent`), so a crash in
+        # between leaves the follow-up recorded for the next planning pass instead of losing it.
+        self.outbox.complete([outcome])
         self._log_outcome(attempt.row, outcome)
+        if outcome.state == "sent" and self.on_sent is not None:
+            try:
+                self.on_sent(attempt.row)
+            except Exception:  # a bug in follow-up work must not stop delivery
+                log.exception("destination %s: follow-up of a delivered post failed", attempt.dest.name)
         return outcome
 
     def _log_outcome(self, row: OutboxRow, outcome: Outcome) -> None:

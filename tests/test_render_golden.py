@@ -32,7 +32,6 @@ from bot.feeds.ingest import split_entries
 from bot.ports import Destination, Rendered
 from bot.settings.config import Config
 from bot.splitting.sections import SectionAliases
-from scheduler.selection import section_ref
 from tests.harness.corpus import corpus_issues
 from tests.harness.destinations import destination
 
@@ -67,7 +66,7 @@ def _posts(issue: Issue) -> Iterator[Post]:
         yield SectionPost(issue=issue.ref, section=section, notify=number == 0)
     yield DigestPost(issue=issue.ref, sections=issue.sections)
     links = enumerate(issue.sections)
-    entries = (IndexEntry(section=section_ref(s), url=f"https://example.org/m/{n}") for n, s in links)
+    entries = (IndexEntry(section=s.ref, url=f"https://example.org/m/{n}") for n, s in links)
     yield IndexPost(issue=issue.ref, entries=tuple(entries))
 
 

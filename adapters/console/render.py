@@ -89,23 +89,7 @@ def _index_chunks(post: msg.IndexPost) -> tuple[str, list[str]]:
 def split_text(header: str, chunks: list[str], max_chars: int) -> list[str]:
     """Join chunks under a header into parts of at most `max_chars`, cutting between chunks, then lines."""
     budget = max(200, max_chars - len(header) - 16)
-    pieces: list[str] = []
-    for chunk in chunks:
-        if len(chunk) <= budget:
-            pieces.append(chunk)
-            continue
-        current = ""
-        for line in chunk.splitlines():
-            while len(line) > budget:
-                pieces.append(line[:budget])
-                line = line[budget:]
-            if current and len(current) + 1 + len(line) > budget:
-                pieces.append(current)
-                current = line
-            else:
-                current = f"{current}\n{line}" if current else line
-        if current:
-            pieces.append(current)
+    pieces = [piece for chunk in chunks for piece in ([chunk] if len(chunk) <= budget else _by_lines(chunk, budget))]
     bodies: list[str] = []
     current = ""
     for piece in pieces:
@@ -120,6 +104,24 @@ def split_text(header: str, chunks: list[str], max_chars: int) -> list[str]:
         return ["\n\n".join(p for p in (header, bodies[0]) if p).rstrip()]  # no header: no leading blank line
     return ["\n\n".join(p for p in (f"{header} ({i}/{len(bodies)})".strip(), body) if p).rstrip()
             for i, body in enumerate(bodies, 1)]
+
+
+def _by_lines(chunk: str, budget: int) -> list[str]:
+    """A chunk over `budget` as pieces cut between lines (a line longer than that is cut where it must)."""
+    pieces: list[str] = []
+    current = ""
+    for line in chunk.splitlines():
+        while len(line) > budget:
+            pieces.append(line[:budget])
+            line = line[budget:]
+        if current and len(current) + 1 + len(line) > budget:
+            pieces.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current:
+        pieces.append(current)
+    return pieces
 
 
 def render_post_text(post: msg.Post, max_chars: int) -> list[str]:

@@ -33,8 +33,7 @@ def discord_adapter(token: str, *, api_base_url: str = DEFAULT_API_BASE, gateway
 def create_adapter(config: Config) -> DiscordAdapter:
     """The adapter as config.toml describes it: token from `config.secret("discord")`, URLs from [discord]."""
     section = config.discord
-    key, source = (("discord.token_file", section.token_file) if section.token_file
-                   else ("discord.token_env", f"${section.token_env}"))
+    key, source = config.secret_origin("discord")
     return discord_adapter(config.secret("discord"), api_base_url=section.api_base_url,
                            gateway_url=section.gateway_url, application_id=section.application_id,
                            commands=section.commands, answers=section.answers, token_key=key, token_source=source)

@@ -11,18 +11,20 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, assert_never
 from urllib.parse import quote
 
 from discord.utils import escape_markdown
 
 from adapters.discord.payloads import DiscordPayload, PageButtonSpec, ThreadSpec
-from adapters.text import utf16_len as ulen
+from adapters.text import utf16_len
+from bot.contract.destination import DiscordOptions
 from bot.contract.presentation import PLAIN, Compact, Presentation, item_label, link_tags
 from bot.core import messages as msg
 from bot.core.i18n import format_date, t
 from bot.core.models import Block, IssueRef, Item, Section, SectionRef, Span
+from bot.core.truncate import truncate
 from bot.core.urls import safe_url
 from bot.ports import Destination, Rendered
 
@@ -31,14 +33,12 @@ __all__ = [
     "DESCRIPTION_LIMIT",
     "EMBEDS_PER_MESSAGE",
     "EMBED_TOTAL_LIMIT",
-    "IMAGE_MODES",
     "SUPPRESS_NOTIFICATIONS",
     "TITLE_LIMIT",
     "DiscordRenderer",
     "embed_length",
     "escape_text",
     "section_color",
-    "ulen",
 ]
 
 CONTENT_LIMIT = 2000
@@ -64,10 +64,10 @@ def section_color(key: str) -> int:
 
 def embed_length(embed: dict[str, Any]) -> int:
     """Characters that count towards the 6000 per-message embed total."""
-    total = ulen(embed.get("title", "")) + ulen(embed.get("description", ""))
-    total += ulen(embed.get("footer", {}).get("text", "")) + ulen(embed.get("author", {}).get("name", ""))
+    total = utf16_len(embed.get("title", "")) + utf16_len(embed.get("description", ""))
+    total += utf16_len(embed.get("footer", {}).get("text", "")) + utf16_len(embed.get("author", {}).get("name", ""))
     for field_ in embed.get("fields", ()):
-        total += ulen(field_.get("name", "")) + ulen(field_.get("value", ""))
+        total += utf16_len(field_.get("name", "")) + utf16_len(field_.get("value", ""))
     return total
 
 
@@ -155,7 +155,7 @@ def _cut_span(span: Span, budget: int, *, angle_links: bool) -> Span | None:
         while lo <= hi:  # markdown length grows with the cut position: binary search
             mid = (lo + hi) // 2
             candidate = Span(span.text[: fitting[mid]].rstrip(), span.bold, span.italic, span.code, span.href)
-            if ulen(_span_md(candidate, angle_links=angle_links)) <= budget:
+            if utf16_len(_span_md(candidate, angle_links=angle_links)) <= budget:
                 best, lo = candidate, mid + 1
             else:
                 hi = mid - 1
@@ -173,7 +173,7 @@ def fit_blocks(blocks: Sequence[Block], budget: int, *, more_url: str | None, mo
     """
     rendered = [(b, _block_md(b, angle_links=angle_links)) for b in blocks]
     full = _join(rendered)
-    if ulen(full) <= budget:
+    if utf16_len(full) <= budget:
         return full
     url = _safe_url(more_url)
     if url:
@@ -181,44 +181,38 @@ def fit_blocks(blocks: Sequence[Block], budget: int, *, more_url: str | None, mo
             f"{_ELLIPSIS} [{escape_text(more_label)}]({url})"
     else:
         suffix = _ELLIPSIS
-    room = budget - ulen(suffix) - 1
+    room = budget - utf16_len(suffix) - 1
     kept: list[tuple[Block, str]] = []
     for block, md in rendered:
-        if ulen(_join([*kept, (block, md)])) <= room:
+        if utf16_len(_join([*kept, (block, md)])) <= room:
             kept.append((block, md))
             continue
         # Partial block: whole spans while they fit, then the next span cut at a sentence.
         spans: list[Span] = []
         for span in block.spans:
             trial = _block_md(block, [*spans, span], angle_links=angle_links)
-            if ulen(_join([*kept, (block, trial)])) <= room:
+            if utf16_len(_join([*kept, (block, trial)])) <= room:
                 spans.append(span)
                 continue
-            base = ulen(_join([*kept, (block, _block_md(block, spans, angle_links=angle_links) or "x")]))
+            base = utf16_len(_join([*kept, (block, _block_md(block, spans, angle_links=angle_links) or "x")]))
             cut = _cut_span(span, room - base, angle_links=angle_links) if block.kind != "code" else None
             if cut is not None:
                 spans.append(cut)
             break
         partial = _block_md(block, spans, angle_links=angle_links) if spans else ""
-        if partial and ulen(_join([*kept, (block, partial)])) <= room:
+        if partial and utf16_len(_join([*kept, (block, partial)])) <= room:
             kept.append((block, partial))
         break
     text = _join(kept).rstrip()
     if not text:
-        return suffix if ulen(suffix) <= budget else _ELLIPSIS
+        return suffix if utf16_len(suffix) <= budget else _ELLIPSIS
     joiner = " " if text.endswith(("```", ")", ">")) else ""
     return f"{text}{joiner}{suffix}"
 
 
 def _truncate_words(text: str, limit: int) -> str:
-    """Plain text to at most `limit` units, cut at a word with "…"."""
-    if ulen(text) <= limit:
-        return text
-    cut = text
-    while ulen(cut) > limit - 1:
-        space = cut.rfind(" ", 0, len(cut) - 1)
-        cut = cut[:space] if space > 0 else cut[: max(1, len(cut) - max(1, (ulen(cut) - limit + 1)))]
-    return cut.rstrip() + _ELLIPSIS
+    """Plain text to at most `limit` UTF-16 units, cut at a word with "…"."""
+    return truncate(text, limit, at="word", size=utf16_len)
 
 
 def split_lines(lines: Sequence[str], limit: int = CONTENT_LIMIT, separator: str = "\n") -> list[str]:
@@ -226,9 +220,9 @@ def split_lines(lines: Sequence[str], limit: int = CONTENT_LIMIT, separator: str
     messages: list[str] = []
     current = ""
     for line in lines:
-        line = _truncate_words(line, limit) if ulen(line) > limit else line
+        line = _truncate_words(line, limit) if utf16_len(line) > limit else line
         candidate = f"{current}{separator}{line}" if current else line
-        if ulen(candidate) <= limit:
+        if utf16_len(candidate) <= limit:
             current = candidate
         else:
             if current:
@@ -240,23 +234,16 @@ def split_lines(lines: Sequence[str], limit: int = CONTENT_LIMIT, separator: str
 
 
 # --------------------------------------------------------------------------- posts
-#: Discord `images` option: a small picture beside each item (default), the full-width picture, or none.
-IMAGE_MODES = ("thumbnail", "full", "none")
-
-
 @dataclass(frozen=True, slots=True)
 class _Options:
-    format: str = "embeds"
-    thread: bool = False
-    images: str = "thumbnail"
+    """What a destination asks of a post's rendering: its Discord options and its presentation."""
+
+    discord: DiscordOptions = field(default_factory=DiscordOptions)
     look: Presentation = PLAIN
 
     @classmethod
     def of(cls, dest: Destination | None) -> _Options:
-        if dest is None:
-            return cls()
-        options = dest.discord
-        return cls(format=options.format, thread=options.thread, images=options.images, look=dest.presentation)
+        return cls() if dest is None else cls(dest.discord, dest.presentation)
 
 
 class DiscordRenderer:
@@ -270,12 +257,12 @@ class DiscordRenderer:
             case msg.SectionPost(issue=issue, section=section):
                 if options.look.compact is Compact.ALWAYS:
                     payloads = self._section_compact(issue, section, lang)
-                elif options.format == "embeds":
+                elif options.discord.format == "embeds":
                     payloads = self._section_embeds(issue, section, lang, options)
                 else:
                     payloads = self._section_text(issue, section, lang, options.look)
             case msg.DigestPost(issue=issue, sections=sections):
-                payloads = self._digest(issue, sections, lang, options.format)
+                payloads = self._digest(issue, sections, lang, options.discord.format)
             case msg.IndexPost(issue=issue, entries=entries):
                 payloads = self._index(issue, entries, lang)
             case _:
@@ -290,7 +277,7 @@ class DiscordRenderer:
             notify = (post.notify or role is not None) and number == 0
             if not notify:
                 payload["flags"] = SUPPRESS_NOTIFICATIONS
-            if options.thread:
+            if options.discord.thread:
                 payload["thread"] = ThreadSpec(name=_truncate_words(post.issue.label, 100),
                                                header=self._issue_header(post.issue))
             kind = "embeds" if payload.get("embeds") else "text"
@@ -322,9 +309,9 @@ class DiscordRenderer:
         description = fit_blocks(item.body, budget, more_url=item.url, more_label=t("discord.read_more", lang))
         if description.strip():
             embed["description"] = description
-        image = next((i for i in item.images if _safe_url(i)), None) if options.images != "none" else None
+        image = next((i for i in item.images if _safe_url(i)), None) if options.discord.images != "none" else None
         if image:  # a thumbnail keeps a section on a phone screen; "full" is the wide picture under the text
-            embed["thumbnail" if options.images == "thumbnail" else "image"] = {"url": _safe_url(image)}
+            embed["thumbnail" if options.discord.images == "thumbnail" else "image"] = {"url": _safe_url(image)}
         if not (embed.get("title") or embed.get("description") or image):
             return None
         return embed
@@ -333,7 +320,7 @@ class DiscordRenderer:
                         options: _Options = _Options()) -> list[DiscordPayload]:
         """Items as embeds, ≤ 10 and ≤ 6000 units per message; the footer once, on a message's last embed."""
         footer = {"text": _truncate_words(f"{issue.label} · {section.title or section.heading}", FOOTER_LIMIT)}
-        room = EMBED_TOTAL_LIMIT - ulen(footer["text"])
+        room = EMBED_TOTAL_LIMIT - utf16_len(footer["text"])
         groups = _embed_groups(self._item_embeds(section, lang, options, room), room)
         header = self.section_header(issue, section)
         if not groups:
@@ -357,7 +344,7 @@ class DiscordRenderer:
         def close_run() -> None:
             # A list that one embed holds is one embed; a longer one is cut in halves of a message's room,
             # so that two fill each message instead of one 4096-unit embed per message.
-            whole = ulen("\n".join(run)) <= list_room
+            whole = utf16_len("\n".join(run)) <= list_room
             for body in split_lines(run, list_room if whole else min(list_room, message_room // 2)):
                 embeds.append({"type": "rich", "color": section_color(section.key), "description": body})
             run.clear()
@@ -381,7 +368,7 @@ class DiscordRenderer:
             url = _safe_url(item.url)
             if label:
                 lines.append(f"- [{label}](<{url}>)" if url else f"- {label}")
-        bodies = split_lines(lines or [t("discord.empty_section", lang)], CONTENT_LIMIT - ulen(header) - 12)
+        bodies = split_lines(lines or [t("discord.empty_section", lang)], CONTENT_LIMIT - utf16_len(header) - 12)
         count = len(bodies)
         return [DiscordPayload(content=f"{header if count == 1 else f'{header} ({n}/{count})'}\n{body}")
                 for n, body in enumerate(bodies, 1)]
@@ -392,7 +379,7 @@ class DiscordRenderer:
         if item.title.strip():
             title = escape_text(_truncate_words(item.title.strip(), 300))
             title = f"**[{title}](<{url}>)**" if url else f"**{title}**"
-        body_budget = min(budget - (ulen(title) + 1 if title else 0), look.max_item_chars or budget)
+        body_budget = min(budget - (utf16_len(title) + 1 if title else 0), look.max_item_chars or budget)
         body = fit_blocks(item.body, body_budget, more_url=item.url, more_label=t("discord.read_more", lang),
                           angle_links=True)
         return "\n".join(p for p in (title, body) if p.strip())
@@ -400,7 +387,7 @@ class DiscordRenderer:
     def _section_text(self, issue: IssueRef, section: Section, lang: str,
                       look: Presentation = PLAIN) -> list[DiscordPayload]:
         header = f"**{self.section_header(issue, section)}**"
-        budget = CONTENT_LIMIT - ulen(header) - 12  # room for the header and a " (n/m)" counter
+        budget = CONTENT_LIMIT - utf16_len(header) - 12  # room for the header and a " (n/m)" counter
         items = [s for s in (self._item_text(i, budget, lang, look) for i in section.items) if s]
         bodies = split_lines(items, budget, separator="\n\n") or [t("discord.empty_section", lang)]
         count = len(bodies)
@@ -433,7 +420,7 @@ class DiscordRenderer:
         if fmt == "text":
             return [DiscordPayload(content=c) for c in split_lines([header, *lines])]
         footer = {"text": _truncate_words(issue.label, FOOTER_LIMIT)}
-        groups = _embed_groups(embeds, EMBED_TOTAL_LIMIT - ulen(footer["text"]))
+        groups = _embed_groups(embeds, EMBED_TOTAL_LIMIT - utf16_len(footer["text"]))
         for group in groups:
             group[-1]["footer"] = dict(footer)  # once per message
         return [DiscordPayload(content=header, embeds=g) if g else DiscordPayload(content=header)
@@ -494,7 +481,7 @@ def _list_line(item: Item) -> str | None:
     line = f"- [{label}]({url})" if url else f"- {label}"
     if tags := link_tags(item):
         line = f"{line} {escape_text(_truncate_words(tags, 60))}"
-    return line if ulen(line) <= _LIST_LINE_MAX else None
+    return line if utf16_len(line) <= _LIST_LINE_MAX else None
 
 
 def _embed_groups(embeds: Sequence[dict[str, Any]], room: int) -> list[list[dict[str, Any]]]:
@@ -576,11 +563,11 @@ def _hit_line(hit: msg.SearchHit) -> str:
 
 def _truncate_lines(text: str, limit: int) -> str:
     """Whole lines up to `limit` units, then "…"."""
-    if ulen(text) <= limit:
+    if utf16_len(text) <= limit:
         return text
     out = ""
     for line in text.split("\n"):
-        if ulen(out) + ulen(line) + 3 > limit:
+        if utf16_len(out) + utf16_len(line) + 3 > limit:
             break
         out = f"{out}\n{line}" if out else line
     return (out + "\n…") if out else _truncate_words(text, limit)

@@ -41,8 +41,7 @@ def telegram_adapter(token: str, *, base_url: str = DEFAULT_API_BASE, base_file_
 def create_adapter(config: Config) -> TelegramAdapter:
     """The adapter as config.toml describes it; the token comes from `config.secret("telegram")`."""
     section = config.telegram
-    key, source = (("telegram.token_file", section.token_file) if section.token_file
-                   else ("telegram.token_env", f"${section.token_env}"))
+    key, source = config.secret_origin("telegram")
     return telegram_adapter(config.secret("telegram"), base_url=section.api_base_url,
                             base_file_url=section.file_base_url, commands=section.commands,
                             time_scale=section.time_scale, token_key=key, token_source=source)

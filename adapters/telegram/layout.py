@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import assert_never
 
-from adapters.telegram.markup import Fragment, escape, is_joiner, span_html, utf16_len
+from adapters.telegram.markup import Fragment, escape, is_joiner, span_html
+from adapters.text import utf16_len
 from bot.core.models import Block, Span
 
 __all__ = ["BLOCK", "CHAR", "ITEM", "SENTENCE", "WORD", "Flow", "compose", "pack"]

@@ -7,11 +7,12 @@ code points Telegram may count instead): a message that fits here fits there.
 
 from __future__ import annotations
 
-import html
 import unicodedata
 from dataclasses import dataclass
 
 from adapters.text import utf16_len
+from bot.core.markup import escape_text
+from bot.core.markup import span_html as core_span_html
 from bot.core.models import Span
 from bot.core.urls import safe_url
 
@@ -19,33 +20,21 @@ __all__ = [
     "Fragment",
     "escape",
     "span_html",
-    "utf16_len",
 ]
-
 
 
 def escape(text: str) -> str:
     """Escape the three characters Telegram's HTML parser treats as markup."""
-    return html.escape(text, quote=False)
+    return escape_text(text)
 
 
 def span_html(text: str, span: Span) -> str:
     """`text` with the formatting of `span`, as Telegram HTML.
 
     Telegram allows no entity inside `code`, so a code span drops bold/italic and a
-    linked code span keeps the link only.
+    linked code span keeps the link only; links are sanitised (`safe_url`).
     """
-    out = escape(text)
-    href = safe_url(span.href)
-    if span.code and not href:
-        return f"<code>{out}</code>"
-    if span.italic:
-        out = f"<i>{out}</i>"
-    if span.bold:
-        out = f"<b>{out}</b>"
-    if href:
-        out = f'<a href="{html.escape(href, quote=True)}">{out}</a>'
-    return out
+    return core_span_html(text, span, href=safe_url(span.href), code_alone=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from bot.contract.presentation import PLAIN, Presentation, item_label, link_tags
 from bot.core import messages as msg
 from bot.core.i18n import format_date, t
 from bot.core.models import Block, IssueRef, Item, Section, SectionRef, Span
+from bot.core.truncate import truncate
 from bot.core.urls import safe_url
 from bot.ports import Destination, Rendered
 
@@ -35,8 +36,7 @@ _IMAGE = re.compile(r"\.(jpe?g|png|webp)(\?.*)?$", re.IGNORECASE)
 
 def _clip(text: str, limit: int = _TITLE_MAX) -> str:
     """One line of at most `limit` code points, whitespace collapsed (titles come from the feed)."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return truncate(" ".join(text.split()), limit)
 
 
 def _link(text: str, url: str | None) -> Fragment:

@@ -12,6 +12,7 @@ import logging
 import re
 import string
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import assert_never
 
@@ -37,6 +38,7 @@ from bot.core.messages import (
     Subscribed,
 )
 from bot.core.models import Issue, IssueRef, Section, SectionRef
+from bot.core.truncate import truncate
 from bot.settings.config import SubscriptionsConfig
 from bot.splitting.section_names import SectionMatcher
 from bot.splitting.sections import FRAME_KEYS, SectionAliases
@@ -64,9 +66,19 @@ def _check_schedule(text: str) -> tuple[str, str | None]:
         return text, str(exc)
 
 
+@dataclass(frozen=True, slots=True)
+class _Wish:
+    """A checked `/subscribe`: its schedule text, words to keep and drop, canonical section keys."""
+
+    schedule: str
+    include: list[str]
+    exclude: list[str]
+    keys: list[str]
+
+
 def _echo(text: str, limit: int = 60) -> str:
     """A short, safe echo of user input inside a reply."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return truncate(text, limit)
 
 
 def build_fts_query(words: str) -> tuple[str, list[str], bool]:
@@ -477,26 +489,9 @@ class QueryEngine:
 
         Updating keeps the destination's name, so what it already received is not posted again.
         """
-        if command.malformed:
-            return ErrorAnswer(lang=lang, message=t("query.subscribe_empty_term", lang,
-                                                    term=_echo(command.malformed[0], 40)))
-        schedule, problem = _check_schedule(clean(command.schedule))
-        if problem is not None:
-            return ErrorAnswer(lang=lang, message=t(
-                "query.subscribe_bad_schedule", lang, schedule=_echo(schedule), reason=_echo(problem, 160)))
-        terms = {"include": [clean(term) for term in command.include],
-                 "exclude": [clean(term) for term in command.exclude]}
-        for term in (*terms["include"], *terms["exclude"]):
-            if term_problem(term) is not None:
-                return ErrorAnswer(lang=lang, message=t("query.subscribe_bad_term", lang, term=_echo(term, 40)))
-        feeds = self.feeds_for(query.platform, query.chat, query.chat_aliases) or ()  # the chat's newsletters
-        keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang, feeds)
-        if unknown:
-            edition, _ = self._edition(None, lang, feeds)
-            available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
-            return ErrorAnswer(lang=lang, message=t(
-                "query.subscribe_unknown_sections", lang, count=len(unknown), names=_echo(", ".join(unknown)),
-                available=available))
+        wish = self._subscription_wish(query, command, lang)
+        if isinstance(wish, ErrorAnswer):
+            return wish
         configured = self._configured(query.platform, query.chat, query.chat_aliases)
         name = configured.name if configured else f"{query.platform}:{query.chat}"
         existing = self.store.has_subscription(name)
@@ -505,19 +500,46 @@ class QueryEngine:
         destination = Destination(
             name=name, platform=query.platform, chat=query.chat,
             languages=configured.languages if configured and configured.languages else (lang,),
-            sections=tuple(keys) or ("*",), schedule=parse_schedule(schedule), backfill=1,
-            filters=ItemFilter(tuple(terms["include"][:MAX_TERMS]), tuple(terms["exclude"][:MAX_TERMS])),
+            sections=tuple(wish.keys) or ("*",), schedule=parse_schedule(wish.schedule), backfill=1,
+            filters=ItemFilter(tuple(wish.include[:MAX_TERMS]), tuple(wish.exclude[:MAX_TERMS])),
             options=platform_options(query.platform, {}),
             change=Change(by=query.user, chat=query.chat, at=datetime.now(UTC)),
         )
         self.store.save_subscription(destination)
-        label = ", ".join(self._section_names(keys, lang)) if keys else t("query.all_sections", lang)
-        done = "query.subscribe_updated" if configured or existing else "query.subscribe_done"
+        return self._subscribed(destination, wish, lang, updated=bool(configured or existing))
+
+    def _subscription_wish(self, query: Query, command: cmd.Subscribe, lang: str) -> _Wish | ErrorAnswer:
+        """What `/subscribe` asks for, checked: its schedule, words and section keys, or the reason it cannot be."""
+        if command.malformed:
+            return ErrorAnswer(lang=lang, message=t("query.subscribe_empty_term", lang,
+                                                    term=_echo(command.malformed[0], 40)))
+        schedule, problem = _check_schedule(clean(command.schedule))
+        if problem is not None:
+            return ErrorAnswer(lang=lang, message=t(
+                "query.subscribe_bad_schedule", lang, schedule=_echo(schedule), reason=_echo(problem, 160)))
+        include, exclude = [clean(term) for term in command.include], [clean(term) for term in command.exclude]
+        bad = next((term for term in (*include, *exclude) if term_problem(term) is not None), None)
+        if bad is not None:
+            return ErrorAnswer(lang=lang, message=t("query.subscribe_bad_term", lang, term=_echo(bad, 40)))
+        feeds = self.feeds_for(query.platform, query.chat, query.chat_aliases) or ()  # the chat's newsletters
+        keys, unknown = self._resolve_section_names([n for n in map(clean, command.sections) if n], lang, feeds)
+        if unknown:
+            edition, _ = self._edition(None, lang, feeds)
+            available = ", ".join(s.title or s.key for s in edition.sections) if edition else ""
+            return ErrorAnswer(lang=lang, message=t(
+                "query.subscribe_unknown_sections", lang, count=len(unknown), names=_echo(", ".join(unknown)),
+                available=available))
+        return _Wish(schedule, include, exclude, keys)
+
+    def _subscribed(self, destination: Destination, wish: _Wish, lang: str, *, updated: bool) -> Subscribed:
+        """The confirmation: sections, language and schedule in words, then the words it keeps or drops."""
+        label = ", ".join(self._section_names(wish.keys, lang)) if wish.keys else t("query.all_sections", lang)
+        done = "query.subscribe_updated" if updated else "query.subscribe_done"
         words = schedule_in_words(destination.schedule, lang, self.clock())
         lines = [t(done, lang, sections=label, lang=language_name(destination.languages[0], lang), schedule=words)]
-        for key in ("include", "exclude"):
-            if terms[key]:
-                lines.append(t(f"query.subscribe_{key}", lang, terms=", ".join(f"“{term}”" for term in terms[key])))
+        for key, terms in (("include", wish.include), ("exclude", wish.exclude)):
+            if terms:
+                lines.append(t(f"query.subscribe_{key}", lang, terms=", ".join(f"“{term}”" for term in terms)))
         return Subscribed(lang=lang, destination=destination.name, message="\n".join(lines))
 
     def _over_limit(self, user: str, lang: str) -> ErrorAnswer | None:
@@ -577,8 +599,7 @@ class QueryEngine:
 
     @staticmethod
     def _refs(issue: Issue) -> Sequence[SectionRef]:
-        return [SectionRef(key=s.key, heading=s.heading, emoji=s.emoji, position=s.position,
-                           item_count=len(s.items)) for s in issue.sections]
+        return [s.ref for s in issue.sections]
 
     def _resolve_section_names(self, names: Sequence[str], lang: str,
                                feeds: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:

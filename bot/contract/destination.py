@@ -18,13 +18,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeGuard
+from typing import Any, Literal, TypeGuard, get_args
 
 from bot.contract.filters import MAX_TERMS, ItemFilter
 from bot.contract.presentation import MIN_ITEM_CHARS, PLAIN, Compact, Presentation
 from bot.contract.schedule import CronDrip, OnPublish, Schedule, parse_schedule
 
 __all__ = [
+    "IMAGE_MODES",
     "Change",
     "ConsoleOptions",
     "Destination",
@@ -42,6 +43,11 @@ OnEdit = Literal["ignore", "edit", "repost"]
 TelegramImages = Literal["none", "first", "all"]
 DiscordImages = Literal["thumbnail", "full", "none"]
 DiscordFormat = Literal["embeds", "text"]
+
+#: Image modes per platform, the default first: what config's `images` accepts, and what a stored
+#: destination's odd value falls back from.
+IMAGE_MODES: dict[str, tuple[str, ...]] = {"telegram": get_args(TelegramImages),
+                                           "discord": get_args(DiscordImages), "console": ("none",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,15 +251,8 @@ def destination_from_json(data: Mapping[str, Any], stored_at: str | None = None)
     """
     options: Mapping[str, Any] = data.get("options") or {}
     platform = str(data.get("platform") or "console")
-    timezone = str(data.get("timezone") or "UTC")
-    schedule = parse_schedule(str(data.get("schedule") or "on_publish"), timezone)
-    per_tick = options.get("per_tick", 1)
-    if isinstance(schedule, CronDrip) and _int(per_tick) and 1 <= per_tick <= 50:
-        schedule = replace(schedule, per_tick=per_tick)
+    schedule = _stored_schedule(data, options)  # raises first: the row is set apart whatever else it holds
     on_edit = data.get("on_edit")
-    by, chat = options.get("subscribed_by"), options.get("subscribed_in") or data.get("chat")
-    at = _when(options.get("subscribed_at") or stored_at)
-    via: Via = "the web panel" if options.get("subscribed_via") == "the web panel" else "/subscribe"
     return Destination(
         name=str(data["name"]), platform=platform, chat=str(data.get("chat") or ""),
         languages=tuple(str(lang) for lang in data.get("languages") or ()),
@@ -263,8 +262,25 @@ def destination_from_json(data: Mapping[str, Any], stored_at: str | None = None)
         feeds=tuple(str(feed) for feed in options.get("feeds") or ()),
         filters=ItemFilter(_terms(options.get("include")), _terms(options.get("exclude"))),
         presentation=_presentation(options), options=platform_options(platform, options),
-        change=Change(str(by or ""), str(chat or ""), at, via),  # a stored row is always a run-time change
+        change=_stored_change(data, options, stored_at),
     )
+
+
+def _stored_schedule(data: Mapping[str, Any], options: Mapping[str, Any]) -> Schedule:
+    """The row's schedule in its zone, with its `per_tick` when that is a sane count (1–50)."""
+    schedule = parse_schedule(str(data.get("schedule") or "on_publish"), str(data.get("timezone") or "UTC"))
+    per_tick = options.get("per_tick", 1)
+    if isinstance(schedule, CronDrip) and _int(per_tick) and 1 <= per_tick <= 50:
+        schedule = replace(schedule, per_tick=per_tick)
+    return schedule
+
+
+def _stored_change(data: Mapping[str, Any], options: Mapping[str, Any], stored_at: str | None) -> Change:
+    """Who stored the row, in which chat, when and how: a stored row is always a run-time change."""
+    by, chat = options.get("subscribed_by"), options.get("subscribed_in") or data.get("chat")
+    at = _when(options.get("subscribed_at") or stored_at)
+    via: Via = "the web panel" if options.get("subscribed_via") == "the web panel" else "/subscribe"
+    return Change(str(by or ""), str(chat or ""), at, via)
 
 
 def platform_options(platform: str, options: Mapping[str, Any]) -> PlatformOptions:
@@ -276,7 +292,7 @@ def platform_options(platform: str, options: Mapping[str, Any]) -> PlatformOptio
         topics = options.get("topics") or {}
         return TelegramOptions(
             link_preview=options.get("link_preview") is True,
-            images=images if images in ("none", "first", "all") else "none",
+            images=images if images in IMAGE_MODES["telegram"] else "none",
             topic=topic if _int(topic) and topic >= 1 else None,
             topics={str(k): v for k, v in topics.items() if _int(v) and v >= 1} if isinstance(topics, dict) else {},
             index=index)
@@ -285,7 +301,7 @@ def platform_options(platform: str, options: Mapping[str, Any]) -> PlatformOptio
         roles = options.get("mention_roles") or {}
         return DiscordOptions(
             format=fmt if fmt in ("embeds", "text") else "embeds", thread=options.get("thread") is True,
-            images=images if images in ("thumbnail", "full", "none") else "thumbnail",
+            images=images if images in IMAGE_MODES["discord"] else "thumbnail",
             mention_role=str(options.get("mention_role") or ""),
             mention_roles={str(k): str(v) for k, v in roles.items()} if isinstance(roles, dict) else {},
             index=index)

@@ -10,11 +10,11 @@ out is not posted at all, and what is not posted is not listed in the index eith
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from functools import cache
 
 from bot.core.models import Item, Section
+from bot.core.textforms import plain_fold
 
 __all__ = ["MAX_TERM", "MAX_TERMS", "ItemFilter", "fold", "term_problem"]
 
@@ -24,9 +24,7 @@ MAX_TERM = 100  # characters of one term
 
 def fold(text: str) -> str:
     """Case- and accent-free text with single spaces between word characters ("Éthique," → "ethique")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(re.findall(r"\w+", plain))
+    return " ".join(re.findall(r"\w+", plain_fold(text)))
 
 
 def term_problem(term: str) -> str | None:

@@ -17,13 +17,12 @@ from enum import StrEnum
 from typing import assert_never
 
 from bot.core.models import Item
+from bot.core.truncate import truncate
 from bot.core.urls import safe_url
 
 __all__ = ["MIN_ITEM_CHARS", "PLAIN", "Compact", "Presentation", "is_link_only", "item_label", "link_tags", "shorten"]
 
 MIN_ITEM_CHARS = 80  # shorter than this leaves no sentence to read
-_SENTENCE_END = re.compile(r"[.!?…。！？](?=[\"'”’»)\]]*(?:\s|$))")
-ELLIPSIS = "…"
 
 
 class Compact(StrEnum):
@@ -81,18 +80,9 @@ PLAIN = Presentation()
 
 
 def shorten(text: str, limit: int) -> str:
-    """`text` in at most `limit` characters: cut after the last whole sentence that fits (if it keeps
-    at least half), else at a word, with "…" when something was cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    room = text[: max(1, limit - 1)]
-    sentences = [m.end() for m in _SENTENCE_END.finditer(room)]
-    if sentences and sentences[-1] >= limit // 2:
-        return room[: sentences[-1]].rstrip() + " " + ELLIPSIS
-    space = room.rfind(" ")
-    cut = room[:space] if space >= limit // 3 else room
-    return cut.rstrip(" ,;:—-") + ELLIPSIS
+    """`text`, whitespace collapsed, in at most `limit` characters: cut after the last whole sentence
+    that fits (if it keeps at least half), else at a word, with "…" when something was cut."""
+    return truncate(" ".join(text.split()), limit, at="sentence")
 
 
 def item_label(item: Item, limit: int = 120) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "OnPublish",
     "Schedule",
     "ScheduleError",
+    "check_timezone",
     "parse_schedule",
 ]
 
@@ -152,7 +153,7 @@ def parse_schedule(text: str, timezone: str = "UTC") -> Schedule:
 
 @functools.lru_cache(maxsize=1024)
 def _parse(text: str, timezone: str) -> Schedule:
-    _check_timezone(timezone)
+    check_timezone(timezone)
     kind, _, rest = text.partition(" ")
     if kind == "on_publish" and not rest:
         return OnPublish(timezone)
@@ -162,7 +163,8 @@ def _parse(text: str, timezone: str) -> Schedule:
     return CronDrip(expression, timezone) if kind == "cron" else Digest(expression, timezone)
 
 
-def _check_timezone(timezone: str) -> None:
+def check_timezone(timezone: str) -> None:
+    """Raise ScheduleError naming `timezone` unless it is an IANA zone the system knows (config and /subscribe)."""
     try:
         zoneinfo.ZoneInfo(timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:

@@ -195,6 +195,12 @@ class Section:
                 parts.append(item.text)
         return "\n".join(parts)
 
+    @property
+    def ref(self) -> SectionRef:
+        """This section as named in a list or an index (no items, their count)."""
+        return SectionRef(key=self.key, heading=self.heading, emoji=self.emoji, position=self.position,
+                          item_count=len(self.items))
+
 
 @dataclass(frozen=True, slots=True)
 class Issue:

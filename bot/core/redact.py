@@ -4,18 +4,24 @@ Library errors and log records can carry a bot token (Telegram puts it in every 
 path, and PTB quotes it in `InvalidToken`; an API error page may echo the path). The
 adapters' lifecycle base redacts every error it lets out with `redact`, and the CLI's log
 handler, plus every logger a library may write on, carries the one `SECRET_FILTER`.
+A token nobody configured yet (one pasted into config.toml) is recognised by its shape
+instead: `looks_like_token` refuses it and `mask_tokens` hides it in check-config's lines.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterable
 
-__all__ = ["MASK", "SECRET_FILTER", "SecretFilter", "protect", "redact", "secret_forms"]
+__all__ = ["MASK", "SECRET_FILTER", "SecretFilter", "looks_like_token", "mask_tokens", "protect", "redact",
+           "secret_forms"]
 
 MASK = "[REDACTED]"
 _MIN_SECRET = 8  # shorter strings are too likely to be ordinary words
+# A Telegram (`123456:AA…`) or a Discord (`xxx.yyy.zzz`) bot token.
+_TOKEN_SHAPE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}|[A-Za-z0-9_-]{23,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{25,}")
 _LOGGER_PREFIXES = ("httpx", "httpcore", "telegram", "discord", "aiohttp", "adapters", "bot", "scheduler",
                     "apscheduler", "asyncio", "digestbot")
 
@@ -36,6 +42,16 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         for form in secret_forms(secret):
             text = text.replace(form, MASK)
     return text
+
+
+def looks_like_token(value: str) -> bool:
+    """A Telegram (`123456:AA…`) or Discord (`xxx.yyy.zzz`) bot token is in `value`: never echo it back."""
+    return bool(_TOKEN_SHAPE.search(value))
+
+
+def mask_tokens(text: str) -> str:
+    """`text` with anything shaped like a bot token replaced by `[REDACTED]` (for secrets not known by value)."""
+    return _TOKEN_SHAPE.sub(MASK, text)
 
 
 class SecretFilter(logging.Filter):

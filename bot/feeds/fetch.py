@@ -82,42 +82,19 @@ async def fetch_feed(
     """
     if not is_remote(location):
         return _read_file(name, location, max_bytes)
-    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT, "Accept-Encoding": _ACCEPT_ENCODING}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
     owned = client is None
     http = client or httpx.AsyncClient(follow_redirects=True, max_redirects=MAX_REDIRECTS)
     try:
         # httpx's timeout bounds each network operation; the deadline bounds the whole fetch,
         # so a server that trickles a byte at a time cannot hold a poll for ever.
-        async with asyncio.timeout(timeout), http.stream("GET", location, headers=headers,
+        async with asyncio.timeout(timeout), http.stream("GET", location, headers=_headers(etag, last_modified),
                                                          timeout=timeout) as response:
             if response.status_code == 304:
                 return FetchResult(url=location, not_modified=True, etag=etag, last_modified=last_modified)
             if response.status_code >= 400:
                 raise FeedUnavailable(name, f"HTTP {response.status_code} {response.reason_phrase} from {location}")
-            decoder = body_decoder(name, response.headers.get("Content-Encoding", ""))
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > max_bytes and decoder is None:
-                raise FeedMalformed(name, f"feed is {int(declared):,} bytes, over the {max_bytes:,}-byte limit")
-            body = bytearray()
-            if response.is_stream_consumed:  # built in memory (httpx.MockTransport): read and decoded already
-                decoder, source = None, _once(response.content)
-            else:
-                source = response.aiter_raw(_CHUNK)  # still encoded: we inflate it, bounded
-            async for chunk in source:
-                for piece in (decoder.feed(chunk) if decoder else (chunk,)):
-                    body += piece
-                    if len(body) > max_bytes:
-                        raise FeedMalformed(name, f"feed is over the {max_bytes:,}-byte limit"
-                                                  f"{' once decompressed' if decoder else ''}; not read further")
-                    await asyncio.sleep(0)  # inflating is CPU work: let the deadline (and the loop) in
-            if decoder is not None:
-                decoder.finish()
             return FetchResult(
-                url=str(response.url), body=bytes(body),
+                url=str(response.url), body=await _read_body(name, response, max_bytes),
                 etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
             )
     except httpx.TooManyRedirects as exc:
@@ -131,6 +108,42 @@ async def fetch_feed(
     finally:
         if owned:
             await http.aclose()
+
+
+def _headers(etag: str | None, last_modified: str | None) -> dict[str, str]:
+    """The request's headers: a conditional GET when the last poll left validators."""
+    headers = {"User-Agent": USER_AGENT, "Accept": _ACCEPT, "Accept-Encoding": _ACCEPT_ENCODING}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    return headers
+
+
+async def _read_body(name: str, response: httpx.Response, max_bytes: int) -> bytes:
+    """The response's body, inflated by us (bounded: a small gzip bomb must not fill memory).
+
+    Raises FeedMalformed once the body, declared or read, is over `max_bytes`.
+    """
+    decoder = body_decoder(name, response.headers.get("Content-Encoding", ""))
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes and decoder is None:
+        raise FeedMalformed(name, f"feed is {int(declared):,} bytes, over the {max_bytes:,}-byte limit")
+    body = bytearray()
+    if response.is_stream_consumed:  # built in memory (httpx.MockTransport): read and decoded already
+        decoder, source = None, _once(response.content)
+    else:
+        source = response.aiter_raw(_CHUNK)  # still encoded: we inflate it, bounded
+    async for chunk in source:
+        for piece in (decoder.feed(chunk) if decoder else (chunk,)):
+            body += piece
+            if len(body) > max_bytes:
+                raise FeedMalformed(name, f"feed is over the {max_bytes:,}-byte limit"
+                                          f"{' once decompressed' if decoder else ''}; not read further")
+            await asyncio.sleep(0)  # inflating is CPU work: let the deadline (and the loop) in
+    if decoder is not None:
+        decoder.finish()
+    return bytes(body)
 
 
 async def _once(data: bytes) -> AsyncIterator[bytes]:

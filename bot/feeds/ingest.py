@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+#: Saves a poll's outcome (validators, counts) given its results, failed entry ids and skipped counts.
+_Record = Callable[[list[SaveResult], list[str], dict[str, int]], None]
+
 _CHECK_EVERY = 256  # entries split between two looks at the stop flag
 _HELD_LOG_LINES = 5  # held issues named one by one in the log, per poll; the rest are counted
 
@@ -230,37 +233,46 @@ class Ingestor:
 
     def _store_fetch(self, store: Store, feed: FeedConfig, fetched: FetchResult,
                      stop: Callable[[], bool]) -> list[SaveResult]:
-        """Worker thread: parse, split, store, and only then save the validators (same transaction)."""
-        results, failed, skipped = self._ingest(store, fetched.body, feed.name, fetched.url, stop)
-        warning = None
-        if failed:
-            warning = (f"{len(failed)} entr{'y' if len(failed) == 1 else 'ies'} could not be split (first:"
-                       f" {failed[0]!r}); the whole feed is read again at the next poll")
-            log.warning("feed %s: %s", feed.name, warning)
-        keep = not failed
-        store.record_feed_success(feed.name, feed.url, etag=fetched.etag if keep else None,
-                                  last_modified=fetched.last_modified if keep else None, warning=warning,
-                                  entries=len(results) + sum(skipped.values()), skipped=skipped)
-        return results
+        """Worker thread: parse, split, then store the issues and the validators in one transaction."""
+
+        def record(results: list[SaveResult], failed: list[str], skipped: dict[str, int]) -> None:
+            warning = None
+            if failed:
+                warning = (f"{len(failed)} entr{'y' if len(failed) == 1 else 'ies'} could not be split (first:"
+                           f" {failed[0]!r}); the whole feed is read again at the next poll")
+                log.warning("feed %s: %s", feed.name, warning)
+            keep = not failed
+            store.record_feed_success(feed.name, feed.url, etag=fetched.etag if keep else None,
+                                      last_modified=fetched.last_modified if keep else None, warning=warning,
+                                      entries=len(results) + sum(skipped.values()), skipped=skipped)
+
+        return self._ingest(store, fetched.body, feed.name, fetched.url, stop, record)[0]
 
     def ingest_bytes(self, data: bytes, feed_name: str, base_url: str = "") -> list[SaveResult]:
         """Parse, split and store a feed document in one transaction (in the caller's thread)."""
         return self._ingest(self.store, data, feed_name, base_url)[0]
 
     def _ingest(self, store: Store, data: bytes, feed_name: str, base_url: str,
-                stop: Callable[[], bool] | None = None) -> tuple[list[SaveResult], list[str], dict[str, int]]:
+                stop: Callable[[], bool] | None = None, record: _Record | None = None,
+                ) -> tuple[list[SaveResult], list[str], dict[str, int]]:
         with _cyclic_gc_paused():
-            return self._ingest_now(store, data, feed_name, base_url, stop)
+            return self._ingest_now(store, data, feed_name, base_url, stop, record)
 
     def _ingest_now(self, store: Store, data: bytes, feed_name: str, base_url: str,
-                    stop: Callable[[], bool] | None) -> tuple[list[SaveResult], list[str], dict[str, int]]:
+                    stop: Callable[[], bool] | None,
+                    record: _Record | None) -> tuple[list[SaveResult], list[str], dict[str, int]]:
+        """Parse and split (no lock held: that is the long part), then store the issues and, through
+        `record`, the poll's outcome in one write transaction: both are kept, or neither is."""
         entries = parse_feed(feed_name, data, base_url).entries  # consumed by the split (see `_consumed`)
         split = _split(entries, self.config, self.aliases, store, stop, consume=True)
         newsletters = [issue for issue in split.issues if issue.is_newsletter]
         if stop is not None and stop():
             raise IngestStopped(feed_name, "stopped by shutdown before anything was stored")
         limits = self._limits(feed_name)
-        results = store.save_issues(newsletters, held=limits.over, feeds=self._feed_names())
+        with store.transaction():
+            results = store.save_issues(newsletters, held=limits.over, feeds=self._feed_names())
+            if record is not None:
+                record(results, split.failed, split.skipped)
         counts: dict[str, int] = {}
         for result in results:
             counts[result.status] = counts.get(result.status, 0) + 1

@@ -12,7 +12,6 @@ import os
 import re
 import tomllib
 import typing
-import zoneinfo
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -20,13 +19,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from bot.contract.destination import IMAGE_MODES
 from bot.contract.filters import MAX_TERMS, term_problem
 from bot.contract.presentation import MIN_ITEM_CHARS
-from bot.contract.schedule import ScheduleError, parse_schedule
+from bot.contract.schedule import ScheduleError, check_timezone, parse_schedule
 from bot.core.cleantext import clean_text
 from bot.core.errors import ConfigError
 from bot.core.i18n import plural_en, supported_languages
 from bot.core.language import KNOWN as KNOWN_LANGUAGES
+from bot.core.redact import looks_like_token, mask_tokens
 from bot.core.regexcheck import unsafe_regex_reason
 
 __all__ = [
@@ -40,7 +41,6 @@ __all__ = [
     "bundled_feed_path",
     "config_problems",
     "did_you_mean",
-    "looks_like_token",
     "partial_config",
     "read_raw",
     "load_config",
@@ -55,7 +55,6 @@ _MIN_RETRY_WAIT, _MAX_RETRY_WAIT = 1.0, 7 * 86400.0
 
 _DAY = 86400.0
 _MAX_DURATION = 365 * _DAY  # nothing digestbot waits for is longer than a year
-_TOKEN_LIKE = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}|[A-Za-z0-9_-]{23,}\.[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{25,}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TELEGRAM_CHAT = re.compile(r"^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$")
 _DISCORD_SNOWFLAKE = re.compile(r"^\d{15,21}$")
@@ -77,11 +76,6 @@ def parse_duration(value: str | int | float) -> float:
     if seconds > _MAX_DURATION:
         raise ValueError("is out of range: at most 365d")
     return seconds
-
-
-def looks_like_token(value: str) -> bool:
-    """A Telegram (`123456:AA…`) or Discord (`xxx.yyy.zzz`) bot token: never echo it back."""
-    return bool(_TOKEN_LIKE.search(value))
 
 
 def _http_url(value: str, *, schemes: tuple[str, ...] = ("http", "https")) -> str:
@@ -398,11 +392,6 @@ class SubscriptionsConfig(_Strict):
     max_per_user: int = Field(default=5, ge=0, le=10_000)  # subscriptions one person may make (chats they admin)
 
 
-#: Image modes per platform, the default first.
-IMAGE_MODES: dict[str, tuple[str, ...]] = {"telegram": ("none", "first", "all"),
-                                           "discord": ("thumbnail", "full", "none"), "console": ("none",)}
-
-
 #: Options that mean something on one platform only (`images` and `index` exist on several).
 _OPTION_PLATFORM = {"link_preview": "telegram", "topic": "telegram", "topics": "telegram",
                     "format": "discord", "thread": "discord"}
@@ -500,9 +489,9 @@ class DestinationConfig(_Strict):
     @classmethod
     def _timezone(cls, value: str) -> str:
         try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name like 'Europe/Paris')") from exc
+            check_timezone(value)
+        except ScheduleError as exc:
+            raise ValueError(str(exc)) from exc
         return value
 
     @field_validator("schedule")
@@ -588,6 +577,14 @@ class Config(_Strict):
         if code not in supported_languages():
             raise ValueError(f"no replies in {value!r} (use one of: {', '.join(supported_languages())})")
         return code
+
+    def secret_origin(self, platform: Literal["telegram", "discord"]) -> tuple[str, str]:
+        """Where the platform's token comes from, for lines that must name it without showing it: the
+        config key and its source ("telegram.token_env", "$TELEGRAM_BOT_TOKEN"), or the file's."""
+        section: TelegramConfig | DiscordConfig = self.telegram if platform == "telegram" else self.discord
+        if section.token_file:
+            return f"{platform}.token_file", section.token_file
+        return f"{platform}.token_env", f"${section.token_env}"
 
     def secret(self, platform: Literal["telegram", "discord"]) -> str:
         """The platform token from the environment (or the file it names); never logged."""
@@ -701,7 +698,7 @@ def config_problems(raw: dict[str, Any], base: Path | None = None) -> tuple[Conf
         problems.extend(_pydantic_problems(cleaned, exc))
         problems.extend(_hidden_problems(cleaned, problems))
     problems.extend(_cross_problems(cleaned))
-    problems = [ConfigError(p.key, _redact(p.reason)) for p in problems]
+    problems = [ConfigError(p.key, mask_tokens(p.reason)) for p in problems]
     if problems or config is None:
         return None, problems
     return _resolve_feeds(config, base), []
@@ -736,21 +733,29 @@ def _salvage(model: type[BaseModel], table: Any) -> tuple[BaseModel | None, list
         if round_:  # not the fields this loop took out (their own error is already reported)
             later += [(tuple(e["loc"]), str(e["type"]), str(e["msg"])) for e in errors
                       if not (e["loc"] and e["loc"][0] in removed)]
-        fields = {key for e in errors if e["loc"] for key in (e["loc"][0], *_FLAT_KEYS.get(str(e["loc"][0]), ()))
-                  if key in data}
-        stray = [key for key in data if key not in model.model_fields]
-        if not fields and stray:  # a table-wide check on keys of another spelling (a feed's flat title_pattern)
-            fields = set(stray)
+        fields = _failing_fields(model, data, errors)
         if not fields:
-            required = all(name in data for name, info in model.model_fields.items() if info.is_required())
-            if required and all(not e["loc"] or e["loc"][0] in removed for e in errors):
-                # what fails is a whole-table check, or a field taken out: the fields left are usable as they are
-                return model.model_construct(**data), later
-            break
+            usable = _usable_as_is(model, data, errors, removed)
+            return (model.model_construct(**data) if usable else None), later
         for field in fields:
             del data[field]
         removed |= fields
     return None, later
+
+
+def _failing_fields(model: type[BaseModel], data: dict[str, Any], errors: list[Any]) -> set[int | str]:
+    """The keys of `data` to take out for the next round: those errors name (with their flat
+    spellings), else, for a table-wide check, the keys of another spelling (a feed's flat title_pattern)."""
+    fields: set[int | str] = {key for e in errors if e["loc"]
+                              for key in (e["loc"][0], *_FLAT_KEYS.get(str(e["loc"][0]), ())) if key in data}
+    stray = [key for key in data if key not in model.model_fields]
+    return fields if fields or not stray else set(stray)
+
+
+def _usable_as_is(model: type[BaseModel], data: dict[str, Any], errors: list[Any], removed: set[int | str]) -> bool:
+    """Every required field is there and what fails is a whole-table check, or a field taken out."""
+    required = all(name in data for name, info in model.model_fields.items() if info.is_required())
+    return required and all(not e["loc"] or e["loc"][0] in removed for e in errors)
 
 
 def _hidden_problems(raw: dict[str, Any], found: list[ConfigError]) -> list[ConfigError]:
@@ -811,8 +816,6 @@ def _resolve_feeds(config: Config, base: Path | None) -> Config:
     return config.model_copy(update={"feeds": feeds})
 
 
-def _redact(text: str) -> str:
-    return _TOKEN_LIKE.sub("[REDACTED]", text)
 
 
 def _pydantic_problems(raw: dict[str, Any], exc: ValidationError) -> list[ConfigError]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot.contract.destination import (
+    IMAGE_MODES,
     Change,
     ConsoleOptions,
     Destination,
@@ -45,11 +46,11 @@ def destination_from_config(config: DestinationConfig) -> Destination:
 def _options(config: DestinationConfig) -> PlatformOptions:
     match config.platform:
         case "telegram":
-            images = config.images if config.images in ("none", "first", "all") else "none"
+            images = config.images if config.images in IMAGE_MODES["telegram"] else "none"
             return TelegramOptions(link_preview=config.link_preview, images=images,  # type: ignore[arg-type]
                                    topic=config.topic, topics=dict(config.topics), index=config.index)
         case "discord":
-            images = config.images if config.images in ("thumbnail", "full", "none") else "thumbnail"
+            images = config.images if config.images in IMAGE_MODES["discord"] else "thumbnail"
             return DiscordOptions(format=config.format, thread=config.thread, images=images,  # type: ignore[arg-type]
                                   mention_role=config.mention_role, mention_roles=dict(config.mention_roles),
                                   index=config.index)

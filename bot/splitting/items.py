@@ -243,21 +243,32 @@ class ItemReader:
         if tag == "-text" and not (node.text_content or "").strip():
             return
         if tag in HEADINGS:
-            fragment = render(self.base, [node])
-            title = clean_title(fragment_text(fragment))
-            if title:
-                self._title(title, _State.HEADED, media=fragment)
+            self._heading(node)
+        elif tag == "p" and self._title_and_body(node):
             return
-        if tag == "p":
-            split = self._title_with_body(node)
-            if split is not None:
-                self._title(split[0], _State.TITLED)
-                self._block(split[1])
-                return
-        if tag in LISTS and self.state is not _State.TITLED:
+        elif tag in LISTS and self.state is not _State.TITLED:
             self._list(node)
-            return
+        else:
+            self._rendered(tag, render(self.base, [node]))
+
+    def _heading(self, node: Any) -> None:
+        """A heading with text opens a headed item."""
         fragment = render(self.base, [node])
+        title = clean_title(fragment_text(fragment))
+        if title:
+            self._title(title, _State.HEADED, media=fragment)
+
+    def _title_and_body(self, node: Any) -> bool:
+        """A paragraph that is a title line and its body opens a titled item; False for any other."""
+        split = self._title_with_body(node)
+        if split is None:
+            return False
+        self._title(split[0], _State.TITLED)
+        self._block(split[1])
+        return True
+
+    def _rendered(self, tag: str, fragment: Fragment) -> None:
+        """Any other node, rendered: a quote under a linked paragraph, a bold title, text, or media."""
         if tag == "blockquote" and self.state is _State.PARAGRAPH and self.open is not None and fragment.blocks \
                 and not _is_attribution(self.open):
             self.open.take(fragment)  # the quoted summary of what the paragraph links to is its text

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.core.markup import escape_text, span_html
 from bot.core.models import Block, BlockKind, Item, Span
 from bot.core.urls import safe_url
 
@@ -27,7 +28,6 @@ __all__ = [
     "RichTextBuilder",
     "SOURCE_WORDS",
     "blocks_to_html",
-    "escape_text",
     "is_source_text",
 ]
 
@@ -409,19 +409,5 @@ def section_html(heading: str, items: Sequence[Item]) -> str:
     return "\n".join(parts)
 
 
-def escape_text(text: str) -> str:
-    """`html.escape(text, quote=False)`, inlined: it runs once per span of every section."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _span_html(span: Span) -> str:
-    text = escape_text(span.text).replace("\n", "<br>")
-    if span.code:
-        text = f"<code>{text}</code>"
-    if span.italic:
-        text = f"<i>{text}</i>"
-    if span.bold:
-        text = f"<b>{text}</b>"
-    if span.href:
-        text = f'<a href="{html_lib.escape(span.href, quote=True)}">{text}</a>'
-    return text
+    return span_html(span.text, span, href=span.href, line_break="<br>")

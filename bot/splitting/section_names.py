@@ -8,7 +8,6 @@ emoji and every alias of its key in every language (`SectionAliases`).
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,8 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from bot.core.models import Section
-from bot.splitting.sections import SectionAliases, normalize
+from bot.core.textforms import compact_form
+from bot.splitting.sections import SectionAliases, normalize, strip_variation
 
 __all__ = ["FUZZY_THRESHOLD", "Ranked", "SectionMatcher"]
 
@@ -57,11 +57,11 @@ class SectionMatcher:
         scores 95; otherwise fuzzy similarity of words catches typos ("outlis").
         """
         wanted = normalize(words)
-        wanted_emoji = _strip_variation(words.strip())
+        wanted_emoji = _emoji_form(words.strip())
         ranked: list[Ranked] = []
         for section in sections:
             score = 0.0
-            if section.emoji and wanted_emoji and wanted_emoji == _strip_variation(section.emoji):
+            if section.emoji and wanted_emoji and wanted_emoji == _emoji_form(section.emoji):
                 score = _EXACT_SCORE
             names = {normalize(n) for n in (*self._names(section), section.key.replace("_", " "))}
             names.discard("")
@@ -93,10 +93,10 @@ class SectionMatcher:
             return True
         if any(self._alias_key(entry) == section.key for entry in wanted):
             return True
-        names = {_compact(section.key), _compact(section.title), _compact(section.heading)}
+        names = {compact_form(section.key), compact_form(section.title), compact_form(section.heading)}
         for entry in wanted:
-            norm = _compact(entry)
-            if norm and (norm in names or _compact(section.title).startswith(norm)):
+            norm = compact_form(entry)
+            if norm and (norm in names or compact_form(section.title).startswith(norm)):
                 return True
         return False
 
@@ -105,8 +105,8 @@ class SectionMatcher:
         spaces and emoji aside) — no prefix or close-spelling guess: what `check-config` accepts in a config."""
         if entry == "*" or entry == section.key or self.aliases.exact_key(entry) == section.key:
             return True
-        norm = _compact(entry)
-        return bool(norm) and norm in {_compact(section.key), _compact(section.title), _compact(section.heading)}
+        norm = compact_form(entry)
+        return bool(norm) and norm in {compact_form(name) for name in (section.key, section.title, section.heading)}
 
     def _alias_key(self, name: str) -> str:
         if name not in self._keys:
@@ -131,15 +131,6 @@ def _word_score(wanted: list[str], name: list[str]) -> float:
     return sum(max(fuzz.ratio(w, n) for n in name) for w in wanted) / len(wanted)
 
 
-def _strip_variation(text: str) -> str:
-    """Emoji as compared: no variation selectors, no spaces ("⚙️ " and "⚙" meet)."""
-    return "".join(ch for ch in text if ch not in "\ufe0f\ufe0e" and unicodedata.category(ch) != "Zs")
-
-
-@functools.lru_cache(maxsize=4096)
-def _compact(text: str) -> str:
-    """Case-, accent-, space- and emoji-insensitive form ("Outils et jeux" → "outilsetjeux").
-
-    Cached: planning an edition for 10,000 subscribers compares the same few headings each time."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if ch.isalnum())
+def _emoji_form(text: str) -> str:
+    """Emoji as compared: no variation selectors (`strip_variation`), no spaces ("⚙️ " and "⚙" meet)."""
+    return "".join(ch for ch in strip_variation(text) if unicodedata.category(ch) != "Zs")

@@ -27,6 +27,7 @@ from rapidfuzz import fuzz
 
 from bot.core.i18n import LANGUAGES as LANGUAGE_NAMES
 from bot.core.i18n import normalize_language
+from bot.core.textforms import plain_fold
 
 __all__ = [
     "CANONICAL_EMOJI",
@@ -213,15 +214,14 @@ def strip_variation(text: str) -> str:
 
 @lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
-    """Casefolded, accent-free, single-spaced text: the form names are compared in.
+    """Casefolded, accent-free, single-spaced text: the form names are compared in
+    (`bot.core.textforms.plain_fold`, single-spaced; the other forms are listed there).
 
-    Used for heading → key mapping and by the query engine, so "Éducation",
+    Used for heading → key mapping, repeated labels in the splitter and by the query engine, so "Éducation",
     "education " and "EDUCATION" all meet. Cached: a lookup compares the words with the same
     few dozen section names every time.
     """
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _WS.sub(" ", text).strip()
+    return _WS.sub(" ", plain_fold(text)).strip()
 
 
 @lru_cache(maxsize=8192)
@@ -331,41 +331,41 @@ class SectionAliases:
         """
         title, emoji = split_heading(heading)
         form = _match_form(title)
-        if form:
-            code = self._lang(lang)
-            if code and (code, form) in self._by_lang:
-                return self._by_lang[(code, form)]
-            if form in self._exact:
-                return self._exact[form]
-        if emoji:
-            key = self.emoji_key(emoji)
-            if key:
-                return key
-        if not form:
-            return slugify(heading)
-        if len(form) >= _MIN_PREFIX:
-            for name, key in self._forms:
-                if len(name) >= _MIN_PREFIX and form.startswith(name + " ") \
-                        and len(form[len(name):].split()) <= _MAX_EXTRA_WORDS:
-                    return key
-            starts = {key for name, key in self._forms if name.startswith(form + " ") or name.startswith(form)}
-            if len(starts) == 1:
-                return starts.pop()
-            best_key, best = None, 0.0
-            for name, key in self._forms:
-                score = fuzz.ratio(form, name)
-                if score > best:
-                    best_key, best = key, score
-            if best_key is not None and best >= _FUZZY_THRESHOLD:
-                return best_key
+        if form and (key := self._exact_form(form, lang)) is not None:
+            return key
+        if emoji and (key := self.emoji_key(emoji)):
+            return key
+        if len(form) >= _MIN_PREFIX and (key := self._prefix_key(form) or self._close_key(form)):
+            return key
         return slugify(heading)
+
+    def _prefix_key(self, form: str) -> str | None:
+        """The key of a known name that starts `form` with at most two more words, or of the one
+        known section whose names `form` starts (a query word such as "outils")."""
+        for name, key in self._forms:
+            if len(name) >= _MIN_PREFIX and form.startswith(name + " ") \
+                    and len(form[len(name):].split()) <= _MAX_EXTRA_WORDS:
+                return key
+        starts = {key for name, key in self._forms if name.startswith(form + " ") or name.startswith(form)}
+        return starts.pop() if len(starts) == 1 else None
+
+    def _close_key(self, form: str) -> str | None:
+        """The key of the known name closest to `form` (typos), if close enough."""
+        best_key, best = None, 0.0
+        for name, key in self._forms:
+            score = fuzz.ratio(form, name)
+            if score > best:
+                best_key, best = key, score
+        return best_key if best_key is not None and best >= _FUZZY_THRESHOLD else None
 
     def exact_key(self, heading: str, lang: str | None = None) -> str | None:
         """Key of a heading only when its name is known exactly (no emoji, prefix or fuzzy guess)."""
         title, _emoji = split_heading(heading)
         form = _match_form(title)
-        if not form:
-            return None
+        return self._exact_form(form, lang) if form else None
+
+    def _exact_form(self, form: str, lang: str | None) -> str | None:
+        """The key a match form names exactly, in `lang`'s names first."""
         code = self._lang(lang)
         if code and (code, form) in self._by_lang:
             return self._by_lang[(code, form)]

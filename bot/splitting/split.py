@@ -211,7 +211,7 @@ class _Splitter:
         if not text or len(text) > _MAX_PSEUDO_HEADING:
             return None
         key = self.aliases.exact_key(text)
-        if key is None or _label_form(text) in repeated:
+        if key is None or normalize(text) in repeated:
             return None
         _title, emoji = split_heading(text)
         if key not in _PSEUDO_KEYS and (not emoji or self.aliases.emoji_key(emoji) != key):
@@ -301,40 +301,54 @@ class _RepeatedLabels:
                     if len(text) <= 3 * _MAX_PSEUDO_HEADING:
                         texts.append(text)
             for text in texts:
-                key = _label_form(text)
+                key = normalize(text)
                 if key:
                     seen[key] = seen.get(key, 0) + 1
             self._forms = {key for key, n in seen.items() if n > 1}
         return form in self._forms
 
 
-def _label_form(text: str) -> str:
-    """What two labels are compared in: words, case-folded (cheaper than `normalize`, enough for a repeat)."""
-    return " ".join(text.split()).casefold()
-
-
 def _peer_headings(nodes: list[Any], headings: list[_Heading], level: int, repeated: _RepeatedLabels,
                    aliases: SectionAliases) -> dict[int, str]:
     """Deeper headings that are peers of the section headings: right after a rule, continuing their
     numbering, or naming another known section where the section headings name known sections."""
-    numbers = {n for h in headings if h.level <= level and (n := _section_number(h.text)) is not None}
-    known = {k for h in headings if h.level <= level and (k := _strict_key(aliases, h.text)) is not None}
-    first_section = min((h.index for h in headings if h.level <= level), default=len(nodes))
-    last_section = max((h.index for h in headings if h.level <= level), default=len(nodes))
-    # A closing block: one heading after a rule, past the last section heading (several are stories).
-    closing = [h.index for h in headings if h.level > level and h.index > last_section and _after_rule(nodes, h.index)]
-    peers: dict[int, str] = {}
-    for heading in headings:
-        if heading.level <= level or heading.index < first_section:
-            continue
+    frame = _SectionFrame.of(nodes, headings, level, aliases)
+    return {heading.index: heading.text for heading in headings
+            if heading.level > level and heading.index >= frame.first and frame.takes(heading, aliases)
+            and normalize(heading.text) not in repeated}
+
+
+@dataclass(frozen=True, slots=True)
+class _SectionFrame:
+    """What the section headings (those at the section level or above) say about deeper ones."""
+
+    numbers: frozenset[int]  # their numbering ("1、", "2.")
+    known: frozenset[str]  # the known sections they name
+    first: int  # node index of the first section heading
+    closing: tuple[int, ...]  # deeper headings right after a rule, past the last section heading
+
+    @classmethod
+    def of(cls, nodes: list[Any], headings: list[_Heading], level: int, aliases: SectionAliases) -> _SectionFrame:
+        sections = [h for h in headings if h.level <= level]
+        last = max((h.index for h in sections), default=len(nodes))
+        return cls(
+            numbers=frozenset(n for h in sections if (n := _section_number(h.text)) is not None),
+            known=frozenset(k for h in sections if (k := _strict_key(aliases, h.text)) is not None),
+            first=min((h.index for h in sections), default=len(nodes)),
+            # A closing block: one heading after a rule, past the last section heading (several are stories).
+            closing=tuple(h.index for h in headings
+                          if h.level > level and h.index > last and _after_rule(nodes, h.index)),
+        )
+
+    def takes(self, heading: _Heading, aliases: SectionAliases) -> bool:
+        """A deeper heading is a peer: it continues the numbering, names another known section, or
+        is the one closing heading."""
         number = _section_number(heading.text)
-        in_sequence = len(numbers) >= 2 and number is not None and number not in numbers \
-            and number <= max(numbers) + 1
-        key = _strict_key(aliases, heading.text) if len(known) >= 2 else None
-        peer = in_sequence or (key is not None and key not in known) or closing == [heading.index]
-        if peer and _label_form(heading.text) not in repeated:
-            peers[heading.index] = heading.text
-    return peers
+        if len(self.numbers) >= 2 and number is not None and number not in self.numbers \
+                and number <= max(self.numbers) + 1:
+            return True
+        key = _strict_key(aliases, heading.text) if len(self.known) >= 2 else None
+        return (key is not None and key not in self.known) or self.closing == (heading.index,)
 
 
 def _strict_key(aliases: SectionAliases, heading: str) -> str | None:
@@ -487,7 +501,3 @@ def _empty_issue(entry: RawEntry, names: tuple[str, ...]) -> Issue:
         language, number = "und", None
     return Issue(entry_id=entry.entry_id, link=entry.link, title=title, published=entry.published,
                  updated=entry.updated, language=language, number=number, sections=(), feed=entry.feed)
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -96,6 +96,10 @@ class StoredHit:
     rank: float
 
 
+#: Section keys (changed, added, removed) between two revisions of an edition.
+_Changes = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -481,6 +485,22 @@ class Store:
     def _match(self, issues: list[Issue], pending: list[int], canonical: dict[int, str]) -> None:
         """Find stored issues for entries whose id is unknown (see `_resolve`)."""
         taken = set(canonical.values())
+        candidates = self._candidates(issues, pending)
+        for n in pending:
+            issue = issues[n]
+            match = candidates.find(issue, taken)
+            if match is None:
+                continue
+            found, how = match
+            canonical[n] = found
+            taken.add(found)
+            self.db.execute("insert or replace into entry_aliases (alias, entry_id) values (?, ?)",
+                            [issue.entry_id, found])
+            log.info("feed %s: entry %r is stored issue %r (same %s): updated, not new",
+                     issue.feed, issue.entry_id, found, how)
+
+    def _candidates(self, issues: list[Issue], pending: list[int]) -> _Candidates:
+        """The stored issues of this feed that the pending entries' links or (language, number) name."""
         links = Counter(link_key(issues[n].link) for n in pending)
         numbers = Counter((issues[n].language, issues[n].number) for n in pending if issues[n].number is not None)
         by_link: dict[str, list[dict[str, Any]]] = {}
@@ -493,25 +513,7 @@ class Store:
         for row in self._rows_in("select entry_id, language, number from issues where is_newsletter = 1"
                                  " and number in ({})" + same_feed, list({number for _, number in numbers}), feed):
             by_number.setdefault((row["language"], row["number"]), []).append(row["entry_id"])
-        for n in pending:
-            issue = issues[n]
-            key = link_key(issue.link)
-            found: str | None = None
-            rows = by_link.get(key, []) if links[key] == 1 else []
-            if len(rows) == 1 and rows[0]["entry_id"] not in taken and _same_edition(rows[0], issue):
-                found, how = rows[0]["entry_id"], "link"
-            elif issue.number is not None and numbers[(issue.language, issue.number)] == 1:
-                candidates = by_number.get((issue.language, issue.number), [])
-                if len(candidates) == 1 and candidates[0] not in taken:
-                    found, how = candidates[0], "language and number"
-            if found is None:
-                continue
-            canonical[n] = found
-            taken.add(found)
-            self.db.execute("insert or replace into entry_aliases (alias, entry_id) values (?, ?)",
-                            [issue.entry_id, found])
-            log.info("feed %s: entry %r is stored issue %r (same %s): updated, not new",
-                     issue.feed, issue.entry_id, found, how)
+        return _Candidates(links, numbers, by_link, by_number)
 
     def _rows_in(self, sql: str, values: list[Any], after: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
         """`sql` with its `in ({})` filled with `values`, 500 at a time (SQLite's variable limit);
@@ -538,46 +540,68 @@ class Store:
         return result
 
     def _save_issue(self, issue: Issue, held: str | None, unindexed: set[str]) -> SaveResult:
-        existing = list(self.db.query(
-            "select revision, content_hash, number, link, held, newsletter, feed from issues where entry_id = ?",
-            [issue.entry_id]))
-        if existing and (existing[0]["newsletter"], existing[0]["feed"]) != (issue.newsletter, issue.feed):
-            # the newsletter or the feed renamed in config: relabel, nothing else
-            self.db.table("issues").update(issue.entry_id, {"newsletter": issue.newsletter, "feed": issue.feed})
+        """Insert a new edition, or store a new revision of one whose content changed."""
+        row = self._stored_row(issue)
         item_json = [[orjson.dumps(item.to_json()).decode("utf-8") for item in section.items]
                      for section in issue.sections]  # serialised once: stored, and hashed
         section_hashes = [_section_hash(section.heading, items) for section, items in zip(issue.sections, item_json,
                                                                                          strict=True)]
         new_hashes = _keyed_hashes(issue.sections, section_hashes)
         issue_hash = _issue_hash(issue.title, section_hashes)
-        if existing:
-            row = existing[0]
-            same_number = row["number"] == issue.number or issue.number is None
-            if row["content_hash"] == issue_hash and same_number:
-                if (row["link"], row["held"]) != (issue.link, held):  # moved, or a size limit changed
-                    self.db.table("issues").update(
-                        issue.entry_id, {"link": issue.link, "link_key": link_key(issue.link), "held": held})
-                return SaveResult(issue.entry_id, "unchanged", row["revision"], held=held)
-            old_hashes = {
-                r["key"]: r["content_hash"]
-                for r in self.db.query("select key, content_hash from sections where entry_id = ?",
-                                       [issue.entry_id])
-            }
-            changed = tuple(k for k, h in new_hashes.items() if k in old_hashes and old_hashes[k] != h)
-            added = tuple(k for k in new_hashes if k not in old_hashes)
-            removed = tuple(k for k in old_hashes if k not in new_hashes)
-            if not (changed or added or removed) and row["content_hash"] == issue_hash:
-                self.db.table("issues").update(issue.entry_id, {"number": issue.number, "held": held})
-                return SaveResult(issue.entry_id, "unchanged", row["revision"], held=held)
-            revision = row["revision"] + 1
-            status: Literal["new", "changed"] = "changed"
-            self._delete_content(issue.entry_id, indexed=issue.entry_id not in unindexed)
-            first_seen = None
+        status: Literal["new", "changed"]
+        if row is None:
+            changes: _Changes = ((), tuple(new_hashes), ())
+            revision, status, first_seen = 1, "new", _now()
         else:
-            changed, added, removed = (), tuple(new_hashes), ()
-            revision = 1
-            status = "new"
-            first_seen = _now()
+            found = self._changes(issue, row, issue_hash, new_hashes, held)
+            if found is None:
+                return SaveResult(issue.entry_id, "unchanged", row["revision"], held=held)
+            changes = found
+            revision, status, first_seen = row["revision"] + 1, "changed", None
+            self._delete_content(issue.entry_id, indexed=issue.entry_id not in unindexed)
+        self._upsert_issue(issue, issue_hash, revision, held, first_seen)
+        self._insert_content(issue, revision, section_hashes, item_json)
+        unindexed.add(issue.entry_id)
+        self._record_revisions(issue.entry_id, revision, new_hashes, changes)
+        changed, added, removed = changes
+        return SaveResult(issue.entry_id, status, revision, changed, added, removed, held=held)
+
+    def _stored_row(self, issue: Issue) -> dict[str, Any] | None:
+        """The stored edition's row (relabelled when its newsletter or feed was renamed in config), or None."""
+        existing = list(self.db.query(
+            "select revision, content_hash, number, link, held, newsletter, feed from issues where entry_id = ?",
+            [issue.entry_id]))
+        if not existing:
+            return None
+        row = existing[0]
+        if (row["newsletter"], row["feed"]) != (issue.newsletter, issue.feed):
+            self.db.table("issues").update(issue.entry_id, {"newsletter": issue.newsletter, "feed": issue.feed})
+        return row
+
+    def _changes(self, issue: Issue, row: dict[str, Any], issue_hash: str, new_hashes: dict[str, str],
+                 held: str | None) -> _Changes | None:
+        """Sections changed, added and removed since the stored revision; None when the content is the
+        same (then a new link, size hold or number is updated in place, without a revision)."""
+        same_number = row["number"] == issue.number or issue.number is None
+        if row["content_hash"] == issue_hash and same_number:
+            if (row["link"], row["held"]) != (issue.link, held):  # moved, or a size limit changed
+                self.db.table("issues").update(
+                    issue.entry_id, {"link": issue.link, "link_key": link_key(issue.link), "held": held})
+            return None
+        old_hashes = {
+            r["key"]: r["content_hash"]
+            for r in self.db.query("select key, content_hash from sections where entry_id = ?", [issue.entry_id])
+        }
+        changed = tuple(k for k, h in new_hashes.items() if k in old_hashes and old_hashes[k] != h)
+        added = tuple(k for k in new_hashes if k not in old_hashes)
+        removed = tuple(k for k in old_hashes if k not in new_hashes)
+        if not (changed or added or removed) and row["content_hash"] == issue_hash:
+            self.db.table("issues").update(issue.entry_id, {"number": issue.number, "held": held})
+            return None
+        return changed, added, removed
+
+    def _upsert_issue(self, issue: Issue, issue_hash: str, revision: int, held: str | None,
+                      first_seen: str | None) -> None:
         record: dict[str, Any] = {
             "entry_id": issue.entry_id, "feed": issue.feed, "link": issue.link, "title": issue.title,
             "published": _iso(issue.published), "updated": _iso(issue.updated), "language": issue.language,
@@ -592,15 +616,16 @@ class Store:
         updates = ", ".join(f"{column} = excluded.{column}" for column in record if column != "entry_id")
         self.db.execute(f"insert into issues ({columns}) values ({', '.join('?' * len(record))})"
                         f" on conflict (entry_id) do update set {updates}", list(record.values()))
-        self._insert_content(issue, revision, section_hashes, item_json)
-        unindexed.add(issue.entry_id)
+
+    def _record_revisions(self, entry_id: str, revision: int, new_hashes: dict[str, str], changes: _Changes) -> None:
+        """One `section_revisions` row per section added, changed or removed by this revision."""
+        changed, added, removed = changes
         now = _now()
         self.db.conn.executemany(
             "insert or replace into section_revisions (entry_id, key, revision, content_hash, change, at)"
             " values (?, ?, ?, ?, ?, ?)",
-            [(issue.entry_id, key, revision, new_hashes.get(key, ""), change, now)
+            [(entry_id, key, revision, new_hashes.get(key, ""), change, now)
              for change, keys in (("added", added), ("changed", changed), ("removed", removed)) for key in keys])
-        return SaveResult(issue.entry_id, status, revision, changed, added, removed, held=held)
 
     def _delete_content(self, entry_id: str, *, indexed: bool = True) -> None:
         """Drop an edition's sections and items; `indexed=False` for items the search index never saw
@@ -709,17 +734,10 @@ class Store:
     def list_issues(self, lang: str | None = None, feed: str | None = None, limit: int = 50,
                     number: int | None = None, feeds: Collection[str] = ()) -> list[IssueRef]:
         """Newsletter editions, newest first (by date, then issue number)."""
-        where = ["is_newsletter = 1", "held is null"]
-        params: list[Any] = []
-        if lang:
-            where.append("language = ?")
-            params.append(lang)
+        where, params = _visible("", lang, feeds)  # feeds: a chat's scope (see QueryEngine.feeds_for)
         if feed:
             where.append("feed = ?")
             params.append(feed)
-        if feeds:  # a chat's scope: the feeds of the destination it is (see QueryEngine.feeds_for)
-            where.append(f"feed in ({', '.join('?' * len(feeds))})")
-            params.extend(feeds)
         if number is not None:
             where.append("number = ?")
             params.append(number)
@@ -779,16 +797,11 @@ class Store:
         cached = self._names.get(cache_key)
         if cached is not None and cached[0] == version:
             return cached[1]
-        where, params = "i.is_newsletter = 1 and i.held is null", []
-        if lang:
-            where += " and i.language = ?"
-            params.append(lang)
-        if feeds:
-            where += f" and i.feed in ({', '.join('?' * len(feeds))})"
-            params.extend(feeds)
+        where, params = _visible("i", lang, feeds)
         rows = self.db.query(
             "select distinct s.key, s.heading, s.title, s.emoji from sections s"
-            f" join issues i on i.entry_id = s.entry_id where {where} order by s.key, s.heading, s.title, s.emoji",
+            f" join issues i on i.entry_id = s.entry_id where {' and '.join(where)}"
+            " order by s.key, s.heading, s.title, s.emoji",
             params)
         names = tuple(Section(key=row["key"], heading=row["heading"], title=row["title"], emoji=row["emoji"],
                               position=n, items=()) for n, row in enumerate(rows))
@@ -802,13 +815,9 @@ class Store:
         pairs = [(name.key, name.heading) for name in names]
         if not pairs:
             return None
-        where, params = ["i.is_newsletter = 1", "i.held is null", "i.entry_id != ?"], [excluding]
-        if lang:
-            where.append("i.language = ?")
-            params.append(lang)
-        if feeds:
-            where.append(f"i.feed in ({', '.join('?' * len(feeds))})")
-            params.extend(feeds)
+        where, params = _visible("i", lang, feeds)
+        where.append("i.entry_id != ?")
+        params.append(excluding)
         match = " or ".join("(s.key = ? and s.heading = ?)" for _ in pairs)
         params.extend(value for pair in pairs for value in pair)
         rows = list(self.db.query(
@@ -870,17 +879,12 @@ class Store:
         Newest items first, in widening windows as `search` does: a LIKE reads every row it is given."""
         if not needles:
             return []
-        clauses = " and ".join("(it.title || ' ' || it.text) like ? escape '\\'" for _ in needles)
-        params: list[Any] = [f"%{_escape_like(n)}%" for n in needles]
+        where, params = _visible("iss", lang, feeds)
+        where += ["(it.title || ' ' || it.text) like ? escape '\\'" for _ in needles]
+        params += [f"%{_escape_like(n)}%" for n in needles]
         sql = ("select it.entry_id, it.section_position, it.position, it.title, it.text, it.url,"
                " 0.0 as rank from items it join issues iss on iss.entry_id = it.entry_id"
-               f" where iss.is_newsletter = 1 and iss.held is null and {clauses}")
-        if lang:
-            sql += " and iss.language = ?"
-            params.append(lang)
-        if feeds:
-            sql += f" and iss.feed in ({', '.join('?' * len(feeds))})"
-            params.extend(feeds)
+               f" where {' and '.join(where)}")
         sql += " and it.id > ? order by iss.published desc, it.id limit ?"
         return [_hit(row) for row in self._newest_first(sql, params, limit)]
 
@@ -974,6 +978,44 @@ class Store:
     def _bump_subscriptions(self) -> None:
         self.db.execute(
             "update meta set value = cast(value as integer) + 1 where key = 'subscriptions_version'")
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """Stored issues an unknown entry may be: by its link, else by its language and number — each
+    only when unique within the fetch (`links`, `numbers` count the pending entries)."""
+
+    links: Counter[str]
+    numbers: Counter[tuple[str, int | None]]
+    by_link: dict[str, list[dict[str, Any]]]
+    by_number: dict[tuple[str, int], list[str]]
+
+    def find(self, issue: Issue, taken: set[str]) -> tuple[str, str] | None:
+        """(stored entry id, what matched) for `issue`, unless that stored issue is `taken` already."""
+        key = link_key(issue.link)
+        rows = self.by_link.get(key, []) if self.links[key] == 1 else []
+        if len(rows) == 1 and rows[0]["entry_id"] not in taken and _same_edition(rows[0], issue):
+            return rows[0]["entry_id"], "link"
+        if issue.number is not None and self.numbers[(issue.language, issue.number)] == 1:
+            found = self.by_number.get((issue.language, issue.number), [])
+            if len(found) == 1 and found[0] not in taken:
+                return found[0], "language and number"
+        return None
+
+
+def _visible(table: str, lang: str | None, feeds: Collection[str]) -> tuple[list[str], list[Any]]:
+    """The where-clauses (and their parameters) of an edition readers may see: a newsletter issue not
+    held back, in `lang` and of `feeds` when given; `table` is the issues table's alias ("" for none)."""
+    prefix = f"{table}." if table else ""
+    where = [f"{prefix}is_newsletter = 1", f"{prefix}held is null"]
+    params: list[Any] = []
+    if lang:
+        where.append(f"{prefix}language = ?")
+        params.append(lang)
+    if feeds:
+        where.append(f"{prefix}feed in ({', '.join('?' * len(feeds))})")
+        params.extend(feeds)
+    return where, params
 
 
 def scoped_id(feed: str, entry_id: str) -> str:

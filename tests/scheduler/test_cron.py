@@ -9,9 +9,11 @@ import pytest
 
 from bot.contract.schedule import CronDrip, parse_schedule
 from bot.core.errors import ConfigError
+from bot.ports import Sent
 from bot.storage.store import Store
 from scheduler.cron import ScheduleTrigger, due_tick
 from scheduler.operations import DryRun, Operations, SendReport, SendRequest
+from scheduler.outbox import Outcome
 from tests.harness.scheduling import (
     Clock,
     Feeder,
@@ -265,3 +267,27 @@ def _messages(outcome: SendReport | DryRun) -> int:
     """Messages a send enqueued (and delivered), over all its posts."""
     assert isinstance(outcome, SendReport) and outcome.ok
     return sum(post.messages for post in outcome.posts)
+
+
+async def test_index_follow_up_recorded_with_the_last_section_survives_a_crash(
+        store: Store, clock: Clock, platform: ScriptedPlatform, feeder: Feeder) -> None:
+    """The worker's commit records a sent row's follow-up and the planner reacts after it: a crash
+    in between (every section recorded sent, the index not queued yet) still posts the index."""
+    config = make_config(dest("all", index=True))
+    crashed = make_service(config, store, clock, platform, feeder)
+    store.save_issues([make_issue("fr-4")])
+    crashed._prepare()
+    crashed._plan()
+    sections = crashed.outbox.rows("all")
+    assert sections and {r.kind for r in sections} == {"section"}
+    # what the worker's commits leave when the process dies right after the last one
+    now = clock().timestamp()
+    crashed.outbox.complete([Outcome(r.id, "sent", now, sent=Sent("c", (str(r.id),), f"https://x/{r.id}"))
+                             for r in sections])
+    assert [r.id for r in crashed.outbox.followups()] == [r.id for r in sections]
+
+    restarted = make_service(config, store, clock, platform, feeder)
+    await restarted.run_once()
+    assert platform.headers("all") == ["🗂 Index — NLP Newsletter #4 (FR)"]  # no section sent twice
+    assert f"https://x/{sections[0].id}" in platform.sends("all")[0].text
+    assert restarted.outbox.followups() == []

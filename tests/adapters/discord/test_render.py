@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from adapters.discord.render import SUPPRESS_NOTIFICATIONS, DiscordRenderer, embed_length, escape_text, ulen
+from adapters.discord.render import SUPPRESS_NOTIFICATIONS, DiscordRenderer, embed_length, escape_text
+from adapters.text import utf16_len
 from bot.core.messages import IndexEntry, IndexPost, NotFound, Notice, SectionPost
 from bot.core.models import Block, Issue, IssueRef, Item, Section, SectionRef, Span
 from bot.ports import Destination
@@ -36,7 +37,7 @@ def test_every_section_of_every_issue_is_valid(corpus: list[Issue], fmt: str) ->
             for part in RENDERER.render(post, _dest(format=fmt)):
                 count += 1
                 assert fake.validate_message(dict(part.payload)) == {}, (issue.title, post.section)
-                assert ulen(part.payload["content"]) <= 2000
+                assert utf16_len(part.payload["content"]) <= 2000
                 if fmt == "text":
                     assert "embeds" not in part.payload
                 else:
@@ -79,11 +80,11 @@ def _section(*items: Item) -> Section:
 def test_long_item_is_cut_at_a_sentence_with_ellipsis_and_link() -> None:
     parts = RENDERER.render(SectionPost(issue=_issue(), section=_section(_long_item())), _dest())
     embed = parts[0].payload["embeds"][0]
-    assert ulen(embed["description"]) <= 4096
+    assert utf16_len(embed["description"]) <= 4096
     assert embed["description"].endswith("… [Lire la suite](https://example.org/source)")
     before = embed["description"].split("…")[0]
     assert before.endswith("attention.")  # a whole sentence
-    assert ulen(embed["title"]) <= 256 and embed["title"].endswith("…")
+    assert utf16_len(embed["title"]) <= 256 and embed["title"].endswith("…")
     assert embed["thumbnail"] == {"url": "https://img.example/a.png"} and "image" not in embed  # thumbnail by default
 
 def test_text_format_cuts_long_items_and_never_mid_word() -> None:
@@ -92,7 +93,7 @@ def test_text_format_cuts_long_items_and_never_mid_word() -> None:
     assert len(parts) >= 2
     for part in parts:
         content = part.payload["content"]
-        assert ulen(content) <= 2000
+        assert utf16_len(content) <= 2000
         assert content.startswith("**📙 Publications — NLP Newsletter #4 (FR)")
         for cut in re.findall(r"(\S+)… \[Lire la suite\]", content):
             assert cut.endswith(".")

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 
 from adapters.telegram.layout import Flow, compose
-from adapters.telegram.markup import Fragment, utf16_len
+from adapters.telegram.markup import Fragment
 from adapters.telegram.payloads import MediaGroupPayload, PhotoPayload, TelegramPayload, TextPayload
 from adapters.telegram.render import TelegramRenderer
+from adapters.text import utf16_len
 from bot.core.messages import (
     DigestPost,
     ErrorAnswer,
