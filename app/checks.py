@@ -115,20 +115,35 @@ def offline_problems(config: Config, produced: FeedSections | None = None) -> li
     `key_warnings`.
     """
     produced = produced if produced is not None else feed_sections(config)
-    aliases = SectionAliases(config.sections.aliases)
-    matcher = SectionMatcher(aliases)
-    canonical = set(SectionAliases().known_keys())
-    every_key = {s.key for sections in produced.values() for s in sections or ()}
     problems: list[ConfigError] = []
     problems += _feed_files(config)
     problems += _storage(config)
+    problems += _alias_problems(config, produced)
+    problems += _destination_problems(config, produced)
+    problems += _tokens(config)
+    problems += [p for p in [config.web.token_problem()] if p is not None]
+    return problems
+
+
+def _alias_problems(config: Config, produced: FeedSections) -> list[ConfigError]:
+    """An alias of a key that is a typo of a known one, or that no feed has (once every feed is known)."""
+    canonical = set(SectionAliases().known_keys())
+    every_key = {s.key for sections in produced.values() for s in sections or ()}
     all_known = all(sections is not None for sections in produced.values())
+    problems = []
     for key in config.sections.aliases:
         if key in canonical or key in every_key:
             continue
         hint = did_you_mean(key, canonical | every_key)
         if hint or (all_known and every_key):  # a typo of a known key, or a key no feed has
             problems.append(ConfigError(f"sections.aliases.{key}", "unknown section key" + hint))
+    return problems
+
+
+def _destination_problems(config: Config, produced: FeedSections) -> list[ConfigError]:
+    """Each destination's section and topic keys against its own feeds' sections; topics off Telegram."""
+    matcher = SectionMatcher(SectionAliases(config.sections.aliases))
+    problems: list[ConfigError] = []
     for dest in config.destinations:
         where = f"destinations.{dest.name}"
         feeds = _feeds_of(config, dest)
@@ -137,8 +152,6 @@ def offline_problems(config: Config, produced: FeedSections | None = None) -> li
             problems += _section_problems(where, dest, feeds, sections, matcher)
         if dest.platform != "telegram" and (dest.topic is not None or dest.topics):
             problems.append(ConfigError(f"{where}.topics", "topics are for Telegram forum groups only"))
-    problems += _tokens(config)
-    problems += [p for p in [config.web.token_problem()] if p is not None]
     return problems
 
 

@@ -1,7 +1,7 @@
 """Subscribers benchmark: what 10,000 runtime subscriptions cost a `/subscribe`, and a configured channel.
 
 1. The cost of one `/subscribe` from a new private chat — the real QueryEngine's answer plus the running
-   service taking the new subscription in (`_refresh_subscriptions`, then planning it), i.e. what the event
+   service taking the new subscription in (`refresh_subscriptions`, then planning it), i.e. what the event
    loop pays under `digestbot run` — with 10 and with 10,000 subscriptions stored (median of `--repeat`).
    Target: cost at 10,000 ÷ cost at 10 ≤ 1.5.
 2. A configured channel's delivery rate while 10,000 subscribers are being delivered to: the real service,
@@ -77,7 +77,7 @@ def subscribe_cost(folder: Path, subscriptions: int, repeat: int) -> tuple[float
         start = time.perf_counter()
         engine.answer(query)
         answered = time.perf_counter()
-        changed = service._refresh_subscriptions()
+        changed = service.refresh_subscriptions()
         service._plan(changed)
         service.run_due(names=changed)
         done = time.perf_counter()

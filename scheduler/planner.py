@@ -1,7 +1,9 @@
 """Turns issues into outbox rows: admission (no-flood backfill), schedules, edits and indexes.
 
 Everything that decides *what* a destination receives and *when it is enqueued*
-lives here; the worker only decides how a queued part gets out.
+lives here; the worker only decides how a queued part gets out. What follows a delivery
+(an edition's index once its last section is out) is read back from the outbox after the
+worker's commit (`react`), never done inside it.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from datetime import datetime
 from bot.core.i18n import plural_en
 from bot.feeds.ingest import skipped_words
 from scheduler.plan import DestinationPlan
-from scheduler.status import FeedStatus, ServiceStatus
+from scheduler.status import DestinationStatus, FeedStatus, Selection, ServiceStatus
 
 __all__ = ["plan_text", "status_text"]
 
@@ -39,58 +39,92 @@ def _skipped(feed: FeedStatus) -> str:
 
 
 def status_text(status: ServiceStatus) -> str:
-    """Two tables: feeds (last poll, last error, issues stored), then destinations."""
+    """Two tables, feeds then destinations, each followed by what needs a maintainer's eye: held
+    issues; selections; blocked destinations; posts waiting to retry (each part only when it has lines)."""
+    parts = [_feeds_table(status.feeds), _held(status.feeds), _destinations_table(status.destinations),
+             _selections(status.destinations), _blocked(status.destinations), _retrying(status.destinations)]
+    return "\n".join(line for part in parts for line in part)
+
+
+def _indented(lines: Sequence[str]) -> list[str]:
+    return ["  " + line for line in lines]
+
+
+def _feeds_table(feeds: Sequence[FeedStatus]) -> list[str]:
     lines = ["Feeds"]
-    lines += ["  " + line for line in _table(
+    lines += _indented(_table(
         ("name", "last poll", "last error", "skipped entries", "issues"),
-        [(f.name, _when(f.last_poll), f.last_error or _NONE, _skipped(f), str(f.issues)) for f in status.feeds])]
-    if not status.feeds:
+        [(f.name, _when(f.last_poll), f.last_error or _NONE, _skipped(f), str(f.issues)) for f in feeds]))
+    if not feeds:
         lines.append("  (no feed configured)")
-    held = [(f.name, h) for f in status.feeds for h in f.held]
-    if held:
-        lines += ["", "Held: stored, not delivered (over feeds.max_sections / max_items)"]
-        lines += [f"  {name}: {h.title or h.entry_id} — {h.reason}" for name, h in held]
-    lines += ["", "Destinations"]
-    rows = []
-    for d in status.destinations:
-        if d.removed:
-            schedule, next_run = "(no longer configured)", _NONE
-        else:
-            schedule = d.schedule_words or d.schedule or _NONE
-            next_run = _when(d.next_run) if d.next_run else ("on publish" if d.schedule == "on_publish" else _NONE)
-        queue = f"{d.queued}, next: {d.next}" if d.next else str(d.queued)
-        rows.append((d.name, d.platform or _NONE, schedule, next_run, queue, str(d.outbox.get("sent", 0)),
-                     str(d.outbox.get("failed", 0)), str(d.outbox.get("dead", 0)), d.paused or _NONE))
-    lines += ["  " + line for line in _table(
-        ("name", "platform", "schedule", "next run", "queue", "delivered", "failed", "dead", "paused"), rows)]
-    if not status.destinations:
+    return lines
+
+
+def _held(feeds: Sequence[FeedStatus]) -> list[str]:
+    held = [(f.name, h) for f in feeds for h in f.held]
+    if not held:
+        return []
+    return ["", "Held: stored, not delivered (over feeds.max_sections / max_items)",
+            *(f"  {name}: {h.title or h.entry_id} — {h.reason}" for name, h in held)]
+
+
+def _destination_row(d: DestinationStatus) -> tuple[str, ...]:
+    if d.removed:
+        schedule, next_run = "(no longer configured)", _NONE
+    else:
+        schedule = d.schedule_words or d.schedule or _NONE
+        next_run = _when(d.next_run) if d.next_run else ("on publish" if d.schedule == "on_publish" else _NONE)
+    queue = f"{d.queued}, next: {d.next}" if d.next else str(d.queued)
+    return (d.name, d.platform or _NONE, schedule, next_run, queue, str(d.outbox.get("sent", 0)),
+            str(d.outbox.get("failed", 0)), str(d.outbox.get("dead", 0)), d.paused or _NONE)
+
+
+def _destinations_table(dests: Sequence[DestinationStatus]) -> list[str]:
+    lines = ["", "Destinations"]
+    lines += _indented(_table(
+        ("name", "platform", "schedule", "next run", "queue", "delivered", "failed", "dead", "paused"),
+        [_destination_row(d) for d in dests]))
+    if not dests:
         lines.append("  (no destination)")
-    chosen = [(d.name, d.selection) for d in status.destinations if d.selection is not None]
-    if chosen:
-        lines += ["", "Selections (what each destination receives, and where that comes from)"]
-        for name, sel in chosen:
-            what = [f"feeds {', '.join(sel.feeds) or 'all'}", f"languages {', '.join(sel.languages) or 'all'}",
-                    f"sections {', '.join(sel.sections)}"]
-            if sel.include:
-                what.append(f"only about {', '.join(sel.include)}")
-            if sel.exclude:
-                what.append(f"never about {', '.join(sel.exclude)}")
-            reset = " — `digestbot reset " + name + "` restores config.toml's" if sel.overridden else ""
-            lines.append(f"  {name}: {'; '.join(what)} — from {sel.source}{reset}")
-    blocked = [d for d in status.destinations if d.blocked_until is not None and not d.paused]
-    if blocked:
-        lines += ["", "Blocked: nothing more goes out to these before the time shown (their posts keep their order)"]
-        lines += ["  " + line for line in _table(
-            ("destination", "until", "why"),
-            [(d.name, _when(d.blocked_until), d.blocked_reason or _NONE) for d in blocked])]
-    failed = [(d.name, f) for d in status.destinations for f in d.failed]
-    if failed:
-        lines += ["", "Waiting to retry (`digestbot retry NAME` sends them now)"]
-        lines += ["  " + line for line in _table(
-            ("destination", "post", "attempts", "next attempt", "error"),
-            [(name, f"{f.unit} part {f.part + 1}", str(f.attempts), _when(f.next_attempt), f.error or _NONE)
-             for name, f in failed])]
-    return "\n".join(lines)
+    return lines
+
+
+def _selection_line(name: str, sel: Selection) -> str:
+    what = [f"feeds {', '.join(sel.feeds) or 'all'}", f"languages {', '.join(sel.languages) or 'all'}",
+            f"sections {', '.join(sel.sections)}"]
+    if sel.include:
+        what.append(f"only about {', '.join(sel.include)}")
+    if sel.exclude:
+        what.append(f"never about {', '.join(sel.exclude)}")
+    reset = " — `digestbot reset " + name + "` restores config.toml's" if sel.overridden else ""
+    return f"  {name}: {'; '.join(what)} — from {sel.source}{reset}"
+
+
+def _selections(dests: Sequence[DestinationStatus]) -> list[str]:
+    chosen = [_selection_line(d.name, d.selection) for d in dests if d.selection is not None]
+    if not chosen:
+        return []
+    return ["", "Selections (what each destination receives, and where that comes from)", *chosen]
+
+
+def _blocked(dests: Sequence[DestinationStatus]) -> list[str]:
+    blocked = [d for d in dests if d.blocked_until is not None and not d.paused]
+    if not blocked:
+        return []
+    return ["", "Blocked: nothing more goes out to these before the time shown (their posts keep their order)",
+            *_indented(_table(("destination", "until", "why"),
+                              [(d.name, _when(d.blocked_until), d.blocked_reason or _NONE) for d in blocked]))]
+
+
+def _retrying(dests: Sequence[DestinationStatus]) -> list[str]:
+    failed = [(d.name, f) for d in dests for f in d.failed]
+    if not failed:
+        return []
+    return ["", "Waiting to retry (`digestbot retry NAME` sends them now)",
+            *_indented(_table(
+                ("destination", "post", "attempts", "next attempt", "error"),
+                [(name, f"{f.unit} part {f.part + 1}", str(f.attempts), _when(f.next_attempt), f.error or _NONE)
+                 for name, f in failed]))]
 
 
 def plan_text(plans: Sequence[DestinationPlan], days: int) -> str:

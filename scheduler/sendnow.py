@@ -1,6 +1,8 @@
 """`send DEST`: one destination now, and an honest account of what happened to each post.
 
-The CLI's `send` (and later the web panel's send action) calls this. It touches only the
+`scheduler.operations.Operations.send` (which the CLI's `send` and the panel's Send call) uses these
+pieces: resolve the request (`Target`), show it (`plan_send`), deliver it (`deliver`, or
+`hand_over` beside a running `run`). A send touches only the
 named destination: the rows it enqueues go through the outbox like any others (same keys,
 same ordering, same at-least-once record), but they are drained by a worker that sees no
 other destination, so a `send` never delivers anybody else's queue. It waits for the
@@ -13,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal, assert_never
+from typing import Literal, Protocol, assert_never
 
 from bot.core.errors import ConfigError, DigestbotError
 from bot.core.messages import DigestPost, IndexPost, Post, SectionPost
@@ -22,9 +24,9 @@ from bot.ports import Destination, Outlet, Rendered
 from scheduler.outbox import OPEN_STATES, OutboxRow
 from scheduler.planner import DIGEST, INDEX, Planner
 from scheduler.selection import SectionMatcher
-from scheduler.worker import DeliveryWorker
 
-__all__ = ["PlannedPost", "PostReport", "SendReport", "describe_unit", "hand_over", "plan_send", "send_to"]
+__all__ = ["Drain", "PlannedPost", "PostReport", "SendReport", "SendRequest", "SendView", "Target", "deliver",
+           "describe_unit", "hand_over", "plan_send", "planned_units"]
 
 State = Literal["delivered", "failed", "dead"]
 
@@ -70,39 +72,70 @@ def describe_unit(issue: Issue | None, unit: str) -> str:
     return f"{name} · {label}"
 
 
-class _Target:
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """What a `send` asks for: a destination, an issue (None: its newest), a section (None: the whole
+    edition), and whether to only show the posts (`--dry-run`, the panel's first step)."""
+
+    destination: str
+    issue: int | None = None
+    section: str | None = None
+    dry_run: bool = False
+
+
+class SendView(Protocol):
+    """What a send reads of the delivery service (`DeliveryService` is one)."""
+
+    planner: Planner
+    matcher: SectionMatcher
+    platforms: Mapping[str, Outlet]
+
+    def destinations(self) -> dict[str, Destination]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
     """The destination, edition and section a `send` asked for, resolved or refused in one line.
 
     The edition is picked among the destination's own feeds and languages only (its newest one
     by default; `--issue N` is issue N of those feeds), so a send never crosses newsletters.
     """
 
-    def __init__(self, planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
-                 platforms: Mapping[str, Outlet], name: str, number: int | None, section: str | None) -> None:
+    dest: Destination
+    issue: Issue
+    key: str | None
+
+    @classmethod
+    def resolve(cls, view: SendView, request: SendRequest) -> Target:
+        name, number, planner = request.destination, request.issue, view.planner
+        dests = view.destinations()
         dest = dests.get(name)
         if dest is None:
             known = ", ".join(sorted(dests)) or "none"
             raise ConfigError(f"destinations.{name}", f"unknown destination (configured: {known})")
-        if dest.platform not in platforms:
+        if dest.platform not in view.platforms:
             raise DigestbotError(f"destination {name!r}: platform {dest.platform} is not available")
         ref: IssueRef | None = next(iter(planner.candidates(dest, number)), None)
         if ref is None:
             which = f" issue #{number}" if number is not None else " edition"
-            scope = _scope(dest)
-            raise DigestbotError(f"no stored{which} for destination {name!r}{scope}")
+            raise DigestbotError(f"no stored{which} for destination {name!r}{_scope(dest)}")
         issue = planner.issue(ref.entry_id)
         if issue is None:
             raise DigestbotError(f"{ref.label} is no longer stored")
-        key = None
-        if section is not None:
-            match = next((s for s in issue.sections if matcher.wanted(s, (section,))), None)
-            if match is None:
-                keys = ", ".join(s.key for s in issue.sections)
-                raise DigestbotError(f"{ref.label} has no section {section!r} (it has: {keys})")
-            if not planner.receives(dest, issue, only=match.key).sections:
-                raise DigestbotError(f"{ref.label}: no item of section {match.key!r} passes {name}'s topic filters")
-            key = match.key
-        self.dest, self.issue, self.key = dest, issue, key
+        key = None if request.section is None else _section_key(view, dest, issue, request.section)
+        return cls(dest, issue, key)
+
+
+def _section_key(view: SendView, dest: Destination, issue: Issue, section: str) -> str:
+    """The stored key of the section `section` names (a key, a heading, an alias), or one clear refusal."""
+    match = next((s for s in issue.sections if view.matcher.wanted(s, (section,))), None)
+    label = issue.ref.label
+    if match is None:
+        keys = ", ".join(s.key for s in issue.sections)
+        raise DigestbotError(f"{label} has no section {section!r} (it has: {keys})")
+    if not view.planner.receives(dest, issue, only=match.key).sections:
+        raise DigestbotError(f"{label}: no item of section {match.key!r} passes {dest.name}'s topic filters")
+    return match.key
 
 
 def _scope(dest: Destination) -> str:
@@ -115,7 +148,7 @@ def _scope(dest: Destination) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
-def _planned_units(planner: Planner, target: _Target) -> list[tuple[str, Post]]:
+def planned_units(planner: Planner, target: Target) -> list[tuple[str, Post]]:
     """(unit, post) for every post a real send of `target` enqueues, index included, in order.
 
     Mirrors `Planner.send_now` and `Planner.after_sent`: a whole edition leaves out the sections
@@ -150,35 +183,34 @@ def _planned_units(planner: Planner, target: _Target) -> list[tuple[str, Post]]:
     return units
 
 
-def plan_send(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
-              platforms: Mapping[str, Outlet], name: str, number: int | None = None,
-              section: str | None = None) -> list[PlannedPost]:
-    """Exactly the posts `send_to` would post (the index included), rendered for the destination's
-    platform; reads only, sends nothing."""
-    target = _Target(planner, matcher, dests, platforms, name, number, section)
-    renderer = platforms[target.dest.platform].renderer
+def plan_send(view: SendView, target: Target) -> list[PlannedPost]:
+    """Exactly the posts a real send of `target` posts (the index included), rendered for the
+    destination's platform; reads only, sends nothing."""
+    renderer = view.platforms[target.dest.platform].renderer
     return [PlannedPost(describe_unit(target.issue, unit), tuple(renderer.render(post, target.dest)))
-            for unit, post in _planned_units(planner, target)]
+            for unit, post in planned_units(view.planner, target)]
 
 
-async def send_to(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
-                  platforms: Mapping[str, Outlet], worker_for: Callable[[Destination], DeliveryWorker],
-                  name: str, number: int | None = None, section: str | None = None, *,
-                  clock: Callable[[], float], wait: float = 30.0) -> SendReport:
+class Drain(Protocol):
+    """Whoever delivers the rows a send enqueued: a worker of its own, or the running service's."""
+
+    async def drain(self) -> int: ...
+
+
+async def deliver(planner: Planner, target: Target, drain: Drain, *, clock: Callable[[], float],
+                  wait: float = 30.0) -> SendReport:
     """Enqueue an edition (or one section) for one destination, deliver it, and report each post.
 
     Retries the platform asks for within `wait` seconds (a 429, a 5xx) are awaited; later
     ones stay queued for `digestbot run` and are reported as failed with their reason.
     """
-    target = _Target(planner, matcher, dests, platforms, name, number, section)
-    outbox = planner.outbox
+    name, outbox = target.dest.name, planner.outbox
     outbox.ensure_dest(name, clock())
     before = max((row.id for row in outbox.rows(name)), default=0)
     planner.send_now(target.dest, target.issue.entry_id, target.key)
-    worker = worker_for(target.dest)
     deadline = clock() + wait
     while True:
-        await worker.drain()
+        await drain.drain()
         mine = [row for row in outbox.rows(name) if row.id > before]
         waiting = [row for row in mine if row.state in OPEN_STATES]
         state = outbox.dest_state(name)
@@ -193,20 +225,17 @@ async def send_to(planner: Planner, matcher: SectionMatcher, dests: Mapping[str,
     return SendReport(name, target.issue.ref.label, tuple(_posts(planner, mine)))
 
 
-async def hand_over(planner: Planner, matcher: SectionMatcher, dests: Mapping[str, Destination],
-                    platforms: Mapping[str, Outlet], name: str, number: int | None = None,
-                    section: str | None = None, *, clock: Callable[[], float], wait: float = 60.0,
+async def hand_over(planner: Planner, target: Target, *, clock: Callable[[], float], wait: float = 60.0,
                     poll: float = 0.2) -> SendReport:
     """`send` while `digestbot run` holds the database: enqueue, and let the running service deliver.
 
     The rows go into the outbox this process shares with the service (SQLite); the service's loop
     looks at the outbox at least every second, delivers them as its own, and posts the index after
     them. This waits until every post it expects (the dry run's list) has its outcome, or until
-    `wait` seconds have passed, then reports each post as `send_to` does.
+    `wait` seconds have passed, then reports each post as `deliver` does.
     """
-    target = _Target(planner, matcher, dests, platforms, name, number, section)
-    expected = {unit for unit, _ in _planned_units(planner, target)}
-    outbox = planner.outbox
+    name, outbox = target.dest.name, planner.outbox
+    expected = {unit for unit, _ in planned_units(planner, target)}
     before = max((row.id for row in outbox.rows(name)), default=0)
     planner.send_now(target.dest, target.issue.entry_id, target.key)
     deadline = clock() + wait

@@ -163,7 +163,7 @@ class DeliveryService:
                 self.outbox.unpause(name)
                 log.info("destination %s resumed: its schedule is valid again", name)
 
-    def _refresh_subscriptions(self) -> set[str] | None:
+    def refresh_subscriptions(self) -> set[str] | None:
         """Pick up destinations added, changed or removed at run time.
 
         Returns None when nothing changed, else the names to plan again — only the subscriptions
@@ -357,6 +357,13 @@ class DeliveryService:
         """"Publications · NLP Newsletter #7 (FR)": a queued post in a maintainer's words (logs, send)."""
         return describe_unit(self.planner.issue(row.entry_id), row.unit)
 
+    def worker_for(self, dest: Destination) -> DeliveryWorker:
+        """A worker that sees `dest` alone (`digestbot send`): it drains that destination's queue and
+        nobody else's, under the same retry rules, and lets the planner follow up (the index)."""
+        senders = {name: outlet.sender for name, outlet in self.platforms.items()}
+        return DeliveryWorker(self.outbox, senders, lambda: {dest.name: dest}, self.config.delivery, self._now,
+                              on_sent=lambda row: self.planner.react({dest.name: dest}), describe=self.describe)
+
     def _after_sent(self, row: OutboxRow) -> None:
         """The worker committed a sent row: the planner does what the outbox recorded for it."""
         self.planner.react(self.destinations())
@@ -430,7 +437,7 @@ class DeliveryService:
                 with self._storage_guard():
                     if now - last_check >= _SUBSCRIPTION_CHECK:
                         last_check = now
-                        if (changed := self._refresh_subscriptions()) is not None:
+                        if (changed := self.refresh_subscriptions()) is not None:
                             self._plan(changed)
                             self.run_due(names=changed)
                             woken = True
@@ -449,61 +456,10 @@ class DeliveryService:
                 self.scheduler.shutdown(wait=False)
             await self.worker.stop(_STOP_GRACE)
 
-    # ------------------------------------------------------------------ maintenance commands
+    # ------------------------------------------------------------------ for the operations service
     def status(self) -> dict[str, Any]:
         """`status --json`'s data (see scheduler/status.py, which builds it)."""
         return to_json(build_status(self))
-
-    async def send_now(self, destination: str, issue: int | None = None, section: str | None = None) -> int:
-        """Push an edition (or one section) to a destination now; returns rows enqueued (then delivered)."""
-        self._prepare()
-        dest = self._dest(destination)
-        ref = next(iter(self.planner.candidates(dest, issue)), None)
-        if ref is None:
-            raise DigestbotError(f"no stored edition for destination {destination!r}"
-                              + (f" and issue #{issue}" if issue is not None else ""))
-        key = None
-        if section is not None:
-            stored = self.planner.issue(ref.entry_id)
-            match = next((s for s in (stored.sections if stored else ())
-                          if self.matcher.wanted(s, (section,))), None)
-            if match is None:
-                raise DigestbotError(f"{ref.label} has no section {section!r}")
-            key = match.key
-        count = self.planner.send_now(dest, ref.entry_id, key)
-        await self.worker.drain()
-        return count
-
-    def pause(self, destination: str, reason: str) -> None:
-        """Stop delivering to a destination (its posts stay queued) until `resume` or `retry`."""
-        self._dest(destination)
-        self.outbox.ensure_dest(destination, self._now())
-        self.outbox.pause(destination, reason, self._now())
-
-    def resume(self, destination: str) -> None:
-        """Deliver to a paused destination again (dead posts stay dead: `retry` re-queues them)."""
-        self._dest(destination)
-        self.outbox.unpause(destination)
-        self._wake.set()
-
-    def reset(self, destination: str) -> Destination:
-        """Drop a `/subscribe` override: the destination receives config.toml's selection again.
-
-        Returns the destination as it is now. What was already delivered is not posted again (the
-        name, and so the outbox's memory, stays).
-        """
-        configured = {d.name for d in self.config.destinations}
-        self._dest(destination)  # an unknown name is refused with the known ones
-        if destination not in configured:
-            raise DigestbotError(f"{destination} was created by /subscribe, not config.toml: nothing to reset to "
-                                 "(/unsubscribe in its chat, or the panel's Delete, removes it)")
-        subs, unrunnable = self.store.load_subscriptions()
-        if destination not in {d.name for d in subs} | {bad.name for bad in unrunnable}:
-            raise DigestbotError(f"{destination} has no /subscribe override: its selection is config.toml's")
-        self.store.delete_subscription(destination)
-        self._refresh_subscriptions()
-        self._wake.set()
-        return self._dest(destination)
 
     def wake(self) -> None:
         """Have the running loop look at the outbox now (work was queued from outside it)."""
@@ -516,15 +472,8 @@ class DeliveryService:
             raise ConfigError(f"feeds.{name}", "unknown feed (see `digestbot status`)")
         await self._poll(feed)
 
-    def retry(self, destination: str) -> int:
-        """Un-pause a destination and make its dead, failed and parked rows due now; returns how many."""
-        self._dest(destination)
-        self.outbox.unpause(destination)
-        count = self.outbox.requeue(destination, self._now())
-        self._wake.set()
-        return count
-
-    def _dest(self, name: str) -> Destination:
+    def destination(self, name: str) -> Destination:
+        """The destination called `name`, or one clear refusal (unknown; paused because it cannot run)."""
         dest = self.destinations().get(name)
         if dest is None and name in self._invalid:
             raise DigestbotError(f"destination {name!r} is paused: {self._invalid[name][1]}")

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.contract.destination import Destination
+from bot.contract.destination import Destination, Unrunnable
 from bot.contract.schedule import OnPublish
 from bot.storage.store import HeldIssue
+from scheduler.outbox import DestState, Outbox
 from scheduler.plan import DestinationPlan, ServiceView, iso, plan_destination
 
 __all__ = ["DestinationStatus", "FailedPost", "FeedStatus", "Selection", "ServiceStatus", "build_status", "to_json"]
@@ -110,9 +111,20 @@ class ServiceStatus:
 
 
 def build_status(service: ServiceView, now: datetime | None = None) -> ServiceStatus:
-    """Feeds (last poll, last error, issues stored) and destinations (schedule, next run, queue, counts, pause)."""
+    """Feeds (last poll, last error, issues stored) and destinations (schedule, next run, queue, counts, pause):
+    the running ones, then those whose schedule cannot run, then those only the outbox still knows."""
     now = now or service.clock()
     service.planner.forget()
+    queues = _Queues.read(service.outbox, now)
+    dests, invalid = service.destinations(), service.invalid()
+    destinations = [_running(service, dest, queues, now) for dest in dests.values()]
+    destinations += [_unrunnable(bad, reason, queues) for bad, reason in invalid.values()]
+    destinations += [_removed(name, queues) for name in queues.states if name not in dests and name not in invalid]
+    return ServiceStatus(now, _feeds(service), tuple(destinations))
+
+
+def _feeds(service: ServiceView) -> tuple[FeedStatus, ...]:
+    """Each configured feed with its last poll's outcome (none yet: a feed never polled)."""
     states = {s.name: s for s in service.store.feed_states()}
     feeds = []
     for feed in service.config.feeds:
@@ -124,46 +136,68 @@ def build_status(service: ServiceView, now: datetime | None = None) -> ServiceSt
             issues=len(service.store.list_issues(feed=feed.name, limit=_MAX_ISSUES)),
             held=tuple(service.store.held_issues(feed.name)), entries=fs.entries if fs else None,
             skipped=dict(fs.skipped) if fs else {}))
-    counts = service.outbox.counts()
-    dest_states = service.outbox.dest_states()
-    last = service.outbox.last_deliveries()
-    waiting = {name: tuple(FailedPost(r["entry_id"], r["unit"], r["part"], r["attempts"],
-                                      datetime.fromtimestamp(r["next_attempt_at"], UTC), r["error"]) for r in rows)
-               for name, rows in service.outbox.waiting().items()}
-    blocked = service.outbox.blocked(now.timestamp())
-    dests = service.destinations()
-    invalid = service.invalid()
-    destinations = []
-    for name in [*dests, *invalid, *(n for n in dest_states if n not in dests and n not in invalid)]:
-        outbox = {state: counts.get(name, {}).get(state, 0) for state in _STATES}
-        delivered = _time(last.get(name))
-        ds = dest_states.get(name)
-        paused = ds.paused_reason if ds else None
-        if name in dests:
-            dest = dests[name]
-            schedule = dest.schedule
-            next_run = None if isinstance(schedule, OnPublish) else schedule.next_fire(now)
-            plan = plan_destination(service, dest, now, next_run or now)
-            destinations.append(DestinationStatus(
-                name=name, platform=dest.platform, to=dest.chat, schedule=schedule.text,
-                schedule_words=schedule.words(), timezone=dest.timezone, next_run=next_run,
-                queued=_waiting(plan), next=plan.deliveries[0].what if plan.deliveries else None,
-                outbox=outbox, last_delivery=delivered, paused=paused, failed=waiting.get(name, ()),
-                blocked_until=_time(blocked[name][0]) if name in blocked else None,
-                blocked_reason=blocked[name][1] if name in blocked else None,
-                selection=Selection.of(dest)))
-        elif name in invalid:
-            bad, reason = invalid[name]
-            destinations.append(DestinationStatus(
-                name=name, platform=bad.platform, to=bad.chat, schedule=bad.schedule, schedule_words=None,
-                timezone=bad.timezone, next_run=None, queued=_open(outbox), next=None, outbox=outbox,
-                last_delivery=delivered, paused=reason))
-        else:
-            destinations.append(DestinationStatus(
-                name=name, platform=None, to=None, schedule=None, schedule_words=None, timezone=None,
-                next_run=None, queued=_open(outbox), next=None, outbox=outbox, last_delivery=delivered,
-                paused=paused, removed=True))
-    return ServiceStatus(now, tuple(feeds), tuple(destinations))
+    return tuple(feeds)
+
+
+@dataclass(frozen=True, slots=True)
+class _Queues:
+    """The outbox as `status` reads it: one query per kind, for every destination at once."""
+
+    counts: dict[str, dict[str, int]]
+    states: dict[str, DestState]
+    last: dict[str, float]
+    waiting: dict[str, tuple[FailedPost, ...]]
+    blocked: dict[str, tuple[float, str | None]]
+
+    @classmethod
+    def read(cls, outbox: Outbox, now: datetime) -> _Queues:
+        waiting = {name: tuple(FailedPost(r["entry_id"], r["unit"], r["part"], r["attempts"],
+                                          datetime.fromtimestamp(r["next_attempt_at"], UTC), r["error"])
+                               for r in rows)
+                   for name, rows in outbox.waiting().items()}
+        return cls(outbox.counts(), outbox.dest_states(), outbox.last_deliveries(), waiting,
+                   outbox.blocked(now.timestamp()))
+
+    def outbox(self, name: str) -> dict[str, int]:
+        return {state: self.counts.get(name, {}).get(state, 0) for state in _STATES}
+
+    def paused(self, name: str) -> str | None:
+        state = self.states.get(name)
+        return state.paused_reason if state else None
+
+
+def _running(service: ServiceView, dest: Destination, queues: _Queues, now: datetime) -> DestinationStatus:
+    """A destination that runs: its schedule, what goes next (its plan's first entry), its queue."""
+    name, schedule = dest.name, dest.schedule
+    next_run = None if isinstance(schedule, OnPublish) else schedule.next_fire(now)
+    plan = plan_destination(service, dest, now, next_run or now)
+    blocked = queues.blocked.get(name)
+    return DestinationStatus(
+        name=name, platform=dest.platform, to=dest.chat, schedule=schedule.text,
+        schedule_words=schedule.words(), timezone=dest.timezone, next_run=next_run,
+        queued=_waiting(plan), next=plan.deliveries[0].what if plan.deliveries else None,
+        outbox=queues.outbox(name), last_delivery=_time(queues.last.get(name)), paused=queues.paused(name),
+        failed=queues.waiting.get(name, ()),
+        blocked_until=_time(blocked[0]) if blocked else None, blocked_reason=blocked[1] if blocked else None,
+        selection=Selection.of(dest))
+
+
+def _unrunnable(bad: Unrunnable, reason: str, queues: _Queues) -> DestinationStatus:
+    """A destination set apart because its schedule cannot run: paused, with the reason."""
+    outbox = queues.outbox(bad.name)
+    return DestinationStatus(
+        name=bad.name, platform=bad.platform, to=bad.chat, schedule=bad.schedule, schedule_words=None,
+        timezone=bad.timezone, next_run=None, queued=_open(outbox), next=None, outbox=outbox,
+        last_delivery=_time(queues.last.get(bad.name)), paused=reason)
+
+
+def _removed(name: str, queues: _Queues) -> DestinationStatus:
+    """A destination no longer configured: only its outbox is left."""
+    outbox = queues.outbox(name)
+    return DestinationStatus(
+        name=name, platform=None, to=None, schedule=None, schedule_words=None, timezone=None,
+        next_run=None, queued=_open(outbox), next=None, outbox=outbox, last_delivery=_time(queues.last.get(name)),
+        paused=queues.paused(name), removed=True)
 
 
 def _waiting(plan: DestinationPlan) -> int:

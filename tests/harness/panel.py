@@ -13,12 +13,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from aiohttp.web import Application, Request
 
 from adapters.console import console_adapter
-from app.cli import _panel
+from app.panel import panel_state
 from bot.chat.query import QueryEngine
 from bot.feeds.ingest import Ingestor
 from bot.settings.config import Config, load_config
 from bot.splitting.sections import SectionAliases
 from bot.storage.store import Store
+from scheduler.operations import Operations
 from scheduler.service import DeliveryService
 from tests.harness.config import ConfigFile
 from tests.harness.corpus import CORPUS
@@ -67,7 +68,7 @@ async def running_panel(config_path: Path, feed: Path = CORPUS) -> AsyncIterator
     service = DeliveryService(config, store, {"console": console_adapter()}, ingestor)
     engine = QueryEngine(store, SectionAliases(config.sections.aliases), config.default_language)
     metrics = Metrics(store, service.outbox, service.destinations, ("section",))
-    panel = _panel(config, service, engine)
+    panel = panel_state(config, Operations(service, "running-service"), engine)
     app = create_app(WebState(store, metrics, lambda: True), panel)
     stop = asyncio.Event()
     running = asyncio.create_task(service.run(stop))  # the loop whose worker delivers what the panel sends

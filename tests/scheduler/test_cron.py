@@ -12,6 +12,7 @@ from bot.core.errors import ConfigError
 from bot.ports import Sent
 from bot.storage.store import Store
 from scheduler.cron import ScheduleTrigger, due_tick
+from scheduler.operations import DryRun, Operations, SendReport, SendRequest
 from scheduler.outbox import Outcome
 from tests.harness.scheduling import (
     Clock,
@@ -251,14 +252,21 @@ async def test_send_now_and_status(store: Store, clock: Clock, platform: Scripte
     service = make_service(make_config(dest("a", schedule="cron 0 9 * * *")), store, clock, platform, feeder)
     feeder.publish(make_issue("fr-3", number=3, day=3), make_issue("fr-4", number=4, day=4))
     await service.run_once()
-    assert await service.send_now("a", issue=3, section="outils") == 1
+    operations = Operations(service)
+    assert _messages(await operations.send(SendRequest("a", issue=3, section="outils"))) == 1
     assert platform.headers("a") == ["Outils et jeux de données ⚙️ — NLP Newsletter #3 (FR)"]
-    assert await service.send_now("a") == 4
+    assert _messages(await operations.send(SendRequest("a"))) == 4
     status = {d["name"]: d for d in service.status()["destinations"]}["a"]
     assert status["next_run"] == "2024-03-25T09:00:00+00:00"
     assert status["outbox"]["sent"] == 5 and status["last_delivery"] is not None
     with pytest.raises(ConfigError):
-        await service.send_now("nope")
+        await operations.send(SendRequest("nope"))
+
+
+def _messages(outcome: SendReport | DryRun) -> int:
+    """Messages a send enqueued (and delivered), over all its posts."""
+    assert isinstance(outcome, SendReport) and outcome.ok
+    return sum(post.messages for post in outcome.posts)
 
 
 async def test_index_follow_up_recorded_with_the_last_section_survives_a_crash(

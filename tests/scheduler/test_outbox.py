@@ -11,6 +11,7 @@ import pytest
 from bot.core.errors import DestinationForbidden, Rejected, RetryLater
 from bot.ports import Destination, Rendered, Sent
 from bot.storage.store import Store
+from scheduler.operations import Operations
 from scheduler.worker import backoff_delay
 from tests.harness.scheduling import (
     SECTIONS,
@@ -53,7 +54,7 @@ async def test_forbidden_pauses_only_that_destination(store: Store, clock: Clock
     clock.advance(hours=1)
     await service.worker.drain()
     assert platform.sends("kicked") == []  # no retrying forever
-    assert service.retry("kicked") == 0
+    assert Operations(service).retry("kicked") == 0
     await service.worker.drain()
     assert len(platform.sends("kicked")) == 4
     assert {d["name"]: d for d in service.status()["destinations"]}["kicked"]["paused"] is None
@@ -96,7 +97,7 @@ async def test_server_errors_back_off_exponentially_then_dead_letter(
     [row] = service.outbox.rows("a")
     assert row.state == "dead" and row.attempts == 4 and "HTTP 502" in (row.error or "")
     assert len(platform.sends("b")) == 1
-    assert service.retry("a") == 1
+    assert Operations(service).retry("a") == 1
     await service.worker.drain()
     assert len(platform.sends("a")) == 1
 
@@ -249,7 +250,7 @@ async def test_waits_are_capped_and_retry_releases_failed_and_parked_rows(
     assert datetime.fromisoformat(shown["next_attempt_at"]).timestamp() == pytest.approx(head.next_attempt_at, abs=1)
     # a row parked in the future (as an older version of the bot could leave it) is released too
     store.db.execute("update outbox set next_attempt_at = ? where id = ?", [clock.now.timestamp() + 1e9, head.id + 1])
-    assert service.retry("a") == 2
+    assert Operations(service).retry("a") == 2
     await service.worker.drain()
     assert [h.split(" —")[0] for h in platform.headers("a")] == [s[1] for s in SECTIONS]
-    assert service.retry("a") == 0  # sent rows are never re-queued
+    assert Operations(service).retry("a") == 0  # sent rows are never re-queued

@@ -98,7 +98,7 @@ async def test_fixing_the_schedule_resumes_the_destination(
     assert service.outbox.dest_state("telegram:-100").paused_reason  # type: ignore[union-attr]
     store.save_subscription(Destination(name="telegram:-100", platform="console", chat="-100", languages=("fr",),
                                             options=ConsoleOptions(index=False)))
-    assert service._refresh_subscriptions()
+    assert service.refresh_subscriptions()
     assert service.outbox.dest_state("telegram:-100").paused_reason is None  # type: ignore[union-attr]
     service._plan()
     await service.worker.drain()

@@ -1,15 +1,14 @@
 """The panel's actions (POST, CSRF-checked by the gate): pause, resume, retry, reset, send, poll now.
 
-Each calls the same method the CLI does (`DeliveryService.pause/resume/retry/poll_feed`,
-`scheduler.sendnow.plan_send/send_to`), puts its result in the session's one-shot
+Each calls the same `scheduler.operations.Operations` method the CLI does (pause, resume, retry,
+reset, poll, send with or without a dry run), puts its result in the session's one-shot
 messages and redirects back (POST → 303 → GET), so a reload never repeats an action.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, cast
+from typing import assert_never
 from urllib.parse import quote
 
 from aiohttp import web
@@ -17,21 +16,14 @@ from aiohttp import web
 from bot.core.errors import ConfigError, DigestbotError
 from bot.core.i18n import plural_en
 from bot.feeds.ingest import skipped_words
-from bot.ports import Destination
-from scheduler.sendnow import plan_send, send_to
-from scheduler.worker import DeliveryWorker
+from scheduler.operations import DryRun, SendReport, SendRequest
 from web.panel.access import SESSION
 from web.panel.previews import preview_parts
 from web.panel.sendview import send_summary
 from web.panel.templating import PANEL, page
 
-if TYPE_CHECKING:
-    from scheduler.service import DeliveryService
-
 __all__ = ["pause", "poll", "reset", "resume", "retry", "send", "send_form"]
 
-_READY_POLL = 0.05
-_DRAIN_LIMIT = 60.0
 PAUSED_HERE = "paused in the web panel"
 
 
@@ -52,7 +44,7 @@ async def pause(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     reason = str(form.get("reason", "")).strip()[:200] or PAUSED_HERE
     try:
-        request.app[PANEL].service.pause(name, reason)
+        request.app[PANEL].operations.pause(name, reason)
         _flash(request, "ok", f"{name}: paused ({reason}); posts stay queued until you resume it")
     except DigestbotError as exc:
         _flash(request, "error", _error(exc))
@@ -62,7 +54,7 @@ async def pause(request: web.Request) -> web.StreamResponse:
 async def resume(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     try:
-        request.app[PANEL].service.resume(name)
+        request.app[PANEL].operations.resume(name)
         _flash(request, "ok", f"{name}: resumed")
     except DigestbotError as exc:
         _flash(request, "error", _error(exc))
@@ -72,7 +64,7 @@ async def resume(request: web.Request) -> web.StreamResponse:
 async def retry(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     try:
-        count = request.app[PANEL].service.retry(name)
+        count = request.app[PANEL].operations.retry(name)
         _flash(request, "ok", f"{name}: resumed, {plural_en(count, 'post')} re-queued")
     except DigestbotError as exc:
         _flash(request, "error", _error(exc))
@@ -83,7 +75,7 @@ async def reset(request: web.Request) -> web.StreamResponse:
     """Drop the destination's `/subscribe` override (what `digestbot reset NAME` does)."""
     name = request.match_info["name"]
     try:
-        dest = request.app[PANEL].service.reset(name)
+        dest = request.app[PANEL].operations.reset(name)
         _flash(request, "ok", f"{name}: /subscribe override dropped; sections {', '.join(dest.sections)}, "
                               f"{dest.schedule.words()} (from config.toml)")
     except DigestbotError as exc:
@@ -93,13 +85,11 @@ async def reset(request: web.Request) -> web.StreamResponse:
 
 async def poll(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
-    service = request.app[PANEL].service
     try:
-        await service.poll_feed(name)
+        state = await request.app[PANEL].operations.poll(name)
     except DigestbotError as exc:
         _flash(request, "error", _error(exc))
         raise web.HTTPSeeOther("/") from None
-    state = next((s for s in service.store.feed_states() if s.name == name), None)
     if state is not None and state.last_error:
         _flash(request, "error", f"feed {name}: {state.last_error}")
     else:
@@ -107,14 +97,15 @@ async def poll(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther("/")
 
 
-def _choice(form: Mapping[str, object]) -> tuple[int | None, str | None]:
+def _request(name: str, form: Mapping[str, object]) -> SendRequest:
+    """The send the form asks for: without `confirm` its dry run, with it the real send."""
     raw_issue = str(form.get("issue", "")).strip()
     section = str(form.get("section", "")).strip() or None
     try:
         number = int(raw_issue) if raw_issue else None
     except ValueError:
         raise DigestbotError(f"issue: {raw_issue!r} is not an issue number") from None
-    return number, section
+    return SendRequest(name, number, section, dry_run=form.get("confirm") != "yes")
 
 
 async def send_form(request: web.Request) -> web.Response:
@@ -135,26 +126,33 @@ async def send_form(request: web.Request) -> web.Response:
 async def send(request: web.Request) -> web.StreamResponse:
     """Without `confirm`: the dry run (what `send --dry-run` prints, drawn). With it: the real send."""
     state = request.app[PANEL]
-    service = state.service
     name = request.match_info["name"]
-    form = await request.post()
     try:
-        number, section = _choice(form)
-        if form.get("confirm") != "yes":
-            planned = plan_send(service.planner, service.matcher, service.destinations(), service.platforms, name,
-                                number, section)
-            dest = service.destinations()[name]
-            face = state.faces.get(dest.platform)
-            posts = [(p.label, preview_parts(face, p.parts), p.parts) for p in planned]
-            return page(request, "send.html", name=name, numbers=[], sections=[], preview=posts,
-                        summary=send_summary(planned),
-                        platform=dest.platform, issue="" if number is None else str(number), section=section or "")
-        report = await send_to(service.planner, service.matcher, service.destinations(), service.platforms,
-                               lambda dest: _through_service(service, dest), name, number, section,
-                               clock=lambda: service.clock().timestamp())
+        asked = _request(name, await request.post())
+        outcome = await state.operations.send(asked)
     except DigestbotError as exc:
         _flash(request, "error", _error(exc))
         raise _back(name) from None
+    match outcome:
+        case DryRun():
+            return _dry_run(request, asked, outcome)
+        case SendReport():
+            _report(request, outcome)
+            raise _back(name)
+        case _:
+            assert_never(outcome)
+
+
+def _dry_run(request: web.Request, asked: SendRequest, dry: DryRun) -> web.Response:
+    face = request.app[PANEL].faces.get(dry.platform)
+    posts = [(p.label, preview_parts(face, p.parts), p.parts) for p in dry.posts]
+    return page(request, "send.html", name=dry.destination, numbers=[], sections=[], preview=posts,
+                summary=send_summary(dry.posts), platform=dry.platform,
+                issue="" if asked.issue is None else str(asked.issue), section=asked.section or "")
+
+
+def _report(request: web.Request, report: SendReport) -> None:
+    name = report.destination
     if not report.posts:
         _flash(request, "error", f"{name}: nothing new to send for {report.edition} (already queued or delivered; "
                                  "choose one section to send it again)")
@@ -162,37 +160,3 @@ async def send(request: web.Request) -> web.StreamResponse:
         outcome = "delivered" if post.state == "delivered" else f"{post.state}: {post.reason}"
         _flash(request, "ok" if post.state == "delivered" else "error",
                f"{name} ← {post.label} ({plural_en(post.messages, 'message')}): {outcome}")
-    raise _back(name)
-
-
-class _ServiceDrain:
-    """`send_to`'s worker inside `run`: the running service's own worker delivers, this one waits for it.
-
-    A second worker on the same outbox could attempt a row the service is already sending
-    (heads include rows in `sending`) and send it twice; waking the one worker keeps
-    every row attempted once, in order, under the same retry rules.
-    """
-
-    def __init__(self, service: DeliveryService, name: str) -> None:
-        self.service = service
-        self.name = name
-
-    def _ready(self) -> bool:
-        state = self.service.outbox.dest_state(self.name)
-        if state is not None and state.paused_reason:
-            return False
-        now = self.service.clock().timestamp()
-        head = self.service.outbox.head(self.name)
-        return head is not None and (head.state == "sending" or head.next_attempt_at <= now)
-
-    async def drain(self) -> int:
-        self.service.wake()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _DRAIN_LIMIT
-        while self._ready() and loop.time() < deadline:
-            await asyncio.sleep(_READY_POLL)
-        return 0
-
-
-def _through_service(service: DeliveryService, dest: Destination) -> DeliveryWorker:
-    return cast(DeliveryWorker, _ServiceDrain(service, dest.name))

@@ -1,7 +1,7 @@
 """The panel's pages (GET): overview, plan, issues with previews, a destination, search.
 
-Each handler reads the same objects as a CLI command — `build_status` (status),
-`build_plan` (plan), the store and renderers (preview), the query engine (`/search`) —
+Each handler reads the same objects as a CLI command — `Operations.status` (status),
+`Operations.plan` (plan), the store and renderers (preview), the query engine (`/search`) —
 and hands them to a template.
 """
 
@@ -18,8 +18,7 @@ from bot.contract.destination import Destination
 from bot.contract.filters import ItemFilter
 from bot.core.i18n import LANGUAGES
 from bot.core.messages import Answer, SearchResults
-from scheduler.plan import PlannedDelivery, build_plan
-from scheduler.status import build_status
+from scheduler.plan import PlannedDelivery
 from web.panel.access import malformed
 from web.panel.calendar import plan_calendar
 from web.panel.colors import section_slots
@@ -66,14 +65,14 @@ def _number(request: web.Request, name: str, high: int) -> int | None:
 
 async def overview(request: web.Request) -> web.Response:
     state = request.app[PANEL]
-    return page(request, "overview.html", report=build_status(state.service))
+    return page(request, "overview.html", report=state.operations.status())
 
 
 async def plan(request: web.Request) -> web.Response:
     state = request.app[PANEL]
     service = state.service
     now = service.clock()
-    plans = build_plan(service, state.plan_days, now)
+    plans = state.operations.plan(state.plan_days, now)
 
     def name_of(delivery: PlannedDelivery) -> str | None:
         issue = service.planner.issue(delivery.entry_id) if delivery.entry_id else None
@@ -138,7 +137,7 @@ async def destination(request: web.Request) -> web.Response:
     state = request.app[PANEL]
     service = state.service
     name = request.match_info["name"]
-    report = build_status(service)
+    report = state.operations.status()
     status = next((d for d in report.destinations if d.name == name), None)
     if status is None:
         raise web.HTTPNotFound(text="no such destination")

@@ -1,22 +1,21 @@
-"""What the panel is given by the composition root: the running service, the engine, the renderers.
+"""What the panel is given by the composition root: the operations service, the engine, the renderers.
 
-The panel computes nothing of its own: status, plan, send and search are the same
-objects `digestbot status/plan/send/ask` use, and previews come from the platforms'
-own renderers, handed in as `PreviewFace`s so that `web/` never imports an adapter.
+The panel computes nothing of its own: its actions call the `Operations` that `digestbot
+send/pause/resume/retry/reset/status/plan` call, search is the engine `digestbot ask` uses,
+and previews come from the platforms' own renderers, handed in as `PreviewFace`s so that
+`web/` never imports an adapter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from bot.chat.query import QueryEngine
 from bot.core.messages import Post
 from bot.ports import Destination, Rendered
-
-if TYPE_CHECKING:
-    from scheduler.service import DeliveryService
+from scheduler.operations import Operations
+from scheduler.service import DeliveryService
 
 __all__ = ["Measure", "PanelState", "PreviewFace"]
 
@@ -46,10 +45,15 @@ class PreviewFace:
 @dataclass(frozen=True, slots=True)
 class PanelState:
     token: str
-    service: DeliveryService
+    operations: Operations  # every action goes through it, as the CLI's commands do
     engine: QueryEngine
     faces: Mapping[str, PreviewFace]
     section_color: Callable[[str], int]  # one colour per section key (the plan's, the embeds')
     plan_days: int = 14
     session_ttl: float = 12 * 3600.0
     login_delay: float = 0.25  # first wrong token's delay; it doubles per failure (capped)
+
+    @property
+    def service(self) -> DeliveryService:
+        """The running service the pages read (destinations, outbox, store) to draw what they show."""
+        return self.operations.service
