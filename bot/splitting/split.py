@@ -6,7 +6,7 @@ and most Markdown-built newsletters), sub-headings and bold titles inside them f
 stories, lists of links, and around that a table of contents, a footer after a trailing
 `<hr />` and the feed template's "was originally published by" line, none of which is content.
 
-Section rules (tested in tests/test_split_shapes.py and tests/test_split_rules.py):
+Section rules (tested in tests/bot/splitting/test_shapes.py and tests/bot/splitting/test_rules.py):
 - the section level is the smallest heading level used at least twice at top level (else
   the only one used); a heading at that level or above is a section;
 - a deeper heading is a section only when it is a peer of the section headings: it comes
