@@ -35,10 +35,10 @@ from bot.core.redact import SECRET_FILTER, redact
 from bot.feeds.ingest import Ingestor, poll_summary
 from bot.settings.config import default_config
 from bot.storage.lock import InstanceLocked
+from scheduler.forecast import plan_json
 from scheduler.operations import DryRun, SendMode, SendReport, SendRequest
-from scheduler.plan import plan_json
-from scheduler.report import plan_text, status_text
 from scheduler.status import to_json
+from scheduler.terminal import plan_text, status_text
 
 pass_context = click.make_pass_decorator(Context)
 Command = TypeVar("Command", bound=Callable[..., object])

@@ -17,7 +17,7 @@ from typing import Literal, assert_never
 from bot.core.errors import DigestbotError
 from bot.ports import Destination
 from bot.storage.store import FeedState
-from scheduler.plan import DestinationPlan, build_plan
+from scheduler.forecast import DestinationPlan, build_plan
 from scheduler.sendnow import Drain, PlannedPost, SendReport, SendRequest, Target, deliver, hand_over, plan_send
 from scheduler.service import DeliveryService
 from scheduler.status import ServiceStatus, build_status

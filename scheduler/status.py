@@ -15,8 +15,8 @@ from typing import Any
 from bot.contract.destination import Destination, Unrunnable
 from bot.contract.schedule import OnPublish
 from bot.storage.store import HeldIssue
+from scheduler.forecast import DestinationPlan, ServiceView, iso, plan_destination
 from scheduler.outbox import DestState, Outbox
-from scheduler.plan import DestinationPlan, ServiceView, iso, plan_destination
 
 __all__ = ["DestinationStatus", "FailedPost", "FeedStatus", "Selection", "ServiceStatus", "build_status", "to_json"]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.storage.store import Store
-from scheduler.plan import build_plan
+from scheduler.forecast import build_plan
 from scheduler.status import build_status
 from tests.harness.scheduling import Clock, Feeder, ScriptedPlatform, dest, make_config, make_issue, make_service
 

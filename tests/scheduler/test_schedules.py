@@ -17,7 +17,7 @@ from bot.core.messages import ErrorAnswer, Subscribed
 from bot.ports import Destination
 from bot.splitting.sections import SectionAliases
 from bot.storage.store import Store
-from scheduler.plan import DestinationPlan, build_plan
+from scheduler.forecast import DestinationPlan, build_plan
 from scheduler.service import DeliveryService
 from scheduler.status import build_status
 from tests.harness.destinations import store_unrunnable

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from scheduler.plan import DestinationPlan, PlannedDelivery
+from scheduler.forecast import DestinationPlan, PlannedDelivery
 from web.panel.calendar import plan_calendar
 from web.panel.colors import PALETTE_SIZE, section_name, section_slots
 

@@ -12,7 +12,7 @@ from adapters.discord.render import DiscordRenderer
 from adapters.telegram.render import TelegramRenderer
 from bot.core.messages import SectionPost
 from bot.ports import Destination
-from scheduler.plan import build_plan
+from scheduler.forecast import build_plan
 from scheduler.status import build_status
 from tests.harness.panel import TOKEN, running_panel, write_config
 

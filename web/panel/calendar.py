@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from scheduler.plan import DestinationPlan, PlannedDelivery
+from scheduler.forecast import DestinationPlan, PlannedDelivery
 from web.panel.colors import section_name, section_slots
 
 __all__ = ["AgendaDay", "AgendaEntry", "CalendarEntry", "CalendarRow", "PlanCalendar", "plan_calendar"]

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from bot.contract.destination import ConsoleOptions, Destination, DiscordOptions, TelegramOptions
 from bot.contract.presentation import Compact
 from bot.core.i18n import plural_en
+from scheduler.forecast import PlannedDelivery, ServiceView, plan_destination
 from scheduler.outbox import OPEN_STATES, OutboxRow, SentPost
-from scheduler.plan import PlannedDelivery, ServiceView, plan_destination
 from scheduler.sendnow import describe_unit
 
 __all__ = ["HistoryLine", "QueueEntry", "QueueView", "effective_config", "history_lines", "queue_view"]

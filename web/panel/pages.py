@@ -18,7 +18,7 @@ from bot.contract.destination import Destination
 from bot.contract.filters import ItemFilter
 from bot.core.i18n import LANGUAGES
 from bot.core.messages import Answer, SearchResults
-from scheduler.plan import PlannedDelivery
+from scheduler.forecast import PlannedDelivery
 from web.panel.access import malformed
 from web.panel.calendar import plan_calendar
 from web.panel.colors import section_slots

@@ -1,7 +1,7 @@
 """`status` and `plan` as text for a terminal: aligned tables, times in each destination's zone.
 
 Only formatting lives here; the data comes from scheduler/status.py and
-scheduler/plan.py, which `--json` prints as is.
+scheduler/forecast.py, which `--json` prints as is.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot.core.i18n import plural_en
 from bot.feeds.ingest import skipped_words
-from scheduler.plan import DestinationPlan
+from scheduler.forecast import DestinationPlan
 from scheduler.status import DestinationStatus, FeedStatus, Selection, ServiceStatus
 
 __all__ = ["plan_text", "status_text"]

@@ -1,4 +1,4 @@
-"""What each destination will receive over the next days, and when: the data behind `digestbot plan`.
+"""What each destination will receive over the next days, and when: the forecast behind `digestbot plan`.
 
 Read-only and computed from the code the scheduler runs: fire times from
 `bot.contract.schedule` (the same objects the APScheduler jobs delegate to), what goes next
