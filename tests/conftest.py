@@ -1,6 +1,6 @@
-"""Fixtures shared across test modules: the one `store`, the fake Discord, a real discord.py client on it,
-that client serving slash commands (with the requesting module's `engine` fixture), the feed server;
-and the slow kinds marked by where they live: everything under tests/e2e/ is `subprocess` (it starts
+"""Fixtures shared across test modules: the one `store`, a fake Telegram channel, the fake Discord, a real
+discord.py client on it, that client serving slash commands (with the requesting module's `engine` fixture),
+the feed server; and the slow kinds marked by where they live: everything under tests/e2e/ is `subprocess` (it starts
 `digestbot` as a process), everything under tests/e2e/browser/ is also `browser` (headless Chromium).
 `make check` runs `pytest -m "not subprocess and not browser"`; tests/test_layout.py keeps processes
 and browsers out of the other directories, so the rule by directory is the whole rule."""
@@ -15,8 +15,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from adapters.telegram import TelegramAdapter
 from bot.storage.store import Store
 from tests.fakes.discord import FakeDiscord, connected_platform, running_fake
+from tests.fakes.telegram import FakeTelegram
+from tests.harness import channels
 from tests.harness.corpus import corpus_store
 from tests.harness.feed_server import FeedServer, serving_feeds
 
@@ -40,6 +43,13 @@ def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     db = corpus_store() if request.node.get_closest_marker("corpus") else Store(":memory:")
     yield db
     db.close()
+
+
+@pytest_asyncio.fixture
+async def telegram_channel() -> AsyncIterator[tuple[FakeTelegram, TelegramAdapter]]:
+    """The fake Bot API with one channel (tests.harness.channels.CHAT) and a started adapter on it."""
+    async with channels.telegram_channel() as pair:
+        yield pair
 
 
 @pytest_asyncio.fixture

@@ -4,7 +4,6 @@ limits."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from adapters.console.render import render_post_text
 from adapters.discord import DiscordAdapter
 from adapters.discord.render import DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT, EMBEDS_PER_MESSAGE, embed_length
-from adapters.telegram import TelegramAdapter, telegram_adapter
+from adapters.telegram import TelegramAdapter
 from bot.contract.presentation import Compact
 from bot.core.messages import SectionAnswer, SectionPost
 from bot.core.models import Block, Issue, IssueRef, Item, Section, Span
@@ -22,11 +21,10 @@ from bot.settings.config import Config
 from bot.splitting.sections import SectionAliases
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
+from tests.harness.channels import CHAT, send_discord, send_telegram, strict_telegram
 from tests.harness.destinations import destination
 from tests.harness.paths import TWIR_FEED
 
-TOKEN = "424242:AAH-secret_token_value_0123456789"
-CHAT = -1001234
 FEED = TWIR_FEED
 
 
@@ -59,34 +57,14 @@ def _section(*items: Item) -> Section:
 
 
 # --------------------------------------------------------------------------- Telegram
-@pytest.fixture
-async def telegram() -> AsyncIterator[tuple[FakeTelegram, TelegramAdapter]]:
-    async with FakeTelegram(TOKEN, time_scale=0.002) as fake:
-        fake.add_chat(CHAT, "channel", username="garden")
-        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=0.002)
-        await platform.sender.start()
-        try:
-            yield fake, platform
-        finally:
-            await platform.close()
-
-
-async def _send_telegram(platform: TelegramAdapter, post: SectionPost, **options: object) -> None:
-    dest = destination("tg", "telegram", str(CHAT), **options)
-    for n, part in enumerate(platform.renderer.render(post, dest)):
-        await platform.sender.send(dest, part, key=f"{options}-{n}")
-
-
-def _strict_telegram(fake: FakeTelegram) -> None:
-    assert fake.rejected() == [] and not any(r.status == 429 for r in fake.requests)
 
 
 async def test_telegram_community_links_are_one_message_of_linked_titles(
-        telegram: tuple[FakeTelegram, TelegramAdapter], twir: Issue) -> None:
-    fake, platform = telegram
+        telegram_channel: tuple[FakeTelegram, TelegramAdapter], twir: Issue) -> None:
+    fake, platform = telegram_channel
     section = _community(twir)
     assert len(section.items) == 22
-    await _send_telegram(platform, SectionPost(twir.ref, section))
+    await send_telegram(platform, SectionPost(twir.ref, section))
     [message] = fake.sent(CHAT)
     links = [e for e in message.entities if e["type"] == "text_link"]
     titles = {item.title for item in section.items}
@@ -95,16 +73,16 @@ async def test_telegram_community_links_are_one_message_of_linked_titles(
     assert titles <= linked  # every title is the link
     assert "source" not in message.text
     assert sum(line.startswith("• ") for line in message.text.split("\n")) == 22
-    await _send_telegram(platform, SectionPost(twir.ref, section), compact=False)  # today's layout, forced
+    await send_telegram(platform, SectionPost(twir.ref, section), compact=False)  # today's layout, forced
     full = fake.sent(CHAT)[1:]
     assert sum(m.text.count("🔗 source") for m in full) == 22
-    _strict_telegram(fake)
+    strict_telegram(fake)
 
 
 async def test_telegram_items_with_text_keep_their_layout_between_list_lines(
-        telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
-    fake, platform = telegram
-    await _send_telegram(platform, SectionPost(ISSUE, _section(_story(1), _link(1), _link(2), _story(2), _link(3))))
+        telegram_channel: tuple[FakeTelegram, TelegramAdapter]) -> None:
+    fake, platform = telegram_channel
+    await send_telegram(platform, SectionPost(ISSUE, _section(_story(1), _link(1), _link(2), _story(2), _link(3))))
     [message] = fake.sent(CHAT)
     body = message.text.split("\n\n", 1)[1]
     assert body.split("\n\n") == [
@@ -113,32 +91,22 @@ async def test_telegram_items_with_text_keep_their_layout_between_list_lines(
         "• Link 2 word0 word1 word2 word3 word4 word5 word6 word7",
         "Story 2\nStory 2 is a paragraph of text about gardens and tomatoes.\n🔗 source",
         "• Link 3 word0 word1 word2 word3 word4 word5 word6 word7"]
-    _strict_telegram(fake)
+    strict_telegram(fake)
 
 
 async def test_telegram_a_long_link_list_fills_messages_within_the_limit(
-        telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
-    fake, platform = telegram
-    await _send_telegram(platform, SectionPost(ISSUE, _section(*(_link(n, 20) for n in range(300)))))
+        telegram_channel: tuple[FakeTelegram, TelegramAdapter]) -> None:
+    fake, platform = telegram_channel
+    await send_telegram(platform, SectionPost(ISSUE, _section(*(_link(n, 20) for n in range(300)))))
     messages = fake.sent(CHAT)
     assert all(len(m.text) <= 4096 for m in messages)
     lines = sum(line.startswith("• ") for m in messages for line in m.text.split("\n"))
     assert lines == 300
     assert len(messages) <= 300 * 150 // 3500 + 2  # many links per message
-    _strict_telegram(fake)
+    strict_telegram(fake)
 
 
 # --------------------------------------------------------------------------- Discord
-async def _send_discord(platform: DiscordAdapter, fake: FakeDiscord, post: SectionPost,
-                        **options: object) -> list[dict[str, Any]]:
-    channel = fake.default_channel
-    dest = destination("dc", "discord", channel, **options)
-    before = len(fake.channel_messages(channel))
-    for n, part in enumerate(platform.renderer.render(post, dest)):
-        await platform.sender.send(dest, part, key=f"{options}-{n}")
-    return fake.channel_messages(channel)[before:]
-
-
 def _within_limits(messages: list[dict[str, Any]]) -> None:
     for message in messages:
         embeds = message["embeds"]
@@ -150,13 +118,13 @@ def _within_limits(messages: list[dict[str, Any]]) -> None:
 async def test_discord_community_links_are_one_embed(discord_platform: DiscordAdapter, fake_discord: FakeDiscord,
                                                      twir: Issue) -> None:
     section = _community(twir)
-    [message] = await _send_discord(discord_platform, fake_discord, SectionPost(twir.ref, section))
+    [message] = await send_discord(discord_platform, fake_discord, SectionPost(twir.ref, section))
     [embed] = message["embeds"]
     lines = embed["description"].split("\n")
     assert len(lines) == 22
     first = section.items[0]
     assert lines[0] == f"- [{first.title}]({first.url})"
-    full = await _send_discord(discord_platform, fake_discord, SectionPost(twir.ref, section), compact=False)
+    full = await send_discord(discord_platform, fake_discord, SectionPost(twir.ref, section), compact=False)
     assert len(full) == 3 and sum(len(m["embeds"]) for m in full) == 22  # today's layout: one embed per link
     assert fake_discord.rejected == [] and fake_discord.rate_limited == []
 
@@ -164,7 +132,7 @@ async def test_discord_community_links_are_one_embed(discord_platform: DiscordAd
 async def test_discord_text_items_keep_their_embed_and_links_between_them_are_listed(
         discord_platform: DiscordAdapter, fake_discord: FakeDiscord) -> None:
     section = _section(_story(1), _link(1), _link(2), _story(2), _link(3))
-    [message] = await _send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section))
+    [message] = await send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section))
     embeds = message["embeds"]
     assert [e.get("title") for e in embeds] == ["Story 1", None, "Story 2", None]
     assert embeds[1]["description"].count("\n- [Link") == 1 and embeds[3]["description"].startswith("- [Link 3")
@@ -173,7 +141,7 @@ async def test_discord_text_items_keep_their_embed_and_links_between_them_are_li
 
 async def test_discord_a_long_link_list_stays_within_every_limit(discord_platform: DiscordAdapter,
                                                                  fake_discord: FakeDiscord) -> None:
-    messages = await _send_discord(discord_platform, fake_discord,
+    messages = await send_discord(discord_platform, fake_discord,
                                    SectionPost(ISSUE, _section(*(_link(n, 20) for n in range(300)))))
     _within_limits(messages)
     descriptions = [e["description"] for m in messages for e in m["embeds"]]

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any
-
 import pytest
 
 from adapters.discord import DiscordAdapter
-from adapters.telegram import TelegramAdapter, telegram_adapter
+from adapters.telegram import TelegramAdapter
 from adapters.telegram.layout import ITEM, Flow, pack
 from adapters.telegram.markup import Fragment
 from bot.core.messages import DigestPost, SectionPost
 from bot.core.models import Block, Issue, IssueRef, Item, Section, Span
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.telegram import FakeTelegram
-from tests.harness.destinations import destination
+from tests.harness.channels import CHAT, send_discord, send_telegram, strict_telegram
 
-TOKEN = "424242:AAH-secret_token_value_0123456789"
-CHAT = -1001234
 ISSUE = IssueRef("e", "https://example.org/issue", "Garden Weekly #4", "en", 4, newsletter="Garden Weekly")
 
 
@@ -39,26 +34,6 @@ def _issue(section: Section) -> Issue:
 
 
 # --------------------------------------------------------------------------- Telegram
-@pytest.fixture
-async def telegram() -> AsyncIterator[tuple[FakeTelegram, TelegramAdapter]]:
-    async with FakeTelegram(TOKEN, time_scale=0.002) as fake:
-        fake.add_chat(CHAT, "channel", username="garden")
-        platform = telegram_adapter(TOKEN, base_url=fake.base_url, time_scale=0.002)
-        await platform.sender.start()
-        try:
-            yield fake, platform
-        finally:
-            await platform.close()
-
-
-async def _send_telegram(platform: TelegramAdapter, post: SectionPost | DigestPost, **options: object) -> None:
-    dest = destination("tg", "telegram", str(CHAT), **options)
-    for n, part in enumerate(platform.renderer.render(post, dest)):
-        await platform.sender.send(dest, part, key=f"k{n}")
-
-
-def _strict(fake: FakeTelegram) -> None:
-    assert fake.rejected() == [] and not any(r.status == 429 for r in fake.requests)
 
 
 def test_balanced_pack_evens_parts_where_greedy_leaves_a_stub() -> None:
@@ -72,71 +47,61 @@ def test_balanced_pack_evens_parts_where_greedy_leaves_a_stub() -> None:
 
 
 async def test_telegram_long_section_splits_into_parts_of_similar_length(
-        telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
-    fake, platform = telegram
+        telegram_channel: tuple[FakeTelegram, TelegramAdapter]) -> None:
+    fake, platform = telegram_channel
     section = _section(*(_item(n, 60) for n in range(11)))  # ≈ 4.4k characters
-    await _send_telegram(platform, SectionPost(ISSUE, section))
+    await send_telegram(platform, SectionPost(ISSUE, section))
     sizes = [len(m.text) for m in fake.sent(CHAT)]
     assert len(sizes) == 2 and min(sizes) > 0.7 * max(sizes), sizes
     assert all(m.text.split("\n\n", 1)[1].startswith("Story") for m in fake.sent(CHAT))  # cut between items
-    _strict(fake)
+    strict_telegram(fake)
 
 
 async def test_telegram_first_image_is_a_photo_only_when_the_section_fits_its_caption(
-        telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
+        telegram_channel: tuple[FakeTelegram, TelegramAdapter]) -> None:
     """A short section is one photo captioned with it; a long one keeps its two text messages, the first
     previewing the picture above the text (no photo plus a second message, no cut at 1,024 characters)."""
-    fake, platform = telegram
+    fake, platform = telegram_channel
     short = _section(_item(1, 12, image=True), _item(2, 12))
-    await _send_telegram(platform, SectionPost(ISSUE, short), images="first")
+    await send_telegram(platform, SectionPost(ISSUE, short), images="first")
     [photo] = fake.sent(CHAT)
     assert photo.method == "sendPhoto" and photo.photo == "https://img.example/1.png"
     assert "Story 1" in photo.text and "Story 2" in photo.text
     long = _section(*(_item(n, 60, image=n == 0) for n in range(11)))
-    await _send_telegram(platform, SectionPost(ISSUE, long), images="first")
+    await send_telegram(platform, SectionPost(ISSUE, long), images="first")
     first, *rest = fake.sent(CHAT)[1:]
     assert first.method == "sendMessage" and first.text.startswith("🛠️ Tools (1/2)") and len(first.text) > 1024
     assert first.preview_url == "https://img.example/0.png" and first.preview_disabled is False
     assert len(rest) == 1 and rest[0].method == "sendMessage" and rest[0].preview_url is None
-    _strict(fake)
+    strict_telegram(fake)
 
 
-async def test_telegram_compact_and_max_item_chars(telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
-    fake, platform = telegram
+async def test_telegram_compact_and_max_item_chars(telegram_channel: tuple[FakeTelegram, TelegramAdapter]) -> None:
+    fake, platform = telegram_channel
     section = _section(_item(1, 60), _item(2, 60, title=False))
-    await _send_telegram(platform, SectionPost(ISSUE, section), compact=True)
+    await send_telegram(platform, SectionPost(ISSUE, section), compact=True)
     lines = fake.sent(CHAT)[0].text.split("\n")
     assert lines[3:] == ["• Story 1", f"• {lines[4][2:]}"] and lines[4].startswith("• Sentence 2.0 is about")
     assert lines[4].endswith("…") and len(lines[4]) <= 84
-    await _send_telegram(platform, SectionPost(ISSUE, section), max_item_chars=120)
+    await send_telegram(platform, SectionPost(ISSUE, section), max_item_chars=120)
     text = fake.sent(CHAT)[1].text
     assert "Sentence 1.0 is about tomatoes and basil. Sentence 1.1 is about tomatoes and basil. …" in text
     assert "Sentence 1.5" not in text and text.count("🔗") == 2
     links = [e["url"] for e in fake.sent(CHAT)[1].entities if e["type"] == "text_link"]
     assert "https://example.org/1" in links
-    _strict(fake)
+    strict_telegram(fake)
 
 
 async def test_telegram_digest_names_untitled_items_by_their_first_words(
-        telegram: tuple[FakeTelegram, TelegramAdapter]) -> None:
-    fake, platform = telegram
-    await _send_telegram(platform, DigestPost(ISSUE, (_section(_item(1, 30, title=False), _item(2, 30)),)))
+        telegram_channel: tuple[FakeTelegram, TelegramAdapter]) -> None:
+    fake, platform = telegram_channel
+    await send_telegram(platform, DigestPost(ISSUE, (_section(_item(1, 30, title=False), _item(2, 30)),)))
     text = fake.sent(CHAT)[0].text
     assert "• Sentence 1.0 is about tomatoes and basil." in text and "• Story 2" in text
-    _strict(fake)
+    strict_telegram(fake)
 
 
 # --------------------------------------------------------------------------- Discord
-async def _send_discord(platform: DiscordAdapter, fake: FakeDiscord, post: SectionPost | DigestPost,
-                        **options: object) -> list[dict[str, Any]]:
-    channel = fake.default_channel
-    dest = destination("dc", "discord", channel, **options)
-    before = len(fake.channel_messages(channel))
-    for n, part in enumerate(platform.renderer.render(post, dest)):
-        await platform.sender.send(dest, part, key=f"{options}-{n}")
-    return fake.channel_messages(channel)[before:]
-
-
 @pytest.mark.parametrize(("images", "field", "absent"), [
     ({}, "thumbnail", "image"), ({"images": "thumbnail"}, "thumbnail", "image"),
     ({"images": "full"}, "image", "thumbnail"), ({"images": "none"}, None, "image")])
@@ -144,7 +109,7 @@ async def test_discord_images_and_one_footer_per_message(discord_platform: Disco
                                                          images: dict[str, str], field: str | None,
                                                          absent: str) -> None:
     section = _section(*(_item(n, 30, image=True) for n in range(13)))
-    messages = await _send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section), **images)
+    messages = await send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section), **images)
     assert len(messages) == 2
     for message in messages:
         embeds = message["embeds"]
@@ -161,15 +126,15 @@ async def test_discord_images_and_one_footer_per_message(discord_platform: Disco
 async def test_discord_compact_max_item_chars_and_digest(discord_platform: DiscordAdapter,
                                                          fake_discord: FakeDiscord) -> None:
     section = _section(_item(1, 60), _item(2, 60, title=False))
-    [compact] = await _send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section), compact=True)
+    [compact] = await send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section), compact=True)
     lines = str(compact["content"]).split("\n")
     assert lines[0].startswith("**🛠️ Tools — Garden Weekly #4 (EN)**") and len(lines) == 3
     assert lines[1] == "- [Story 1](<https://example.org/1>)" and lines[2].startswith("- [Sentence 2.0 is about")
     assert not compact["embeds"]
-    [short] = await _send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section), max_item_chars=150)
+    [short] = await send_discord(discord_platform, fake_discord, SectionPost(ISSUE, section), max_item_chars=150)
     descriptions = [e["description"] for e in short["embeds"]]
     assert all(len(d) <= 150 and "…" in d and "(https://example.org/" in d for d in descriptions)
-    [digest] = await _send_discord(discord_platform, fake_discord, DigestPost(ISSUE, (section,)))
+    [digest] = await send_discord(discord_platform, fake_discord, DigestPost(ISSUE, (section,)))
     description = digest["embeds"][0]["description"]
     assert "Sentence 2.0 is about" in description and "2 " not in description.split("\n")[0][:2]
     assert fake_discord.rejected == [] and fake_discord.rate_limited == []
@@ -179,7 +144,7 @@ async def test_discord_digest_of_many_long_sections_fits_and_has_one_footer_per_
         discord_platform: DiscordAdapter, fake_discord: FakeDiscord) -> None:
     sections = tuple(Section(f"s{n}", f"Part {n}", f"Part {n}", "", n, tuple(_item(k, 6) for k in range(30)))
                      for n in range(10))
-    messages = await _send_discord(discord_platform, fake_discord, DigestPost(ISSUE, sections))
+    messages = await send_discord(discord_platform, fake_discord, DigestPost(ISSUE, sections))
     assert len(messages) >= 2  # 10 long sections do not fit in one message's 6000 characters
     for message in messages:
         assert [bool(e.get("footer")) for e in message["embeds"]] == [False] * (len(message["embeds"]) - 1) + [True]

@@ -10,6 +10,8 @@
   the watched process exits.
 - `probes`: read-only looks at what a running bot wrote (`outbox_settled`, `console_log`).
 - `corpus`, `editions`, `destinations`: the shared corpus, extra editions, typed destinations.
+- `channels`: one channel on each fake platform through the real client (`telegram_channel`, fixture
+  `telegram_channel`), and `send_telegram` / `send_discord` to send one post there as the outbox would.
 - `feed_server` (fixture `server`), `serving` (a Telegram bot answering on the fake), `panel` (the panel
   as `run` wires it), `scheduling` (clock, feeder, scripted platform), `disk` (full and read-only disks),
   `metrics` (one Prometheus sample).
